@@ -1,0 +1,5 @@
+import sys
+
+from pelvisim.cli import main
+
+sys.exit(main())
