@@ -1,0 +1,229 @@
+"""SIJ kinematics: axes from landmarks, q <-> transform, mirror rule, the model layer's imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pelvisim
+from pelvisim import frames, joints
+from pelvisim.anatomy.core import Anatomy, Bone, Landmark
+from pelvisim.errors import ParameterError
+
+# Plausible right-side landmark coordinates in the pelvic frame (mm) for a synthetic, exactly
+# symmetric pelvis (ASIS width 226 mm, Skeletal Radiol 2009/10; hip centre from Harrington 2007).
+_RIGHT = {
+    "asis": ("innominate", (0.0, 0.0, 113.0)),
+    "aiis": ("innominate", (-5.0, -30.0, 105.0)),
+    "psis": ("innominate", (-150.0, 35.0, 40.0)),
+    "piis": ("innominate", (-150.0, 0.0, 45.0)),
+    "iliac_tubercle": ("innominate", (-40.0, 40.0, 125.0)),
+    "pubic_tubercle": ("innominate", (10.0, -85.0, 25.0)),
+    "symphysis": ("innominate", (5.0, -80.0, 5.0)),
+    "ischial_tuberosity": ("innominate", (-60.0, -130.0, 55.0)),
+    "ischial_spine": ("innominate", (-90.0, -90.0, 45.0)),
+    "acetabulum_centre": ("innominate", (-46.0, -79.0, 82.0)),
+    "auricular_innominate_right_centroid": ("innominate", (-120.0, 0.0, 45.0)),
+    "auricular_innominate_right_superior_pole": ("innominate", (-115.0, 25.0, 48.0)),
+    "auricular_innominate_right_inferior_pole": ("innominate", (-125.0, -25.0, 42.0)),
+    "auricular_sacrum_right_centroid": ("sacrum", (-120.0, 0.0, 43.0)),
+    "auricular_sacrum_right_superior_pole": ("sacrum", (-115.0, 25.0, 46.0)),
+    "auricular_sacrum_right_inferior_pole": ("sacrum", (-125.0, -25.0, 40.0)),
+    "sacral_ala": ("sacrum", (-110.0, 15.0, 35.0)),
+    "sacral_sulcus": ("sacrum", (-140.0, 15.0, 25.0)),
+    "ila": ("sacrum", (-150.0, -70.0, 20.0)),
+    "femoral_head_centre": ("femur", (-46.0, -79.0, 82.0)),
+    "knee_centre": ("femur", (-35.0, -500.0, 95.0)),
+}
+_MIDLINE = {
+    "sacral_promontory": (-95.0, 5.0, 0.0),
+    "s1_endplate_centre": (-110.0, 15.0, 0.0),
+    "s1_posterior": (-150.0, 10.0, 0.0),
+    "s2_posterior": (-155.0, -15.0, 0.0),
+    "s3_posterior": (-155.0, -40.0, 0.0),
+    "sacral_apex": (-140.0, -90.0, 0.0),
+}
+
+
+def synthetic_anatomy() -> Anatomy:
+    """A small, exactly mirror-symmetric anatomy with every landmark the descriptors need."""
+    landmarks = {}
+    for key, (bone, p) in _RIGHT.items():
+        for side in ("right", "left"):
+            name = key.replace("right", side) if "right" in key else f"{key}_{side}"
+            q = np.array(p) if side == "right" else frames.mirror_points(p)
+            bone_name = "sacrum" if bone == "sacrum" else f"{bone}_{side}"
+            normal = None
+            if name.endswith("centroid"):
+                normal = np.array([0.0, 0.0, -1.0 if bone == "innominate" else 1.0]) * (1 if side == "right" else -1)
+            landmarks[name] = Landmark(name, bone_name, q, normal=normal)
+    for name, p in _MIDLINE.items():
+        landmarks[name] = Landmark(name, "sacrum", np.array(p))
+    tetra = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=float)
+    faces = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]])
+    bones = {b: Bone(b, tetra, faces) for b in pelvisim.anatomy.core.BONES}
+    return Anatomy(bones=bones, landmarks=landmarks, source="synthetic test pelvis")
+
+
+def symmetrized(anatomy: Anatomy) -> Anatomy:
+    """The anatomy with every left landmark replaced by the mirror of its right partner."""
+    landmarks = dict(anatomy.landmarks)
+    for name, lm in anatomy.landmarks.items():
+        if "right" in name:
+            left = name.replace("right", "left")
+            normal = None if lm.normal is None else frames.mirror_points(lm.normal)
+            landmarks[left] = Landmark(left, lm.bone.replace("right", "left"), frames.mirror_points(lm.position_mm), normal, lm.radius_mm)
+        elif "left" not in name:
+            p = np.array(lm.position_mm, copy=True)
+            p[2] = 0.0
+            landmarks[name] = Landmark(name, lm.bone, p, lm.normal, lm.radius_mm)
+    return Anatomy(bones=anatomy.bones, landmarks=landmarks, joint_frames=anatomy.joint_frames, source=anatomy.source)
+
+
+def test_anatomy() -> Anatomy:
+    """The bundled anatomy when it loads, else the synthetic one."""
+    try:
+        return pelvisim.load_anatomy()
+    except pelvisim.PelvisimError:
+        return synthetic_anatomy()
+
+
+test_anatomy.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="module")
+def anatomy() -> Anatomy:
+    return test_anatomy()
+
+
+@pytest.fixture(scope="module")
+def symmetric() -> Anatomy:
+    return symmetrized(test_anatomy())
+
+
+# --- axes ------------------------------------------------------------------------------------
+def test_oblique_axes_follow_mitchell(anatomy):
+    left = joints.oblique_axis(anatomy, "left_oblique")
+    upper = anatomy.point("auricular_sacrum_left_superior_pole")
+    lower = anatomy.point("auricular_sacrum_right_inferior_pole")
+    # Passes through the upper pole of the LEFT SIJ and the lower pole of the RIGHT SIJ.
+    for p in (upper, lower):
+        off = (p - left.point_mm) - ((p - left.point_mm) @ left.direction) * left.direction
+        assert np.linalg.norm(off) < 1e-9
+    # Directed upward: a positive angle turns the sacrum to the left (right side forward).
+    assert left.direction[1] > 0
+    moved = frames.apply(left.rotation(np.radians(2.0)), anatomy.point("sacral_sulcus_right"))
+    assert moved[0] > anatomy.point("sacral_sulcus_right")[0]
+
+
+def test_nutation_axis_levels_and_offset(anatomy):
+    s2 = joints.nutation_axis(anatomy, "S2")
+    s3 = joints.nutation_axis(anatomy, "S3")
+    assert s2.point_mm[1] == pytest.approx(anatomy.point("s2_posterior")[1])
+    assert s3.point_mm[1] == pytest.approx(anatomy.point("s3_posterior")[1])
+    # Behind the auricular surface (posterior = smaller x).
+    assert s2.point_mm[0] < anatomy.point("auricular_sacrum_right_centroid")[0]
+    shifted = joints.nutation_axis(anatomy, "S2", anterior_offset_mm=7.0)
+    assert shifted.point_mm[0] - s2.point_mm[0] == pytest.approx(7.0)
+    with pytest.raises(ParameterError, match="S1, S2, S3"):
+        joints.nutation_axis(anatomy, "S4")
+
+
+def test_nutation_moves_promontory_forward_down_and_apex_back_up(anatomy):
+    T = joints.nutation_axis(anatomy).rotation(np.radians(2.0))
+    promontory = frames.apply(T, anatomy.point("sacral_promontory")) - anatomy.point("sacral_promontory")
+    apex = frames.apply(T, anatomy.point("sacral_apex")) - anatomy.point("sacral_apex")
+    assert promontory[0] > 0 and promontory[1] < 0
+    assert apex[0] < 0 and apex[1] > 0
+
+
+def test_inflare_moves_asis_medially_by_lever_times_angle(anatomy):
+    angle = np.radians(1.0)
+    for side, medial in (("right", -1.0), ("left", +1.0)):
+        centre = anatomy.point(f"auricular_innominate_{side}_centroid")
+        asis = anatomy.point(f"asis_{side}")
+        lever = asis[0] - centre[0]  # antero-posterior distance from the vertical axis, mm
+        moved = frames.apply(joints.flare_axis(anatomy, side).rotation(angle), asis)
+        # Hand-computed: a small rotation about a vertical axis moves the point sideways by lever × angle.
+        assert medial * (moved[2] - asis[2]) == pytest.approx(lever * angle, rel=0.02)
+
+
+def test_axis_rejects_zero_direction():
+    with pytest.raises(ParameterError, match="non-zero direction"):
+        joints.Axis("bad", np.zeros(3), np.zeros(3))
+
+
+# --- q <-> transform -------------------------------------------------------------------------
+def test_q_components_move_asis_as_named(anatomy):
+    for side in ("left", "right"):
+        c = joints.joint_centre(anatomy, side)
+        asis = anatomy.point(f"asis_{side}")
+        sign_z = 1.0 if side == "right" else -1.0
+
+        def shift(q):
+            return frames.apply(joints.q_to_transform(q, side, c), asis) - asis
+
+        anterior = shift([np.radians(1), 0, 0, 0, 0, 0])
+        # ASIS (in front of the joint centre) goes down; the PSIS (behind it) goes up.
+        assert anterior[1] < -abs(anterior[0])
+        psis = anatomy.point(f"psis_{side}")
+        assert (frames.apply(joints.q_to_transform([np.radians(1), 0, 0, 0, 0, 0], side, c), psis) - psis)[1] > 0
+        inflare = shift([0, np.radians(1), 0, 0, 0, 0])
+        assert sign_z * inflare[2] < 0  # ASIS medial
+        np.testing.assert_allclose(shift([0, 0, 0, 1.5, 0, 0]), [0, 1.5, 0], atol=1e-12)
+        np.testing.assert_allclose(shift([0, 0, 0, 0, 0, 1.0]), [0, 0, -sign_z], atol=1e-12)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(
+    rotations=st.lists(st.floats(-0.3, 0.3), min_size=3, max_size=3),
+    translations=st.lists(st.floats(-10, 10), min_size=3, max_size=3),
+    side=st.sampled_from(["left", "right"]),
+)
+def test_q_round_trip_and_mirror(rotations, translations, side):
+    anatomy = synthetic_anatomy()
+    q = np.array(rotations + translations)
+    c = joints.joint_centre(anatomy, side)
+    T = joints.q_to_transform(q, side, c)
+    assert frames.is_rigid(T)
+    np.testing.assert_allclose(joints.transform_to_q(T, side, c), q, atol=1e-9)
+    other = "left" if side == "right" else "right"
+    T_other = joints.q_to_transform(q, other, joints.joint_centre(anatomy, other))
+    np.testing.assert_allclose(frames.mirror(T), T_other, atol=1e-9)
+
+
+def test_q_rejects_bad_shape(anatomy):
+    with pytest.raises(ParameterError, match="6 finite numbers"):
+        joints.q_to_transform([0.0] * 5, "left", np.zeros(3))
+    with pytest.raises(ParameterError, match="'left' or 'right'"):
+        joints.q_to_transform([0.0] * 6, "middle", np.zeros(3))
+
+
+def test_mirrored_axes_give_mirrored_motions(symmetric):
+    angle = np.radians(3.0)
+    pairs = [
+        (joints.flare_axis(symmetric, "right"), joints.flare_axis(symmetric, "left")),
+        (joints.unilateral_flexion_axis(symmetric, "right"), joints.unilateral_flexion_axis(symmetric, "left")),
+        (joints.pubic_shear_axis(symmetric, "right"), joints.pubic_shear_axis(symmetric, "left")),
+        (joints.oblique_axis(symmetric, "right_oblique"), joints.oblique_axis(symmetric, "right_oblique").mirrored()),
+    ]
+    for right, left in pairs:
+        np.testing.assert_allclose(frames.mirror(right.rotation(angle)), left.rotation(angle), atol=1e-9)
+    # Both oblique axes point upward (positive = rotation to the left), so the mirror of a left
+    # rotation about the right oblique axis is a right rotation about the left oblique axis.
+    right_axis = joints.oblique_axis(symmetric, "right_oblique")
+    left_axis = joints.oblique_axis(symmetric, "left_oblique")
+    np.testing.assert_allclose(frames.mirror(right_axis.rotation(angle)), left_axis.rotation(-angle), atol=1e-9)
+
+
+def test_model_layer_never_imports_pyvista():
+    code = (
+        "import sys, pelvisim, pelvisim.models, pelvisim.descriptors, pelvisim.joints; "
+        "assert 'pyvista' not in sys.modules, 'pyvista imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
