@@ -1,0 +1,337 @@
+"""Landmark rules: every landmark is found by a documented geometric rule, never typed in.
+
+The rules run on the bones already expressed in the pelvic frame (+X anterior, +Y superior,
++Z right, mm). Each per-side rule is written once for the right side; the left landmark is the
+same rule applied to the mirrored left bone, mirrored back — so the rules are symmetric by
+construction. Where a rule needs a region (e.g. "above the acetabulum"), the region is defined
+from landmarks found before it, in the order of :func:`find_landmarks`.
+
+Rules in brief (right side; details in each function's docstring):
+
+* ``asis``: tangent point of the anterior pelvic plane on the iliac crest (see :func:`anterior_pelvic_plane`).
+* ``psis``: most posterior point of the ilium above the greater sciatic notch.
+* ``acetabulum_centre``: sphere fitted to the concave cup on the lateral face.
+* … see the functions below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from pelvisim import frames
+from pelvisim.anatomy.surface import Surface, fit_sphere
+from pelvisim.errors import LandmarkError
+
+
+def _unit(v: NDArray) -> NDArray[np.float64]:
+    n = np.linalg.norm(v)
+    if n == 0:
+        raise LandmarkError("Expected a non-zero direction while finding landmarks, got a zero vector")
+    return np.asarray(v, dtype=float) / n
+
+
+def support_point(points: NDArray, direction: NDArray) -> NDArray[np.float64]:
+    """The point of ``points`` furthest along ``direction``."""
+    if len(points) == 0:
+        raise LandmarkError("A landmark rule found no candidate points in its region")
+    return points[int(np.argmax(points @ np.asarray(direction, dtype=float)))]
+
+
+@dataclass(frozen=True)
+class PlaneResult:
+    """The anterior pelvic plane: its tangent points and unit normal."""
+
+    asis_right: NDArray[np.float64]
+    asis_left: NDArray[np.float64]
+    pubic_right: NDArray[np.float64]
+    pubic_left: NDArray[np.float64]
+    normal: NDArray[np.float64]
+
+
+def anterior_pelvic_plane(right: Surface, left: Surface, anterior: NDArray, superior: NDArray,
+                          iterations: int = 20) -> PlaneResult:
+    """Anterior pelvic plane (APP) touching both ASIS and both pubic tubercles from the front.
+
+    Rule: start with the plane normal ``anterior``. On each innominate, the ASIS is the support
+    point along the normal of the vertices in the upper half of the bone (along ``superior``),
+    and the pubic tubercle the support point of the vertices in the lowest 40 % that are in the
+    medial third. The normal is then re-fitted to the plane through the two ASIS and the
+    mid-point of the two pubic points; repeat until it stops changing (< 1e-9 rad). Because the
+    result is a tangent plane, it does not depend on how the bones were tilted or turned in the
+    scanner.
+    """
+    n = _unit(anterior)
+    up = _unit(superior)
+
+    def regions(surface: Surface) -> tuple[NDArray, NDArray]:
+        V = surface.vertices
+        h = V @ up
+        lo, hi = h.min(), h.max()
+        upper = V[h > (lo + hi) / 2]
+        lower = V[h < lo + 0.4 * (hi - lo)]
+        return upper, lower
+
+    r_upper, r_lower = regions(right)
+    l_upper, l_lower = regions(left)
+    midline_gap = (right.vertices.mean(axis=0) - left.vertices.mean(axis=0))
+    lateral = _unit(midline_gap)  # points to the right
+    centre = (right.vertices.mean(axis=0) + left.vertices.mean(axis=0)) / 2
+
+    def medial_third(lower: NDArray, sign: float) -> NDArray:
+        d = (lower - centre) @ lateral * sign
+        return lower[d < d.min() + (d.max() - d.min()) / 3]
+
+    r_pub_region, l_pub_region = medial_third(r_lower, 1.0), medial_third(l_lower, -1.0)
+    for _ in range(iterations):
+        ra, la = support_point(r_upper, n), support_point(l_upper, n)
+        rp, lp = support_point(r_pub_region, n), support_point(l_pub_region, n)
+        new = _unit(np.cross(la - ra, (rp + lp) / 2 - ra))
+        if new @ n < 0:
+            new = -new
+        converged = np.arccos(np.clip(new @ n, -1, 1)) < 1e-9
+        n = new
+        if converged:
+            break
+    return PlaneResult(ra, la, rp, lp, n)
+
+
+def pelvic_frame_from_landmarks(asis_right: NDArray, asis_left: NDArray, psis_right: NDArray,
+                                psis_left: NDArray) -> frames.Transform:
+    """``T_pelvis_input``: the ISB pelvic frame (Wu et al. 2002) from both ASIS and both PSIS.
+
+    Z runs from the left to the right ASIS; X lies in the plane of both ASIS and the PSIS mid-point,
+    pointing anterior; Y = Z × X (superior); the origin is the ASIS mid-point.
+    """
+    z = _unit(asis_right - asis_left)
+    mid_asis = (asis_right + asis_left) / 2
+    x = mid_asis - (psis_right + psis_left) / 2
+    x = _unit(x - (x @ z) * z)
+    y = np.cross(z, x)
+    R = np.array([x, y, z])
+    return frames.from_rt(R, -R @ mid_asis)
+
+
+def psis_point(innominate: Surface) -> NDArray[np.float64]:
+    """PSIS (right side, pelvic frame): the most posterior point of the upper half of the innominate."""
+    V = innominate.vertices
+    upper = V[V[:, 1] > (V[:, 1].min() + V[:, 1].max()) / 2]
+    return support_point(upper, -frames.X_ANTERIOR)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One landmark as found by a rule (pelvic frame, right side unless mirrored)."""
+
+    position: NDArray[np.float64]
+    normal: NDArray[np.float64] | None = None
+    radius_mm: float | None = None
+    area_mm2: float | None = None
+
+
+def acetabulum(innominate: Surface, seed: NDArray, iterations: int = 4) -> Found:
+    """Acetabulum centre and radius: sphere fitted to the concave cup around ``seed``.
+
+    Rule: take the vertices within 40 mm of the seed (Harrington 2007's regression hip centre)
+    whose outward normal points towards the seed (within 45°): the inside of the cup. Fit a
+    sphere, then keep the vertices within 3 mm of that sphere whose normals point at its centre
+    (within 30°) and refit, a few times. The lunate surface dominates the final fit.
+    """
+    V, N = innominate.vertices, innominate.vertex_normals
+    centre, radius = np.asarray(seed, dtype=float), 40.0
+    band, cos_limit = 40.0, np.cos(np.radians(45))
+    for _ in range(iterations):
+        to_centre = centre - V
+        dist = np.linalg.norm(to_centre, axis=1)
+        facing = np.einsum("ij,ij->i", N, to_centre) / np.maximum(dist, 1e-9)
+        if band == 40.0:
+            pick = (dist < band) & (facing > cos_limit)
+        else:
+            pick = (np.abs(dist - radius) < band) & (facing > cos_limit)
+        if pick.sum() < 20:
+            raise LandmarkError(f"acetabulum: only {int(pick.sum())} cup vertices near {np.round(seed, 1)} mm")
+        centre, radius, _ = fit_sphere(V[pick])
+        band, cos_limit = 3.0, np.cos(np.radians(30))
+    return Found(centre, radius_mm=radius)
+
+
+def contact_patch(bone: Surface, other: Surface, max_gap_mm: float) -> NDArray[np.bool_]:
+    """Faces of ``bone`` whose centres lie within ``max_gap_mm`` of ``other``'s vertices."""
+    distance, _ = cKDTree(other.vertices).query(bone.face_centres)
+    return distance < max_gap_mm
+
+
+def patch_landmarks(bone: Surface, faces: NDArray[np.bool_]) -> dict[str, Found]:
+    """Centroid (with mean outward normal and area), superior and inferior pole of a surface patch.
+
+    The centroid is the area-weighted centre of the patch moved to the nearest patch vertex (so it
+    lies on the bone); the poles are the patch's highest and lowest vertices (+Y / −Y).
+    """
+    if faces.sum() < 10:
+        raise LandmarkError(f"contact patch has only {int(faces.sum())} faces")
+    area = bone.face_areas[faces]
+    centres = bone.face_centres[faces]
+    centroid = (centres * area[:, None]).sum(axis=0) / area.sum()
+    patch_vertices = bone.vertices[np.unique(bone.faces[faces])]
+    on_bone = patch_vertices[int(np.argmin(np.linalg.norm(patch_vertices - centroid, axis=1)))]
+    normal = _unit((bone.face_normals[faces] * area[:, None]).sum(axis=0))
+    return {
+        "centroid": Found(on_bone, normal=normal, area_mm2=float(area.sum())),
+        "superior_pole": Found(support_point(patch_vertices, frames.Y_SUPERIOR)),
+        "inferior_pole": Found(support_point(patch_vertices, -frames.Y_SUPERIOR)),
+    }
+
+
+# --- rules on the innominate (right side; the left is found on the mirrored bone) -----------------
+
+def innominate_landmarks(bone: Surface, other_innominate: Surface, sacrum: Surface, asis: NDArray,
+                         pubic_tangent: NDArray, inter_asis_mm: float, asis_psis_depth_mm: float,
+                         auricular_gap_mm: float) -> dict[str, Found]:
+    """Every landmark of the right innominate (pelvic frame), given its ASIS and APP pubic point.
+
+    Rules (Y superior, X anterior, +Z lateral on the right side):
+
+    * ``asis``: tangent point of the anterior pelvic plane on the upper half (given).
+    * ``psis``: most posterior point of the upper half.
+    * ``acetabulum_centre``: sphere fit to the cup (:func:`acetabulum`), seeded by Harrington 2007's
+      regression from inter-ASIS width and ASIS–PSIS depth.
+    * ``aiis``: most anterior point of the band from 0.8 acetabular radii above the acetabulum
+      centre to 25 mm above the rim.
+    * ``piis``: most posterior point of the band 15–50 mm below the PSIS.
+    * ``iliac_tubercle``: most lateral point of the iliac crest 25–80 mm behind the ASIS, above it.
+    * ``pubic_tubercle``: tangent point of the anterior pelvic plane on the pubis (given).
+    * ``symphysis``: centre of the faces within 6 mm of the other innominate.
+    * ``ischial_tuberosity``: lowest point of the bone.
+    * ``ischial_spine``: most postero-medial point of the part more than 20 mm behind the
+      acetabulum centre, from its height down 35 mm.
+    * ``auricular_innominate_*``: the faces within ``auricular_gap_mm`` of the sacrum (centroid with
+      normal and area, superior and inferior pole; :func:`patch_landmarks`).
+    """
+    V = bone.vertices
+    y = V[:, 1]
+    out: dict[str, Found] = {"asis": Found(asis), "pubic_tubercle": Found(pubic_tangent)}
+    psis = psis_point(bone)
+    out["psis"] = Found(psis)
+    seed = np.array([-0.24 * asis_psis_depth_mm - 9.9, -0.30 * inter_asis_mm - 10.9, 0.33 * inter_asis_mm + 7.3])
+    cup = acetabulum(bone, seed)
+    out["acetabulum_centre"] = cup
+    ac, r = cup.position, float(cup.radius_mm or 0.0)
+    band = (y > ac[1] + 0.8 * r) & (y < ac[1] + r + 25.0)
+    out["aiis"] = Found(support_point(V[band], frames.X_ANTERIOR))
+    band = (y > psis[1] - 50.0) & (y < psis[1] - 15.0)
+    out["piis"] = Found(support_point(V[band], -frames.X_ANTERIOR))
+    crest = (V[:, 0] > asis[0] - 80.0) & (V[:, 0] < asis[0] - 25.0) & (y > asis[1] - 5.0)
+    out["iliac_tubercle"] = Found(support_point(V[crest], frames.Z_RIGHT))
+    out["symphysis"] = patch_landmarks(bone, contact_patch(bone, other_innominate, 6.0))["centroid"]
+    out["ischial_tuberosity"] = Found(support_point(V, -frames.Y_SUPERIOR))
+    back = (V[:, 0] < ac[0] - 20.0) & (y > ac[1] - 35.0) & (y < ac[1])
+    out["ischial_spine"] = Found(support_point(V[back], _unit(-frames.X_ANTERIOR - frames.Z_RIGHT)))
+    for part, found in patch_landmarks(bone, contact_patch(bone, sacrum, auricular_gap_mm)).items():
+        out[f"auricular_innominate_{part}"] = found
+    return out
+
+
+# --- rules on the sacrum --------------------------------------------------------------------------
+
+# The auricular surface spans S1 to mid-S3 (BIOMECHANICS.md §3), i.e. about 2.5 segments: along
+# it, S1's centre lies at 20 %, S2's at 60 % and mid-S3 at 100 % of the way from its upper pole.
+SACRAL_LEVEL_FRACTIONS = {"s1": 0.2, "s2": 0.6, "s3": 1.0}
+
+
+def s1_endplate(sacrum: Surface) -> Found:
+    """Centre and outward normal of the S1 endplate.
+
+    Rule: start from the faces that face upward (normal·Y > 0.5) within 20 mm of the midline
+    (S1 body ≈ 40 mm wide) and in front of the sacrum's mid-depth (which leaves out the superior
+    articular processes); then keep the faces whose normal is within 25° of their mean normal, twice.
+    """
+    n, c = sacrum.face_normals, sacrum.face_centres
+    mid_depth = (c[:, 0].min() + c[:, 0].max()) / 2
+    pick = (n[:, 1] > 0.5) & (np.abs(c[:, 2]) < 20.0) & (c[:, 0] > mid_depth)
+    for _ in range(2):
+        mean = _unit((n[pick] * sacrum.face_areas[pick, None]).sum(axis=0))
+        pick = pick & (n @ mean > np.cos(np.radians(25)))
+    return patch_landmarks(sacrum, pick)["centroid"]
+
+
+def sacrum_landmarks(sacrum: Surface, innominate_right: Surface, psis_right: NDArray,
+                     auricular_gap_mm: float) -> dict[str, Found]:
+    """Landmarks of the sacrum; per-side ones are returned for the right side (``*_right``).
+
+    Rules:
+
+    * ``s1_endplate_centre``: :func:`s1_endplate`.
+    * ``sacral_promontory``: most anterior point within 5 mm of the midline and at most 15 mm
+      below the endplate centre.
+    * ``sacral_apex``: the sacral point furthest from the S1 endplate centre.
+    * ``sacral_ala_right``: the point of the upward-facing surface lateral to the S1 body
+      (> 25 mm from the midline), nearest to that region's area-weighted centre.
+    * ``sacral_sulcus_right``: the most posterior sacral point at the height of the PSIS (± 8 mm)
+      8–25 mm medial to it — where the thumb sinks in beside the PSIS.
+    * ``s1_posterior``, ``s2_posterior``, ``s3_posterior``: most posterior point within 4 mm of the
+      midline at the height of that segment (:data:`SACRAL_LEVEL_FRACTIONS` along the auricular
+      surface, which spans S1 to mid-S3).
+    * ``ila_right``: the most lateral point of the lowest 30 % of the sacrum (along the S1–apex
+      line): the inferior lateral angle.
+    * ``auricular_sacrum_right_*``: faces within ``auricular_gap_mm`` of the right innominate.
+    """
+    V = sacrum.vertices
+    out: dict[str, Found] = {}
+    endplate = s1_endplate(sacrum)
+    out["s1_endplate_centre"] = endplate
+    ep = endplate.position
+    near_midline = np.abs(V[:, 2]) < 5.0
+    out["sacral_promontory"] = Found(support_point(V[near_midline & (V[:, 1] > ep[1] - 15.0)], frames.X_ANTERIOR))
+    apex = V[int(np.argmax(np.linalg.norm(V - ep, axis=1)))]
+    out["sacral_apex"] = Found(apex)
+    n = sacrum.face_normals
+    c = sacrum.face_centres
+    ala = (n @ endplate.normal > 0.7) & (c[:, 2] > 25.0)
+    out["sacral_ala_right"] = Found(patch_landmarks(sacrum, ala)["centroid"].position)
+    band = (np.abs(V[:, 1] - psis_right[1]) < 8.0) & (V[:, 2] < psis_right[2] - 8.0) & (V[:, 2] > psis_right[2] - 25.0)
+    out["sacral_sulcus_right"] = Found(support_point(V[band], -frames.X_ANTERIOR))
+    patch = patch_landmarks(sacrum, contact_patch(sacrum, innominate_right, auricular_gap_mm))
+    for part, found in patch.items():
+        out[f"auricular_sacrum_right_{part}"] = found
+    top, bottom = patch["superior_pole"].position[1], patch["inferior_pole"].position[1]
+    for level, fraction in SACRAL_LEVEL_FRACTIONS.items():
+        height = top + fraction * (bottom - top)
+        band = near_midline & (np.abs(V[:, 1] - height) < 3.0)
+        out[f"{level}_posterior"] = Found(support_point(V[band], -frames.X_ANTERIOR))
+    axis = _unit(ep - apex)
+    t = (V - apex) @ axis
+    low = t < 0.3 * t.max()
+    out["ila_right"] = Found(support_point(V[low], frames.Z_RIGHT))
+    return out
+
+
+# --- rules on the femur ---------------------------------------------------------------------------
+
+def femur_landmarks(femur: Surface, acetabulum_centre: NDArray) -> dict[str, Found]:
+    """Femoral head centre (sphere fit) and knee centre (mid-point of the epicondyles).
+
+    Rules: the head is the sphere fitted to the femur vertices within 30 mm of the vertex nearest
+    the acetabulum centre whose normals point away from the fitted centre (iterated); the knee
+    centre is the mid-point of the most medial and most lateral points of the distal 12 % of the
+    bone along the head-to-far-end line.
+    """
+    V, N = femur.vertices, femur.vertex_normals
+    seed = V[int(np.argmin(np.linalg.norm(V - acetabulum_centre, axis=1)))]
+    pick = np.linalg.norm(V - seed, axis=1) < 30.0
+    centre, radius, _ = fit_sphere(V[pick])
+    for _ in range(3):
+        to_v = V - centre
+        dist = np.linalg.norm(to_v, axis=1)
+        outward = np.einsum("ij,ij->i", N, to_v) / np.maximum(dist, 1e-9)
+        pick = (np.abs(dist - radius) < 3.0) & (outward > np.cos(np.radians(30)))
+        centre, radius, _ = fit_sphere(V[pick])
+    far = V[int(np.argmax(np.linalg.norm(V - centre, axis=1)))]
+    axis = _unit(far - centre)
+    t = (V - centre) @ axis
+    distal = V[t > 0.88 * t.max()]
+    lateral = np.cross(axis, frames.X_ANTERIOR)
+    knee = (support_point(distal, lateral) + support_point(distal, -lateral)) / 2
+    return {"femoral_head_centre": Found(centre, radius_mm=radius), "knee_centre": Found(knee)}
