@@ -1,0 +1,251 @@
+"""Clinical descriptors: round trips, mirror symmetry, magnification, palpability, hand checks."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pelvisim import descriptors, frames, joints, models
+from pelvisim.pose import pose
+from test_joints import symmetrized, test_anatomy
+
+
+@pytest.fixture(scope="module")
+def anatomy():
+    return test_anatomy()
+
+
+@pytest.fixture(scope="module")
+def symmetric():
+    return symmetrized(test_anatomy())
+
+
+def flat(d: descriptors.Descriptors) -> dict[str, float]:
+    """Every numeric descriptor as ``"bone.field"`` -> value (deg or mm by its suffix)."""
+    out = {}
+    for bone in ("innominate_left", "innominate_right", "sacrum"):
+        for key, value in d.to_dict()["descriptors"][bone].items():
+            if isinstance(value, float):
+                out[f"{bone}.{key}"] = value
+    return out
+
+
+def sacral_axis_components(anatomy, which):
+    """Unit direction of a Mitchell oblique axis, straight from the pole landmarks (upward)."""
+    upper_side, lower_side = ("left", "right") if which == "left_oblique" else ("right", "left")
+    u = anatomy.point(f"auricular_sacrum_{upper_side}_superior_pole") - anatomy.point(f"auricular_sacrum_{lower_side}_inferior_pole")
+    return u / np.linalg.norm(u)
+
+
+# (model, parameters at magnitude m, target descriptor, {coupled descriptor: expected value per unit m or None})
+# "Coupled" descriptors are other views of the same rigid motion (e.g. sacral nutation read from
+# the innominates is posterior rotation relative to the sacrum); every other descriptor of the same
+# unit must stay under 2% of m.
+def round_trip_cases(anatomy):
+    u_left = sacral_axis_components(anatomy, "left_oblique")
+    s3 = 1 / math.sqrt(3)
+    innominate_rel = {f"innominate_{s}.{k}": None for s in ("left", "right") for k in (
+        "anterior_rotation_deg", "inflare_deg", "frontal_rotation_deg", "upslip_mm", "anterior_translation_mm",
+        "medial_translation_mm", "pubic_superior_mm")}
+    deg_cases = [
+        ("nutation", lambda m: {"angle_deg": m}, "sacrum.nutation_deg",
+         {"innominate_left.anterior_rotation_deg": -1.0, "innominate_right.anterior_rotation_deg": -1.0}),
+        ("innominate_rotation", lambda m: {"left_deg": m}, "innominate_left.anterior_rotation_deg", {}),
+        ("innominate_rotation", lambda m: {"right_deg": m, "axis": "symphysis"}, "innominate_right.anterior_rotation_deg", {}),
+        ("flare", lambda m: {"left_deg": m}, "innominate_left.inflare_deg", {}),
+        ("flare", lambda m: {"right_deg": -m}, "innominate_right.inflare_deg", {}),  # outflare reads negative
+        ("sacral_torsion", lambda m: {"axis": "left_oblique", "direction": "left", "angle_deg": m}, "sacrum.torsion.angle_deg",
+         {"sacrum.nutation_deg": -u_left[2], "sacrum.rotation_left_deg": u_left[1], "sacrum.sidebend_left_deg": -u_left[0],
+          "sacrum.unilateral_flexion_left_deg": None, "sacrum.unilateral_flexion_right_deg": None, **innominate_rel}),
+        ("unilateral_sacral_flexion", lambda m: {"left_deg": m}, "sacrum.unilateral_flexion_left_deg",
+         {"sacrum.nutation_deg": s3, "sacrum.rotation_left_deg": -s3, "sacrum.sidebend_left_deg": s3,
+          "sacrum.unilateral_flexion_right_deg": None, **innominate_rel}),
+        ("twisted_shifted_sacrum", lambda m: {"side": "right", "twist_deg": m}, "sacrum.rotation_left_deg",
+         {**innominate_rel}),
+    ]
+    mm_cases = [
+        ("shear", lambda m: {"left_mm": m}, "innominate_left.upslip_mm", {"innominate_left.pubic_superior_mm": 1.0}),
+        ("shear", lambda m: {"right_mm": -m}, "innominate_right.upslip_mm", {"innominate_right.pubic_superior_mm": 1.0}),
+        ("pubic_shear", lambda m: {"left_mm": m}, "innominate_left.pubic_superior_mm",
+         {k: None for k in innominate_rel if k.startswith("innominate_left")}),
+        ("twisted_shifted_sacrum", lambda m: {"side": "left", "shift_mm": m}, "sacrum.left_half_inferior_mm",
+         {k: None for k in innominate_rel}),
+    ]
+    return deg_cases, mm_cases
+
+
+def _check_round_trip(anatomy, case, m, unit):
+    model, params, target, coupled = case
+    d = descriptors.describe(anatomy, models.joint_state(anatomy, model, params(m)))
+    values = flat(d)
+    values["sacrum.torsion.angle_deg"] = d.sacrum.torsion.angle_deg
+    sign = -1.0 if any(isinstance(v, (int, float)) and v < 0 for v in params(1.0).values()) else 1.0
+    # twisted_shifted with side=right, twist +m turns the right half forward = rotation LEFT (+).
+    assert values[target] == pytest.approx(sign * m, rel=0.01), (model, target, values[target])
+    for key, per_unit in coupled.items():
+        if per_unit is not None:
+            assert values[key] == pytest.approx(sign * m * per_unit, rel=0.01, abs=0.02 * m), (model, key)
+    for key, value in values.items():
+        if key == target or key in coupled or not key.endswith(unit):
+            continue
+        assert abs(value) < 0.02 * m, (model, key, value)
+
+
+@pytest.mark.parametrize("m", [0.5, 2.0, 10.0])
+def test_round_trip_angles(anatomy, m):
+    for case in round_trip_cases(anatomy)[0]:
+        _check_round_trip(anatomy, case, m, "_deg")
+
+
+@pytest.mark.parametrize("m", [0.5, 2.0])
+def test_round_trip_translations(anatomy, m):
+    for case in round_trip_cases(anatomy)[1]:
+        _check_round_trip(anatomy, case, m, "_mm")
+
+
+def test_torsion_names_follow_mitchell(anatomy):
+    expected = {
+        ("left_oblique", "left"): "left-on-left forward torsion",
+        ("right_oblique", "right"): "right-on-right forward torsion",
+        ("right_oblique", "left"): "left-on-right backward torsion",
+        ("left_oblique", "right"): "right-on-left backward torsion",
+    }
+    for (axis, direction), name in expected.items():
+        state = models.joint_state(anatomy, "sacral_torsion", {"axis": axis, "direction": direction, "angle_deg": 2.0})
+        torsion = descriptors.describe(anatomy, state).sacrum.torsion
+        assert (torsion.axis, torsion.direction, torsion.name) == (axis, direction, name)
+    # Plain nutation is not a torsion.
+    nutation = descriptors.describe(anatomy, models.joint_state(anatomy, "nutation", {"angle_deg": 2.0}))
+    assert nutation.sacrum.torsion.axis is None
+
+
+def test_left_on_left_signature(anatomy):
+    """L-on-L: deep right sulcus, left ILA posterior (reference/BIOMECHANICS.md §4)."""
+    state = models.joint_state(anatomy, "sacral_torsion", {"axis": "left_oblique", "direction": "left", "angle_deg": 3.0})
+    findings = {f.name: f for f in descriptors.describe(anatomy, state).findings}
+    assert findings["sacral sulcus depth difference"].difference < 0  # deeper on the right
+    assert findings["ILA posterior difference"].difference > 0  # left ILA more posterior
+
+
+def test_inflare_moves_asis_medially_by_the_hand_computed_amount(anatomy):
+    d = descriptors.describe(anatomy, models.joint_state(anatomy, "flare", {"right_deg": 1.0}))
+    asis = anatomy.point("asis_right")
+    centre = anatomy.point("auricular_innominate_right_centroid")
+    lever = asis[0] - centre[0]
+    medial = -d.innominate_right.landmark_shifts["asis"].shift_mm[2]
+    assert medial == pytest.approx(lever * math.radians(1.0), rel=0.02)
+    assert "medial" in d.innominate_right.landmark_shifts["asis"].words
+    assert d.innominate_right.landmark_shifts["asis"].words.startswith(f"{medial:.1f} mm medial")
+
+
+def test_upslip_moves_every_landmark_up_and_shortens_the_leg(anatomy):
+    d = descriptors.describe(anatomy, models.joint_state(anatomy, "shear", {"left_mm": 2.0}))
+    for name in ("asis", "psis", "pubic_tubercle", "ischial_tuberosity"):
+        np.testing.assert_allclose(d.innominate_left.landmark_shifts[name].shift_mm, [0.0, 2.0, 0.0], atol=1e-9)
+    findings = {f.name: f for f in d.findings}
+    if "apparent leg-length difference (medial malleoli)" in findings:
+        assert findings["apparent leg-length difference (medial malleoli)"].difference == pytest.approx(-2.0)
+    assert findings["ASIS height difference"].difference == pytest.approx(2.0)
+    assert findings["ASIS height difference"].verdict == "below palpation error"
+
+
+def test_anterior_rotation_looks_like_a_longer_leg(anatomy):
+    d = descriptors.describe(anatomy, models.joint_state(anatomy, "innominate_rotation", {"right_deg": 2.0}))
+    findings = {f.name: f for f in d.findings}
+    assert findings["ASIS height difference"].difference > 0  # right ASIS lower
+    assert findings["ASIS-PSIS tilt difference"].difference < 0  # right side tipped forward
+    if "apparent leg-length difference (medial malleoli)" in findings:
+        assert findings["apparent leg-length difference (medial malleoli)"].difference < 0  # right longer
+
+
+def test_palpability_threshold(anatomy):
+    small = descriptors.describe(anatomy, models.joint_state(anatomy, "shear", {"left_mm": 2.0}))
+    assert not any(f.palpable for f in small.findings)
+    assert "below palpation error" in small.summary
+    # A 10 mm upslip with a 10 mm downslip opposite: 20 mm ASIS height difference, beyond 15–20 mm.
+    big = descriptors.describe(anatomy, models.joint_state(anatomy, "shear", {"left_mm": 10.0, "right_mm": -10.0}))
+    height = {f.name: f for f in big.findings}["ASIS height difference"]
+    assert height.difference == pytest.approx(20.0)
+    assert height.palpable and height.verdict == "palpable"
+    assert "Palpable" in big.summary
+
+
+def test_neutral_reads_zero(anatomy):
+    d = descriptors.describe(anatomy, models.joint_state(anatomy, "neutral"))
+    assert all(abs(v) < 1e-9 for v in flat(d).values())
+    assert d.summary == "Neutral: no displacement."
+
+
+# --- mirror symmetry on descriptors -----------------------------------------------------------
+MIRRORED_FIELDS = {"rotation_left_deg": -1, "sidebend_left_deg": -1}
+SWAPPED = {"unilateral_flexion_left_deg": "unilateral_flexion_right_deg", "left_half_inferior_mm": "right_half_inferior_mm"}
+
+
+@pytest.mark.parametrize(
+    ("model", "left", "right"),
+    [
+        ("innominate_rotation", {"left_deg": 2.0}, {"right_deg": 2.0}),
+        ("flare", {"left_deg": -1.5}, {"right_deg": -1.5}),
+        ("shear", {"left_mm": 2.0}, {"right_mm": 2.0}),
+        ("pubic_shear", {"left_mm": 1.0}, {"right_mm": 1.0}),
+        ("unilateral_sacral_flexion", {"left_deg": 2.0}, {"right_deg": 2.0}),
+        ("twisted_shifted_sacrum", {"side": "left", "shift_mm": 1.0, "twist_deg": 2.0}, {"side": "right", "shift_mm": 1.0, "twist_deg": 2.0}),
+        ("sacral_torsion", {"axis": "left_oblique", "direction": "left", "angle_deg": 2.0},
+         {"axis": "right_oblique", "direction": "right", "angle_deg": 2.0}),
+    ],
+)
+def test_left_parameters_give_mirrored_descriptors(symmetric, model, left, right):
+    dl = descriptors.describe(symmetric, models.joint_state(symmetric, model, left))
+    dr = descriptors.describe(symmetric, models.joint_state(symmetric, model, right))
+    il, ir = dl.innominate_left.to_dict(), dr.innominate_right.to_dict()
+    for key, value in il.items():
+        if isinstance(value, float):
+            assert value == pytest.approx(ir[key], abs=1e-9), key
+    for key in ("asis", "psis", "pubic_tubercle", "ischial_tuberosity"):
+        np.testing.assert_allclose(dl.innominate_left.landmark_shifts[key].shift_mm,
+                                   frames.mirror_points(dr.innominate_right.landmark_shifts[key].shift_mm), atol=1e-9)
+        assert dl.innominate_left.landmark_shifts[key].words == dr.innominate_right.landmark_shifts[key].words
+    sl, sr = dl.sacrum.to_dict(), dr.sacrum.to_dict()
+    for key, value in sl.items():
+        if isinstance(value, float):
+            other = SWAPPED.get(key) or {v: k for k, v in SWAPPED.items()}.get(key) or key
+            assert value == pytest.approx(MIRRORED_FIELDS.get(key, 1) * sr[other], abs=1e-9), key
+    for fl, fr in zip(dl.findings, dr.findings):
+        assert fl.difference == pytest.approx(-fr.difference, abs=1e-9), fl.name
+
+
+# --- magnification and JSON -------------------------------------------------------------------
+def test_magnification_changes_the_pose_not_the_descriptors(anatomy):
+    state = models.joint_state(anatomy, "flare", {"left_deg": 1.0, "right_deg": -0.5})
+    true_scale, magnified = pose(anatomy, state, 1.0), pose(anatomy, state, 20.0)
+    assert not np.allclose(true_scale.T_world["innominate_left"], magnified.T_world["innominate_left"])
+    assert descriptors.describe(anatomy, magnified).to_dict() == descriptors.describe(anatomy, true_scale).to_dict()
+    assert descriptors.describe(anatomy, magnified).innominate_left.inflare_deg == pytest.approx(1.0)
+
+
+def test_to_dict_is_json(anatomy):
+    d = descriptors.describe(anatomy, models.joint_state(anatomy, "sacral_torsion", {"angle_deg": 1.0}))
+    data = json.loads(json.dumps(d.to_dict()))
+    assert set(data) == {"descriptors", "landmarks", "findings", "summary"}
+    assert set(data["descriptors"]) == {"innominate_left", "innominate_right", "sacrum"}
+    assert set(data["landmarks"]["asis_left"]) == {"position_mm", "shift_mm"}
+
+
+@settings(max_examples=60, derandomize=True, deadline=None)
+@given(data=st.data())
+def test_random_parameters_give_finite_descriptors(data):
+    anatomy = test_anatomy()
+    model = models.get_model(data.draw(st.sampled_from([m.name for m in models.KINEMATIC_MODELS])))
+    values = {
+        p.name: data.draw(st.sampled_from(list(p.choices)) if p.is_choice else st.floats(p.minimum, p.maximum))
+        for p in model.parameters
+    }
+    d = descriptors.describe(anatomy, model.joint_state(anatomy, values))
+    assert all(math.isfinite(v) for v in flat(d).values())
+    assert all(math.isfinite(f.difference) for f in d.findings)
+    assert d.summary
