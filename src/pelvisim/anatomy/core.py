@@ -72,6 +72,8 @@ class Landmark:
         Unit outward normal, for surface patches (auricular surfaces, S1 endplate).
     radius_mm : float or None
         Radius, for sphere fits (acetabulum, femoral head).
+    area_mm2 : float or None
+        Area, for surface patches (auricular surfaces, symphyseal surfaces, S1 endplate).
     """
 
     name: str
@@ -79,6 +81,7 @@ class Landmark:
     position_mm: NDArray[np.float64]
     normal: NDArray[np.float64] | None = None
     radius_mm: float | None = None
+    area_mm2: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "position_mm", _frozen(self.position_mm))

@@ -50,7 +50,7 @@ def landmarks_from_json(path: Path) -> dict[str, Landmark]:
             raise LandmarkError(f"{path}: landmark {name!r}: bone must be one of {', '.join(BONES)}, got {bone!r}")
         normal = entry.get("normal")
         out[name] = Landmark(name, bone, position, None if normal is None else np.asarray(normal, dtype=float),
-                             entry.get("radius_mm"))
+                             entry.get("radius_mm"), entry.get("area_mm2"))
     return out
 
 
