@@ -249,3 +249,15 @@ def test_random_parameters_give_finite_descriptors(data):
     assert all(math.isfinite(v) for v in flat(d).values())
     assert all(math.isfinite(f.difference) for f in d.findings)
     assert d.summary
+
+
+def test_leg_length_follows_the_hip_centre(anatomy):
+    if not anatomy.has_femurs:
+        pytest.skip("anatomy without femurs")
+    state = models.joint_state(anatomy, "innominate_rotation", {"right_deg": 2.0})
+    hip = anatomy.point("femoral_head_centre_right")
+    hip_drop = -(frames.apply(state.T_pelvis["innominate_right"], hip)[1] - hip[1])
+    assert hip_drop > 0  # anterior rotation lowers the acetabulum
+    findings = {f.name: f for f in descriptors.describe(anatomy, state).findings}
+    # Right leg longer by exactly the hip-centre drop (left minus right is negative).
+    assert findings["apparent leg-length difference (medial malleoli)"].difference == pytest.approx(-hip_drop)

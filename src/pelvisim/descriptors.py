@@ -281,6 +281,9 @@ def bone_displacements(state: JointState) -> dict[str, Transform]:
 def malleolus_neutral(anatomy: Anatomy, side: str) -> NDArray[np.float64] | None:
     """Modelled medial malleolus at neutral: the hip-centre→knee line continued by the tibia length.
 
+    When the pelvis is displaced, the leg keeps its direction (apart from the hip angle) and follows
+    the hip centre, so the apparent leg-length difference is the hip centres' vertical difference.
+
     Returns None when the anatomy has no femur landmarks.
     """
     try:
@@ -301,7 +304,12 @@ def landmark_positions(anatomy: Anatomy, state: JointState) -> dict[str, tuple[N
     for side in SIDES:
         p = malleolus_neutral(anatomy, side)
         if p is not None:
-            out[f"medial_malleolus_{side}"] = (p, frames.apply(T[f"femur_{side}"], p))
+            # The leg rests on the table: the hip is a ball joint, so the leg follows the hip centre
+            # and the hip angle (T_innominate_femur) but not the innominate's own tilt.
+            hip = anatomy.point(f"femoral_head_centre_{side}")
+            hip_moved = frames.apply(T[f"femur_{side}"], hip)
+            R_hip = state.T_innominate_femur[side][:3, :3]
+            out[f"medial_malleolus_{side}"] = (p, hip_moved + R_hip @ (p - hip))
     return out
 
 
