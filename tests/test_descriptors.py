@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pelvisim import descriptors, frames, joints, models
+from pelvisim import descriptors, frames, models
 from pelvisim.pose import pose
 from test_joints import symmetrized, test_anatomy
 

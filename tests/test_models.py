@@ -181,8 +181,6 @@ def _values(model):
     for p in model.parameters:
         if p.is_choice:
             out[p.name] = st.sampled_from(list(p.choices))
-        elif p.name == "shift_mm":
-            out[p.name] = st.floats(p.minimum, p.maximum)
         else:
             out[p.name] = st.floats(p.minimum, p.maximum)
     return st.fixed_dictionaries(out)
