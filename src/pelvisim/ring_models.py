@@ -1,7 +1,460 @@
-"""Positional models solved through the compliant ring (filled in by the mechanics issue)."""
+"""Positional models solved through the compliant ring, and the gait report for the CLI.
+
+- ``sacral_rotation``: prescribe a sacral rotation about a vertical axis (Gurd 2010 seed) and let
+  the innominates answer through the SIJs and the symphysis (mechanics, not a hard-coded rule).
+- ``gait``: the walking cycle; intrapelvic motion is the ring's equilibrium under the hip
+  reactions, abductors and trunk load of :mod:`pelvisim.gait`, with a left/right SIJ stiffness
+  ratio.
+- ``mitchell_gait``: the osteopathic teaching sequence of alternating forward sacral torsions
+  about the oblique axes (prescribed, no mechanics).
+
+All three accept a gait phase; whole-pelvis motion and hip flexion come from :mod:`pelvisim.gait`
+for the two gait models. :func:`gait_report` gives the JSON-ready numbers the ``describe`` command
+prints.
+"""
 
 from __future__ import annotations
 
-from pelvisim.parameters import PositionalModel
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
 
-RING_MODELS: tuple[PositionalModel, ...] = ()
+import numpy as np
+from numpy.typing import NDArray
+
+from pelvisim import frames, gait, mechanics
+from pelvisim.anatomy.core import SIDES, Anatomy
+from pelvisim.errors import ParameterError
+from pelvisim.frames import Transform
+from pelvisim.parameters import Parameter, PositionalModel, Value
+from pelvisim.pose import JointState
+
+# --------------------------------------------------------------------------------------------
+# Shared parameters
+# --------------------------------------------------------------------------------------------
+
+STIFFNESS_RATIO = Parameter(
+    name="stiffness_ratio",
+    label="SIJ stiffness, left ÷ right",
+    unit="×",
+    default=1.0,
+    minimum=0.5,
+    maximum=2.0,
+    positive_means="above 1: the left SIJ is stiffer (the right one is laxer)",
+    source="default symmetric; teaching range 0.5–2. No stiffness ratio has been measured in SI units: "
+           "Damen 2002 (Spine 27:2820) graded asymmetric laxity as a left–right difference of ≥ 3 "
+           "threshold units of Doppler imaging of vibrations",
+)
+
+BODY_MASS = Parameter(
+    name="body_mass_kg",
+    label="Body mass",
+    unit="kg",
+    default=70.0,
+    minimum=30.0,
+    maximum=150.0,
+    positive_means="heavier: larger hip and trunk loads",
+    source="reference adult, 70 kg",
+)
+
+SPEED = Parameter(
+    name="speed_m_per_s",
+    label="Walking speed",
+    unit="m/s",
+    default=gait.COMFORTABLE_SPEED_M_PER_S,
+    minimum=0.5,
+    maximum=2.0,
+    positive_means="faster: more pelvic tilt, rotation and hip load",
+    source="comfortable adult walking ≈ 1.3 m/s (Bohannon 1997) [textbook]",
+)
+
+AMPLITUDE = Parameter(
+    name="amplitude_scale",
+    label="Whole-pelvis motion amplitude",
+    unit="×",
+    default=1.0,
+    minimum=0.0,
+    maximum=2.0,
+    positive_means="scales pelvic rotation (±4°), obliquity (±4°) and tilt (±1.5°)",
+    source="Saunders 1953 amplitudes; older adults rotate the pelvis less (Cury 2021)",
+)
+
+COUPLING = Parameter(
+    name="coupling_gain",
+    label="Jammed side makes the other side move more (hypothesis)",
+    unit="×",
+    default=0.0,
+    minimum=0.0,
+    maximum=2.0,
+    positive_means="the laxer SIJ is made laxer still, in proportion to the asymmetry",
+    source="claim of the Gold 2014 seed (004); default 0 because the evidence is weak or contrary: fixing "
+           "one SIJ did not make the other hypermobile in cadavers (Cho 2023, Asian Spine J 17:185) and "
+           "fusion changed adjacent motion by only 1–5 % in a finite-element model (Lindsey 2015, IJSS 9:64)",
+)
+
+CLOSURE = Parameter(
+    name="closure_gain",
+    label="Self-bracing: stiffening with nutation and compression",
+    unit="×",
+    default=0.0,
+    minimum=0.0,
+    maximum=5.0,
+    positive_means="each SIJ stiffens as it nutates and closes (form and force closure)",
+    source="teaching abstraction of Snijders 1993 and Vleeming 1990; off by default (linear ring)",
+)
+
+
+def _iliacus(side: str) -> Parameter:
+    return Parameter(
+        name=f"iliacus_{side}_nm",
+        label=f"{side.capitalize()} iliacus pull (anterior moment on the ilium)",
+        unit="N·m",
+        default=0.0,
+        minimum=0.0,
+        maximum=30.0,
+        positive_means=f"tilts the {side} innominate anteriorly",
+        source="claim of the Russell 2024 seed (002); no direct in-vivo evidence that the iliacus tilts the "
+               "ilium; magnitude is illustrative",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# sacral_rotation (prescribed + free)
+# --------------------------------------------------------------------------------------------
+
+
+def sacral_rotation_axis_point(anatomy: Anatomy) -> NDArray[np.float64]:
+    """A point of the vertical sacral rotation axis: midway between the sacral auricular centroids."""
+    return 0.5 * (anatomy.point("auricular_sacrum_left_centroid") + anatomy.point("auricular_sacrum_right_centroid"))
+
+
+def sacral_rotation_solution(anatomy: Anatomy, left_deg: float, stiffness: mechanics.RingStiffness | None = None
+                             ) -> mechanics.Solution:
+    """Equilibrium with the sacrum rotated ``left_deg`` about a vertical axis (+ = to the left).
+
+    Prescribed: the sacrum turns about the vertical line through the midpoint of its two auricular
+    centroids (+Y: its right side forward, its front facing left). Held: both hip centres (ball
+    joints on standing legs: translation held, rotation free). Free: everything else — the two
+    innominates settle where the SIJs, the symphysis and the hips balance.
+    """
+    ring = mechanics.build_ring(anatomy, stiffness)
+    T = frames.rotation_about_axis(frames.Y_SUPERIOR, math.radians(left_deg), sacral_rotation_axis_point(anatomy))
+    constraints = mechanics.prescribe_motion("sacrum", T)
+    for side in SIDES:
+        constraints = constraints + mechanics.pin_point(f"innominate_{side}", anatomy.point(f"acetabulum_centre_{side}"),
+                                                        f"hip centre ({side})")
+    return mechanics.solve_linear(ring, np.zeros(mechanics.N_DOF), constraints)
+
+
+def _sacral_rotation_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
+    stiffness = mechanics.ring_stiffness(float(values["stiffness_ratio"]))
+    return sacral_rotation_solution(anatomy, float(values["left_deg"]), stiffness).joint_state()
+
+
+SACRAL_ROTATION = PositionalModel(
+    name="sacral_rotation",
+    title="Sacral rotation → flare",
+    claim="When the sacrum turns to one side between the ilia, its ligaments tug the innominates: the ilium on "
+          "that side flares in (ASIS toward the navel) and the other flares out.",
+    source="003_5569d2696eb3ade8.txt (Gurd 2010); innominate response from the ring mechanics",
+    parameters=(
+        Parameter(
+            name="left_deg",
+            label="Sacrum rotated: left (+) / right (−)",
+            unit="deg",
+            default=1.0,
+            minimum=-5.0,
+            maximum=5.0,
+            positive_means="sacrum rotated left (its front faces left, right side forward)",
+            in_vivo_limit=1.0,
+            source="default 1° = the typical horizontal-plane SIJ rotation ceiling (Goode 2008, ≤ 1°)",
+        ),
+        STIFFNESS_RATIO,
+    ),
+    state_function=_sacral_rotation_state,
+    evidence="Kinematically consistent: the flare (relative to the sacrum) follows from the ring, but measured "
+             "horizontal-plane SIJ rotation is about 1° or less (Goode 2008), i.e. ≈ 2.5 mm at the ASIS — far "
+             "below the 15–20 mm palpation error at the iliac spines (Della Croce 1999).",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# gait (ring mechanics)
+# --------------------------------------------------------------------------------------------
+
+
+def gait_parameters(values: Mapping[str, Value]) -> gait.GaitParameters:
+    """:class:`~pelvisim.gait.GaitParameters` from model values (defaults for missing keys)."""
+    return replace(
+        gait.DEFAULT_GAIT,
+        body_mass_kg=float(values.get("body_mass_kg", gait.DEFAULT_GAIT.body_mass_kg)),
+        speed_m_per_s=float(values.get("speed_m_per_s", gait.DEFAULT_GAIT.speed_m_per_s)),
+        amplitude_scale=float(values.get("amplitude_scale", gait.DEFAULT_GAIT.amplitude_scale)),
+    )
+
+
+def gait_ring_stiffness(values: Mapping[str, Value]) -> mechanics.RingStiffness:
+    """Ring stiffness from model values (``stiffness_ratio``, ``coupling_gain``)."""
+    return mechanics.ring_stiffness(float(values.get("stiffness_ratio", 1.0)),
+                                    coupling_gain=float(values.get("coupling_gain", 0.0)))
+
+
+@lru_cache(maxsize=32)
+def _held_sacrum_solver(anatomy: Anatomy, stiffness: mechanics.RingStiffness) -> mechanics.LinearSolver:
+    return mechanics.LinearSolver(mechanics.build_ring(anatomy, stiffness), mechanics.hold_body("sacrum"))
+
+
+def _muscles(anatomy: Anatomy, values: Mapping[str, Value]) -> tuple[mechanics.Wrench, ...]:
+    out = []
+    for side in SIDES:
+        moment_nm = float(values.get(f"iliacus_{side}_nm", 0.0))
+        if moment_nm:
+            out.append(mechanics.iliacus_moment(side, 1000.0 * moment_nm))
+    return tuple(out)
+
+
+def gait_solution(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> mechanics.Solution:
+    """Ring equilibrium at ``phase`` under the default gait loads (sacrum held; loads balanced).
+
+    Uses the cached, factored linear solver; with ``closure_gain > 0`` the closure-stiffening
+    solve of :func:`pelvisim.mechanics.solve_closure`.
+    """
+    params = gait_parameters(values)
+    stiffness = gait_ring_stiffness(values)
+    loads = gait.gait_loads(anatomy, phase, params, extra=_muscles(anatomy, values))
+    closure_gain = float(values.get("closure_gain", 0.0))
+    if closure_gain > 0.0:
+        ring = mechanics.build_ring(anatomy, stiffness)
+        closure = mechanics.ClosureStiffening(nutation_gain=closure_gain, compression_gain=closure_gain)
+        return mechanics.solve_closure(ring, loads, mechanics.hold_body("sacrum"), closure)
+    return _held_sacrum_solver(anatomy, stiffness).solve(mechanics.load_vector(loads))
+
+
+def innominate_referenced(T_pelvis: Mapping[str, Transform]) -> dict[str, Transform]:
+    """Re-reference bone displacements so the innominates' mean motion is zero.
+
+    The pelvic frame is built from the ASIS and PSIS, which sit on the innominates, so the frame
+    should follow them; the sacrum then shows its motion between the ilia. A rigid change of
+    reference: every relative motion is unchanged.
+    """
+    mean = 0.5 * (frames.log(T_pelvis["innominate_left"]) + frames.log(T_pelvis["innominate_right"]))
+    T_ref_inv = frames.exp(-mean)
+    return {b: T_ref_inv @ T for b, T in T_pelvis.items()}
+
+
+def _whole_body(anatomy: Anatomy, params: gait.GaitParameters, phase: float) -> dict[str, Any]:
+    hips = {side: gait.T_innominate_femur(anatomy, phase, side) for side in SIDES if f"acetabulum_centre_{side}" in anatomy.landmarks}
+    return {"T_innominate_femur": hips, "T_world_pelvis": gait.T_world_pelvis(phase, params)}
+
+
+def _gait_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
+    solution = gait_solution(anatomy, values, phase)
+    return JointState(T_pelvis=innominate_referenced(solution.T_pelvis()),
+                      **_whole_body(anatomy, gait_parameters(values), phase))
+
+
+GAIT = PositionalModel(
+    name="gait",
+    title="Walking: the ring twists",
+    claim="Walking loads each hip in turn, so the pelvic ring twists a little at every step; what matters is "
+          "whether the two SIJs are equally stiff, not a fixed 'position'.",
+    source="000_8a6ba1e9aa3caa82.txt (Ilia rotation technique; Damen 2002); ring mechanics calibrated to "
+           "Kibsgård 2014; direction from Toyohara 2020",
+    parameters=(STIFFNESS_RATIO, BODY_MASS, SPEED, AMPLITUDE, COUPLING, CLOSURE, _iliacus("left"), _iliacus("right")),
+    state_function=_gait_state,
+    evidence="Direction supported by finite elements (Toyohara 2020: the sacrum nutates on the stance side, "
+             "counternutates on the swing side); the size was never measured in vivo — at most ≈ 0.5° per side. "
+             "This is a model, not a measurement. Position labels (upslip, torsion, outflare) are unreliable by "
+             "palpation (κ ≈ 0–0.2).",
+    uses_gait=True,
+)
+
+
+# --------------------------------------------------------------------------------------------
+# mitchell_gait (prescribed torsions)
+# --------------------------------------------------------------------------------------------
+
+
+def left_oblique_axis(anatomy: Anatomy) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(point, unit direction) of Mitchell's left oblique sacral axis.
+
+    From the lower pole of the right sacral auricular surface up to the upper pole of the left one;
+    a positive angle about it is a sacral rotation to the left (left-on-left forward torsion).
+    Same construction as ``joints.oblique_axis`` (computed here from the landmarks).
+    """
+    upper = anatomy.point("auricular_sacrum_left_superior_pole")
+    lower = anatomy.point("auricular_sacrum_right_inferior_pole")
+    d = upper - lower
+    return np.asarray(upper, dtype=float), d / np.linalg.norm(d)
+
+
+def mitchell_torsion_rad(phase: float, torsion_deg: float) -> float:
+    """Signed torsion at ``phase``: + = right-on-right, − = left-on-left.
+
+    ``torsion·sin(2πφ)``: neutral at each initial contact, right-on-right peaking at right
+    mid-stance (φ = 0.25), left-on-left at left mid-stance (φ = 0.75) — the sacrum turns toward
+    the stance side about the oblique axis of the stance side.
+    """
+    return math.radians(torsion_deg) * math.sin(2.0 * math.pi * phase)
+
+
+def _mitchell_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
+    params = gait_parameters(values)
+    T_sacrum = mitchell_sacrum(anatomy, phase, float(values["torsion_deg"]))
+    return JointState(T_pelvis={"sacrum": T_sacrum}, **_whole_body(anatomy, params, phase))
+
+
+def mitchell_sacrum(anatomy: Anatomy, phase: float, torsion_deg: float) -> Transform:
+    """``T_pelvis_sacrum`` of the Mitchell sequence at ``phase`` (innominates stay at neutral).
+
+    Left-on-left: a positive rotation about the left oblique axis. Right-on-right: a rotation to
+    the right about the right oblique axis — on a symmetric pelvis, the mirror image of
+    left-on-left.
+    """
+    angle = mitchell_torsion_rad(phase, torsion_deg)
+    if angle <= 0.0:
+        point, direction = left_oblique_axis(anatomy)
+        return frames.rotation_about_axis(direction, -angle, point)
+    # Right oblique axis: upper pole of the right surface, lower pole of the left one, directed
+    # upward; a rotation to the right about it is a negative angle (right-hand rule, +Y = left).
+    upper = anatomy.point("auricular_sacrum_right_superior_pole")
+    lower = anatomy.point("auricular_sacrum_left_inferior_pole")
+    d = (upper - lower) / np.linalg.norm(upper - lower)
+    return frames.rotation_about_axis(d, -angle, upper)
+
+
+MITCHELL_GAIT = PositionalModel(
+    name="mitchell_gait",
+    title="Mitchell gait torsions",
+    claim="In each stride the sacrum twists forward about the oblique axis of the loaded side: left-on-left in "
+          "left stance, neutral at each heel strike, right-on-right in right stance.",
+    source="MSU manual medicine teaching (Mitchell model); axes per reference/BIOMECHANICS.md §3",
+    parameters=(
+        Parameter(
+            name="torsion_deg",
+            label="Peak sacral torsion",
+            unit="deg",
+            default=0.5,
+            minimum=0.0,
+            maximum=5.0,
+            positive_means="larger alternating forward torsions",
+            in_vivo_limit=0.5,
+            source="no in-vivo measurement in walking exists; 0.5° per side is the ceiling used for gait "
+                   "(Kibsgård 2014 single-leg stance)",
+        ),
+        SPEED,
+        AMPLITUDE,
+    ),
+    state_function=_mitchell_state,
+    evidence="A teaching model: the oblique axes are called hypothetical by their authors, and sacral torsion is "
+             "not reliably palpable (sulcus κ −0.4…0.37, Stovall & Kumar 2010).",
+    uses_gait=True,
+)
+
+RING_MODELS: tuple[PositionalModel, ...] = (SACRAL_ROTATION, GAIT, MITCHELL_GAIT)
+
+
+# --------------------------------------------------------------------------------------------
+# Report for the CLI
+# --------------------------------------------------------------------------------------------
+
+
+def _joint_entry(deformation: NDArray, load: NDArray | None) -> dict[str, Any]:
+    rotation = deformation[:3]
+    entry: dict[str, Any] = {
+        "rotations_deg": [math.degrees(float(v)) for v in rotation],
+        "translations_mm": [float(v) for v in deformation[3:]],
+        "total_rotation_deg": math.degrees(float(np.linalg.norm(rotation))),
+    }
+    if load is not None:
+        entry["force_n"] = [float(v) for v in load[3:]]
+        entry["moment_nmm"] = [float(v) for v in load[:3]]
+    return entry
+
+
+def gait_report(anatomy: Anatomy, values: Mapping[str, Any] | None = None, phase: float = 0.0,
+                model: str = "gait") -> dict[str, Any]:
+    """JSON-ready numbers for ``pelvisim describe --model <model> --phase P --json``.
+
+    Parameters
+    ----------
+    anatomy : Anatomy
+    values : mapping, optional
+        Model parameters (validated here; defaults for missing ones).
+    phase : float
+        Gait phase in [0, 1).
+    model : str
+        ``"gait"`` (default), ``"mitchell_gait"`` or ``"sacral_rotation"``.
+
+    Returns
+    -------
+    dict
+        ``pelvis``: whole-pelvis ``rotation_deg`` (+ right side forward), ``obliquity_deg``
+        (+ right side down), ``tilt_deg`` (+ posterior), in the world (zero for models without
+        gait). ``joints``: for ``sij_left``, ``sij_right`` (innominate relative to sacrum) and
+        ``symphysis`` (right pubis relative to left), in each joint's own frame (x ≈ anterior,
+        y ≈ superior along the joint, z = SIJ normal / across the symphysis):
+        ``rotations_deg`` [x, y, z], ``translations_mm`` [x, y, z] of the joint centre,
+        ``total_rotation_deg``, and the load the joint carries — ``force_n`` [x, y, z] and
+        ``moment_nmm`` [x, y, z] that the innominate (symphysis: right pubis) receives through the
+        joint. For the prescribed models these are the loads the default springs would carry.
+        ``events``: gait events within 0.02 of ``phase``; ``stance``: which feet are down;
+        ``solver``: residual and convergence (ring models).
+    """
+    from pelvisim.models import get_model  # registry imports this module
+
+    m = get_model(model)
+    resolved = m.resolve(values)
+    phase = gait.check_phase(phase)
+    report: dict[str, Any] = {"model": model, "phase": phase}
+    if model == "gait":
+        solution = gait_solution(anatomy, resolved, phase)
+        deformations, loads = solution.deformations, solution.joint_loads
+        report["solver"] = {"method": solution.method, "residual": solution.residual,
+                            "converged": solution.converged, "iterations": solution.iterations}
+        world = gait.T_world_pelvis(phase, gait_parameters(resolved))
+    else:
+        state = m.joint_state(anatomy, resolved, phase)
+        ring = mechanics.build_ring(anatomy, gait_ring_stiffness(resolved))
+        q = np.concatenate([frames.log(state.T_pelvis[b]) for b in mechanics.BODIES])
+        deformations = ring.deformations(q)
+        loads = {s.name: -s.stiffness @ deformations[s.name] for s in ring.springs}
+        world = state.T_world_pelvis
+    rotation, obliquity, tilt = gait.pelvis_angles_from_transform(world)
+    report["pelvis"] = {"rotation_deg": math.degrees(rotation), "obliquity_deg": math.degrees(obliquity),
+                        "tilt_deg": math.degrees(tilt)}
+    report["joints"] = {j: _joint_entry(deformations[j], loads[j]) for j in mechanics.JOINTS}
+    report["events"] = gait.events(phase) if m.uses_gait else []
+    report["stance"] = {side: gait.in_stance(phase, side) for side in SIDES} if m.uses_gait else {}
+    return report
+
+
+def gait_cycle(anatomy: Anatomy, values: Mapping[str, Any] | None = None, n_phases: int = 100
+               ) -> dict[str, NDArray[np.float64]]:
+    """Whole cycle of the ``gait`` model in one vectorised solve (for plots, trails, benchmarks).
+
+    Returns
+    -------
+    dict
+        ``phase`` (n,); ``q`` (18, n) generalised coordinates (sacrum held); per joint
+        ``<joint>`` (6, n) deformations; ``pelvis_deg`` (3, n) rotation, obliquity, tilt.
+    """
+    if int(n_phases) < 1:
+        raise ParameterError(f"n_phases must be >= 1, got {n_phases!r}")
+    resolved = GAIT.resolve(values)
+    if float(resolved["closure_gain"]) > 0.0:
+        raise ParameterError("gait_cycle solves the linear ring only; got closure_gain > 0 (use gait_solution per phase)")
+    params = gait_parameters(resolved)
+    phases = np.arange(int(n_phases)) / int(n_phases)
+    muscles = _muscles(anatomy, resolved)
+    F = np.empty((mechanics.N_DOF, phases.size))
+    for k, p in enumerate(phases):
+        F[:, k] = mechanics.load_vector(gait.gait_loads(anatomy, float(p), params, extra=muscles))
+    solver = _held_sacrum_solver(anatomy, gait_ring_stiffness(resolved))
+    Q = solver.solve_many(F)
+    out: dict[str, NDArray[np.float64]] = {"phase": phases, "q": Q}
+    out.update(solver.ring.deformations(Q))
+    out["pelvis_deg"] = np.degrees(np.array(gait.pelvis_angles_rad(phases, params)))
+    return out
