@@ -1,0 +1,37 @@
+"""The view: the only package of pelvisim that imports pyvista (and, in the app, Qt).
+
+:class:`Panel` shows one positional model with its overlays; :func:`set_view` points cameras along
+anatomical views; :mod:`pelvisim.view.render` renders scenes offscreen to PNG, MP4 or GIF.
+"""
+
+from __future__ import annotations
+
+from pelvisim.view.panel import (
+    DEFAULT_OVERLAYS,
+    LANDMARK_LABELS,
+    OVERLAYS,
+    PALPATION_ERROR_MM,
+    THEMES,
+    VIEWS,
+    Panel,
+    Theme,
+    descriptor_lines,
+    get_theme,
+    magnification_text,
+    set_view,
+)
+
+__all__ = [
+    "DEFAULT_OVERLAYS",
+    "LANDMARK_LABELS",
+    "OVERLAYS",
+    "PALPATION_ERROR_MM",
+    "THEMES",
+    "VIEWS",
+    "Panel",
+    "Theme",
+    "descriptor_lines",
+    "get_theme",
+    "magnification_text",
+    "set_view",
+]
