@@ -135,3 +135,12 @@ def test_bad_phase_and_parameters_are_refused():
         gait.GaitParameters(body_mass_kg=-3)
     with pytest.raises(ParameterError, match="side"):
         gait.hip_force_n(0.1, "middle")
+
+
+def test_vectorised_load_matrix_equals_the_wrench_list():
+    phases = np.array([0.0, 0.1, 0.33, 0.5, 0.61, 0.9])
+    extra = (mechanics.iliacus_moment("left", 5000.0), mechanics.multifidus_pull(ANATOMY, "right", 40.0))
+    F = gait.gait_load_matrix(ANATOMY, phases, extra=extra)
+    for k, p in enumerate(phases):
+        np.testing.assert_allclose(F[:, k], mechanics.load_vector(gait.gait_loads(ANATOMY, float(p), extra=extra)),
+                                   rtol=1e-12, atol=1e-9)

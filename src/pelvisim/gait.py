@@ -338,3 +338,43 @@ def events(phase: float | None = None, window: float = 0.02) -> list[dict]:
         if phase is None or min(abs(phase - e.phase), 1.0 - abs(phase - e.phase)) <= window:
             out.append({"name": e.name, "phase": e.phase})
     return out
+
+
+def gait_load_matrix(anatomy: Anatomy, phases: NDArray | float, params: GaitParameters = DEFAULT_GAIT,
+                     extra: tuple[Wrench, ...] = ()) -> NDArray[np.float64]:
+    """Generalised load vectors (18, n) of :func:`gait_loads` for many phases at once.
+
+    Same loads as :func:`gait_loads` (hip reactions, abductors, ``extra``, balancing trunk load on
+    the sacrum), computed with array operations for whole cycles. The trunk load's generalised
+    force about the origin is minus the resultant of all the others, whatever point it acts at.
+    """
+    from pelvisim.mechanics import BODIES, load_vector
+
+    p = np.atleast_1d(np.asarray(phases, dtype=float))
+    if p.size and not (np.all(np.isfinite(p)) and p.min() >= 0.0 and p.max() < 1.0):
+        raise ParameterError(f"phases must be in [0, 1), got values from {p.min()!r} to {p.max()!r}")
+    f = np.zeros((6 * len(BODIES), p.size))
+    f += load_vector(extra)[:, None]
+    for side in SIDES:
+        i = 6 * BODIES.index(f"innominate_{side}")
+        hip = np.asarray(anatomy.point(f"acetabulum_centre_{side}"), dtype=float)
+        point = _abductor_point(anatomy, side, params)
+        F = hip_force_n(p, side, params)
+        pull = np.maximum(F[:, 1], 0.0) * abs(hip[2]) / abs(point[2])
+        Fa = np.zeros_like(F)
+        Fa[:, 1] = -pull
+        f[i:i + 3] += (_cross_rows(hip, F) + _cross_rows(point, Fa)).T
+        f[i + 3:i + 6] += (F + Fa).T
+    total = f.reshape(len(BODIES), 6, p.size).sum(axis=0)
+    s = 6 * BODIES.index("sacrum")
+    f[s:s + 6] -= total
+    return f
+
+
+def _cross_rows(a: NDArray, B: NDArray) -> NDArray:
+    """``a × B[k]`` for every row of ``B`` (n, 3)."""
+    out = np.empty_like(B)
+    out[:, 0] = a[1] * B[:, 2] - a[2] * B[:, 1]
+    out[:, 1] = a[2] * B[:, 0] - a[0] * B[:, 2]
+    out[:, 2] = a[0] * B[:, 1] - a[1] * B[:, 0]
+    return out

@@ -72,6 +72,13 @@ class SolverError(PelvisimError, ArithmeticError):
     """An equilibrium could not be solved (singular stiffness, bad constraints, no convergence)."""
 
 
+def cross(a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
+    """Cross product of two (3,) vectors (much faster than ``np.cross`` for one pair)."""
+    a0, a1, a2 = a
+    b0, b1, b2 = b
+    return np.array([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0])
+
+
 def _body_index(body: str) -> int:
     try:
         return BODIES.index(body)
@@ -140,7 +147,7 @@ SIJ_IN_VIVO_SCALE = 18.0
 """In-vivo stiffening of the cadaveric SIJ (muscle force closure, Snijders 1993; Vleeming 1990).
 
 Calibrated, not measured: chosen so that single-leg stance of a 70 kg person gives 0.3–0.7° of total
-SIJ rotation on the stance side (Kibsgård 2014, RSA, ≈ 0.5°) and walking stays ≤ 0.5° per side.
+SIJ rotation (mean of the two stance sides; Kibsgård 2014, RSA, ≈ 0.5°) and walking stays ≤ 0.5° per side.
 The calibration table is docs/calibration.md (made by benchmarks/calibrate_mechanics.py).
 """
 
@@ -179,7 +186,7 @@ SYMPHYSIS_BLOCK_STIFFNESS = JointStiffness(
 """Pubic symphysis as an elastic disc block plus ligaments: stiff across the joint (compression),
 softer in vertical shear. An upper bound for the anterior ring (bone taken as rigid)."""
 
-ANTERIOR_ARC_SCALE = 0.1
+ANTERIOR_ARC_SCALE = 0.05
 """Compliance of the anterior arc lumped into the symphysis spring (calibrated, teaching choice).
 
 In a three-rigid-body model the symphysis spring also stands for the slender superior and
@@ -438,7 +445,7 @@ class Wrench:
 
     def generalized(self) -> NDArray[np.float64]:
         """``[p × F + M, F]`` (6,) at the pelvic origin."""
-        return np.concatenate([np.cross(self.point_mm, self.force_n) + self.moment_nmm, self.force_n])
+        return np.concatenate([cross(self.point_mm, self.force_n) + self.moment_nmm, self.force_n])
 
     def mirrored(self) -> Wrench:
         """The same load on the other side (z → −z); a moment is an axial vector: rx, ry flip."""
@@ -461,7 +468,7 @@ def resultant(loads: Iterable[Wrench], point_mm: ArrayLike = (0.0, 0.0, 0.0)) ->
     p = np.asarray(point_mm, dtype=float)
     total = np.zeros(6)
     for w in loads:
-        total[:3] += np.cross(w.point_mm - p, w.force_n) + w.moment_nmm
+        total[:3] += cross(w.point_mm - p, w.force_n) + w.moment_nmm
         total[3:] += w.force_n
     return total
 
@@ -654,13 +661,16 @@ class LinearSolver:
         if not np.isfinite(cond) or cond > 1e13:
             raise SolverError(f"The constrained ring is nearly a mechanism: condition number {cond:.3g}")
         self._Kqp = K @ q_p
+        # Compliance on the constrained subspace, C = N (Nᵀ K N)⁻¹ Nᵀ: one (18, 18) product per
+        # load case (cheaper than two triangular solves for so small a system).
+        self._C = self._N @ scipy.linalg.cho_solve(self._factor, self._N.T)
+        self._q_free = q_p - self._C @ self._Kqp
         self._AT_pinv = np.linalg.pinv(A.T) if A.shape[0] else np.zeros((0, N_DOF))
 
     def solve_many(self, f: ArrayLike) -> NDArray[np.float64]:
         """Coordinates (18, n) for load vectors (18, n) — no diagnostics, for whole cycles."""
         F = np.asarray(f, dtype=float)
-        z = scipy.linalg.cho_solve(self._factor, self._N.T @ (F - (self._Kqp if F.ndim == 1 else self._Kqp[:, None])))
-        return (self._q_p if F.ndim == 1 else self._q_p[:, None]) + self._N @ z
+        return self._C @ F + (self._q_free if F.ndim == 1 else self._q_free[:, None])
 
     def solve(self, f: ArrayLike) -> Solution:
         """Equilibrium for the load vector ``f`` (18,), with diagnostics."""

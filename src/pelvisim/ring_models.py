@@ -187,18 +187,26 @@ SACRAL_ROTATION = PositionalModel(
 
 def gait_parameters(values: Mapping[str, Value]) -> gait.GaitParameters:
     """:class:`~pelvisim.gait.GaitParameters` from model values (defaults for missing keys)."""
-    return replace(
-        gait.DEFAULT_GAIT,
-        body_mass_kg=float(values.get("body_mass_kg", gait.DEFAULT_GAIT.body_mass_kg)),
-        speed_m_per_s=float(values.get("speed_m_per_s", gait.DEFAULT_GAIT.speed_m_per_s)),
-        amplitude_scale=float(values.get("amplitude_scale", gait.DEFAULT_GAIT.amplitude_scale)),
-    )
+    d = gait.DEFAULT_GAIT
+    return _gait_parameters(float(values.get("body_mass_kg", d.body_mass_kg)),
+                            float(values.get("speed_m_per_s", d.speed_m_per_s)),
+                            float(values.get("amplitude_scale", d.amplitude_scale)))
+
+
+@lru_cache(maxsize=256)
+def _gait_parameters(body_mass_kg: float, speed_m_per_s: float, amplitude_scale: float) -> gait.GaitParameters:
+    return replace(gait.DEFAULT_GAIT, body_mass_kg=body_mass_kg, speed_m_per_s=speed_m_per_s,
+                   amplitude_scale=amplitude_scale)
 
 
 def gait_ring_stiffness(values: Mapping[str, Value]) -> mechanics.RingStiffness:
     """Ring stiffness from model values (``stiffness_ratio``, ``coupling_gain``)."""
-    return mechanics.ring_stiffness(float(values.get("stiffness_ratio", 1.0)),
-                                    coupling_gain=float(values.get("coupling_gain", 0.0)))
+    return _ring_stiffness(float(values.get("stiffness_ratio", 1.0)), float(values.get("coupling_gain", 0.0)))
+
+
+@lru_cache(maxsize=256)
+def _ring_stiffness(stiffness_ratio: float, coupling_gain: float) -> mechanics.RingStiffness:
+    return mechanics.ring_stiffness(stiffness_ratio, coupling_gain=coupling_gain)
 
 
 @lru_cache(maxsize=32)
@@ -232,6 +240,13 @@ def gait_solution(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -
     return _held_sacrum_solver(anatomy, stiffness).solve(mechanics.load_vector(loads))
 
 
+def _gait_q(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> NDArray[np.float64]:
+    """Fast path of :func:`gait_solution` for the linear ring: coordinates (18,) only."""
+    params = gait_parameters(values)
+    f = gait.gait_load_matrix(anatomy, phase, params, extra=_muscles(anatomy, values))[:, 0]
+    return _held_sacrum_solver(anatomy, gait_ring_stiffness(values)).solve_many(f)
+
+
 def innominate_referenced(T_pelvis: Mapping[str, Transform]) -> dict[str, Transform]:
     """Re-reference bone displacements so the innominates' mean motion is zero.
 
@@ -250,8 +265,15 @@ def _whole_body(anatomy: Anatomy, params: gait.GaitParameters, phase: float) -> 
 
 
 def _gait_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
-    solution = gait_solution(anatomy, values, phase)
-    return JointState(T_pelvis=innominate_referenced(solution.T_pelvis()),
+    if float(values.get("closure_gain", 0.0)) > 0.0:
+        T_pelvis = gait_solution(anatomy, values, phase).T_pelvis()
+        T_pelvis = innominate_referenced(T_pelvis)
+    else:
+        q = _gait_q(anatomy, values, phase).reshape(3, 6)
+        # same re-referencing as innominate_referenced, from the twists directly
+        T_ref_inv = frames.exp(-0.5 * (q[1] + q[2]))
+        T_pelvis = {b: T_ref_inv @ frames.exp(q[i]) for i, b in enumerate(mechanics.BODIES)}
+    return JointState(T_pelvis=T_pelvis,
                       **_whole_body(anatomy, gait_parameters(values), phase))
 
 
@@ -449,9 +471,7 @@ def gait_cycle(anatomy: Anatomy, values: Mapping[str, Any] | None = None, n_phas
     params = gait_parameters(resolved)
     phases = np.arange(int(n_phases)) / int(n_phases)
     muscles = _muscles(anatomy, resolved)
-    F = np.empty((mechanics.N_DOF, phases.size))
-    for k, p in enumerate(phases):
-        F[:, k] = mechanics.load_vector(gait.gait_loads(anatomy, float(p), params, extra=muscles))
+    F = gait.gait_load_matrix(anatomy, phases, params, extra=muscles)
     solver = _held_sacrum_solver(anatomy, gait_ring_stiffness(resolved))
     Q = solver.solve_many(F)
     out: dict[str, NDArray[np.float64]] = {"phase": phases, "q": Q}
