@@ -1,9 +1,51 @@
-"""Placeholder: sub-commands of this module are added by a later issue."""
+"""``pelvisim scene check FILE...`` and ``pelvisim scene list``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from pelvisim.errors import PelvisimError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add nothing yet."""
+    """Add the ``scene`` sub-command with ``check`` and ``list``."""
+    scene = subparsers.add_parser("scene", help="check scene files; list the bundled scenes")
+    sub = scene.add_subparsers(dest="scene_command", metavar="ACTION")
+    check = sub.add_parser("check", help="validate scene files (errors give file:line, key and what was expected)")
+    check.add_argument("files", nargs="+", metavar="FILE", help="scene files or bundled scene names")
+    check.set_defaults(func=run_check)
+    listing = sub.add_parser("list", help="list the bundled scenes")
+    listing.set_defaults(func=run_list)
+    scene.set_defaults(func=lambda args: (scene.print_help(), 2)[1])
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Validate every file; print one line per file; exit 2 if any is invalid."""
+    from pelvisim.scene import load
+
+    failed = 0
+    for name in args.files:
+        try:
+            scene = load(name)
+        except PelvisimError as error:
+            print(f"pelvisim: error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        models = ", ".join(p.model for p in scene.panels)
+        print(f"ok  {name}: {scene.title!r} — {len(scene.panels)} panel(s) ({models}), "
+              f"{scene.timeline.kind} timeline, {scene.duration_s:g} s")
+    return 2 if failed else 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print the bundled scenes with their titles."""
+    from pelvisim.scene import bundled_scene_names, load
+
+    for name in bundled_scene_names():
+        try:
+            title = load(name).title
+        except PelvisimError as error:
+            title = f"(invalid: {error})"
+        print(f"{name:34s} {title}")
+    return 0

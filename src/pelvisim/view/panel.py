@@ -175,7 +175,7 @@ def magnification_text(magnification: float) -> str:
     return f"×{m:g} — {word}"
 
 
-def descriptor_lines(descriptors: Any, width: int = 64, max_lines: int = 7) -> list[str]:
+def descriptor_lines(descriptors: Any, width: int = 64, max_lines: int = 5) -> list[str]:
     """Short text lines for the descriptor block of a panel.
 
     Parameters

@@ -1,0 +1,479 @@
+"""Offscreen rendering of scenes: PNG, MP4, GIF or a folder of PNG frames.
+
+Frame ``k`` shows timeline time ``start_s + k / fps`` (the gait phase follows from it, never from
+the wall clock). Outputs are written to a temporary file next to the target and renamed when
+complete, so an error or Ctrl-C leaves no partial file; an existing output is kept unless
+``overwrite=True``. MP4 and GIF frames are streamed to the bundled ffmpeg (imageio-ffmpeg), never
+held in memory together.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+
+import numpy as np
+import pyvista as pv
+import vtk
+
+from pelvisim import pose as make_pose
+from pelvisim.errors import ParameterError, PelvisimError
+from pelvisim.scene import Scene, frame_times, load, parse_size
+from pelvisim.view.panel import Panel, _text_actor, get_theme, set_view
+
+FORMATS = (".png", ".mp4", ".gif")
+MSAA_SAMPLES = 8
+"""Multi-sampling of ``quality="final"`` (drafts use none: MSAA costs 3–5× on software OpenGL)."""
+TRAIL_SAMPLES = 60
+
+
+class RenderError(PelvisimError, RuntimeError):
+    """Rendering or encoding failed."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What :func:`render` wrote.
+
+    Attributes
+    ----------
+    path : Path
+    n_frames : int
+        Frames written (title card included).
+    size : tuple of int
+        (width, height) in pixels.
+    fps : int
+    seconds : float
+        Wall time spent.
+    """
+
+    path: Path
+    n_frames: int
+    size: tuple[int, int]
+    fps: int
+    seconds: float
+
+
+# --- the stage: plotter + panels + overlay text ----------------------------------------------
+def _layout(n: int) -> tuple[int, int]:
+    return (2, 2) if n == 4 else (1, n)
+
+
+class Stage:
+    """A plotter with one :class:`Panel` per scene panel, a caption strip and a title card.
+
+    Parameters
+    ----------
+    scene : Scene
+    anatomy : Anatomy
+    size : tuple of int
+        Window size (width, height), pixels.
+    quality : str
+        ``"draft"`` (no anti-aliasing) or ``"final"`` (MSAA).
+    off_screen : bool
+    """
+
+    def __init__(self, scene: Scene, anatomy: Any, size: tuple[int, int], quality: str = "draft", off_screen: bool = True) -> None:
+        self.scene, self.anatomy = scene, anatomy
+        self.theme = get_theme(scene.theme)
+        shape = _layout(len(scene.panels))
+        self.plotter = pv.Plotter(off_screen=off_screen, window_size=list(size), shape=shape, border=False, lighting="light kit")
+        self.plotter.ren_win.SetMultiSamples(MSAA_SAMPLES if quality == "final" else 0)
+        height = size[1]
+        text_px = max(10, int(round(self.theme.text_height_fraction * height)))
+        caption_lines = 3 if scene.captions else 0
+        strip = (caption_lines * 1.35 * text_px + 0.6 * text_px) / height if caption_lines else 0.0
+        self.caption_strip = strip
+        self.panels: list[Panel] = []
+        rows, cols = shape
+        for index, spec in enumerate(scene.panels):
+            r, c = divmod(index, cols)
+            overlays = [name for name, on in scene.panel_overlays(index).items() if on]
+            panel = Panel(self.plotter, anatomy, subplot=(r, c), theme=self.theme, title=spec.label, overlays=overlays,
+                          axis_level=str(spec.parameters.get("axis_level", "S2")))
+            x0, x1 = c / cols, (c + 1) / cols
+            y0 = strip + (1.0 - strip) * (rows - 1 - r) / rows
+            y1 = strip + (1.0 - strip) * (rows - r) / rows
+            panel.renderer.SetViewport(x0, y0, x1, y1)
+            self.panels.append(panel)
+        # Caption strip (layer 0, below the panels) and title card (top layer, over everything).
+        self.caption_renderer = vtk.vtkRenderer()
+        self.caption_renderer.SetViewport(0.0, 0.0, 1.0, max(strip, 1e-3))
+        self.caption_renderer.SetBackground(pv.Color(self.theme.background).float_rgb)
+        self.caption_renderer.SetInteractive(False)
+        self.caption_actor = _text_actor("", (0.5, 0.5), int(text_px * 0.95), self.theme.text_colour)
+        self.caption_actor.GetTextProperty().SetJustificationToCentered()
+        self.caption_actor.GetTextProperty().SetVerticalJustificationToCentered()
+        self.caption_renderer.AddViewProp(self.caption_actor)
+        if strip > 0:
+            self.plotter.ren_win.AddRenderer(self.caption_renderer)
+        self.card_renderer = vtk.vtkRenderer()
+        layers = max(3, self.plotter.ren_win.GetNumberOfLayers())  # pyvista keeps layer 2 for backgrounds
+        self.card_renderer.SetLayer(layers)
+        self.card_renderer.SetInteractive(False)
+        self.plotter.ren_win.SetNumberOfLayers(layers + 1)
+        self.plotter.ren_win.AddRenderer(self.card_renderer)
+        card_text = scene.title + (f"\n{scene.subtitle}" if scene.subtitle else "")
+        self.card_title = _text_actor(card_text, (0.5, 0.56), int(text_px * 2.0), self.theme.text_colour, bold=True)
+        self.card_notes = _text_actor(_wrap(scene.sources, 90), (0.5, 0.42), int(text_px * 0.9), self.theme.text_colour)
+        for actor, top in ((self.card_title, False), (self.card_notes, True)):
+            prop = actor.GetTextProperty()
+            prop.SetJustificationToCentered()
+            prop.SetVerticalJustificationToTop() if top else prop.SetVerticalJustificationToBottom()
+            prop.SetBackgroundColor(pv.Color(self.theme.background).float_rgb)
+            prop.SetBackgroundOpacity(0.85)
+            self.card_renderer.AddViewProp(actor)
+        self.show_title_card(False)
+        if len(self.panels) > 1:
+            self.plotter.link_views()
+        self._set_camera()
+        self._camera_start = self._camera_state()
+        if any("trails" in p.overlays for p in self.panels):
+            self._set_trails()
+
+    def _set_camera(self) -> None:
+        cam = self.scene.camera
+        first = self.panels[0]
+        renderers = [p.renderer for p in self.panels]
+        if cam.position_mm is not None:
+            for renderer in renderers:
+                camera = renderer.GetActiveCamera()
+                camera.SetPosition(*cam.position_mm)
+                camera.SetFocalPoint(*cam.focal_point_mm)
+                camera.SetViewUp(*cam.up)
+                if cam.zoom != 1.0:
+                    camera.Zoom(cam.zoom)
+                renderer.ResetCameraClippingRange()
+                renderer.camera_set = True
+        else:
+            bounds = first.pelvic_bounds
+            if any("femurs" in p.overlays for p in self.panels):
+                bounds = list(self.plotter.renderers[0].ComputeVisiblePropBounds())
+                bounds[2] = max(bounds[2], first.pelvic_bounds[2] - 120.0)  # upper thighs, not whole femurs
+            set_view(self.plotter, cam.view, bounds=bounds, zoom=cam.zoom, renderers=renderers)
+
+    def _camera_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        camera = self.panels[0].renderer.GetActiveCamera()
+        return np.array(camera.GetPosition()), np.array(camera.GetFocalPoint()), np.array(camera.GetViewUp())
+
+    def _set_trails(self) -> None:
+        phases = np.arange(TRAIL_SAMPLES) / TRAIL_SAMPLES
+        for index, panel in enumerate(self.panels):
+            spec = self.scene.panels[index]
+            from pelvisim.models import get_model
+
+            model = get_model(spec.model)
+            poses = [make_pose(self.anatomy, model.joint_state(self.anatomy, spec.parameters, float(p)),
+                               self.scene.panel_magnification(index)) for p in phases]
+            panel.set_trails(poses + poses[:1])
+
+    def show_title_card(self, on: bool) -> None:
+        """Show or hide the title card over the panels."""
+        self.card_title.SetVisibility(on)
+        self.card_notes.SetVisibility(on and bool(self.scene.sources))
+
+    def show(self, time_s: float, *, title_card: bool = False, describe: bool = True) -> None:
+        """Pose every panel at timeline time ``time_s`` and set the caption (does not render)."""
+        from pelvisim.descriptors import describe as describe_state
+
+        for index, panel in enumerate(self.panels):
+            state = self.scene.joint_state(self.anatomy, index, time_s)
+            descriptors = describe_state(self.anatomy, state) if describe and "descriptors" in panel.overlays else None
+            panel.update(make_pose(self.anatomy, state, self.scene.panel_magnification(index)), descriptors)
+        self.caption_actor.SetInput(_wrap("  ".join(self.scene.captions_at(time_s)), _caption_width(self)))
+        self.show_title_card(title_card)
+        if self.scene.camera.orbit_deg and self.scene.duration_s > 0:
+            self._orbit(math.radians(self.scene.camera.orbit_deg) * time_s / self.scene.duration_s)
+
+    def _orbit(self, angle_rad: float) -> None:
+        position, focus, up = self._camera_start
+        from pelvisim import frames
+
+        R = frames.rotation_matrix(up, angle_rad)
+        camera = self.panels[0].renderer.GetActiveCamera()
+        camera.SetPosition(*(focus + R @ (position - focus)))
+        camera.SetViewUp(*up)
+        for panel in self.panels:
+            panel.renderer.ResetCameraClippingRange()
+
+    def image(self) -> np.ndarray:
+        """Render and return the frame as an (h, w, 3) uint8 array."""
+        self.plotter.render()
+        return np.asarray(self.plotter.screenshot(return_img=True, transparent_background=False))[..., :3]
+
+    def close(self) -> None:
+        """Release the render window."""
+        self.plotter.close()
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width=max(20, width))) if text else ""
+
+
+def _caption_width(stage: Stage) -> int:
+    w, h = stage.plotter.window_size
+    px = max(10, stage.theme.text_height_fraction * h * 0.95)
+    return int(w / (px * 0.55))
+
+
+# --- progress --------------------------------------------------------------------------------
+class Progress:
+    """A one-line progress bar with ETA on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, label: str, enabled: bool | None = None, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = (hasattr(self.stream, "isatty") and self.stream.isatty()) if enabled is None else enabled
+        self.total, self.label, self.start = max(1, total), label, time.perf_counter()
+        self._last = 0.0
+
+    def __call__(self, done: int) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if done < self.total and now - self._last < 0.1:
+            return
+        self._last = now
+        elapsed = now - self.start
+        eta = elapsed / done * (self.total - done) if done else float("nan")
+        filled = int(30 * done / self.total)
+        eta_text = f"ETA {eta:4.0f} s" if done < self.total else f"done in {elapsed:.1f} s"
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} {eta_text} ")
+        if done >= self.total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+# --- writers ---------------------------------------------------------------------------------
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+
+
+class _FfmpegWriter:
+    """Streams RGB frames to the bundled ffmpeg (MP4 H.264 or GIF with per-frame palettes)."""
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: int, quality: str) -> None:
+        import imageio_ffmpeg
+
+        self.path = path
+        if path.suffix == ".gif":
+            kwargs: dict[str, Any] = dict(
+                codec="gif", pix_fmt_out="rgb8", quality=None, macro_block_size=1,
+                output_params=["-filter_complex", "split[a][b];[a]palettegen=stats_mode=single:max_colors=128[p];[b][p]paletteuse=new=1:dither=bayer",
+                               "-loop", "0"],
+            )
+        else:
+            kwargs = dict(codec="libx264", pix_fmt_out="yuv420p", quality=None, macro_block_size=16,
+                          output_params=["-crf", "18" if quality == "final" else "23", "-preset", "medium" if quality == "final" else "veryfast",
+                                         "-movflags", "+faststart"])
+        self.generator = imageio_ffmpeg.write_frames(str(path), size, fps=fps, ffmpeg_log_level="error", **kwargs)
+        self.generator.send(None)
+
+    def write(self, image: np.ndarray) -> None:
+        self.generator.send(np.ascontiguousarray(image, dtype=np.uint8))
+
+    def close(self) -> None:
+        self.generator.close()
+
+
+def _check_output(path: Path, frames: bool, overwrite: bool) -> None:
+    if frames:
+        if path.exists() and not path.is_dir():
+            raise ParameterError(f"{path}: --frames writes a folder, but a file with that name exists")
+    elif path.suffix.lower() not in FORMATS:
+        raise ParameterError(f"{path}: expected an output ending in {', '.join(FORMATS)} (or --frames for a folder of PNGs)")
+    if path.exists() and not overwrite:
+        raise ParameterError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
+    if not path.parent.exists():
+        raise ParameterError(f"{path.parent}: the output folder does not exist")
+
+
+def render(
+    scene: Scene | str | Path,
+    output: str | Path,
+    *,
+    frames: bool = False,
+    size: str | Sequence[int] | None = None,
+    fps: int | None = None,
+    cycles: float | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    magnification: float | None = None,
+    quality: str | None = None,
+    title_card_s: float | None = None,
+    overwrite: bool = False,
+    progress: bool | None = None,
+    anatomy: Any = None,
+    on_frame: Callable[[int, np.ndarray], None] | None = None,
+) -> RenderResult:
+    """Render a scene offscreen to a PNG, MP4, GIF or (``frames=True``) a folder of PNG frames.
+
+    Parameters
+    ----------
+    scene : Scene, str or Path
+        A scene, a scene file or the name of a bundled scene.
+    output : str or Path
+        ``.png`` (one still at ``output.still_time_s``), ``.mp4``, ``.gif``, or a folder with ``frames``.
+    frames : bool
+        Write ``frame_00000.png`` … into the folder ``output``.
+    size : str or (int, int), optional
+        ``720p``, ``1080p``, ``4k`` or ``WxH`` (rounded to multiples of 16); default the scene's.
+    fps : int, optional
+        Frames per second; default the scene's.
+    cycles : float, optional
+        Gait cycles (gait timelines).
+    start_s, end_s : float, optional
+        Part of the timeline to render, seconds (the title card is only added when starting at 0).
+    magnification : float, optional
+        Display factor for every panel (descriptors stay true scale).
+    quality : str, optional
+        ``draft`` (no anti-aliasing) or ``final`` (MSAA).
+    title_card_s : float, optional
+        Title-card seconds (videos only); default the scene's.
+    overwrite : bool
+        Replace an existing output.
+    progress : bool, optional
+        Progress bar on stderr; default only on a terminal.
+    anatomy : Anatomy, optional
+        Default: the bundled mean pelvis.
+    on_frame : callable, optional
+        Called with (index, image) after each frame (tests, previews).
+
+    Returns
+    -------
+    RenderResult
+
+    Raises
+    ------
+    ParameterError
+        Bad options, or the output exists and ``overwrite`` is False.
+    SceneError
+        The scene file is invalid.
+    """
+    started = time.perf_counter()
+    if not isinstance(scene, Scene):
+        scene = load(scene)
+    scene = scene.with_overrides(cycles=cycles, magnification=magnification, size=size if isinstance(size, str) else None,
+                                 fps=fps, quality=quality, title_card_s=title_card_s)
+    width, height = parse_size(size if size is not None and not isinstance(size, str) else scene.output.size)
+    fps = scene.output.fps
+    path = Path(output)
+    _check_output(path, frames, overwrite)
+    if anatomy is None:
+        from pelvisim import load_anatomy
+
+        anatomy = load_anatomy()
+
+    still = path.suffix.lower() == ".png" and not frames
+    if still:
+        t0 = scene.output.still_time_s if start_s is None else float(start_s)
+        times, card = [t0], 0
+    else:
+        times = frame_times(scene, fps, start_s, end_s)
+        card = int(round(scene.output.title_card_s * fps)) if (start_s or 0.0) == 0.0 and scene.output.title_card_s > 0 else 0
+    total = card + len(times)
+
+    pv.global_theme.multi_samples = 1
+    temporary = _temporary(path) if not frames else path.with_name(f".{path.name}.partial-{os.getpid()}")
+    stage = None
+    writer = None
+    try:
+        stage = Stage(scene, anatomy, (width, height), quality=scene.output.quality)
+        bar = Progress(total, f"{scene.name or 'scene'} → {path.name}", progress)
+        if frames:
+            temporary.mkdir()
+        elif not still:
+            writer = _FfmpegWriter(temporary, (width, height), fps, scene.output.quality)
+        for k in range(total):
+            if k < card:
+                stage.show(times[0], title_card=True, describe=k == 0)
+            else:
+                stage.show(times[k - card])
+            image = stage.image()
+            if image.shape[:2] != (height, width):
+                raise RenderError(f"expected {width}x{height} frames, the renderer gave {image.shape[1]}x{image.shape[0]}")
+            if still:
+                _write_png(temporary, image)
+            elif frames:
+                _write_png(temporary / f"frame_{k:05d}.png", image)
+            else:
+                writer.write(image)  # type: ignore[union-attr]
+            if on_frame is not None:
+                on_frame(k, image)
+            bar(k + 1)
+        if writer is not None:
+            writer.close()
+            writer = None
+        if frames and path.exists():
+            trash = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, trash)
+            os.replace(temporary, path)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(temporary, path)
+    except BaseException:
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+        raise
+    finally:
+        if stage is not None:
+            stage.close()
+        if temporary.exists():
+            shutil.rmtree(temporary, ignore_errors=True) if temporary.is_dir() else temporary.unlink()
+    return RenderResult(path=path, n_frames=total, size=(width, height), fps=fps, seconds=time.perf_counter() - started)
+
+
+def _write_png(path: Path, image: np.ndarray) -> None:
+    from PIL import Image
+
+    Image.fromarray(np.ascontiguousarray(image)).save(path, format="PNG")
+
+
+def _render_job(job: tuple[Any, str, dict[str, Any]]) -> tuple[str, int, float]:
+    scene, output, options = job
+    result = render(scene, output, progress=False, **options)
+    return str(result.path), result.n_frames, result.seconds
+
+
+def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: int = 1, progress: bool | None = None) -> list[tuple[str, int, float]]:
+    """Render several scenes, ``n_jobs`` at a time in separate processes.
+
+    Parameters
+    ----------
+    jobs : sequence of (scene, output, options)
+        ``scene`` a path or bundled name, ``options`` keyword arguments of :func:`render`.
+    n_jobs : int
+        Processes used (1 renders in this process, with a progress bar).
+
+    Returns
+    -------
+    list of (path, n_frames, seconds), in the order of ``jobs``.
+    """
+    if n_jobs < 1:
+        raise ParameterError(f"jobs must be >= 1, got {n_jobs}")
+    jobs = [(s if not isinstance(s, Path) else str(s), str(o), dict(opts)) for s, o, opts in jobs]
+    if n_jobs == 1 or len(jobs) == 1:
+        out = []
+        for scene, output, options in jobs:
+            result = render(scene, output, progress=progress, **options)
+            out.append((str(result.path), result.n_frames, result.seconds))
+        return out
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(_render_job, jobs))
