@@ -1,0 +1,664 @@
+"""The desktop app: panels side by side, sliders, gait playback, presentation mode.
+
+``pelvisim show [SCENE]`` opens :class:`MainWindow`. The window keeps an
+:class:`~pelvisim.view.state.AppState` (plain data), shows it in the control widgets of
+:mod:`pelvisim.view.controls`, and draws it with one :class:`~pelvisim.view.panel.Panel` per
+positional model in a pyvistaqt ``QtInteractor`` with linked cameras. A frame update only computes
+poses and descriptors (pure Python) and sets actor matrices through ``Panel.update``.
+
+Under ``QT_QPA_PLATFORM=offscreen`` Qt has no OpenGL: the window, widgets and actor matrices all
+work, but nothing is rendered (:attr:`SceneView.can_render` is False). Real rendering needs a
+display (a desktop, or Xvfb in tests).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyvista as pv
+from PySide6 import QtCore, QtGui, QtWidgets
+from pyvistaqt import QtInteractor
+
+from pelvisim.anatomy.core import Anatomy
+from pelvisim.descriptors import describe
+from pelvisim.errors import DisplayError, PelvisimError, SceneError
+from pelvisim.pose import pose as make_pose
+from pelvisim.view.controls import DisplayBox, PanelControls, PlaybackBar, presentation_style
+from pelvisim.view.keys import KEYMAP, help_text
+from pelvisim.view.panel import Panel
+from pelvisim.view.state import MAGNIFICATIONS, AppState
+
+BUNDLED_SCENES = Path(__file__).resolve().parent.parent / "scenes"
+"""Teaching scenes shipped with pelvisim (PageDown/PageUp step through them)."""
+
+PLAY_INTERVAL_MS = 33
+"""Playback timer interval (about 30 frames per second)."""
+TRAIL_SAMPLES = 48
+"""Gait phases sampled for the ASIS/PSIS trails."""
+DEFAULT_WINDOW_SIZE = (1280, 720)
+
+
+# --- display check and Qt application -------------------------------------------------------
+def display_available(environ: dict[str, str] | os._Environ[str] | None = None) -> bool:
+    """True when Qt can open a window: a desktop (not Linux), DISPLAY / WAYLAND_DISPLAY, or QT_QPA_PLATFORM."""
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def require_display() -> None:
+    """Raise :class:`DisplayError` (one line, suggesting ``pelvisim render``) when there is no display."""
+    if not display_available():
+        raise DisplayError(
+            "no display found (DISPLAY / WAYLAND_DISPLAY not set), so the window cannot open; "
+            "use `pelvisim render SCENE -o video.mp4` to render without a screen"
+        )
+
+
+def application() -> QtWidgets.QApplication:
+    """The process's QApplication (created on first use)."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        app = QtWidgets.QApplication(sys.argv[:1])
+        app.setApplicationName("pelvisim")
+    return app  # type: ignore[return-value]
+
+
+def load_scene_state(path: str | os.PathLike[str]) -> AppState:
+    """The app state of the scene file at ``path`` (through :mod:`pelvisim.scene`)."""
+    file = Path(path)
+    if not file.is_file():
+        raise SceneError(f"{file}: scene file not found (expected a .toml scene file)")
+    try:
+        from pelvisim import scene as scene_module
+    except ImportError:  # pragma: no cover - scene files arrive with the scenes issue
+        raise SceneError(f"{file}: cannot read scene files in this version of pelvisim") from None
+    return AppState.from_scene(scene_module.load(file))
+
+
+def scene_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """The ``.toml`` scene files in ``folder``, sorted by name (the order PageDown steps through)."""
+    path = Path(folder)
+    return sorted(p for p in path.glob("*.toml") if p.is_file()) if path.is_dir() else []
+
+
+# --- the 3D area --------------------------------------------------------------------------
+class SceneView(QtWidgets.QWidget):
+    """The 3D panels: one ``QtInteractor`` with ``shape=(1, n)``, cameras linked, one Panel each.
+
+    Parameters
+    ----------
+    anatomy : Anatomy
+    state : AppState
+        Number of panels, titles and overlays at creation.
+    theme : str
+        Panel theme, ``"default"`` or ``"projector"``.
+    """
+
+    def __init__(self, anatomy: Anatomy, state: AppState, theme: str = "default",
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.anatomy = anatomy
+        self.theme = theme
+        self.can_render = QtGui.QGuiApplication.platformName() not in ("offscreen", "minimal")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        n = len(state.panels)
+        self.plotter = QtInteractor(self, shape=(1, n), border=False, multi_samples=1, auto_update=False)
+        layout.addWidget(self.plotter.interactor)
+        self.panels: list[Panel] = []
+        for i, choice in enumerate(state.panels):
+            self.panels.append(Panel(
+                self.plotter, anatomy, subplot=(0, i), theme=theme, title=choice.title,
+                overlays=[name for name, on in state.overlays.items() if on],
+            ))
+        if n > 1:
+            self.plotter.link_views()
+        self.set_view(state.view)
+
+    def set_view(self, view: str) -> None:
+        """Anatomical camera preset, fitted to the pelvis (cameras are linked)."""
+        for panel in self.panels:
+            panel.set_view(view)
+
+    def render(self) -> None:
+        """Draw now (a no-op without OpenGL, e.g. under ``QT_QPA_PLATFORM=offscreen``)."""
+        if self.can_render and self.isVisible():
+            self.plotter.render()
+
+    def image(self) -> np.ndarray:
+        """The rendered 3D area as an RGB array (height, width, 3)."""
+        if not self.can_render:
+            raise DisplayError("the 3D view has no OpenGL here (QT_QPA_PLATFORM=offscreen); run under a display or Xvfb")
+        self.plotter.render()
+        return np.asarray(self.plotter.screenshot(return_img=True))
+
+    def close_plotter(self) -> None:
+        """Release the render window (call before the widget is dropped)."""
+        try:
+            self.plotter.close()
+        except Exception:  # noqa: BLE001 - closing a half-built VTK window must not hide the real error
+            pass
+
+
+# --- the window ---------------------------------------------------------------------------
+class MainWindow(QtWidgets.QMainWindow):
+    """The pelvisim window.
+
+    Parameters
+    ----------
+    anatomy : Anatomy
+        Bones and landmarks to show.
+    state : AppState, optional
+        What to show first (default: the flare model in one panel).
+    scenes : sequence of Path, optional
+        Scene files PageDown / PageUp step through.
+    scene_index : int
+        Index in ``scenes`` of the scene shown first (-1: none of them).
+    """
+
+    def __init__(self, anatomy: Anatomy, state: AppState | None = None, *, scenes: Sequence[Path] = (),
+                 scene_index: int = -1) -> None:
+        super().__init__()
+        pv.global_theme.multi_samples = 1
+        self.anatomy = anatomy
+        self.state = state or AppState()
+        self.scenes = list(scenes)
+        self.scene_index = scene_index
+        self.presenting = False
+        self.descriptors: list[Any] = []
+        self.last_frame_s = 0.0
+        self.setWindowTitle(f"pelvisim — {self.state.title}")
+        self.resize(*DEFAULT_WINDOW_SIZE)
+
+        # layout: 3D area | control column ; playback bar below
+        central = QtWidgets.QWidget()
+        outer = QtWidgets.QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        self.view_holder = QtWidgets.QWidget()
+        QtWidgets.QVBoxLayout(self.view_holder).setContentsMargins(0, 0, 0, 0)
+        self.splitter.addWidget(self.view_holder)
+        self.controls_scroll = QtWidgets.QScrollArea()
+        self.controls_scroll.setWidgetResizable(True)
+        self.controls_scroll.setMinimumWidth(340)
+        self.controls_scroll.setMaximumWidth(460)
+        self.controls_column = QtWidgets.QWidget()
+        self.controls_layout = QtWidgets.QVBoxLayout(self.controls_column)
+        self.display_box = DisplayBox()
+        self.controls_layout.addWidget(self.display_box)
+        capture = QtWidgets.QHBoxLayout()
+        self.screenshot_button = QtWidgets.QPushButton("Screenshot…")
+        self.screenshot_button.clicked.connect(lambda: self.screenshot())
+        self.record_button = QtWidgets.QPushButton("Record this (MP4)…")
+        self.record_button.clicked.connect(lambda: self.record())
+        self.help_button = QtWidgets.QPushButton("Keys (?)")
+        self.help_button.clicked.connect(self.show_help)
+        for b in (self.screenshot_button, self.record_button, self.help_button):
+            capture.addWidget(b)
+        self.controls_layout.addLayout(capture)
+        self.panel_controls: list[PanelControls] = []
+        self.panel_box = QtWidgets.QVBoxLayout()
+        self.controls_layout.addLayout(self.panel_box)
+        self.controls_layout.addStretch(1)
+        self.controls_scroll.setWidget(self.controls_column)
+        self.splitter.addWidget(self.controls_scroll)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        outer.addWidget(self.splitter, 1)
+        self.playback = PlaybackBar()
+        outer.addWidget(self.playback)
+        self.setCentralWidget(central)
+
+        self.display_box.panel_count_changed.connect(self.set_panel_count)
+        self.display_box.magnification_changed.connect(self.set_magnification)
+        self.display_box.overlay_toggled.connect(self.set_overlay)
+        self.display_box.view_picked.connect(self.set_view)
+        self.display_box.reset_clicked.connect(self.reset)
+        self.playback.phase_changed.connect(self.set_phase)
+        self.playback.play_toggled.connect(self.set_playing)
+        self.playback.speed_changed.connect(self._speed_changed)
+        self.playback.loop_toggled.connect(self._loop_toggled)
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(PLAY_INTERVAL_MS)
+        self.timer.timeout.connect(self._tick)
+        self._clock = QtCore.QElapsedTimer()
+        self.trail_timer = QtCore.QTimer(self)
+        self.trail_timer.setSingleShot(True)
+        self.trail_timer.setInterval(250)
+        self.trail_timer.timeout.connect(self.update_trails)
+
+        self.shortcuts: list[QtGui.QShortcut] = []
+        for key in KEYMAP:
+            for sequence in key.keys:
+                shortcut = QtGui.QShortcut(QtGui.QKeySequence(sequence), self)
+                shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+                shortcut.activated.connect(lambda action=key.action: self.run_action(action))
+                self.shortcuts.append(shortcut)
+
+        self.scene_view: SceneView | None = None
+        self.rebuild()
+
+    # --- building ---------------------------------------------------------------------------
+    def rebuild(self) -> None:
+        """Recreate the 3D panels and the per-panel controls from :attr:`state`."""
+        if self.scene_view is not None:
+            self.scene_view.close_plotter()
+            self.scene_view.setParent(None)
+            self.scene_view.deleteLater()
+        self.scene_view = SceneView(self.anatomy, self.state, "projector" if self.presenting else "default")
+        self.view_holder.layout().addWidget(self.scene_view)
+        for controls in self.panel_controls:
+            controls.setParent(None)
+            controls.deleteLater()
+        self.panel_controls = []
+        for i, choice in enumerate(self.state.panels):
+            controls = PanelControls(i, choice)
+            controls.model_changed.connect(self.set_model)
+            controls.value_changed.connect(self.set_value)
+            self.panel_box.addWidget(controls)
+            self.panel_controls.append(controls)
+        self.setWindowTitle(f"pelvisim — {self.state.title}")
+        self._show_state_in_widgets()
+        if self.isVisible():
+            QtWidgets.QApplication.processEvents()  # let the new 3D area take its size before fitting
+            self.scene_view.set_view(self.state.view)
+        self.refresh()
+        if self.state.overlays.get("trails"):
+            self.update_trails()
+
+    def _show_state_in_widgets(self) -> None:
+        s = self.state
+        self.display_box.show_state(len(s.panels), s.magnification, s.overlays)
+        self.playback.show_state(s.phase, s.playing, s.speed, s.loop)
+
+    @property
+    def panels(self) -> list[Panel]:
+        """The 3D panels, left to right."""
+        return self.scene_view.panels if self.scene_view is not None else []
+
+    # --- one frame ----------------------------------------------------------------------------
+    def refresh(self, indices: Sequence[int] | None = None, *, tables: bool = True) -> None:
+        """Recompute poses and descriptors of panels ``indices`` (default all), update and render.
+
+        Only actor matrices change (``Panel.update``); ``tables=False`` skips the Qt descriptor
+        tables (during playback they refresh at most every few frames).
+        """
+        start = time.perf_counter()
+        which = range(len(self.state.panels)) if indices is None else indices
+        while len(self.descriptors) < len(self.state.panels):
+            self.descriptors.append(None)
+        del self.descriptors[len(self.state.panels):]
+        for i in which:
+            state = self.state.joint_state(self.anatomy, i)
+            descriptors = describe(self.anatomy, state)
+            self.descriptors[i] = descriptors
+            self.panels[i].update(make_pose(self.anatomy, state, self.state.magnification), descriptors)
+            if tables:
+                controls = self.panel_controls[i]
+                controls.show_descriptors(descriptors)
+                controls.show_warnings(self.state.warnings(i))
+        if self.scene_view is not None:
+            self.scene_view.render()
+        self.last_frame_s = time.perf_counter() - start
+
+    def update_trails(self) -> None:
+        """Recompute the ASIS/PSIS trails of every panel over one gait cycle."""
+        phases = np.linspace(0.0, 1.0, TRAIL_SAMPLES, endpoint=False)
+        for i, choice in enumerate(self.state.panels):
+            model = choice.positional_model
+            poses = [make_pose(self.anatomy, model.joint_state(self.anatomy, choice.values, float(p)),
+                               self.state.magnification) for p in phases]
+            self.panels[i].set_trails(poses)
+        if self.scene_view is not None:
+            self.scene_view.render()
+
+    # --- changes from the widgets (and from tests / keys) --------------------------------------
+    def set_value(self, index: int, name: str, value: Any) -> None:
+        """Set one parameter of panel ``index`` (slider, number box, drop-down) and redraw it."""
+        try:
+            checked = self.state.set_value(index, name, value)
+        except PelvisimError as error:
+            self.statusBar().showMessage(str(error), 5000)
+            return
+        control = self.panel_controls[index].controls.get(name)
+        if control is not None and control.value() != checked:
+            control.set_value(checked)
+        self.refresh([index])
+        if self.state.overlays.get("trails"):
+            self.trail_timer.start()
+
+    def set_model(self, index: int, model: str) -> None:
+        """Show ``model`` in panel ``index`` (its parameters at their defaults)."""
+        self.state.set_model(index, model)
+        self.panel_controls[index].show_choice(self.state.panels[index])
+        self.panels[index].set_title(self.state.panels[index].title)
+        self.refresh([index])
+        if self.state.overlays.get("trails"):
+            self.trail_timer.start()
+
+    def set_panel_count(self, count: int) -> None:
+        """Show ``count`` panels side by side (1–4)."""
+        if count != len(self.state.panels):
+            self.state.set_panel_count(count)
+            self.rebuild()
+
+    def set_magnification(self, magnification: float) -> None:
+        """Display magnification (1 = true scale); shown in every panel."""
+        self.state.set_magnification(magnification)
+        self.display_box.show_state(len(self.state.panels), self.state.magnification, self.state.overlays)
+        self.refresh(tables=False)
+        if self.state.overlays.get("trails"):
+            self.update_trails()
+
+    def set_overlay(self, name: str, on: bool) -> None:
+        """Switch an overlay on or off in every panel."""
+        self.state.set_overlay(name, on)
+        for panel in self.panels:
+            panel.set_overlay(name, on)
+        self.display_box.show_state(len(self.state.panels), self.state.magnification, self.state.overlays)
+        if name == "trails" and on:
+            self.update_trails()
+        elif self.scene_view is not None:
+            self.scene_view.render()
+
+    def set_view(self, view: str) -> None:
+        """Camera preset (anterior, posterior, superior, inferior, left, right)."""
+        self.state.set_view(view)
+        assert self.scene_view is not None
+        self.scene_view.set_view(view)
+        self.scene_view.render()
+
+    def set_phase(self, phase: float) -> None:
+        """Move every panel to gait ``phase`` in [0, 1)."""
+        self.state.set_phase(phase)
+        self.playback.show_state(self.state.phase, self.state.playing, self.state.speed, self.state.loop)
+        self.refresh()
+
+    def set_playing(self, playing: bool) -> None:
+        """Start or stop gait playback."""
+        self.state.playing = bool(playing)
+        if playing:
+            if self.state.phase >= 0.999 and not self.state.loop:
+                self.state.set_phase(0.0)
+            self._clock.start()
+            self.timer.start()
+        else:
+            self.timer.stop()
+        self.playback.show_state(self.state.phase, self.state.playing, self.state.speed, self.state.loop)
+
+    def _speed_changed(self, speed: float) -> None:
+        self.state.speed = float(speed)
+
+    def _loop_toggled(self, on: bool) -> None:
+        self.state.loop = bool(on)
+
+    def _tick(self) -> None:
+        seconds = self._clock.restart() / 1000.0
+        self.state.advance(min(seconds, 0.25))
+        self.playback.show_state(self.state.phase, self.state.playing, self.state.speed, self.state.loop)
+        self._ticks = getattr(self, "_ticks", 0) + 1
+        self.refresh(tables=self._ticks % 6 == 0 or not self.state.playing)
+        if not self.state.playing:
+            self.timer.stop()
+
+    def reset(self) -> None:
+        """Camera back to the current preset and every parameter back to its default."""
+        for i in range(len(self.state.panels)):
+            self.state.reset_panel(i)
+            self.panel_controls[i].show_choice(self.state.panels[i])
+        self.set_view(self.state.view)
+        self.refresh()
+
+    # --- keys ---------------------------------------------------------------------------------
+    def run_action(self, action: str) -> None:
+        """Do what a keyboard shortcut of :data:`~pelvisim.view.keys.KEYMAP` names."""
+        kind, _, arg = action.partition(":")
+        if kind == "view":
+            self.set_view(arg)
+        elif kind == "overlay":
+            self.set_overlay(arg, not self.state.overlays.get(arg, False))
+        elif action == "play_pause":
+            self.set_playing(not self.state.playing)
+        elif action in ("phase_forward", "phase_back"):
+            self.set_phase(self.state.phase + (0.01 if action == "phase_forward" else -0.01))
+        elif action == "phase_start":
+            self.set_phase(0.0)
+        elif action == "reset":
+            self.reset()
+        elif action in ("magnify_up", "magnify_down"):
+            steps = list(MAGNIFICATIONS)
+            current = min(range(len(steps)), key=lambda k: abs(steps[k] - self.state.magnification))
+            current = max(0, min(len(steps) - 1, current + (1 if action == "magnify_up" else -1)))
+            self.set_magnification(steps[current])
+        elif action == "presentation":
+            self.set_presentation(not self.presenting)
+        elif action == "leave_presentation":
+            if self.presenting:
+                self.set_presentation(False)
+        elif action == "next_scene":
+            self.step_scene(+1)
+        elif action == "previous_scene":
+            self.step_scene(-1)
+        elif action == "screenshot":
+            self.screenshot()
+        elif action == "record":
+            self.record()
+        elif action == "help":
+            self.show_help()
+        elif action == "quit":
+            self.close()
+        else:  # pragma: no cover - KEYMAP and this method are kept in step by a test
+            raise KeyError(action)
+
+    def show_help(self) -> QtWidgets.QMessageBox:
+        """The keyboard map in a (non-blocking) dialog; returns the dialog."""
+        box = QtWidgets.QMessageBox(self)
+        box.setWindowTitle("pelvisim — keyboard")
+        box.setText("Keyboard shortcuts")
+        box.setInformativeText(f"<pre>{help_text()}</pre>")
+        box.setModal(False)
+        box.show()
+        self.help_dialog = box
+        return box
+
+    # --- presentation mode and scenes --------------------------------------------------------------
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode: full screen, large high-contrast text, controls hidden, 3D descriptor text on."""
+        on = bool(on)
+        if on == self.presenting:
+            return
+        self.presenting = on
+        self.controls_scroll.setVisible(not on)
+        self.playback.setVisible(not on)
+        self.statusBar().setVisible(not on)
+        self.setStyleSheet(presentation_style(on))
+        if on:
+            self._overlays_before = dict(self.state.overlays)
+            self.state.overlays["descriptors"] = True
+            self.showFullScreen()
+        else:
+            self.state.overlays.update(getattr(self, "_overlays_before", {}))
+            self.showNormal()
+        QtWidgets.QApplication.processEvents()
+        self.rebuild()
+
+    def step_scene(self, step: int) -> bool:
+        """Show the next (``+1``) or previous (``-1``) scene of :attr:`scenes`; False when there is none."""
+        if not self.scenes:
+            self.statusBar().showMessage("No scene folder to step through", 4000)
+            return False
+        index = min(max(self.scene_index + step, 0), len(self.scenes) - 1)
+        if index == self.scene_index:
+            return False
+        try:
+            state = load_scene_state(self.scenes[index])
+        except PelvisimError as error:
+            self.statusBar().showMessage(str(error), 8000)
+            return False
+        self.scene_index = index
+        if self.presenting:
+            state.overlays["descriptors"] = True
+        self.state = state
+        self.timer.stop()
+        self.rebuild()
+        return True
+
+    # --- capture ------------------------------------------------------------------------------
+    def window_image(self) -> QtGui.QImage:
+        """The whole window as an image, with the 3D area rendered into it."""
+        assert self.scene_view is not None
+        QtWidgets.QApplication.processEvents()
+        image = self.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
+        if self.scene_view.can_render:
+            rgb = np.ascontiguousarray(self.scene_view.image())
+            h, w = rgb.shape[:2]
+            view = QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
+            widget = self.scene_view.plotter.interactor
+            top_left = widget.mapTo(self, QtCore.QPoint(0, 0))
+            ratio = image.devicePixelRatio() or 1.0
+            painter = QtGui.QPainter(image)
+            target = QtCore.QRect(top_left, widget.size())
+            painter.drawImage(QtCore.QRectF(target.x() * ratio, target.y() * ratio, target.width() * ratio,
+                                            target.height() * ratio), view)
+            painter.end()
+        return image
+
+    def screenshot(self, path: str | os.PathLike[str] | None = None) -> Path | None:
+        """Save the window to a PNG at ``path`` (asks for a file name when None); returns the path."""
+        if path is None:
+            chosen, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "pelvisim.png", "PNG image (*.png)")
+            if not chosen:
+                return None
+            path = chosen
+        target = Path(path)
+        if target.suffix.lower() != ".png":
+            raise PelvisimError(f"screenshot must be a .png file, got {target.name!r}")
+        image = self.window_image()
+        temporary = target.with_name(f".{target.name}.part.png")
+        if not image.save(str(temporary), "PNG"):
+            raise PelvisimError(f"could not write {target}")
+        os.replace(temporary, target)
+        self.statusBar().showMessage(f"Saved {target}", 4000)
+        return target
+
+    def record(self, path: str | os.PathLike[str] | None = None) -> Path | None:
+        """Record one gait cycle of the current panels to MP4 with the offscreen renderer."""
+        try:
+            from pelvisim.view import render as render_module
+        except ImportError:
+            QtWidgets.QMessageBox.information(self, "pelvisim", "Video recording is not available in this version.")
+            return None
+        if path is None:
+            chosen, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Record this", "pelvisim.mp4", "MP4 video (*.mp4)")
+            if not chosen:
+                return None
+            path = chosen
+        progress = QtWidgets.QProgressDialog("Rendering video…", "Cancel", 0, 100, self)
+        progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(0)
+
+        def on_progress(done: int, total: int) -> bool:
+            progress.setMaximum(max(total, 1))
+            progress.setValue(done)
+            QtWidgets.QApplication.processEvents()
+            return not progress.wasCanceled()
+
+        try:
+            out = render_module.render_state(self.anatomy, self.state, path, progress=on_progress)  # type: ignore[attr-defined]
+        except AttributeError:
+            QtWidgets.QMessageBox.information(self, "pelvisim", "Video recording is not available in this version.")
+            return None
+        except PelvisimError as error:
+            QtWidgets.QMessageBox.warning(self, "pelvisim", str(error))
+            return None
+        finally:
+            progress.close()
+        self.statusBar().showMessage(f"Saved {out}", 6000)
+        return Path(out)
+
+    # --- showing and closing ----------------------------------------------------------------------
+    def showEvent(self, event: QtGui.QShowEvent) -> None:  # noqa: N802 - Qt name
+        """Fit the camera once the 3D area has its real size (fitting needs the panel's aspect)."""
+        super().showEvent(event)
+        if not getattr(self, "_fitted", False) and self.scene_view is not None:
+            self._fitted = True
+            QtWidgets.QApplication.processEvents()
+            self.scene_view.set_view(self.state.view)
+            self.refresh()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt name
+        """Stop the timers and release the render window before Qt tears the widgets down."""
+        self.timer.stop()
+        self.trail_timer.stop()
+        if self.scene_view is not None:
+            self.scene_view.close_plotter()
+        super().closeEvent(event)
+
+
+# --- entry point --------------------------------------------------------------------------
+def run(scene: str | os.PathLike[str] | None = None, *, screenshot: str | os.PathLike[str] | None = None,
+        size: tuple[int, int] = DEFAULT_WINDOW_SIZE, models: Sequence[str] = (), presentation: bool = False,
+        anatomy: Anatomy | None = None) -> int:
+    """Open the window (``pelvisim show``); returns the exit code.
+
+    Parameters
+    ----------
+    scene : path, optional
+        Scene file to show first; PageDown/PageUp step through the other scenes of its folder.
+        Without one, the first bundled scene (or the flare model) is shown.
+    screenshot : path, optional
+        Render the window to this PNG and exit instead of waiting for the user.
+    size : (int, int)
+        Window size in pixels (ignored in presentation mode).
+    models : sequence of str
+        Positional models to show side by side (instead of a scene).
+    presentation : bool
+        Start in presentation mode.
+    anatomy : Anatomy, optional
+        Default: the bundled mean pelvis.
+    """
+    require_display()
+    from pelvisim import load_anatomy
+
+    if scene is not None:
+        state = load_scene_state(scene)
+        scenes = scene_files(Path(scene).parent)
+        index = next((i for i, p in enumerate(scenes) if p.resolve() == Path(scene).resolve()), -1)
+    else:
+        scenes = scene_files(BUNDLED_SCENES)
+        state, index = None, -1
+        if models:
+            state = AppState.from_models(models)
+        elif scenes:
+            try:
+                state, index = load_scene_state(scenes[0]), 0
+            except PelvisimError:
+                state = None
+    app = application()
+    if screenshot is not None and QtGui.QGuiApplication.platformName() in ("offscreen", "minimal"):
+        raise DisplayError("--screenshot needs OpenGL, which QT_QPA_PLATFORM=offscreen lacks; run under a display "
+                           "or Xvfb, or use `pelvisim render`")
+    window = MainWindow(anatomy or load_anatomy(), state, scenes=scenes, scene_index=index)
+    window.resize(*size)
+    if presentation:
+        window.set_presentation(True)
+    window.show()
+    if screenshot is not None:
+        for _ in range(3):
+            app.processEvents()
+        window.set_view(window.state.view)
+        window.refresh()
+        window.screenshot(screenshot)
+        window.close()
+        return 0
+    app.exec()
+    return 0
