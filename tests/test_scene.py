@@ -1,0 +1,154 @@
+"""Scene files: parsing, validation with file:line, keyframes, frame times, bundled scenes."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from pelvisim.errors import ParameterError, SceneError
+from pelvisim.scene import (
+    bundled_scene_names,
+    find_scene,
+    frame_times,
+    key_lines,
+    load,
+    parse,
+    parse_size,
+)
+
+MINIMAL = 'title = "t"\n\n[[panels]]\nmodel = "flare"\n'
+
+
+def test_minimal_scene_has_documented_defaults():
+    scene = parse(MINIMAL, "m.toml")
+    assert scene.panels[0].parameters == {"left_deg": 0.0, "right_deg": 0.0}
+    assert scene.panels[0].label == "Inflare / outflare"
+    assert scene.timeline.kind == "gait" and scene.duration_s == pytest.approx(4.0)
+    assert scene.output.size == "720p" and scene.output.fps == 30 and scene.output.quality == "draft"
+    assert scene.magnification == 1.0 and scene.camera.view == "anterior"
+    assert scene.overlays["landmarks"] and not scene.overlays.get("ghost", False)
+
+
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ('title = "t"\n[[panels]]\nmodel = "flair"\n', 3, "Did you mean 'flare'"),
+        ('title = "t"\n\n[[panels]]\nmodel = "flare"\nparameters = { left_deg = 40 }\n', 5, "left_deg must be a number from -15 to 15"),
+        ('title = "t"\n[[panels]]\nmodel = "flare"\nparameters = { lft_deg = 1 }\n', 4, "no parameter 'lft_deg'"),
+        ('title = "t"\n[[panels]]\nmodel = "flare"\n[output]\nfps = "thirty"\n', 5, "expected an integer from 1 to 120"),
+        ('title = "t"\n[[panels]]\nmodel = "flare"\n[camera]\nveiw = "left"\n', 5, "unknown key"),
+        ('title = "t"\n[[panels]]\nmodel = "flare"\n[[panels]]\nmodel = "nutation"\n[camera]\nview = "frontal"\n', 7, "expected one of anterior"),
+        ('title = "t"\n[[panels]]\nmodel = "flare"\n[output]\nsize = "huge"\n', 5, "720p, 1080p, 4k"),
+        ('title = "t\n', 1, "invalid TOML"),
+        ('[[panels]]\nmodel = "flare"\n', None, "missing key 'title'"),
+    ],
+)
+def test_errors_name_file_line_and_expectation(text, line, words):
+    with pytest.raises(SceneError) as info:
+        parse(text, "lesson.toml")
+    message = str(info.value)
+    assert message.startswith(f"lesson.toml:{line}:" if line else "lesson.toml")
+    assert words in message
+
+
+def test_keyframe_parameter_errors_point_at_the_keyframe():
+    text = MINIMAL + '[timeline]\nkind = "keyframes"\n[[timeline.keyframes]]\ntime_s = 0\n[[timeline.keyframes]]\ntime_s = 1\nparameters = { left_deg = 99 }\n'
+    with pytest.raises(SceneError, match=r"^k.toml:11: timeline.keyframes\[2\].parameters.left_deg"):
+        parse(text, "k.toml")
+
+
+def test_keyframes_must_not_go_back_in_time():
+    text = MINIMAL + '[timeline]\nkind = "keyframes"\n[[timeline.keyframes]]\ntime_s = 2\nhold_s = 1\n[[timeline.keyframes]]\ntime_s = 2.5\n'
+    with pytest.raises(SceneError, match=r"k.toml:11: .*time_s.*>= 3"):
+        parse(text, "k.toml")
+
+
+def test_key_lines_handles_arrays_of_tables_and_inline_tables():
+    text = 'title = "t"\n[[panels]]\nmodel = "a"\n[[panels]]\nmodel = "b"\nparameters = { x = 1, y = 2 }\n[timeline]\nkind = "gait"\n'
+    lines = key_lines(text)
+    assert lines[("panels", 0, "model")] == 3
+    assert lines[("panels", 1, "model")] == 5
+    assert lines[("panels", 1, "parameters", "y")] == 6
+    assert lines[("timeline", "kind")] == 8
+
+
+def test_keyframes_interpolate_with_holds():
+    text = MINIMAL + (
+        '[timeline]\nkind = "keyframes"\ninterpolation = "linear"\n'
+        '[[timeline.keyframes]]\ntime_s = 0\nhold_s = 1\nparameters = { left_deg = 0 }\n'
+        '[[timeline.keyframes]]\ntime_s = 3\nhold_s = 1\nparameters = { left_deg = 2 }\n'
+    )
+    scene = parse(text, "k.toml")
+    assert scene.duration_s == pytest.approx(4.0)
+    values = [scene.parameters_at(0, t)["left_deg"] for t in (0.0, 0.5, 1.0, 2.0, 3.0, 3.9)]
+    assert values == pytest.approx([0.0, 0.0, 0.0, 1.0, 2.0, 2.0])
+    assert scene.parameters_at(0, 2.0)["right_deg"] == 0.0
+
+
+def test_gait_frame_times_follow_the_phase_not_the_clock():
+    scene = parse(MINIMAL + "[timeline]\ncycles = 2\nseconds_per_cycle = 1.0\n", "g.toml")
+    times = frame_times(scene, fps=10)
+    assert len(times) == 20
+    assert [round(scene.phase_at(t), 6) for t in times[:3]] == [0.0, 0.1, 0.2]
+    assert scene.phase_at(times[10]) == pytest.approx(0.0, abs=1e-9)
+    assert len(frame_times(scene, fps=10, start_s=0.5, end_s=1.5)) == 10
+
+
+@pytest.mark.parametrize("text, size", [("720p", (1280, 720)), ("1080p", (1920, 1088)), ("4k", (3840, 2160)), ("1000x500", (1008, 496))])
+def test_sizes_are_multiples_of_16(text, size):
+    assert parse_size(text) == size
+
+
+def test_bad_size_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="WIDTHxHEIGHT"):
+        parse_size("big")
+
+
+def test_overrides_are_validated():
+    scene = parse(MINIMAL, "m.toml")
+    assert scene.with_overrides(cycles=3).duration_s == pytest.approx(12.0)
+    assert scene.with_overrides(magnification=20).panel_magnification(0) == 20.0
+    with pytest.raises(ParameterError):
+        scene.with_overrides(fps=0)
+    with pytest.raises(ParameterError):
+        scene.with_overrides(magnification=-1)
+
+
+def test_scene_is_frozen():
+    scene = parse(MINIMAL, "m.toml")
+    with pytest.raises(Exception):
+        scene.title = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        scene.panels[0].parameters["left_deg"] = 3  # type: ignore[index]
+
+
+def test_bundled_scene_lookup_by_name_and_error_lists_names(tmp_path):
+    assert "flagship" in bundled_scene_names()
+    assert find_scene("flagship").name == "flagship.toml"
+    with pytest.raises(SceneError, match="Bundled scenes: .*flagship"):
+        find_scene("no_such_scene")
+
+
+@pytest.mark.parametrize("name", bundled_scene_names())
+def test_every_bundled_scene_passes_check(name):
+    scene = load(name)
+    assert scene.title and scene.captions, f"{name}: every scene needs a title and a caption"
+    assert scene.sources, f"{name}: every scene names its sources"
+    assert math.isfinite(scene.duration_s) and scene.duration_s > 0
+
+
+def test_scene_check_cli_reports_file_line(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "t"\n[[panels]]\nmodel = "flare"\nparameters = { left_deg = 40 }\n')
+    from pelvisim.cli import main
+
+    assert main(["scene", "check", "flagship"]) == 0
+    assert main(["scene", "check", str(bad)]) == 2
+
+
+def test_scene_module_never_imports_pyvista():
+    code = "import sys, pelvisim.scene; pelvisim.scene.load('flagship'); assert 'pyvista' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
