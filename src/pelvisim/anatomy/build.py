@@ -164,6 +164,8 @@ def build_default_anatomy() -> BuiltAnatomy:
     head = rules.femur_landmarks(femur_left, acetabulum_left)["femoral_head_centre"].position
     femur_left = femur_left.transformed(frames.translation(acetabulum_left - head))
     femur_right = femur_left.mirrored()
+    acetabulum_right = np.array(found["acetabulum_centre_right"]["position_mm"])
+    femur_right = femur_right.transformed(frames.translation(acetabulum_right - frames.mirror_points(acetabulum_left)))
     surfaces = {"sacrum": sacrum, "innominate_left": left, "innominate_right": right,
                 "femur_left": femur_left, "femur_right": femur_right}
     for side, femur in (("left", femur_left), ("right", femur_right)):

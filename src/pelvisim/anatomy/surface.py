@@ -189,3 +189,26 @@ def recess_overlap(surface: Surface, others: list[Surface], clearance_mm: float,
         V = V - current.vertex_normals * spread[:, None]
         total += spread
     return Surface(V, surface.faces), worst, float(total.max())
+
+
+def contains(surface: Surface, points: NDArray, direction: NDArray = np.array([0.5773, 0.5774, 0.5773])) -> NDArray[np.bool_]:
+    """True for points inside a closed surface (parity of ray crossings, Möller–Trumbore)."""
+    P = np.atleast_2d(np.asarray(points, dtype=float))
+    tri = surface.vertices[surface.faces]
+    a, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    d = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+    h = np.cross(d, e2)
+    det = np.einsum("ij,ij->i", e1, h)
+    ok = np.abs(det) > 1e-12
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    inside = np.zeros(len(P), dtype=bool)
+    for k, p in enumerate(P):
+        s = p - a
+        u = np.einsum("ij,ij->i", s, h) * inv
+        q = np.cross(s, e1)
+        v = (q @ d) * inv
+        t = np.einsum("ij,ij->i", e2, q) * inv
+        hits = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
+        inside[k] = bool(hits.sum() % 2)
+    return inside
+
