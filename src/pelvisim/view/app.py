@@ -103,7 +103,7 @@ class SceneView(QtWidgets.QWidget):
     """
 
     def __init__(self, anatomy: Anatomy, state: AppState, theme: str = "default",
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None, size: tuple[int, int] | None = None) -> None:
         super().__init__(parent)
         self.anatomy = anatomy
         self.theme = theme
@@ -112,6 +112,12 @@ class SceneView(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         n = len(state.panels)
         self.plotter = QtInteractor(self, shape=(1, n), border=False, multi_samples=1, auto_update=False)
+        if size is not None and min(size) > 100:
+            # Panels size their text from the window height when built: give them the real one, capped
+            # for narrow side-by-side panels so a title and the magnification label do not overlap.
+            # (The render window takes its true size at the next resize event.)
+            width, height = size
+            self.plotter.window_size = (width, min(height, int(0.75 * width / n)))
         layout.addWidget(self.plotter.interactor)
         self.panels: list[Panel] = []
         for i, choice in enumerate(state.panels):
@@ -129,9 +135,13 @@ class SceneView(QtWidgets.QWidget):
             panel.set_view(view)
 
     def render(self) -> None:
-        """Draw now (a no-op without OpenGL, e.g. under ``QT_QPA_PLATFORM=offscreen``)."""
+        """Ask Qt to redraw the 3D area at its next paint (a no-op without OpenGL).
+
+        The paint event renders the VTK scene, so an explicit render here would draw every frame
+        twice; several changes before the next paint are drawn once.
+        """
         if self.can_render and self.isVisible():
-            self.plotter.render()
+            self.plotter.interactor.update()
 
     def image(self) -> np.ndarray:
         """The rendered 3D area as an RGB array (height, width, 3)."""
@@ -254,7 +264,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.scene_view.close_plotter()
             self.scene_view.setParent(None)
             self.scene_view.deleteLater()
-        self.scene_view = SceneView(self.anatomy, self.state, "projector" if self.presenting else "default")
+        holder = self.view_holder.size()
+        self.scene_view = SceneView(self.anatomy, self.state, "projector" if self.presenting else "default",
+                                    size=(holder.width(), holder.height()) if self.isVisible() else None)
         self.view_holder.layout().addWidget(self.scene_view)
         for controls in self.panel_controls:
             controls.setParent(None)

@@ -35,7 +35,7 @@ OVERLAYS: Mapping[str, str] = {
 """Overlay name (as :meth:`pelvisim.view.panel.Panel.set_overlay` takes it) -> check-box label."""
 
 DEFAULT_OVERLAYS: Mapping[str, bool] = {
-    "ghost": True,
+    "ghost": False,  # translucent: doubles the frame time on software OpenGL; hidden at true scale anyway
     "landmarks": True,
     "axes": False,
     "colour_map": False,
