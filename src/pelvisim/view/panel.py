@@ -68,6 +68,9 @@ PALPATION_LANDMARKS = ("asis_left", "asis_right", "psis_left", "psis_right")
 PALPATION_ERROR_MM = (15.0, 20.0)
 """Landmark palpation error at the iliac spines, 15–20 mm (Della Croce 1999)."""
 
+GHOST_GRID = 40
+"""Quadric-clustering grid of the ghost meshes (the ghost is a faint hint: few triangles keep it cheap)."""
+
 COLOUR_MAP_RANGE_MM = (0.0, 2.0)
 """Default colour range of the displacement map: 0–2 mm covers physiological SIJ motion."""
 
@@ -256,6 +259,15 @@ def _polydata(vertices: NDArray, faces: NDArray) -> pv.PolyData:
     return pv.PolyData.from_regular_faces(np.array(vertices, dtype=float), np.array(faces, dtype=np.int64))
 
 
+def _coarse(mesh: pv.PolyData) -> pv.PolyData:
+    cluster = vtk.vtkQuadricClustering()
+    cluster.SetInputData(mesh)
+    cluster.SetNumberOfDivisions(GHOST_GRID, GHOST_GRID, GHOST_GRID)
+    cluster.AutoAdjustNumberOfDivisionsOff()
+    cluster.Update()
+    return pv.wrap(cluster.GetOutput())
+
+
 def _text_actor(text: str, position: tuple[float, float], size_px: int, colour: str, *, right: bool = False,
                 top: bool = False, bold: bool = False) -> vtk.vtkTextActor:
     actor = vtk.vtkTextActor()
@@ -328,6 +340,9 @@ class Panel:
             plotter.subplot(*subplot)
         self.renderer = plotter.renderer
         self.renderer.set_background(self.theme.background)
+        # Plain alpha blending for the translucent overlays (ghost, palpation spheres): order-
+        # independent transparency costs several times a frame on software OpenGL.
+        self.renderer.SetUseOIT(False)
         self._text_px = max(10, int(round(self.theme.text_height_fraction * plotter.window_size[1])))
         self._overlays: set[str] = set()
         self._pose: Pose | None = None
@@ -344,7 +359,6 @@ class Panel:
             b = anatomy.bones[bone]
             mesh = _polydata(b.vertices_mm, b.faces)
             mesh.point_data["displacement_mm"] = np.zeros(mesh.n_points)
-            mesh.compute_normals(inplace=True, split_vertices=False, auto_orient_normals=False)
             self.meshes[bone] = mesh
             self._vertices[bone] = np.asarray(b.vertices_mm, dtype=float)
             actor = plotter.add_mesh(
@@ -355,8 +369,10 @@ class Panel:
             actor.mapper.scalar_visibility = False
             self.actors[bone] = actor
             if bone in PELVIC_BONES:
+                # A faint outline needs few triangles: a decimated copy keeps the ghost cheap.
+                ghost_mesh = _coarse(mesh)
                 ghost = plotter.add_mesh(
-                    mesh, color=self.theme.ghost_colour, opacity=self.theme.ghost_opacity, show_scalar_bar=False,
+                    ghost_mesh, color=self.theme.ghost_colour, opacity=self.theme.ghost_opacity, show_scalar_bar=False,
                     scalars=None, name=f"{id(self)}_{bone}_ghost", reset_camera=False, lighting=False,
                 )
                 ghost.mapper.scalar_visibility = False

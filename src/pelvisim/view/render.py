@@ -122,7 +122,7 @@ class Stage:
         self.card_renderer.SetLayer(layers)
         self.card_renderer.SetInteractive(False)
         self.plotter.ren_win.SetNumberOfLayers(layers + 1)
-        self.plotter.ren_win.AddRenderer(self.card_renderer)
+        self._card_shown = False  # the card renderer is only in the window while the card shows
         card_text = scene.title + (f"\n{scene.subtitle}" if scene.subtitle else "")
         self.card_title = _text_actor(card_text, (0.5, 0.56), int(text_px * 2.0), self.theme.text_colour, bold=True)
         self.card_notes = _text_actor(_wrap(scene.sources, 90), (0.5, 0.42), int(text_px * 0.9), self.theme.text_colour)
@@ -133,7 +133,6 @@ class Stage:
             prop.SetBackgroundColor(pv.Color(self.theme.background).float_rgb)
             prop.SetBackgroundOpacity(0.85)
             self.card_renderer.AddViewProp(actor)
-        self.show_title_card(False)
         if len(self.panels) > 1:
             self.plotter.link_views()
         self._set_camera()
@@ -181,6 +180,11 @@ class Stage:
         """Show or hide the title card over the panels."""
         self.card_title.SetVisibility(on)
         self.card_notes.SetVisibility(on and bool(self.scene.sources))
+        if on and not self._card_shown:
+            self.plotter.ren_win.AddRenderer(self.card_renderer)
+        elif not on and self._card_shown:
+            self.plotter.ren_win.RemoveRenderer(self.card_renderer)
+        self._card_shown = on
 
     def show(self, time_s: float, *, title_card: bool = False, describe: bool = True) -> None:
         """Pose every panel at timeline time ``time_s`` and set the caption (does not render)."""
@@ -270,7 +274,7 @@ class _FfmpegWriter:
         if path.suffix == ".gif":
             kwargs: dict[str, Any] = dict(
                 codec="gif", pix_fmt_out="rgb8", quality=None, macro_block_size=1,
-                output_params=["-filter_complex", "split[a][b];[a]palettegen=stats_mode=single:max_colors=128[p];[b][p]paletteuse=new=1:dither=bayer",
+                output_params=["-filter_complex", "split[a][b];[a]palettegen=stats_mode=single:max_colors=96[p];[b][p]paletteuse=new=1:dither=bayer:bayer_scale=4",
                                "-loop", "0"],
             )
         else:
