@@ -7,22 +7,13 @@ import math
 
 import numpy as np
 import pytest
+
+import pelvisim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pelvisim import descriptors, frames, models
 from pelvisim.pose import pose
-from test_joints import symmetrized, test_anatomy
-
-
-@pytest.fixture(scope="module")
-def anatomy():
-    return test_anatomy()
-
-
-@pytest.fixture(scope="module")
-def symmetric():
-    return symmetrized(test_anatomy())
 
 
 def flat(d: descriptors.Descriptors) -> dict[str, float]:
@@ -239,7 +230,7 @@ def test_to_dict_is_json(anatomy):
 @settings(max_examples=60, derandomize=True, deadline=None)
 @given(data=st.data())
 def test_random_parameters_give_finite_descriptors(data):
-    anatomy = test_anatomy()
+    anatomy = pelvisim.load_anatomy()
     model = models.get_model(data.draw(st.sampled_from([m.name for m in models.KINEMATIC_MODELS])))
     values = {
         p.name: data.draw(st.sampled_from(list(p.choices)) if p.is_choice else st.floats(p.minimum, p.maximum))

@@ -70,42 +70,6 @@ def synthetic_anatomy() -> Anatomy:
     return Anatomy(bones=bones, landmarks=landmarks, source="synthetic test pelvis")
 
 
-def symmetrized(anatomy: Anatomy) -> Anatomy:
-    """The anatomy with every left landmark replaced by the mirror of its right partner."""
-    landmarks = dict(anatomy.landmarks)
-    for name, lm in anatomy.landmarks.items():
-        if "right" in name:
-            left = name.replace("right", "left")
-            normal = None if lm.normal is None else frames.mirror_points(lm.normal)
-            landmarks[left] = Landmark(left, lm.bone.replace("right", "left"), frames.mirror_points(lm.position_mm), normal, lm.radius_mm)
-        elif "left" not in name:
-            p = np.array(lm.position_mm, copy=True)
-            p[2] = 0.0
-            landmarks[name] = Landmark(name, lm.bone, p, lm.normal, lm.radius_mm)
-    return Anatomy(bones=anatomy.bones, landmarks=landmarks, joint_frames=anatomy.joint_frames, source=anatomy.source)
-
-
-def test_anatomy() -> Anatomy:
-    """The bundled anatomy when it loads, else the synthetic one."""
-    try:
-        return pelvisim.load_anatomy()
-    except pelvisim.PelvisimError:
-        return synthetic_anatomy()
-
-
-test_anatomy.__test__ = False  # a helper, not a test
-
-
-@pytest.fixture(scope="module")
-def anatomy() -> Anatomy:
-    return test_anatomy()
-
-
-@pytest.fixture(scope="module")
-def symmetric() -> Anatomy:
-    return symmetrized(test_anatomy())
-
-
 # --- axes ------------------------------------------------------------------------------------
 def test_oblique_axes_follow_mitchell(anatomy):
     left = joints.oblique_axis(anatomy, "left_oblique")

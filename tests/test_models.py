@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+import pelvisim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pelvisim import frames, joints, models
 from pelvisim.errors import ParameterError
 from pelvisim.pose import pose
-from test_joints import symmetrized, test_anatomy
 
 REQUIRED = {
     "neutral": set(),
@@ -24,16 +25,6 @@ REQUIRED = {
     "twisted_shifted_sacrum": {"side", "shift_mm", "twist_deg"},
 }
 KINEMATIC = [m.name for m in models.KINEMATIC_MODELS]
-
-
-@pytest.fixture(scope="module")
-def anatomy():
-    return test_anatomy()
-
-
-@pytest.fixture(scope="module")
-def symmetric():
-    return symmetrized(test_anatomy())
 
 
 def test_registry_has_the_required_models_and_parameters():
@@ -155,7 +146,7 @@ def test_left_parameters_give_the_mirror_pose(symmetric, model, left, right):
 @settings(max_examples=30, derandomize=True, deadline=None)
 @given(side=st.sampled_from(["left", "right"]), shift=st.floats(0.5, 10.0), twist=st.floats(0.5, 15.0))
 def test_twisted_shifted_sacrum_applies_shift_then_twist(side, shift, twist):
-    anatomy = test_anatomy()
+    anatomy = pelvisim.load_anatomy()
     T_shift, T_twist = models.twisted_shifted_parts(anatomy, side, shift, twist)
     T = models.joint_state(anatomy, "twisted_shifted_sacrum", {"side": side, "shift_mm": shift, "twist_deg": twist}).T_pelvis["sacrum"]
     np.testing.assert_allclose(T, T_twist @ T_shift, atol=1e-9)
@@ -168,7 +159,7 @@ def test_twisted_shifted_sacrum_applies_shift_then_twist(side, shift, twist):
 @settings(max_examples=30, derandomize=True, deadline=None)
 @given(left=st.floats(-15, 15), right=st.floats(-15, 15))
 def test_unilateral_flexion_applies_left_then_right(left, right):
-    anatomy = test_anatomy()
+    anatomy = pelvisim.load_anatomy()
     T = models.joint_state(anatomy, "unilateral_sacral_flexion", {"left_deg": left, "right_deg": right}).T_pelvis["sacrum"]
     T_left = joints.unilateral_flexion_axis(anatomy, "left").rotation(np.radians(left))
     T_right = joints.unilateral_flexion_axis(anatomy, "right").rotation(np.radians(right))
@@ -189,7 +180,7 @@ def _values(model):
 @settings(max_examples=80, derandomize=True, deadline=None)
 @given(data=st.data(), magnification=st.sampled_from([1.0, 10.0, 20.0]))
 def test_random_parameters_give_rigid_poses(data, magnification):
-    anatomy = test_anatomy()
+    anatomy = pelvisim.load_anatomy()
     name = data.draw(st.sampled_from(KINEMATIC))
     model = models.get_model(name)
     values = data.draw(_values(model))

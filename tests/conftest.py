@@ -1,0 +1,20 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+import pytest
+
+import pelvisim
+from anatomy_helpers import symmetrized
+
+
+@pytest.fixture(scope="module")
+def anatomy() -> pelvisim.Anatomy:
+    """The bundled mean pelvis (modules may override this fixture)."""
+    return pelvisim.load_anatomy()
+
+
+@pytest.fixture(scope="module")
+def symmetric() -> pelvisim.Anatomy:
+    """The bundled pelvis with every left landmark the exact mirror of its right partner."""
+    return symmetrized(pelvisim.load_anatomy())
