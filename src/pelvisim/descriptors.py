@@ -15,6 +15,9 @@ Reference frames
 - Landmark shifts and palpation findings: displacement in the pelvic frame (what a hand on the
   patient would feel relative to the pelvis as a whole); findings are left-minus-right
   differences of those shifts, so the neutral pose reads zero even on an asymmetric pelvis.
+- Apparent leg length: read as in the clinic, supine with both legs straight on the table, so
+  the hips are at neutral whatever the pose's hip angles (gait flexion/extension); each leg only
+  follows its acetabulum centre (:func:`supine_leg_shift_mm`).
 
 Every magnitude is positive when the named motion occurs, on either side (mirror rule,
 reference/BIOMECHANICS.md §2).
@@ -281,9 +284,6 @@ def bone_displacements(state: JointState) -> dict[str, Transform]:
 def malleolus_neutral(anatomy: Anatomy, side: str) -> NDArray[np.float64] | None:
     """Modelled medial malleolus at neutral: the hip-centre→knee line continued by the tibia length.
 
-    When the pelvis is displaced, the leg keeps its direction (apart from the hip angle) and follows
-    the hip centre, so the apparent leg-length difference is the hip centres' vertical difference.
-
     Returns None when the anatomy has no femur landmarks.
     """
     try:
@@ -294,8 +294,42 @@ def malleolus_neutral(anatomy: Anatomy, side: str) -> NDArray[np.float64] | None
     return knee + TIBIA_LENGTH_MM * direction
 
 
+def supine_leg_shift_mm(anatomy: Anatomy, state: JointState, side: str) -> NDArray[np.float64]:
+    """Displacement (3,), mm, of a straight leg lying on the table: that of its acetabulum centre.
+
+    The apparent leg-length test is done supine with both legs straight and parallel to the
+    table's long axis, so the hip sits at neutral: the femur head rides in the acetabulum and the
+    leg translates with the acetabulum centre, keeping its direction. Neither the innominate's own
+    rotation nor the pose's hip angle (``state.T_innominate_femur``, e.g. gait flexion) turns the
+    leg, so the finding reflects the pelvic ring only.
+
+    Parameters
+    ----------
+    anatomy : Anatomy
+        Supplies ``acetabulum_centre_<side>`` (or, without it, ``femoral_head_centre_<side>``,
+        the same point at neutral).
+    state : JointState
+        True-scale displacements; only ``T_pelvis["innominate_<side>"]`` is used.
+    side : str
+        ``"left"`` or ``"right"``.
+
+    Returns
+    -------
+    ndarray
+        (x anterior, y superior, z right) shift of the acetabulum centre in the pelvic frame, mm.
+    """
+    name = f"acetabulum_centre_{side}"
+    hip = anatomy.point(name if name in anatomy.landmarks else f"femoral_head_centre_{side}")
+    return frames.apply(state.T_pelvis[f"innominate_{side}"], hip) - hip
+
+
 def landmark_positions(anatomy: Anatomy, state: JointState) -> dict[str, tuple[NDArray, NDArray]]:
-    """``{name: (neutral_mm, displaced_mm)}`` for every landmark plus the modelled malleoli."""
+    """``{name: (neutral_mm, displaced_mm)}`` for every landmark plus the modelled malleoli.
+
+    The malleoli (``medial_malleolus_<side>``) are where the supine leg-length test would find
+    them (legs straight on the table, see :func:`supine_leg_shift_mm`), not where a walking
+    foot is.
+    """
     T = bone_displacements(state)
     out = {}
     for name, lm in anatomy.landmarks.items():
@@ -304,12 +338,7 @@ def landmark_positions(anatomy: Anatomy, state: JointState) -> dict[str, tuple[N
     for side in SIDES:
         p = malleolus_neutral(anatomy, side)
         if p is not None:
-            # The leg rests on the table: the hip is a ball joint, so the leg follows the hip centre
-            # and the hip angle (T_innominate_femur) but not the innominate's own tilt.
-            hip = anatomy.point(f"femoral_head_centre_{side}")
-            hip_moved = frames.apply(T[f"femur_{side}"], hip)
-            R_hip = state.T_innominate_femur[side][:3, :3]
-            out[f"medial_malleolus_{side}"] = (p, hip_moved + R_hip @ (p - hip))
+            out[f"medial_malleolus_{side}"] = (p, p + supine_leg_shift_mm(anatomy, state, side))
     return out
 
 
@@ -435,7 +464,8 @@ FINDING_RULES: tuple[FindingRule, ...] = (
     FindingRule("apparent leg-length difference (medial malleoli)", "mm", "leg looks longer",
                 lambda s, side: float(-s[f"medial_malleolus_{side}"][1]), ("medial_malleolus",),
                 PALPATION_ERROR_MM[0], PALPATION_ASSUMED_SOURCE
-                + f"; leg = femur line + tibia {TIBIA_LENGTH_MM:g} mm (Drillis & Contini 1966)"),
+                + f"; supine, legs straight (hips at neutral); leg = femur line + tibia {TIBIA_LENGTH_MM:g} mm "
+                "(Drillis & Contini 1966)"),
 )
 """The palpation findings, in the order a clinician would report them."""
 
