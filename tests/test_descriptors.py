@@ -12,6 +12,7 @@ import pelvisim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mirror_cases import MIRROR_IDS, MIRROR_PAIRS
 from pelvisim import descriptors, frames, models
 from pelvisim.pose import pose
 
@@ -177,19 +178,7 @@ MIRRORED_FIELDS = {"rotation_left_deg": -1, "sidebend_left_deg": -1}
 SWAPPED = {"unilateral_flexion_left_deg": "unilateral_flexion_right_deg", "left_half_inferior_mm": "right_half_inferior_mm"}
 
 
-@pytest.mark.parametrize(
-    ("model", "left", "right"),
-    [
-        ("innominate_rotation", {"left_deg": 2.0}, {"right_deg": 2.0}),
-        ("flare", {"left_deg": -1.5}, {"right_deg": -1.5}),
-        ("shear", {"left_mm": 2.0}, {"right_mm": 2.0}),
-        ("pubic_shear", {"left_mm": 1.0}, {"right_mm": 1.0}),
-        ("unilateral_sacral_flexion", {"left_deg": 2.0}, {"right_deg": 2.0}),
-        ("twisted_shifted_sacrum", {"side": "left", "shift_mm": 1.0, "twist_deg": 2.0}, {"side": "right", "shift_mm": 1.0, "twist_deg": 2.0}),
-        ("sacral_torsion", {"axis": "left_oblique", "direction": "left", "angle_deg": 2.0},
-         {"axis": "right_oblique", "direction": "right", "angle_deg": 2.0}),
-    ],
-)
+@pytest.mark.parametrize(("model", "left", "right"), MIRROR_PAIRS, ids=MIRROR_IDS)
 def test_left_parameters_give_mirrored_descriptors(symmetric, model, left, right):
     dl = descriptors.describe(symmetric, models.joint_state(symmetric, model, left))
     dr = descriptors.describe(symmetric, models.joint_state(symmetric, model, right))
