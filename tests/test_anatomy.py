@@ -6,7 +6,7 @@ import pytest
 import pelvisim
 from pelvisim import frames
 from pelvisim.anatomy.dimensions import dimensions
-from pelvisim.anatomy.surface import Surface, closest_points_on_surface, contains
+from pelvisim.anatomy.surface import Surface, closest_points_on_surface, contains, crossing_edges
 from pelvisim.anatomy.user import is_closed
 
 ISSUE_LANDMARKS = (
@@ -120,20 +120,19 @@ def test_auricular_surfaces_face_each_other_without_interpenetration(anatomy, su
     assert gap.mean() < 3.0, f"mean joint gap {gap.mean():.2f} mm"
 
 
-@pytest.mark.parametrize("side,allowed_vertices", [("left", 0), ("right", 10)])
-def test_sij_overlap_stays_at_its_measured_level(surfaces, side, allowed_vertices):
-    """Vertices of either bone inside the other at the SIJ, by ray-crossing parity.
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_sacrum_and_innominate_do_not_interpenetrate_at_neutral(surfaces, side):
+    """No vertex of either bone inside the other (ray-crossing parity, majority of three rays) and no
+    edge of either through a triangle of the other: together, the two closed surfaces are disjoint.
 
-    Known defect: the atlas's mean surfaces overlap by up to 1.3 mm; the build's recess clears
-    the left SIJ completely but leaves a few vertices on the right (recorded in the issue note).
-    This guards against it getting worse; tighten to 0 when fixed.
+    The atlas's mean surfaces overlap by up to 1.3 mm at the auricular surfaces; the build moves the
+    sacrum clear. Both checks are independent of the distance computation the build uses.
     """
     sacrum, ilium = surfaces["sacrum"], surfaces[f"innominate_{side}"]
-    _, d_ilium = closest_points_on_surface(ilium.vertices, sacrum)
-    _, d_sacrum = closest_points_on_surface(sacrum.vertices, ilium)
-    inside = (contains(sacrum, ilium.vertices[np.abs(d_ilium) < 12]).sum()
-              + contains(ilium, sacrum.vertices[np.abs(d_sacrum) < 12]).sum())
-    assert inside <= allowed_vertices
+    assert contains(ilium, sacrum.vertices).sum() == 0
+    assert contains(sacrum, ilium.vertices).sum() == 0
+    assert crossing_edges(sacrum, ilium).sum() == 0
+    assert crossing_edges(ilium, sacrum).sum() == 0
 
 
 def test_dimensions_match_published_ranges(anatomy):

@@ -9,9 +9,13 @@ Steps (each documented where it is done):
    checked: the sacrum lies behind and above the pubic symphysis), right = anterior × superior;
 3. find the anterior pelvic plane and the PSIS, and move everything into the ISB pelvic frame
    (:mod:`pelvisim.anatomy.landmarks`);
-4. recess the sacral auricular surfaces where the mean atlas surfaces overlap the ilia, leaving a
-   thin joint space (the atlas surfaces are bone surfaces averaged over 26 subjects and overlap
-   by up to about 1.3 mm);
+4. move the sacral auricular surfaces clear of the ilia where the mean atlas surfaces overlap,
+   leaving a thin joint space (the atlas surfaces are bone surfaces averaged over 26 subjects and
+   overlap by up to about 1.3 mm): :func:`pelvisim.anatomy.surface.push_clear` moves sacral
+   vertices along the ilium's outward normal, never along the sacrum's own (that folds the sharp
+   rims of the mean auricular surface), and checks that no face was turned inside out; then
+   :func:`check_disjoint` confirms, by ray parity and edge crossings, that the bones do not
+   interpenetrate;
 5. find every landmark by its rule; place each femur with its head centre on the acetabulum
    centre (the right femur is the mirror image of the left: the atlas's right femur file is the
    left one mirrored in place, not positioned);
@@ -34,7 +38,7 @@ from pelvisim import frames
 from pelvisim.anatomy import landmarks as rules
 from pelvisim.anatomy.atlas import read_atlas, triangulate
 from pelvisim.anatomy.ply import write_ply
-from pelvisim.anatomy.surface import Surface, recess_overlap
+from pelvisim.anatomy.surface import Surface, contains, crossing_edges, push_clear
 from pelvisim.errors import DataNotFoundError, MeshError
 
 DATASET = "musculoskeletal-models"
@@ -47,6 +51,7 @@ SACRUM_ELEMENTS = range(146, 260)
 # smooth shading at 1080p); the sacrum and femurs are smaller on screen.
 SUBDIVISIONS = {"innominate": 16, "sacrum": 14, "femur": 10}
 JOINT_CLEARANCE_MM = 0.3
+JOINT_FALLOFF_MM = 4.0  # each sacral move fades to zero over this distance along the surface
 AURICULAR_GAP_MM = 2.0
 CT_ANTERIOR = np.array([0.0, -1.0, 0.0])
 CT_SUPERIOR = np.array([0.0, 0.0, 1.0])
@@ -96,6 +101,19 @@ def _found_to_json(bone: str, found: rules.Found, mirror: bool) -> dict:
     return entry
 
 
+def check_disjoint(a: Surface, b: Surface, what: str) -> None:
+    """Raise :class:`MeshError` unless two closed surfaces are apart.
+
+    Checked independently of the distances used to separate them: no vertex of either inside the
+    other (ray-crossing parity) and no edge of either through a triangle of the other.
+    """
+    inside = int(contains(b, a.vertices).sum()), int(contains(a, b.vertices).sum())
+    crossing = int(crossing_edges(a, b).sum()), int(crossing_edges(b, a).sum())
+    if any(inside) or any(crossing):
+        raise MeshError(f"{what} interpenetrate: {inside[0]} + {inside[1]} vertices inside the other bone, "
+                        f"{crossing[0]} + {crossing[1]} edges through the other bone")
+
+
 def build_default_anatomy() -> BuiltAnatomy:
     """Evaluate the atlas and find every landmark; pure computation, writes nothing."""
     pelvis = read_atlas(*(dataset_file(f) for f in PELVIS_FILES))
@@ -130,7 +148,10 @@ def build_default_anatomy() -> BuiltAnatomy:
     pub_r, pub_l = frames.apply(T, app.pubic_right), frames.apply(T, app.pubic_left)
 
     # 4. joint space
-    sacrum, overlap_mm, recess_mm = recess_overlap(sacrum, [right, left], JOINT_CLEARANCE_MM)
+    separation = push_clear(sacrum, [right, left], JOINT_CLEARANCE_MM, falloff_mm=JOINT_FALLOFF_MM)
+    sacrum = separation.surface
+    for side, ilium in (("right", right), ("left", left)):
+        check_disjoint(sacrum, ilium, f"sacrum and innominate_{side}")
 
     # 5. landmarks (left = right rule on mirrored bones)
     inter_asis = float(np.linalg.norm(asis_r - asis_l))
@@ -175,9 +196,12 @@ def build_default_anatomy() -> BuiltAnatomy:
             found[f"{name}_{side}"] = _found_to_json(f"femur_{side}", f, side == "left")
 
     report = {
-        "atlas_overlap_before_correction_mm": round(overlap_mm, 3),
-        "sacral_recess_max_mm": round(recess_mm, 3),
+        "atlas_overlap_before_correction_mm": round(separation.deepest_overlap_mm, 3),
+        "sacral_move_max_mm": round(separation.largest_move_mm, 3),
+        "sacral_face_turn_max_deg": round(separation.largest_face_turn_deg, 1),
         "joint_clearance_mm": JOINT_CLEARANCE_MM,
+        "joint_closest_approach_mm": round(separation.closest_approach_mm, 3),
+        "joint_falloff_mm": JOINT_FALLOFF_MM,
     }
     return BuiltAnatomy(surfaces, dict(sorted(found.items())), report)
 

@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from scipy.optimize import least_squares
 
 from pelvisim import frames
+from pelvisim.errors import MeshError, ParameterError
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +46,67 @@ class Surface:
         for k in range(3):
             np.add.at(n, self.faces[:, k], weighted)
         return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+
+    @cached_property
+    def _edge_table(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Unique edges and, per face, the rows of its three edges (see :attr:`edges`)."""
+        F = self.faces
+        pairs = np.sort(np.stack([F[:, [0, 1]], F[:, [0, 2]], F[:, [1, 2]]], axis=1).reshape(-1, 2), axis=1)
+        edges, inverse = np.unique(pairs, axis=0, return_inverse=True)
+        return edges, inverse.reshape(-1, 3)
+
+    @property
+    def edges(self) -> NDArray[np.int64]:
+        """Unique undirected edges, shape (n_edges, 2), lower vertex index first."""
+        return self._edge_table[0]
+
+    @property
+    def face_edges(self) -> NDArray[np.int64]:
+        """Row of :attr:`edges` of each face's edges (v0–v1, v0–v2, v1–v2), shape (n_faces, 3)."""
+        return self._edge_table[1]
+
+    @cached_property
+    def edge_pseudo_normals(self) -> NDArray[np.float64]:
+        """Unit sum of the normals of the faces sharing each edge (Bærentzen & Aanæs 2005)."""
+        n = np.zeros((len(self.edges), 3))
+        for k in range(3):
+            np.add.at(n, self.face_edges[:, k], self.face_normals)
+        return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+
+    @cached_property
+    def vertex_pseudo_normals(self) -> NDArray[np.float64]:
+        """Angle-weighted unit vertex normals (Bærentzen & Aanæs 2005).
+
+        With :attr:`edge_pseudo_normals` and :attr:`face_normals` these give the correct inside/outside
+        sign of a point whose closest surface point is a vertex, an edge or a face interior.
+        """
+        v = self.vertices[self.faces]
+        n = np.zeros_like(self.vertices)
+        for k in range(3):
+            e1, e2 = v[:, (k + 1) % 3] - v[:, k], v[:, (k + 2) % 3] - v[:, k]
+            cos = np.einsum("ij,ij->i", e1, e2) / np.maximum(
+                np.linalg.norm(e1, axis=1) * np.linalg.norm(e2, axis=1), 1e-300)
+            np.add.at(n, self.faces[:, k], self.face_normals * np.arccos(np.clip(cos, -1.0, 1.0))[:, None])
+        return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-300)
+
+    @cached_property
+    def face_tree(self):
+        """KD-tree (``scipy.spatial.cKDTree``) of the face centres."""
+        from scipy.spatial import cKDTree
+
+        return cKDTree(self.face_centres)
+
+    @cached_property
+    def edge_graph(self):
+        """Sparse symmetric (n, n) matrix of edge lengths, mm (for geodesic distances along the mesh)."""
+        from scipy.sparse import coo_matrix
+
+        E = self.edges
+        length = np.linalg.norm(self.vertices[E[:, 1]] - self.vertices[E[:, 0]], axis=1)
+        n = len(self.vertices)
+        return coo_matrix((np.concatenate([length, length]), (np.concatenate([E[:, 0], E[:, 1]]),
+                                                               np.concatenate([E[:, 1], E[:, 0]]))),
+                          shape=(n, n)).tocsr()
 
     @cached_property
     def signed_volume(self) -> float:
@@ -86,27 +148,70 @@ def closest_points_on_surface(points: NDArray, surface: Surface, candidates: int
     """Exact closest point on ``surface`` for each of ``points`` and its signed distance (mm).
 
     Candidate triangles are the ones whose centres are nearest to each point (``candidates`` of
-    them); the distance is negative when the point lies behind the closest triangle's outward
-    face, i.e. inside the bone.
-    """
-    from scipy.spatial import cKDTree
+    them). The distance is negative inside the bone: its sign is taken against the angle-weighted
+    pseudo-normal of the closest feature (face, edge or vertex), which is correct even where the
+    closest point is a vertex or an edge (Bærentzen & Aanæs 2005).
 
-    P = np.asarray(points, dtype=float)
-    _, idx = cKDTree(surface.face_centres).query(P, k=candidates)
+    Parameters
+    ----------
+    points : (n, 3) array_like, mm
+    surface : Surface
+        A closed surface with outward normals.
+    candidates : int
+        How many nearest triangles (by centre) to test per point.
+
+    Returns
+    -------
+    closest : (n, 3) ndarray, mm
+    signed_distance : (n,) ndarray, mm
+    """
+    closest, signed, _, _ = _closest_features(points, surface, candidates)
+    return closest, signed
+
+
+# closest-feature codes returned by _closest_on_triangles (edges in the order of Surface.face_edges)
+_FACE, _EDGE_AB, _EDGE_AC, _EDGE_BC, _VERTEX_A, _VERTEX_B, _VERTEX_C = range(7)
+
+
+def _closest_features(points: NDArray, surface: Surface, candidates: int = 12
+                      ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """Closest point, signed distance, unit outward direction and the face it lies on.
+
+    The direction is the unit vector from the closest point to the point, flipped for points inside;
+    for points on the surface it is the feature's pseudo-normal.
+    """
+    P = np.atleast_2d(np.asarray(points, dtype=float))
+    if len(P) == 0:
+        return np.zeros((0, 3)), np.zeros(0), np.zeros((0, 3)), np.zeros(0, dtype=np.int64)
+    k = min(candidates, len(surface.faces))
+    _, idx = surface.face_tree.query(P, k=k)
+    idx = idx.reshape(len(P), k)
     tri = surface.vertices[surface.faces[idx]]  # (n, k, 3, 3)
-    closest = _closest_on_triangles(P[:, None, :], tri[..., 0, :], tri[..., 1, :], tri[..., 2, :])
+    closest, region = _closest_on_triangles(P[:, None, :], tri[..., 0, :], tri[..., 1, :], tri[..., 2, :])
     d = np.linalg.norm(closest - P[:, None, :], axis=2)
     best = np.argmin(d, axis=1)
     rows = np.arange(len(P))
-    point_on = closest[rows, best]
-    normal = surface.face_normals[idx[rows, best]]
-    sign = np.sign(np.einsum("ij,ij->i", P - point_on, normal))
+    face = idx[rows, best]
+    point_on, region, dist = closest[rows, best], region[rows, best], d[rows, best]
+    normal = surface.face_normals[face]
+    on_edge = (region >= _EDGE_AB) & (region <= _EDGE_BC)
+    normal[on_edge] = surface.edge_pseudo_normals[surface.face_edges[face[on_edge], region[on_edge] - _EDGE_AB]]
+    on_vertex = region >= _VERTEX_A
+    normal[on_vertex] = surface.vertex_pseudo_normals[surface.faces[face[on_vertex], region[on_vertex] - _VERTEX_A]]
+    offset = P - point_on
+    sign = np.sign(np.einsum("ij,ij->i", offset, normal))
     sign[sign == 0] = 1.0
-    return point_on, sign * d[rows, best]
+    tiny = dist < 1e-12
+    outward = np.where(tiny[:, None], normal, sign[:, None] * offset / np.where(tiny, 1.0, dist)[:, None])
+    return point_on, sign * dist, outward, face
 
 
-def _closest_on_triangles(p: NDArray, a: NDArray, b: NDArray, c: NDArray) -> NDArray:
-    """Closest point on triangles (a, b, c) to p, vectorised (Ericson, Real-Time Collision Detection §5.1.5)."""
+def _closest_on_triangles(p: NDArray, a: NDArray, b: NDArray, c: NDArray) -> tuple[NDArray, NDArray]:
+    """Closest point on triangles (a, b, c) to p, vectorised (Ericson, Real-Time Collision Detection §5.1.5).
+
+    Returns the points and which feature they lie on: 0 face interior, 1–3 edges ab, ac, bc,
+    4–6 vertices a, b, c.
+    """
     ab, ac, ap = b - a, c - a, p - a
     d1, d2 = np.einsum("...i,...i", ab, ap), np.einsum("...i,...i", ac, ap)
     bp = p - b
@@ -120,95 +225,293 @@ def _closest_on_triangles(p: NDArray, a: NDArray, b: NDArray, c: NDArray) -> NDA
     v = vb / denom
     w = vc / denom
     result = a + ab * v[..., None] + ac * w[..., None]  # inside the face
+    region = np.full(result.shape[:-1], _FACE)
     # edge regions
     with np.errstate(divide="ignore", invalid="ignore"):
         t_ab = np.clip(d1 / (d1 - d3), 0, 1)
         t_ac = np.clip(d2 / (d2 - d6), 0, 1)
         t_bc = np.clip((d4 - d3) / ((d4 - d3) + (d5 - d6)), 0, 1)
-    on_ab = (vc <= 0) & (d1 >= 0) & (d3 <= 0)
-    on_ac = (vb <= 0) & (d2 >= 0) & (d6 <= 0)
-    on_bc = (va <= 0) & ((d4 - d3) >= 0) & ((d5 - d6) >= 0)
-    result = np.where(on_ab[..., None], a + ab * np.nan_to_num(t_ab)[..., None], result)
-    result = np.where(on_ac[..., None], a + ac * np.nan_to_num(t_ac)[..., None], result)
-    result = np.where(on_bc[..., None], b + (c - b) * np.nan_to_num(t_bc)[..., None], result)
-    # vertex regions
-    result = np.where(((d1 <= 0) & (d2 <= 0))[..., None], a, result)
-    result = np.where(((d3 >= 0) & (d4 <= d3))[..., None], b, result)
-    result = np.where(((d6 >= 0) & (d5 <= d6))[..., None], c, result)
-    return result
+    for mask, point, code in (
+        ((vc <= 0) & (d1 >= 0) & (d3 <= 0), a + ab * np.nan_to_num(t_ab)[..., None], _EDGE_AB),
+        ((vb <= 0) & (d2 >= 0) & (d6 <= 0), a + ac * np.nan_to_num(t_ac)[..., None], _EDGE_AC),
+        ((va <= 0) & ((d4 - d3) >= 0) & ((d5 - d6) >= 0), b + (c - b) * np.nan_to_num(t_bc)[..., None], _EDGE_BC),
+        # vertex regions
+        ((d1 <= 0) & (d2 <= 0), a, _VERTEX_A),
+        ((d3 >= 0) & (d4 <= d3), b, _VERTEX_B),
+        ((d6 >= 0) & (d5 <= d6), c, _VERTEX_C),
+    ):
+        result = np.where(mask[..., None], point, result)
+        region = np.where(mask, code, region)
+    return result, region
 
 
-def vertex_neighbours(surface: Surface):
-    """Sparse (n, n) row-normalised adjacency matrix of the mesh's vertices."""
-    from scipy.sparse import coo_matrix
+@dataclass(frozen=True)
+class Separation:
+    """Result of :func:`push_clear`: the moved surface and what was done to it.
 
-    F = surface.faces
-    rows = np.concatenate([F[:, 0], F[:, 1], F[:, 2], F[:, 1], F[:, 2], F[:, 0]])
-    cols = np.concatenate([F[:, 1], F[:, 2], F[:, 0], F[:, 0], F[:, 1], F[:, 2]])
-    n = len(surface.vertices)
-    A = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n)).tocsr()
-    A.data[:] = 1.0
-    degree = np.asarray(A.sum(axis=1)).ravel()
-    return A.multiply(1.0 / np.maximum(degree, 1)[:, None]).tocsr()
+    Attributes
+    ----------
+    surface : Surface
+        The corrected surface (same faces, moved vertices).
+    deepest_overlap_mm : float
+        The deepest penetration before correction, either way round (a vertex of the surface inside
+        another surface, or a vertex of another surface inside this one); 0 if none.
+    largest_move_mm : float
+        The largest vertex displacement applied.
+    closest_approach_mm : float
+        The smallest signed distance left, either way round, among vertices near the contacts.
+    largest_face_turn_deg : float
+        The largest change of a face's normal direction.
+    iterations : int
+        Correction passes applied.
+    """
+
+    surface: Surface
+    deepest_overlap_mm: float
+    largest_move_mm: float
+    closest_approach_mm: float
+    largest_face_turn_deg: float
+    iterations: int
 
 
-def recess_overlap(surface: Surface, others: list[Surface], clearance_mm: float, falloff_rings: int = 4,
-                   iterations: int = 4) -> tuple[Surface, float, float]:
-    """Move ``surface`` inward where it overlaps ``others`` (or is closer than ``clearance_mm``).
+def push_clear(surface: Surface, others: list[Surface], clearance_mm: float, falloff_mm: float = 4.0,
+               max_iterations: int = 30, tolerance_mm: float = 0.01) -> Separation:
+    """Move ``surface`` away from ``others`` until it is at least ``clearance_mm`` from each of them.
 
-    Each vertex closer than the clearance is pushed along its inward normal by the missing
-    amount; the push is spread over ``falloff_rings`` rings of neighbours so no crease appears.
+    Only ``surface`` moves. Each pass finds, near the contacts (KD-tree prefilter):
+
+    * vertices of ``surface`` closer than the clearance to (or inside) another surface: each is moved
+      to the point at ``clearance_mm`` along the other surface's outward direction at its closest
+      point;
+    * vertices of another surface closer than the clearance to (or inside) ``surface``: the three
+      vertices of the closest triangle of ``surface`` are moved along the other surface's outward
+      vertex normal there, by the missing clearance (later passes finish the job if the two
+      directions differ).
+
+    Moving along the *other* surface's normal, not this surface's own, keeps sharp ridges of
+    ``surface`` from folding over (an inward offset along its own normals folds wherever the push
+    exceeds the local radius of curvature, and then pushes the folded part the wrong way). Each displacement is spread over the neighbouring
+    vertices within ``falloff_mm`` (geodesic, along the mesh edges) with a raised-cosine weight; where
+    spreads overlap, the largest wins. Passes repeat until no vertex is closer than the clearance
+    (less ``tolerance_mm``).
+
+    Parameters
+    ----------
+    surface : Surface
+        The surface to move (closed, outward normals).
+    others : list of Surface
+        Surfaces that stay where they are.
+    clearance_mm : float
+        Gap to leave, mm (> 0).
+    falloff_mm : float
+        Radius over which each move fades to zero, mm.
+    max_iterations : int
+        Give up (``MeshError``) after this many passes.
+    tolerance_mm : float
+        How far below the clearance still counts as clear, mm.
 
     Returns
     -------
-    surface : Surface
-        The corrected surface.
-    worst_overlap_mm : float
-        The deepest overlap before correction (positive = penetration depth).
-    largest_move_mm : float
-        The largest vertex displacement applied.
+    Separation
+
+    Raises
+    ------
+    MeshError
+        If the surfaces are still closer than the clearance after ``max_iterations`` passes, or a
+        face of ``surface`` was turned inside out (folded).
     """
-    neighbours = vertex_neighbours(surface)
+    from scipy.spatial import cKDTree
+
+    if clearance_mm <= 0 or falloff_mm <= 0:
+        raise ParameterError(f"clearance and falloff must be > 0 mm, got {clearance_mm} and {falloff_mm}")
+    faces = surface.faces
     V = surface.vertices.copy()
-    worst = 0.0
-    total = np.zeros(len(V))
-    for it in range(iterations):
-        current = Surface(V, surface.faces)
-        need = np.zeros(len(V))
+    reach = clearance_mm + 2.0 * max(_longest_edge(s) for s in [surface, *others])
+    deepest = 0.0
+    closest_left = np.inf
+    for iteration in range(max_iterations + 1):
+        current = Surface(V, faces)
+        targets_idx: list[NDArray] = []
+        targets_move: list[NDArray] = []
+        closest_left = np.inf
         for other in others:
-            _, signed = closest_points_on_surface(V, other)
-            if it == 0:
-                worst = max(worst, float(-signed.min()))
-            need = np.maximum(need, clearance_mm - signed)
-        need = np.maximum(need, 0.0)
-        if need.max() <= 1e-6:
+            # vertices of this surface near the other one
+            near = np.flatnonzero(np.isfinite(cKDTree(other.vertices).query(V, distance_upper_bound=reach)[0]))
+            point_on, signed, outward, _ = _closest_features(V[near], other)
+            if iteration == 0:
+                deepest = max(deepest, float(-signed.min(initial=0.0)))
+            closest_left = min(closest_left, float(signed.min(initial=np.inf)))
+            bad = signed < clearance_mm - tolerance_mm
+            targets_idx.append(near[bad])
+            targets_move.append(point_on[bad] + clearance_mm * outward[bad] - V[near[bad]])
+            # vertices of the other surface near this one
+            near_o = np.flatnonzero(np.isfinite(cKDTree(V).query(other.vertices, distance_upper_bound=reach)[0]))
+            point_on, signed, outward, face = _closest_features(other.vertices[near_o], current)
+            if iteration == 0:
+                deepest = max(deepest, float(-signed.min(initial=0.0)))
+            closest_left = min(closest_left, float(signed.min(initial=np.inf)))
+            bad = signed < clearance_mm - tolerance_mm
+            if bad.any():
+                # along the other surface's normal at its vertex, like the moves above: this surface's
+                # own normal would fold its sharp ridges
+                move = (clearance_mm - signed[bad])[:, None] * other.vertex_pseudo_normals[near_o[bad]]
+                targets_idx.append(faces[face[bad]].ravel())
+                targets_move.append(np.repeat(move, 3, axis=0))
+        idx = np.concatenate(targets_idx)
+        if len(idx) == 0:
             break
-        spread = need.copy()
-        for _ in range(falloff_rings):
-            spread = np.maximum(need, neighbours @ spread)
-        V = V - current.vertex_normals * spread[:, None]
-        total += spread
-    return Surface(V, surface.faces), worst, float(total.max())
+        if iteration == max_iterations:
+            raise MeshError(f"surfaces still closer than {clearance_mm} mm after {max_iterations} passes "
+                            f"({len(np.unique(idx))} vertices; closest {closest_left:.3f} mm)")
+        V = V + _spread(current, idx, np.concatenate(targets_move), falloff_mm)
+    moved = Surface(V, faces)
+    turn = np.degrees(np.arccos(np.clip(np.einsum("ij,ij->i", moved.face_normals, surface.face_normals), -1, 1)))
+    if turn.max() > 90.0:
+        raise MeshError(f"moving the surface clear folded {int((turn > 90).sum())} faces over")
+    return Separation(moved, deepest, float(np.linalg.norm(V - surface.vertices, axis=1).max()),
+                      float(closest_left), float(turn.max()), iteration)
 
 
-def contains(surface: Surface, points: NDArray, direction: NDArray = np.array([0.5773, 0.5774, 0.5773])) -> NDArray[np.bool_]:
-    """True for points inside a closed surface (parity of ray crossings, Möller–Trumbore)."""
+def _longest_edge(surface: Surface) -> float:
+    E = surface.edges
+    return float(np.linalg.norm(surface.vertices[E[:, 1]] - surface.vertices[E[:, 0]], axis=1).max())
+
+
+def _spread(surface: Surface, idx: NDArray, move: NDArray, falloff_mm: float) -> NDArray[np.float64]:
+    """Displacement of every vertex: the moves at ``idx`` faded out over ``falloff_mm`` along the mesh.
+
+    Where a vertex has several moves (or lies within reach of several), the largest weighted one wins.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    # one move per vertex: the largest
+    size = np.linalg.norm(move, axis=1)
+    order = np.lexsort((size, idx))
+    idx, move, size = idx[order], move[order], size[order]
+    last = np.r_[idx[1:] != idx[:-1], True]
+    idx, move, size = idx[last], move[last], size[last]
+    # vertices within the falloff of any moved vertex, then geodesic distances inside that region
+    graph = surface.edge_graph
+    reach = np.isfinite(dijkstra(graph, directed=False, indices=idx, limit=falloff_mm, min_only=True))
+    region = np.flatnonzero(reach)
+    local = np.full(len(surface.vertices), -1)
+    local[region] = np.arange(len(region))
+    dist = dijkstra(graph[region][:, region], directed=False, indices=local[idx], limit=falloff_mm)
+    weight = np.where(np.isfinite(dist), 0.5 * (1.0 + np.cos(np.pi * np.minimum(dist, falloff_mm) / falloff_mm)), 0.0)
+    best = np.argmax(weight * size[:, None], axis=0)
+    out = np.zeros_like(surface.vertices)
+    out[region] = move[best] * weight[best, np.arange(len(region))][:, None]
+    return out
+
+
+# Three ray directions with no simple ratios between their components, so that rays from points with
+# round coordinates do not run exactly through the edges of meshes with round coordinates.
+_RAY_DIRECTIONS = np.array([[0.41218, 0.57735, 0.70484], [-0.65270, 0.27104, 0.70744], [0.33682, -0.86603, 0.36954]])
+
+
+def contains(surface: Surface, points: NDArray, direction: NDArray | None = None) -> NDArray[np.bool_]:
+    """True for points inside a closed surface (parity of ray crossings, Möller–Trumbore).
+
+    Independent of the surface's normals and of any distance computation. By default the parity is
+    taken along three rays and the majority wins, so a ray that grazes an edge (and counts it twice
+    or not at all) cannot flip the answer. Only the triangles whose projection along the ray could
+    contain the point are tested (KD-tree of the projected centres, searched within the largest
+    projected triangle radius), so the test is exact and fast.
+
+    Parameters
+    ----------
+    surface : Surface
+        A closed surface.
+    points : (n, 3) array_like, mm
+    direction : (3,) array_like, optional
+        Use this one ray direction instead of the majority of three.
+
+    Returns
+    -------
+    (n,) ndarray of bool
+    """
+    if direction is None:
+        votes = sum(_ray_parity(surface, points, d).astype(int) for d in _RAY_DIRECTIONS)
+        return votes >= 2
+    return _ray_parity(surface, points, np.asarray(direction, dtype=float))
+
+
+def _ray_parity(surface: Surface, points: NDArray, direction: NDArray) -> NDArray[np.bool_]:
+    """Odd number of crossings of the ray from each point along ``direction``."""
+    from scipy.spatial import cKDTree
+
     P = np.atleast_2d(np.asarray(points, dtype=float))
+    d = direction / np.linalg.norm(direction)
+    # an orthonormal basis (e1, e2) of the plane perpendicular to the rays
+    e1 = np.cross(d, [1.0, 0.0, 0.0] if abs(d[0]) < 0.9 else [0.0, 1.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    basis = np.array([e1, np.cross(d, e1)]).T
     tri = surface.vertices[surface.faces]
+    flat = tri @ basis  # (m, 3, 2)
+    centre = flat.mean(axis=1)
+    radius = float(np.linalg.norm(flat - centre[:, None, :], axis=2).max())
+    pairs = cKDTree(centre).query_ball_point(P @ basis, r=radius * (1 + 1e-9) + 1e-9)
+    inside = np.zeros(len(P), dtype=bool)
+    counts = np.fromiter((len(c) for c in pairs), dtype=np.int64, count=len(P))
+    if counts.sum() == 0:
+        return inside
+    point = np.repeat(np.arange(len(P)), counts)
+    face = np.concatenate([np.asarray(c, dtype=np.int64) for c in pairs])
+    u, v, t = _ray_triangle(P[point], np.broadcast_to(d, (len(point), 3)), tri[face])
+    hits = (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
+    return (np.bincount(point[hits], minlength=len(P)) % 2).astype(bool)
+
+
+def crossing_edges(surface: Surface, other: Surface) -> NDArray[np.bool_]:
+    """True for each edge of ``surface`` that passes through a triangle of ``other``.
+
+    Two triangle meshes in general position intersect exactly when an edge of one crosses a triangle
+    of the other (either way round), so ``crossing_edges(a, b)`` and ``crossing_edges(b, a)`` both all-False, together with
+    no vertex of either inside the other (:func:`contains`), mean no interpenetration at all.
+
+    Parameters
+    ----------
+    surface, other : Surface
+
+    Returns
+    -------
+    (n_edges,) ndarray of bool, aligned with ``surface.edges``
+    """
+    from scipy.spatial import cKDTree
+
+    E = surface.edges
+    start, end = surface.vertices[E[:, 0]], surface.vertices[E[:, 1]]
+    mid, half = (start + end) / 2, np.linalg.norm(end - start, axis=1) / 2
+    tri = other.vertices[other.faces]
+    tri_radius = float(np.linalg.norm(tri - other.face_centres[:, None, :], axis=2).max())
+    crossing = np.zeros(len(E), dtype=bool)
+    # only edges whose bounding sphere can reach a triangle of the other surface
+    reach = half.max() + tri_radius
+    near = np.flatnonzero(np.isfinite(other.face_tree.query(mid, distance_upper_bound=reach)[0]))
+    if len(near) == 0:
+        return crossing
+    pairs = cKDTree(other.face_centres).query_ball_point(mid[near], r=half[near] + tri_radius + 1e-9)
+    counts = np.fromiter((len(c) for c in pairs), dtype=np.int64, count=len(near))
+    if counts.sum() == 0:
+        return crossing
+    edge = np.repeat(near, counts)
+    face = np.concatenate([np.asarray(c, dtype=np.int64) for c in pairs])
+    u, v, t = _ray_triangle(start[edge], end[edge] - start[edge], tri[face])
+    hits = (u >= 0) & (v >= 0) & (u + v <= 1) & (t >= 0) & (t <= 1)
+    crossing[edge[hits]] = True
+    return crossing
+
+
+def _ray_triangle(origin: NDArray, direction: NDArray, tri: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """Möller–Trumbore for pairs: barycentric (u, v) of the hit and ray parameter t (NaN if parallel)."""
     a, e1, e2 = tri[:, 0], tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    d = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
-    h = np.cross(d, e2)
+    h = np.cross(direction, e2)
     det = np.einsum("ij,ij->i", e1, h)
     ok = np.abs(det) > 1e-12
-    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
-    inside = np.zeros(len(P), dtype=bool)
-    for k, p in enumerate(P):
-        s = p - a
-        u = np.einsum("ij,ij->i", s, h) * inv
-        q = np.cross(s, e1)
-        v = (q @ d) * inv
-        t = np.einsum("ij,ij->i", e2, q) * inv
-        hits = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
-        inside[k] = bool(hits.sum() % 2)
-    return inside
-
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), np.nan)
+    s = origin - a
+    u = np.einsum("ij,ij->i", s, h) * inv
+    q = np.cross(s, e1)
+    v = np.einsum("ij,ij->i", direction, q) * inv
+    t = np.einsum("ij,ij->i", e2, q) * inv
+    return u, v, t
