@@ -563,17 +563,19 @@ class MainWindow(QtWidgets.QMainWindow):
         return target
 
     def record(self, path: str | os.PathLike[str] | None = None) -> Path | None:
-        """Record one gait cycle of the current panels to MP4 with the offscreen renderer."""
-        try:
-            from pelvisim.view import render as render_module
-        except ImportError:
-            QtWidgets.QMessageBox.information(self, "pelvisim", "Video recording is not available in this version.")
-            return None
+        """Record one gait cycle of the current panels to MP4 with the offscreen renderer.
+
+        Asks for a file name when ``path`` is None; a progress dialog can cancel (nothing is written
+        then). Returns the written path, or None when cancelled or failed (the reason is shown).
+        """
+        from pelvisim.view.render import RenderCancelled, render_state
+
+        overwrite = False
         if path is None:
             chosen, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Record this", "pelvisim.mp4", "MP4 video (*.mp4)")
             if not chosen:
                 return None
-            path = chosen
+            path, overwrite = chosen, True  # the file dialog has already asked before replacing a file
         progress = QtWidgets.QProgressDialog("Rendering video…", "Cancel", 0, 100, self)
         progress.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         progress.setMinimumDuration(0)
@@ -585,9 +587,9 @@ class MainWindow(QtWidgets.QMainWindow):
             return not progress.wasCanceled()
 
         try:
-            out = render_module.render_state(self.anatomy, self.state, path, progress=on_progress)  # type: ignore[attr-defined]
-        except AttributeError:
-            QtWidgets.QMessageBox.information(self, "pelvisim", "Video recording is not available in this version.")
+            out = render_state(self.anatomy, self.state, path, progress=on_progress, overwrite=overwrite)
+        except RenderCancelled:
+            self.statusBar().showMessage("Recording cancelled; no file written", 6000)
             return None
         except PelvisimError as error:
             QtWidgets.QMessageBox.warning(self, "pelvisim", str(error))

@@ -28,7 +28,7 @@ import vtk
 
 from pelvisim import pose as make_pose
 from pelvisim.errors import ParameterError, PelvisimError
-from pelvisim.scene import Scene, frame_times, load, parse_size
+from pelvisim.scene import Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
 from pelvisim.view.panel import Panel, _text_actor, get_theme, set_view
 
 FORMATS = (".png", ".mp4", ".gif")
@@ -39,6 +39,10 @@ TRAIL_SAMPLES = 60
 
 class RenderError(PelvisimError, RuntimeError):
     """Rendering or encoding failed."""
+
+
+class RenderCancelled(PelvisimError):
+    """The progress callback asked to stop; no output file was written."""
 
 
 @dataclass(frozen=True)
@@ -320,6 +324,7 @@ def render(
     progress: bool | None = None,
     anatomy: Any = None,
     on_frame: Callable[[int, np.ndarray], None] | None = None,
+    on_progress: Callable[[int, int], bool | None] | None = None,
 ) -> RenderResult:
     """Render a scene offscreen to a PNG, MP4, GIF or (``frames=True``) a folder of PNG frames.
 
@@ -352,7 +357,11 @@ def render(
     anatomy : Anatomy, optional
         Default: the bundled mean pelvis.
     on_frame : callable, optional
-        Called with (index, image) after each frame (tests, previews).
+        Called with (index, image) after each frame (tests, previews). The image is only valid
+        during the call: copy it to keep it.
+    on_progress : callable, optional
+        Called with (frames done, total) before the first frame and after each frame; returning
+        ``False`` stops the render (None or True go on).
 
     Returns
     -------
@@ -364,6 +373,8 @@ def render(
         Bad options, or the output exists and ``overwrite`` is False.
     SceneError
         The scene file is invalid.
+    RenderCancelled
+        ``on_progress`` returned False (nothing is written; an existing output is kept).
     """
     started = time.perf_counter()
     if not isinstance(scene, Scene):
@@ -399,6 +410,7 @@ def render(
             temporary.mkdir()
         elif not still:
             writer = _FfmpegWriter(temporary, (width, height), fps, scene.output.quality)
+        _report(on_progress, 0, total)
         for k in range(total):
             if k < card:
                 stage.show(times[0], title_card=True, describe=k == 0)
@@ -416,6 +428,7 @@ def render(
             if on_frame is not None:
                 on_frame(k, image)
             bar(k + 1)
+            _report(on_progress, k + 1, total)
         if writer is not None:
             writer.close()
             writer = None
@@ -439,6 +452,133 @@ def render(
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True) if temporary.is_dir() else temporary.unlink()
     return RenderResult(path=path, n_frames=total, size=(width, height), fps=fps, seconds=time.perf_counter() - started)
+
+
+# --- the app's "Record this" ------------------------------------------------------------------
+def scene_from_state(
+    state: Any,
+    *,
+    size: str | Sequence[int] = "720p",
+    fps: int = 30,
+    quality: str = "draft",
+    theme: str = "default",
+    seconds_per_cycle: float | None = None,
+) -> Scene:
+    """The scene that shows what the app shows: one gait cycle of its current panels.
+
+    Parameters
+    ----------
+    state : pelvisim.view.state.AppState
+        Panels (model, parameter values, title), magnification, overlays, camera view, title,
+        gait phase (the first frame) and playback speed.
+    size : str or (int, int)
+        ``720p``, ``1080p``, ``4k`` or ``WxH``, or (width, height).
+    fps : int
+        Frames per second.
+    quality : str
+        ``draft`` or ``final`` (MSAA).
+    theme : str
+        ``default`` or ``projector``.
+    seconds_per_cycle : float, optional
+        Video seconds per gait cycle; default ``1 / state.speed`` (the app's playback speed).
+
+    Returns
+    -------
+    Scene
+        A gait timeline of one cycle from ``state.phase``, no captions and no title card.
+
+    Raises
+    ------
+    ParameterError
+        A size, fps, quality, theme or speed out of range.
+    """
+    from pelvisim.scene import QUALITIES, THEMES
+
+    width, height = parse_size(size)
+    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 120:
+        raise ParameterError(f"fps must be an integer from 1 to 120, got {fps!r}")
+    if quality not in QUALITIES:
+        raise ParameterError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
+    if theme not in THEMES:
+        raise ParameterError(f"theme must be one of {', '.join(THEMES)}, got {theme!r}")
+    if seconds_per_cycle is None:
+        speed = float(state.speed)
+        if not (math.isfinite(speed) and speed > 0):
+            raise ParameterError(f"the playback speed must be > 0 cycles per second to record a cycle, got {speed!r}")
+        seconds_per_cycle = 1.0 / speed
+    if not (math.isfinite(seconds_per_cycle) and 0 < seconds_per_cycle <= 600):
+        raise ParameterError(f"seconds_per_cycle must be a number of seconds in (0, 600], got {seconds_per_cycle!r}")
+    panels = tuple(PanelSpec(model=choice.model, parameters=dict(choice.values), label=choice.title) for choice in state.panels)
+    return Scene(
+        title=str(state.title),
+        panels=panels,
+        timeline=Timeline(kind="gait", cycles=1.0, seconds_per_cycle=float(seconds_per_cycle), start_phase=float(state.phase)),
+        camera=Camera(view=state.view),
+        overlays={name: bool(on) for name, on in state.overlays.items()},
+        magnification=float(state.magnification),
+        theme=theme,
+        output=Output(size=f"{width}x{height}", fps=fps, quality=quality, title_card_s=0.0),
+    )
+
+
+def render_state(
+    anatomy: Any,
+    state: Any,
+    path: str | os.PathLike[str],
+    *,
+    progress: Callable[[int, int], bool | None] | None = None,
+    size: str | Sequence[int] = "720p",
+    fps: int = 30,
+    quality: str = "draft",
+    theme: str = "default",
+    seconds_per_cycle: float | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Render one gait cycle of the app's current panels to a video (the app's "Record this").
+
+    The panels, their models and parameter values, the magnification, the overlays and the camera
+    view of ``state`` go through the same offscreen renderer as :func:`render` (see
+    :func:`scene_from_state`). The video starts at the current gait phase and plays one cycle at
+    the app's playback speed.
+
+    Parameters
+    ----------
+    anatomy : Anatomy
+        Bones and landmarks (the app's).
+    state : pelvisim.view.state.AppState
+        What the app shows.
+    path : str or Path
+        Output ``.mp4`` (or ``.gif``).
+    progress : callable, optional
+        ``progress(done, total)`` after each frame; returning ``False`` cancels.
+    size, fps, quality, theme, seconds_per_cycle
+        See :func:`scene_from_state`.
+    overwrite : bool
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    RenderCancelled
+        ``progress`` returned False; no file is left behind (an existing one is kept).
+    ParameterError
+        Bad options, an output that is not ``.mp4``/``.gif``, or an existing file without ``overwrite``.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in (".mp4", ".gif"):
+        raise ParameterError(f"{target}: a recording must be an .mp4 (or .gif) file")
+    scene = scene_from_state(state, size=size, fps=fps, quality=quality, theme=theme, seconds_per_cycle=seconds_per_cycle)
+    result = render(scene, target, overwrite=overwrite, progress=False, anatomy=anatomy, on_progress=progress)
+    return result.path
+
+
+def _report(on_progress: Callable[[int, int], bool | None] | None, done: int, total: int) -> None:
+    if on_progress is not None and on_progress(done, total) is False:
+        raise RenderCancelled(f"rendering cancelled after {done} of {total} frames; no file was written")
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
