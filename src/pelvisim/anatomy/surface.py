@@ -438,28 +438,46 @@ def contains(surface: Surface, points: NDArray, direction: NDArray | None = None
 
 def _ray_parity(surface: Surface, points: NDArray, direction: NDArray) -> NDArray[np.bool_]:
     """Odd number of crossings of the ray from each point along ``direction``."""
-    from scipy.spatial import cKDTree
-
     P = np.atleast_2d(np.asarray(points, dtype=float))
     d = direction / np.linalg.norm(direction)
-    # an orthonormal basis (e1, e2) of the plane perpendicular to the rays
+    # project along the ray: a triangle can only be hit if its projection contains the point's
     e1 = np.cross(d, [1.0, 0.0, 0.0] if abs(d[0]) < 0.9 else [0.0, 1.0, 0.0])
     e1 /= np.linalg.norm(e1)
     basis = np.array([e1, np.cross(d, e1)]).T
     tri = surface.vertices[surface.faces]
-    flat = tri @ basis  # (m, 3, 2)
-    centre = flat.mean(axis=1)
-    radius = float(np.linalg.norm(flat - centre[:, None, :], axis=2).max())
-    pairs = cKDTree(centre).query_ball_point(P @ basis, r=radius * (1 + 1e-9) + 1e-9)
-    inside = np.zeros(len(P), dtype=bool)
-    counts = np.fromiter((len(c) for c in pairs), dtype=np.int64, count=len(P))
-    if counts.sum() == 0:
-        return inside
-    point = np.repeat(np.arange(len(P)), counts)
-    face = np.concatenate([np.asarray(c, dtype=np.int64) for c in pairs])
+    point, face = _pairs_in_grid(tri @ basis, P @ basis)
     u, v, t = _ray_triangle(P[point], np.broadcast_to(d, (len(point), 3)), tri[face])
     hits = (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
     return (np.bincount(point[hits], minlength=len(P)) % 2).astype(bool)
+
+
+def _pairs_in_grid(flat: NDArray, q: NDArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(point, triangle) pairs whose 2-D bounding box (``flat``: (m, 3, 2)) contains the point (``q``: (n, 2)).
+
+    Exact and conservative: each triangle is listed in every cell of a uniform grid its box touches,
+    and each point is looked up in its own cell (``floor`` keeps both on the same side of a cell edge).
+    """
+    lo, hi = flat.min(axis=1), flat.max(axis=1)
+    cell = max(float(np.median((hi - lo).max(axis=1))), 1e-9)
+    origin = lo.min(axis=0)
+    i0 = np.floor((lo - origin) / cell).astype(np.int64)
+    i1 = np.floor((hi - origin) / cell).astype(np.int64)
+    n_rows = int(i1[:, 1].max()) + 1
+    span = i1 - i0 + 1
+    count = span[:, 0] * span[:, 1]
+    tri = np.repeat(np.arange(len(flat)), count)
+    k = np.arange(len(tri)) - np.repeat(np.cumsum(count) - count, count)
+    key = (i0[tri, 0] + k % span[tri, 0]) * n_rows + i0[tri, 1] + k // span[tri, 0]
+    order = np.argsort(key, kind="stable")
+    key, tri = key[order], tri[order]
+    cell_of = np.floor((q - origin) / cell).astype(np.int64)
+    inside = (cell_of >= 0).all(axis=1) & (cell_of[:, 0] <= i1[:, 0].max()) & (cell_of[:, 1] < n_rows)
+    qkey = np.where(inside, cell_of[:, 0] * n_rows + cell_of[:, 1], -1)
+    first, last = np.searchsorted(key, qkey, "left"), np.searchsorted(key, qkey, "right")
+    n = np.where(inside, last - first, 0)
+    point = np.repeat(np.arange(len(q)), n)
+    offset = np.arange(len(point)) - np.repeat(np.cumsum(n) - n, n)
+    return point, tri[np.repeat(first, n) + offset]
 
 
 def crossing_edges(surface: Surface, other: Surface) -> NDArray[np.bool_]:
