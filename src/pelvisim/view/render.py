@@ -5,6 +5,13 @@ the wall clock). Outputs are written to a temporary file next to the target and 
 complete, so an error or Ctrl-C leaves no partial file; an existing output is kept unless
 ``overwrite=True``. MP4 and GIF frames are streamed to the bundled ffmpeg (imageio-ffmpeg), never
 held in memory together.
+
+Per frame: a worker thread plans frame k + 1 (models, poses, descriptors, caption) while frame k
+is drawn (VTK releases the GIL while it renders); the bones are drawn without their back faces
+(closed, opaque meshes: the same picture for less work); pixels are read straight from the render
+window; a writer thread hands frames to ffmpeg; a frame that shows what the last one showed
+(title card, keyframe holds, still timelines) is repeated without being drawn again.
+``benchmarks/bench_render.py`` compares this loop with a bare pyvista loop.
 """
 
 from __future__ import annotations
