@@ -1,8 +1,8 @@
 """Render one gait cycle of the flagship single-panel scene at 1280×720, 30 fps, through pelvisim,
 and the same meshes through a bare pyvista loop in the same run; print the ratio (target ≤ 1.3×).
 
-Like for like: the bare loop draws the bones pelvisim's panel shows (the scene hides the femurs),
-from pelvisim's camera in pelvisim's panel viewport, sets each actor's ``user_matrix`` from the
+Like for like: the bare loop draws the meshes pelvisim's panel draws (the same triangles; the scene
+hides the femurs), from pelvisim's camera in pelvisim's panel viewport, sets each actor's ``user_matrix`` from the
 same precomputed poses, and streams frames to the same encoder with the same settings (libx264,
 CRF 23, preset veryfast, +faststart) — with ``plotter.open_movie`` when imageio is installed,
 otherwise ``render()`` + ``screenshot()`` into imageio-ffmpeg. pelvisim's time includes its gait
@@ -49,13 +49,15 @@ def flagship_single_panel():
 
 
 def pelvisim_view(scene, anatomy) -> dict:
-    """The bones pelvisim's panel shows, its camera and its viewport (read from a Stage, untimed)."""
+    """The bone meshes pelvisim's panel shows, its camera and its viewport (read from a Stage, untimed)."""
     stage = Stage(scene, anatomy, SIZE)
     try:
         panel = stage.panels[0]
         camera = panel.renderer.GetActiveCamera()
+        bones = [name for name, actor in panel.actors.items() if actor.GetVisibility()]
         return {
-            "bones": [name for name, actor in panel.actors.items() if actor.GetVisibility()],
+            "bones": bones,
+            "meshes": {name: pv.PolyData(panel.meshes[name].points.copy(), panel.meshes[name].faces.copy()) for name in bones},
             "position": camera.GetPosition(), "focal_point": camera.GetFocalPoint(), "up": camera.GetViewUp(),
             "view_angle": camera.GetViewAngle(), "viewport": panel.renderer.GetViewport(),
         }
@@ -63,15 +65,13 @@ def pelvisim_view(scene, anatomy) -> dict:
         stage.close()
 
 
-def bare_loop(anatomy, poses, view: dict, path: Path, cull: bool = False) -> float:
+def bare_loop(poses, view: dict, path: Path, cull: bool = False) -> float:
     """Same meshes, poses, camera and encoder through bare pyvista: returns seconds."""
     start = time.perf_counter()
     plotter = pv.Plotter(off_screen=True, window_size=list(SIZE))
     actors = {}
     for name in view["bones"]:
-        bone = anatomy.bones[name]
-        mesh = pv.PolyData.from_regular_faces(np.asarray(bone.vertices_mm), np.asarray(bone.faces))
-        actors[name] = plotter.add_mesh(mesh, color="ivory", smooth_shading=True, culling="back" if cull else None)
+        actors[name] = plotter.add_mesh(view["meshes"][name], color="ivory", smooth_shading=True, culling="back" if cull else None)
     plotter.renderer.SetViewport(*view["viewport"])
     camera = plotter.renderer.GetActiveCamera()
     camera.SetPosition(*view["position"])
@@ -125,14 +125,16 @@ def main() -> None:
     ours, bare, bare_culled = [], [], []
     with tempfile.TemporaryDirectory() as folder:
         for i in range(args.repeat):
-            bare.append(bare_loop(anatomy, poses, view, Path(folder) / f"bare{i}.mp4"))
+            bare.append(bare_loop(poses, view, Path(folder) / f"bare{i}.mp4"))
             t0 = time.perf_counter()
             result = render(scene, Path(folder) / f"pelvisim{i}.mp4", progress=False, anatomy=anatomy)
             ours.append(time.perf_counter() - t0)
-            bare_culled.append(bare_loop(anatomy, poses, view, Path(folder) / f"culled{i}.mp4", cull=True))
+            bare_culled.append(bare_loop(poses, view, Path(folder) / f"culled{i}.mp4", cull=True))
     n = result.n_frames
     o, b, c = min(ours), min(bare), min(bare_culled)
-    print(f"frames: {n} ({len(times)} expected) at {SIZE[0]}x{SIZE[1]}, {FPS} fps; bones drawn: {', '.join(view['bones'])}")
+    triangles = sum(mesh.n_cells for mesh in view["meshes"].values())
+    print(f"frames: {n} ({len(times)} expected) at {SIZE[0]}x{SIZE[1]}, {FPS} fps; "
+          f"bones drawn: {', '.join(view['bones'])} ({triangles} triangles)")
     print(f"bare pyvista loop            : {b:6.2f} s  ({1000 * b / n:5.1f} ms/frame)")
     print(f"bare loop + back-face culling: {c:6.2f} s  ({1000 * c / n:5.1f} ms/frame)")
     print(f"pelvisim render              : {o:6.2f} s  ({1000 * o / n:5.1f} ms/frame)")

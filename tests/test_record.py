@@ -141,9 +141,11 @@ def test_bad_options_name_the_option(options, message):
         scene_from_state(AppState(), **options)
 
 
-def test_only_video_outputs(tmp_path, anatomy):
+def test_only_video_outputs_and_a_bare_name_becomes_mp4(tmp_path, anatomy):
     with pytest.raises(ParameterError, match=r"x\.png: a recording must be an \.mp4"):
         render_state(anatomy, AppState(), tmp_path / "x.png")
+    out = render_state(anatomy, gait_state(), tmp_path / "lecture", size=SIZE, fps=FPS, seconds_per_cycle=0.25)
+    assert out == tmp_path / "lecture.mp4" and count_video_frames(out)[0] == 2
 
 
 # --- the button in the app ------------------------------------------------------------------

@@ -680,9 +680,10 @@ def render_state(
     """Render one gait cycle of the app's current panels to a video (the app's "Record this").
 
     The panels, their models and parameter values, the magnification, the overlays and the camera
-    view of ``state`` go through the same offscreen renderer as :func:`render` (see
+    view preset of ``state`` go through the same offscreen renderer as :func:`render` (see
     :func:`scene_from_state`). The video starts at the current gait phase and plays one cycle at
-    the app's playback speed.
+    the app's playback speed. Camera turns made with the mouse are not recorded (the preset is),
+    and four panels are laid out 2 × 2 as in every video.
 
     Parameters
     ----------
@@ -691,7 +692,7 @@ def render_state(
     state : pelvisim.view.state.AppState
         What the app shows.
     path : str or Path
-        Output ``.mp4`` (or ``.gif``).
+        Output ``.mp4`` (or ``.gif``); a name without a suffix gets ``.mp4``.
     progress : callable, optional
         ``progress(done, total)`` after each frame; returning ``False`` cancels.
     size, fps, quality, theme, seconds_per_cycle
@@ -712,6 +713,8 @@ def render_state(
         Bad options, an output that is not ``.mp4``/``.gif``, or an existing file without ``overwrite``.
     """
     target = Path(path)
+    if not target.suffix:
+        target = target.with_name(target.name + ".mp4")
     if target.suffix.lower() not in (".mp4", ".gif"):
         raise ParameterError(f"{target}: a recording must be an .mp4 (or .gif) file")
     scene = scene_from_state(state, size=size, fps=fps, quality=quality, theme=theme, seconds_per_cycle=seconds_per_cycle)
