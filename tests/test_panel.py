@@ -117,3 +117,64 @@ def test_view_is_the_only_pyvista_importer():
     code = ("import sys, pelvisim, pelvisim.scene, pelvisim.models, pelvisim.descriptors; "
             "import pelvisim.cli.render_cmd, pelvisim.cli.scene_cmd; assert 'pyvista' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- simplified surfaces for the interactive app ---------------------------------------------
+def _volume_mm3(vertices: np.ndarray, faces: np.ndarray) -> float:
+    """Enclosed volume by the divergence theorem: sum of signed tetrahedra to the origin."""
+    a, b, c = (vertices[faces[:, i]] for i in range(3))
+    return float(np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6.0)
+
+
+@pytest.mark.parametrize("bone", ["innominate_left", "sacrum"])
+def test_simplified_bone_keeps_its_shape_within_budget(anatomy, bone):
+    from pelvisim.anatomy.user import is_closed
+    from pelvisim.view.panel import bone_surface
+
+    full = anatomy.bones[bone]
+    vertices, faces = bone_surface(full, 5000)
+    assert 4000 <= len(faces) <= 5000 < full.n_triangles
+    assert is_closed(faces), "simplification opened the surface"
+    # every kept vertex lies on the original surface (VTK's point-to-surface distance)
+    simplified = pv.PolyData.from_regular_faces(vertices, faces)
+    original = pv.PolyData.from_regular_faces(np.array(full.vertices_mm), np.array(full.faces))
+    distance_mm = np.abs(simplified.compute_implicit_distance(original)["implicit_distance"])
+    print(f"{bone}: {len(faces)} triangles, distance to the original median {np.median(distance_mm):.3f} "
+          f"max {distance_mm.max():.3f} mm")
+    assert np.median(distance_mm) < 0.2 and distance_mm.max() < 1.0
+    # same volume (quadric decimation with volume preservation) and same outline
+    full_volume = _volume_mm3(np.asarray(full.vertices_mm), np.asarray(full.faces))
+    assert _volume_mm3(vertices, faces) == pytest.approx(full_volume, rel=0.02)
+    np.testing.assert_allclose(vertices.min(axis=0), np.min(full.vertices_mm, axis=0), atol=1.5)
+    np.testing.assert_allclose(vertices.max(axis=0), np.max(full.vertices_mm, axis=0), atol=1.5)
+
+
+def test_budget_is_a_ceiling_and_too_small_is_rejected(anatomy):
+    from pelvisim.view.panel import MIN_TRIANGLES, bone_surface
+
+    femur = anatomy.bones["femur_left"]
+    vertices, faces = bone_surface(femur, femur.n_triangles + 1)
+    np.testing.assert_array_equal(faces, femur.faces)  # already within budget: untouched
+    np.testing.assert_array_equal(vertices, femur.vertices_mm)
+    with pytest.raises(ParameterError, match=f"at least {MIN_TRIANGLES}"):
+        bone_surface(femur, MIN_TRIANGLES - 1)
+
+
+def test_panel_draws_the_budget_and_culls_only_closed_bones(plotter, anatomy):
+    from pelvisim.anatomy.core import Anatomy, Bone
+
+    panel = Panel(plotter, anatomy, max_triangles=3000)
+    assert all(mesh.n_cells <= 3000 for mesh in panel.meshes.values())
+    assert all(actor.prop.culling == "back" for actor in panel.actors.values())
+    # an open user mesh (one triangle missing) must keep its back faces, or the hole shows through
+    sacrum = anatomy.bones["sacrum"]
+    open_sacrum = Bone("sacrum", sacrum.vertices_mm, np.asarray(sacrum.faces)[1:])
+    opened = Anatomy(bones={**anatomy.bones, "sacrum": open_sacrum}, landmarks=anatomy.landmarks,
+                     joint_frames=anatomy.joint_frames, source="test: sacrum with a hole")
+    other = pv.Plotter(off_screen=True, window_size=(320, 240))
+    try:
+        panel = Panel(other, opened)
+        assert panel.actors["sacrum"].prop.culling == "none"
+        assert panel.actors["innominate_left"].prop.culling == "back"
+    finally:
+        other.close()

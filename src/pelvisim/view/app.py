@@ -45,6 +45,22 @@ DEFAULT_WINDOW_SIZE = (1280, 720)
 
 
 # --- display check and Qt application -------------------------------------------------------
+INTERACTIVE_TRIANGLES = {1: 6000, 2: 5000, 3: 4000, 4: 4000}
+"""Triangle budget per bone in the app, by number of panels (see ``panel.bone_surface``).
+
+Software OpenGL (no GPU) must redraw a slider step in a few tens of milliseconds, and a panel a
+quarter of the screen wide cannot show more. At these budgets the bones keep their outline and
+joint surfaces at panel size; videos and stills (``pelvisim render``) draw the full meshes.
+"""
+
+
+def interactive_triangles(n_panels: int) -> int:
+    """Triangle budget per bone when ``n_panels`` panels share the app's 3D area."""
+    if n_panels in INTERACTIVE_TRIANGLES:
+        return INTERACTIVE_TRIANGLES[n_panels]
+    return min(INTERACTIVE_TRIANGLES.values())
+
+
 def display_available(environ: dict[str, str] | os._Environ[str] | None = None) -> bool:
     """True when Qt can open a window: a desktop (not Linux), DISPLAY / WAYLAND_DISPLAY, or QT_QPA_PLATFORM."""
     env = os.environ if environ is None else environ
@@ -123,7 +139,7 @@ class SceneView(QtWidgets.QWidget):
         for i, choice in enumerate(state.panels):
             self.panels.append(Panel(
                 self.plotter, anatomy, subplot=(0, i), theme=theme, title=choice.title,
-                overlays=[name for name, on in state.overlays.items() if on],
+                overlays=[name for name, on in state.overlays.items() if on], max_triangles=interactive_triangles(n),
             ))
         if n > 1:
             self.plotter.link_views()

@@ -249,13 +249,24 @@ class PanelControls(QtWidgets.QGroupBox):
     def show_descriptors(self, descriptors: Any) -> None:
         """Fill the descriptor table and summary line."""
         rows = descriptor_rows(descriptors)
+        # A slider step changes a few numbers: rewrite only changed cells, and re-measure the
+        # layout only when the rows themselves change (Qt then repaints just those cells).
+        relayout = self.table.rowCount() != len(rows)
         self.table.setRowCount(len(rows))
-        for r, (what, words) in enumerate(rows):
-            self.table.setItem(r, 0, QtWidgets.QTableWidgetItem(what))
-            self.table.setItem(r, 1, QtWidgets.QTableWidgetItem(words))
-        self.table.resizeColumnToContents(0)
-        self.table.resizeRowsToContents()
-        self.summary.setText(descriptors.summary)
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                item = self.table.item(r, c)
+                if item is None:
+                    self.table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+                    relayout = True
+                elif item.text() != text:
+                    relayout |= c == 0 or len(item.text()) != len(text)
+                    item.setText(text)
+        if relayout:
+            self.table.resizeColumnToContents(0)
+            self.table.resizeRowsToContents()
+        if self.summary.text() != descriptors.summary:
+            self.summary.setText(descriptors.summary)
 
     def table_text(self) -> list[tuple[str, str]]:
         """The table's rows as text (for tests and copying)."""

@@ -183,8 +183,6 @@ class Stage:
         self._camera_start = self._camera_state()
         if any("trails" in p.overlays for p in self.panels):
             self._set_trails()
-        for panel in self.panels:
-            _cull_back_faces(panel)
         self._pixels = vtk.vtkUnsignedCharArray()  # reused by every grab
         self._rendered = False
         self._shown: tuple[Any, ...] | None = None  # key of the plan on screen
@@ -321,13 +319,6 @@ class Stage:
     def close(self) -> None:
         """Release the render window."""
         self.plotter.close()
-
-
-def _cull_back_faces(panel: Panel) -> None:
-    """Skip the back faces of the bones: they are closed and opaque, so a back face is always
-    hidden behind a front face. Same image, about a third less drawing on software OpenGL."""
-    for actor in panel.actors.values():
-        actor.GetProperty().BackfaceCullingOn()
 
 
 def _pose_key(pose: Any) -> bytes:
