@@ -1,12 +1,14 @@
 """Calibration table of the ring mechanics -> docs/calibration.md.
 
-Run ``python benchmarks/calibrate_mechanics.py`` (writes docs/calibration.md and prints it).
+Run ``python benchmarks/calibrate_mechanics.py`` (writes docs/calibration.md and prints it);
+``--out PATH`` writes the table elsewhere (e.g. to compare with the committed page), ``--out -`` only prints it.
 Every figure is measured here from the model with its defaults, on the bundled pelvis (and on the
 synthetic symmetric pelvis used by the tests), against the targets of issue 4.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 
@@ -26,6 +28,11 @@ def total_deg(e: np.ndarray) -> np.ndarray:
     return np.degrees(np.linalg.norm(e[:3], axis=0))
 
 
+def total_mm(e: np.ndarray) -> np.ndarray:
+    """Translation of the innominate relative to the sacrum at the joint origin, mm."""
+    return np.linalg.norm(e[3:], axis=0)
+
+
 def measure(anatomy) -> dict[str, float]:
     ring = mechanics.build_ring(anatomy)
     solver = mechanics.LinearSolver(ring, mechanics.hold_body("sacrum"))
@@ -35,11 +42,13 @@ def measure(anatomy) -> dict[str, float]:
         out[f"single_{side}"] = float(total_deg(s.deformations[f"sij_{side}"]))
         out[f"single_nutation_{side}"] = math.degrees(s.deformations[f"sij_{side}"][2])
         out[f"single_shear_{side}"] = abs(float(s.deformations["symphysis"][4]))
+        out[f"single_mm_{side}"] = float(total_mm(s.deformations[f"sij_{side}"]))
         out["residual"] = max(out.get("residual", 0.0), s.residual)
     c = gait_cycle(anatomy, {})
     out["gait_left"] = float(total_deg(c["sij_left"]).max())
     out["gait_right"] = float(total_deg(c["sij_right"]).max())
     out["walk_shear"] = float(np.abs(c["symphysis"][4]).max())
+    out["gait_mm"] = float(max(total_mm(c["sij_left"]).max(), total_mm(c["sij_right"]).max()))
     model = get_model("gait")
     nut = []
     for phase, side in ((0.3, "right"), (0.8, "left")):
@@ -65,8 +74,10 @@ def measure(anatomy) -> dict[str, float]:
     return out
 
 
-def sensitivity(anatomy) -> list[str]:
+def sensitivity(anatomy) -> tuple[list[str], dict[tuple[float, float], float]]:
+    """Table rows, and the stiffness-ratio-2 rotation ratio right ÷ left by (anterior-arc scale, SIJ scale)."""
     rows = []
+    ratios: dict[tuple[float, float], float] = {}
     F = gait.gait_load_matrix(anatomy, PHASES)
     fs = {side: mechanics.load_vector(gait.single_leg_stance_loads(anatomy, side)) for side in ("left", "right")}
     for arc in (0.1, mechanics.ANTERIOR_ARC_SCALE, 0.03):
@@ -84,9 +95,10 @@ def sensitivity(anatomy) -> list[str]:
                     cells += [f"{single:.2f}", f"{max(left, right):.2f}"]
                 else:
                     cells.append(f"{right / left:.2f}")
+                    ratios[(arc, scale)] = float(right / left)
             mark = " (default)" if arc == mechanics.ANTERIOR_ARC_SCALE and scale == mechanics.SIJ_IN_VIVO_SCALE else ""
             rows.append(f"| {arc:g}{mark} | {scale:g} | " + " | ".join(cells) + " |")
-    return rows
+    return rows, ratios
 
 
 def table(name: str, m: dict[str, float]) -> list[str]:
@@ -111,6 +123,10 @@ def table(name: str, m: dict[str, float]) -> list[str]:
         f"{ok(max(m['single_shear_left'], m['single_shear_right']) <= 2.6)} |",
         f"| walking, peak total SIJ rotation (left / right) | ≤ 0.5° per side (BIOMECHANICS §7) | "
         f"{m['gait_left']:.2f}° / {m['gait_right']:.2f}° | {ok(max(m['gait_left'], m['gait_right']) <= 0.5)} |",
+        f"| single-leg stance / walking, peak SIJ translation at the joint origin (largest side) | "
+        f"≤ 2 mm physiological, typical 0.3–0.9 mm (Jacob & Kissling 1995; Kissling & Jacob 1996) | "
+        f"{max(m['single_mm_left'], m['single_mm_right']):.2f} / {m['gait_mm']:.2f} mm | "
+        f"{ok(max(m['single_mm_left'], m['single_mm_right'], m['gait_mm']) <= 2.0)} |",
         f"| walking, stance side nutates (mid-stance, smaller of the two sides) | > 0 (Toyohara 2020) | "
         f"{m['stance_nutation_min']:.3f}° | {ok(m['stance_nutation_min'] > 0)} |",
         f"| walking, symphysis vertical shear | ≤ 2.2 mm (Walheim) | {m['walk_shear']:.2f} mm | {ok(m['walk_shear'] <= 2.2)} |",
@@ -128,7 +144,51 @@ def table(name: str, m: dict[str, float]) -> list[str]:
     ]
 
 
-def main() -> None:
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "calibration.md"
+
+
+def published(name: str, m: dict[str, float]) -> list[str]:
+    """How the bundled pelvis's figures sit in the published ranges of reference BIOMECHANICS.md."""
+    single_mean = 0.5 * (m["single_left"] + m["single_right"])
+    walk = max(m["gait_left"], m["gait_right"])
+    move = max(m["single_mm_left"], m["single_mm_right"], m["gait_mm"])
+    ratio = m["ratio_right"] / m["ratio_left"]
+    inside = lambda b: "inside" if b else "**outside**"  # noqa: E731
+    below = single_mean < 0.5 or walk < 0.5
+    return [
+        f"### Against the published ranges ({name.split(' (')[0]})",
+        "",
+        "The targets above are the calibration's; the published ranges they come from "
+        "(reference BIOMECHANICS.md §1, §6, §7) are wider or are ceilings:",
+        "",
+        f"- Single-leg stance: Kibsgård 2014 (RSA) measured 0–1° of total SIJ rotation, ≈ 0.5° typical. "
+        f"The model's mean of {single_mean:.2f}° is {inside(0.0 <= single_mean <= 1.0)} that range"
+        + (f", {'below' if single_mean < 0.5 else 'above'} the ≈ 0.5° typical value the calibration aims at "
+           f"(the 0.3–0.7° target band around it is {'met' if 0.3 <= single_mean <= 0.7 else '**not met**'})."
+           if abs(single_mean - 0.5) >= 0.05 else "."),
+        f"- Walking: no in-vivo measurement exists; ≤ 0.5° per side is the ceiling (Kibsgård 2014, BIOMECHANICS §7). "
+        f"The model's peak of {walk:.2f}° is {inside(walk <= 0.5)} it.",
+        "- The 0.5–2° of SIJ rotation of Jacob & Kissling 1995 (max measured 3.6°) is per change of posture "
+        "(BIOMECHANICS §1), not a range for single-leg stance or walking"
+        + (f"; read against it, the model's single-leg stance and walking figures ({single_mean:.2f}°, {walk:.2f}°) "
+           "fall **below** its lower end, while meeting the ranges published for those two load cases (above)."
+           if below else "."),
+        f"- SIJ translation: ≤ 2 mm physiological, typical 0.3–0.9 mm (Jacob & Kissling 1995; Kissling & Jacob 1996). "
+        f"The model's largest, {move:.2f} mm, is {inside(move <= 2.0)} the 2 mm limit"
+        + (" and below the typical range." if move < 0.3 else "."),
+        "- Unequal stiffness: no left/right stiffness ratio has been measured in SI units (Damen 2002 graded "
+        "asymmetric laxity in Doppler threshold units), so there is no published range; with stiffness_ratio = 2 "
+        f"the lax right SIJ moves {ratio:.2f}× as much as the stiff left one in walking "
+        f"({'clearly more: issue 4 asks for ≥ 1.5×' if ratio >= 1.5 else '**less than issue 4 asks (≥ 1.5×)**'}).",
+        "",
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(DEFAULT_OUT),
+                        help="where to write the Markdown table (default: docs/calibration.md; '-' = print only)")
+    args = parser.parse_args(argv)
     anatomies = []
     try:
         anatomies.append(("Bundled mean pelvis (pelvisim.load_anatomy())", pelvisim.load_anatomy()))
@@ -153,24 +213,32 @@ def main() -> None:
         "No in-vivo measurement of SIJ motion during walking exists: the walking figures are a model.",
         "",
     ]
-    for name, anatomy in anatomies:
-        lines += table(name, measure(anatomy))
+    measured = [measure(anatomy) for _, anatomy in anatomies]
+    for (name, _), m in zip(anatomies, measured):
+        lines += table(name, m)
     name, anatomy = anatomies[0]
+    lines += published(name, measured[0])
+    rows, ratios = sensitivity(anatomy)
+    at = {arc: r for (arc, scale), r in ratios.items() if scale == mechanics.SIJ_IN_VIVO_SCALE}
+    stiff_arc, soft_arc = max(at), min(at)
     lines += [
         f"### Sensitivity ({name.split(' (')[0]})",
         "",
         "| anterior-arc scale | SIJ in-vivo scale | single-leg stance, mean (°) | walking peak (°) | ratio 2: right ÷ left |",
         "|---|---|---|---|---|",
-        *sensitivity(anatomy),
+        *rows,
         "",
-        "A stiffer anterior arc ties the two innominates together, so the two SIJs share the motion and a lax "
-        "side moves hardly more than a stiff one; the asymmetry shows when the anterior arc is the most "
-        "compliant part of the ring.",
+        "A stiffer anterior arc ties the two innominates together, so the two SIJs share more of the motion and "
+        "the lax side's extra motion shrinks: at the default SIJ scale, stiffness_ratio = 2 gives "
+        f"{at[stiff_arc]:.2f}× with an anterior-arc scale of {stiff_arc:g} and {at[soft_arc]:.2f}× with "
+        f"{soft_arc:g}. The asymmetry shows most when the anterior arc is the most compliant part of the ring"
+        + ("; every combination tabulated meets issue 4's ≥ 1.5×." if min(ratios.values()) >= 1.5 else
+           "; issue 4's ≥ 1.5× is missed where the ratio column is below 1.50."),
         "",
     ]
     text = "\n".join(lines)
-    out = Path(__file__).resolve().parent.parent / "docs" / "calibration.md"
-    out.write_text(text, encoding="utf-8")
+    if args.out != "-":
+        Path(args.out).write_text(text, encoding="utf-8")
     print(text)
 
 
