@@ -9,6 +9,7 @@ import pelvisim
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mirror_cases import MIRROR_IDS, MIRROR_PAIRS
 from pelvisim import frames, joints, models
 from pelvisim.errors import ParameterError
 from pelvisim.pose import pose
@@ -117,20 +118,9 @@ def test_innominate_rotation_about_symphysis_keeps_the_symphysis(anatomy):
 
 
 # --- mirror symmetry on poses ----------------------------------------------------------------
-MIRROR_PAIRS = [
-    ("innominate_rotation", {"left_deg": 2.0}, {"right_deg": 2.0}),
-    ("innominate_rotation", {"left_deg": -1.0, "axis": "symphysis"}, {"right_deg": -1.0, "axis": "symphysis"}),
-    ("flare", {"left_deg": 1.5}, {"right_deg": 1.5}),
-    ("shear", {"left_mm": 2.0}, {"right_mm": 2.0}),
-    ("pubic_shear", {"left_mm": 1.5}, {"right_mm": 1.5}),
-    ("unilateral_sacral_flexion", {"left_deg": 2.0}, {"right_deg": 2.0}),
-    ("twisted_shifted_sacrum", {"side": "left", "shift_mm": 2.0, "twist_deg": 1.0}, {"side": "right", "shift_mm": 2.0, "twist_deg": 1.0}),
-    ("sacral_torsion", {"axis": "left_oblique", "direction": "left", "angle_deg": 2.0},
-     {"axis": "right_oblique", "direction": "right", "angle_deg": 2.0}),
-]
 
 
-@pytest.mark.parametrize(("model", "left", "right"), MIRROR_PAIRS, ids=[p[0] for p in MIRROR_PAIRS])
+@pytest.mark.parametrize(("model", "left", "right"), MIRROR_PAIRS, ids=MIRROR_IDS)
 def test_left_parameters_give_the_mirror_pose(symmetric, model, left, right):
     pose_left = pose(symmetric, models.joint_state(symmetric, model, left), magnification=5.0)
     pose_right = pose(symmetric, models.joint_state(symmetric, model, right), magnification=5.0)
