@@ -178,3 +178,279 @@ def test_panel_draws_the_budget_and_culls_only_closed_bones(plotter, anatomy):
         assert panel.actors["innominate_left"].prop.culling == "back"
     finally:
         other.close()
+
+
+# --- panel text: glyphs and layout at every panel count ---------------------------------------
+def _strings_in(path) -> list[str]:
+    """String literals of a Python file (docstrings left out) or string values of a TOML file."""
+    import ast
+    import tomllib
+
+    if path.suffix == ".toml":
+        found: list[str] = []
+
+        def walk(value):
+            if isinstance(value, str):
+                found.append(value)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+
+        walk(tomllib.loads(path.read_text(encoding="utf-8")))
+        return found
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def _special_characters() -> list[str]:
+    """Every non-ASCII, visible character of the texts the 3D view draws.
+
+    Titles, captions, subtitles, sources and panel labels of the bundled scenes; model titles and
+    descriptor words (the modules that build them); the panel's and renderer's own labels.
+    """
+    import unicodedata
+    from pathlib import Path
+
+    package = Path(pelvisim.__file__).parent
+    files = [*sorted((package / "scenes").glob("*.toml")),
+             *(package / name for name in ("descriptors.py", "models.py", "ring_models.py", "scene.py",
+                                            "view/panel.py", "view/render.py"))]
+    characters = {c for f in files for text in _strings_in(f) for c in text
+                  if ord(c) > 127 and unicodedata.category(c)[0] not in "ZCM"}
+    return sorted(characters)
+
+
+def _ink(plotter, actor, text: str) -> int:
+    """Pixels of the text's colour in a render of ``text`` (the shadow is dark and not counted)."""
+    actor.SetInput(text)
+    plotter.render()
+    image = plotter.screenshot(return_img=True).astype(int)
+    return int((image.min(axis=2) > 110).sum())
+
+
+def test_project_texts_use_the_special_characters_this_test_checks():
+    found = _special_characters()
+    # the characters that were missing from VTK's Arial, and the ones every panel shows
+    assert {"→", "×", "—", "°"} <= set(found), found
+    assert "≈" in found and "κ" in found  # scene sources (title card)
+
+
+@pytest.mark.parametrize("bold", [False, True])
+def test_every_special_character_draws_a_glyph(bold):
+    """A character the font lacks draws nothing: its text must have more ink than the text without it."""
+    from pelvisim.view.panel import _text_actor, display_text
+
+    plotter = pv.Plotter(off_screen=True, window_size=(320, 96))
+    try:
+        plotter.set_background("black")
+        actor = _text_actor("", (0.05, 0.2), 48, "#ffffff", bold=bold)
+        actor.GetTextProperty().SetShadow(False)
+        plotter.renderer.AddViewProp(actor)
+        plotter.show(auto_close=False)
+        plain = _ink(plotter, actor, "aa")
+        assert plain > 100, "the reference text drew nothing"
+        blank = [c for c in _special_characters() if _ink(plotter, actor, display_text(f"a{c}a")) < plain + 4]
+        assert not blank, f"no glyph drawn for {' '.join(blank)}"
+    finally:
+        plotter.close()
+
+
+def test_font_is_matplotlibs_dejavu_sans():
+    from pathlib import Path
+
+    import matplotlib
+
+    from pelvisim.view.panel import display_text, font_file
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    assert Path(font_file()) == folder / "DejaVuSans.ttf"
+    assert Path(font_file(bold=True)) == folder / "DejaVuSans-Bold.ttf"
+    assert display_text("Sacral rotation → flare") == "Sacral rotation → flare"  # nothing replaced
+
+
+def test_without_dejavu_the_fallback_draws_every_character(monkeypatch):
+    """Should the font be missing, VTK's Arial with ASCII stand-ins still draws every character."""
+    from pelvisim.view import panel as panel_module
+
+    monkeypatch.setattr(panel_module, "font_file", lambda bold=False: None)
+    assert panel_module.display_text("Sacral rotation → flare") == "Sacral rotation -> flare"
+    plotter = pv.Plotter(off_screen=True, window_size=(320, 96))
+    try:
+        plotter.set_background("black")
+        actor = panel_module._text_actor("", (0.05, 0.2), 48, "#ffffff")
+        actor.GetTextProperty().SetShadow(False)
+        assert actor.GetTextProperty().GetFontFamilyAsString() == "Arial"
+        plotter.renderer.AddViewProp(actor)
+        plotter.show(auto_close=False)
+        plain = _ink(plotter, actor, "aa")
+        blank = [c for c in _special_characters()
+                 if _ink(plotter, actor, panel_module.display_text(f"a{c}a")) < plain + 4]
+        assert not blank, f"Arial draws nothing for {' '.join(blank)}: add them to ASCII_FALLBACK"
+    finally:
+        plotter.close()
+
+
+def _longest_titles(n: int = 4) -> list[str]:
+    """The ``n`` longest panel titles pelvisim shows: model titles and the bundled scenes' panel labels."""
+    import tomllib
+    from pathlib import Path
+
+    from pelvisim.models import MODELS
+
+    titles = {m.title for m in MODELS.values()}
+    for path in (Path(pelvisim.__file__).parent / "scenes").glob("*.toml"):
+        titles |= {p.get("label", "") for p in tomllib.loads(path.read_text(encoding="utf-8")).get("panels", [])}
+    return sorted(titles, key=lambda t: (-len(t), t))[:n]
+
+
+def _box(actor, renderer) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) of a text actor in pixels of its renderer's viewport.
+
+    ``vtkTextActor.GetBoundingBox`` gives the box relative to the actor's anchor point.
+    """
+    bbox = [0.0] * 4
+    actor.GetBoundingBox(renderer, bbox)
+    x, y = actor.GetPositionCoordinate().GetComputedViewportValue(renderer)
+    return bbox[0] + x, bbox[1] + x, bbox[2] + y, bbox[3] + y
+
+
+def _disjoint(a, b) -> bool:
+    return a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2]
+
+
+@pytest.fixture(scope="module")
+def long_descriptors(anatomy):
+    from pelvisim.descriptors import describe
+
+    return describe(anatomy, joint_state(anatomy, "sacral_rotation", {"left_deg": 1.0}))
+
+
+def _text_panels(anatomy, descriptors, shape, size, theme, titles, magnification=20.0):
+    plotter = pv.Plotter(off_screen=True, window_size=size, shape=shape, border=False)
+    shown = pelvisim.pose(anatomy, joint_state(anatomy, "neutral"), magnification)
+    panels = []
+    for i, title in enumerate(titles):
+        row, column = divmod(i, shape[1])
+        panel = Panel(plotter, anatomy, subplot=(row, column), theme=theme, title=title,
+                      overlays=["landmarks", "descriptors"], max_triangles=1000)
+        panel.update(shown, descriptors)
+        panels.append(panel)
+    plotter.show(auto_close=False)
+    return plotter, panels
+
+
+def _check_text_layout(panels, magnification=20.0):
+    from pelvisim.view.panel import MIN_FONT_PX
+
+    for i, panel in enumerate(panels):
+        width, height = panel.renderer.GetSize()
+        boxes = {name: _box(actor, panel.renderer) for name, actor in
+                 (("title", panel.title_actor), ("magnification", panel.magnification_actor),
+                  ("descriptors", panel.descriptor_actor))}
+        assert panel.descriptor_actor.GetInput(), f"panel {i}: no descriptor text shown"
+        for name, (x0, x1, y0, y1) in boxes.items():
+            assert 0 <= x0 and x1 <= width and 0 <= y0 and y1 <= height, \
+                f"panel {i} ({width}x{height}): {name} {boxes[name]} leaves the panel"
+        names = list(boxes)
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                assert _disjoint(boxes[names[a]], boxes[names[b]]), \
+                    f"panel {i}: {names[a]} {boxes[names[a]]} overlaps {names[b]} {boxes[names[b]]}"
+        # nothing cut from the title or the label, and all the text stays readable
+        assert panel.title_actor.GetInput().split() == panel.title.split()
+        assert panel.magnification_actor.GetInput() == magnification_text(magnification)
+        for actor in (panel.title_actor, panel.magnification_actor, panel.descriptor_actor):
+            assert actor.GetTextProperty().GetFontSize() >= MIN_FONT_PX
+    # side-by-side panels lay their titles out alike: label placement and sizes
+    for actor in ("title_actor", "magnification_actor"):
+        assert len({getattr(p, actor).GetTextProperty().GetFontSize() for p in panels}) == 1, actor
+    assert len({p.magnification_actor.GetTextProperty().GetJustification() for p in panels}) == 1
+
+
+@pytest.mark.parametrize("theme", ["default", "projector"])
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_panel_text_fits_side_by_side_panels(anatomy, long_descriptors, n, theme):
+    plotter, panels = _text_panels(anatomy, long_descriptors, (1, n), (1280, 720), theme, _longest_titles(n))
+    try:
+        _check_text_layout(panels)
+    finally:
+        plotter.close()
+
+
+@pytest.mark.parametrize("shape, size, theme", [((2, 2), (1280, 720), "default"),
+                                                 ((1, 4), (1920, 1080), "projector"),
+                                                 ((1, 4), (1280, 720), "projector")])
+def test_panel_text_fits_video_and_projector_layouts(anatomy, long_descriptors, shape, size, theme):
+    plotter, panels = _text_panels(anatomy, long_descriptors, shape, size, theme, _longest_titles(4))
+    try:
+        _check_text_layout(panels)
+    finally:
+        plotter.close()
+
+
+def test_magnification_label_shares_the_title_line_only_when_there_is_room(anatomy, long_descriptors):
+    title = "Sacral rotation → flare"
+    plotter, (panel,) = _text_panels(anatomy, long_descriptors, (1, 1), (1280, 720), "default", [title])
+    try:
+        width = panel.renderer.GetSize()[0]
+        title_box = _box(panel.title_actor, panel.renderer)
+        label_box = _box(panel.magnification_actor, panel.renderer)
+        assert label_box[3] > title_box[2], "wide panel: the label should sit on the title line"
+        assert label_box[1] > width - 40, "wide panel: the label should sit at the right edge"
+        # the same panel made narrow (the window resized): the label moves under the title
+        plotter.window_size = (300, 720)
+        plotter.render()
+        title_box = _box(panel.title_actor, panel.renderer)
+        label_box = _box(panel.magnification_actor, panel.renderer)
+        assert label_box[3] <= title_box[2], f"narrow panel: label {label_box} not under title {title_box}"
+        _check_text_layout([panel])
+    finally:
+        plotter.close()
+
+
+def test_text_boxes_hold_all_the_drawn_text(anatomy, long_descriptors):
+    """The boxes the layout tests check are where the text's pixels really are."""
+    plotter, (panel,) = _text_panels(anatomy, long_descriptors, (1, 1), (640, 360), "default",
+                                     ["Sacral rotation → flare"])
+    try:
+        for actor in (*panel.actors.values(), panel.landmark_actor):
+            actor.visibility = False
+        panel.landmark_label_actor.SetVisibility(False)
+        plotter.set_background("black")
+        plotter.render()
+        image = plotter.screenshot(return_img=True)
+        ink = image.max(axis=2) > 60
+        height = image.shape[0]
+        inside = np.zeros_like(ink)
+        for actor in (panel.title_actor, panel.magnification_actor, panel.descriptor_actor):
+            x0, x1, y0, y1 = _box(actor, panel.renderer)
+            inside[max(0, height - int(y1) - 2): height - int(y0) + 2, max(0, int(x0) - 2): int(x1) + 2] = True
+        assert ink.sum() > 500
+        assert not (ink & ~inside).any(), f"{(ink & ~inside).sum()} text pixels outside the measured boxes"
+    finally:
+        plotter.close()
+
+
+def test_wrap_to_width_measures_pixels_and_keeps_every_word():
+    import vtk
+
+    from pelvisim.view.panel import set_font, text_size_px, wrap_to_width
+
+    prop = vtk.vtkTextProperty()
+    set_font(prop)
+    prop.SetFontSize(20)
+    text = "Sacral rotation → flare: Left innominate posterior rotation 0.3°, inflare 0.7° (ASIS 0.6 mm posterior)"
+    for width in (120, 200, 333, 1000):
+        lines = wrap_to_width(text, prop, width)
+        assert " ".join(lines).split() == text.split()
+        assert all(text_size_px(prop, line)[0] <= width for line in lines if " " in line), (width, lines)
+        assert not any(line.endswith("→") for line in lines)  # the arrow stays with "flare:"
+    assert len(wrap_to_width(text, prop, 120)) > len(wrap_to_width(text, prop, 333)) > 1
+    assert wrap_to_width(text, prop, 10000) == [text]

@@ -11,10 +11,12 @@ moving the camera (:func:`set_view`), never by rotating data.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -195,15 +197,286 @@ def descriptor_lines(descriptors: Any, width: int = 64, max_lines: int = 5) -> l
     max_lines : int
         Lines kept (the last one ends with "…" when cut).
     """
-    if descriptors is None:
-        return []
-    text = descriptors if isinstance(descriptors, str) else str(getattr(descriptors, "summary", descriptors))
     lines: list[str] = []
-    for paragraph in text.replace(". ", ".\n").splitlines():
+    for paragraph in _descriptor_paragraphs(descriptors):
         lines.extend(textwrap.wrap(paragraph, width=width) or [""])
     if len(lines) > max_lines:
         lines = lines[: max_lines - 1] + [lines[max_lines - 1].rstrip(".") + " …"]
     return lines
+
+
+def _descriptor_paragraphs(descriptors: Any) -> list[str]:
+    """The descriptor text split into paragraphs, one sentence each (empty for None)."""
+    if descriptors is None:
+        return []
+    text = descriptors if isinstance(descriptors, str) else str(getattr(descriptors, "summary", descriptors))
+    return text.replace(". ", ".\n").splitlines()
+
+
+# --- text: font, measuring, fitting -----------------------------------------------------------
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+"""Regular and bold font of all 3D text: DejaVu Sans as shipped in matplotlib's data directory.
+
+VTK's built-in Arial has no glyph for "→", "≈", "κ" or "⚠" (it draws nothing in their place);
+DejaVu Sans has every character pelvisim's titles, captions, sources and descriptors use.
+"""
+
+ASCII_FALLBACK: Mapping[str, str] = {
+    "→": "->",
+    "←": "<-",
+    "↔": "<->",
+    "≈": "~",
+    "≫": ">>",
+    "≪": "<<",
+    "κ": "kappa",
+    "⚠": "(!)",
+}
+"""Stand-ins for the characters VTK's built-in Arial lacks, used only when DejaVu Sans is missing."""
+
+GLUED_TO_NEXT = frozenset({"→", "->", "←", "↔"})
+"""Words that a line break never separates from the word after them."""
+
+MIN_FONT_PX = 10
+"""Panel text never shrinks below this size (pixels) to fit a narrow panel: it wraps instead.
+
+Only a single word wider than the whole panel is drawn smaller (8 px at least).
+"""
+
+TITLE_MIN_SCALE = 0.75
+"""Stacked titles wrap onto two lines and shrink to this fraction of their size before taking a
+third line; the magnification label shrinks to this fraction before going smaller still."""
+
+LABEL_MIN_SCALE = 0.6
+"""Landmark labels shrink with a narrow panel (whose pelvis is drawn smaller) to this fraction at most."""
+
+DESCRIPTOR_MIN_SCALE = 0.8
+"""The descriptor text shrinks to this fraction of its size in narrow panels."""
+
+DESCRIPTOR_LINE_CHARACTERS = 45
+"""A descriptor line should hold about this many characters: narrower panels shrink the text.
+
+The size depends on the panel's width only, so side-by-side panels show their descriptors alike.
+"""
+
+_AVERAGE_TEXT = "Left innominate: inflare 2.0° (ASIS 3.4 mm medial, 2.1 mm anterior)"  # sets the mean character width
+
+DESCRIPTOR_MAX_HEIGHT_FRACTION = 0.3
+"""The descriptor block covers at most this fraction of the panel's height."""
+
+DESCRIPTOR_MAX_LINES = 8
+"""Lines of the descriptor block at most (the last one ends with "…" when the text is cut)."""
+
+
+@functools.cache
+def font_file(bold: bool = False) -> str | None:
+    """Path of the DejaVu Sans font file (bold or regular) in matplotlib's data, or None if missing.
+
+    Parameters
+    ----------
+    bold : bool
+
+    Returns
+    -------
+    str or None
+        ``<matplotlib.get_data_path()>/fonts/ttf/DejaVuSans[-Bold].ttf``; None when matplotlib or
+        the file is missing (text then falls back to VTK's Arial and :data:`ASCII_FALLBACK`).
+    """
+    try:
+        import matplotlib
+    except ImportError:  # pragma: no cover - matplotlib is a dependency
+        return None
+    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / FONT_FILES[int(bool(bold))]
+    return str(path) if path.is_file() else None
+
+
+def display_text(text: str) -> str:
+    """``text`` as the 3D view can draw it: unchanged with DejaVu Sans, ASCII stand-ins without it."""
+    if font_file(False) is not None and font_file(True) is not None:
+        return text
+    for character, stand_in in ASCII_FALLBACK.items():
+        text = text.replace(character, stand_in)
+    return text
+
+
+def set_font(prop: vtk.vtkTextProperty, bold: bool = False) -> None:
+    """Give a VTK text property pelvisim's font (DejaVu Sans; VTK's Arial if it is missing).
+
+    Parameters
+    ----------
+    prop : vtk.vtkTextProperty
+    bold : bool
+        Use the bold face.
+    """
+    path = font_file(bold)
+    if path is None:
+        prop.SetFontFamilyToArial()
+        prop.SetBold(bold)
+        return
+    prop.SetFontFamily(vtk.VTK_FONT_FILE)
+    prop.SetFontFile(path)
+    prop.SetBold(False)  # the bold face is the file itself: no synthetic emboldening on top
+
+
+_TEXT_RENDERER: list[vtk.vtkTextRenderer] = []
+
+
+def text_size_px(prop: vtk.vtkTextProperty, text: str, dpi: int = 72) -> tuple[int, int]:
+    """Width and height in pixels of ``text`` (several lines allowed) drawn with ``prop``.
+
+    Parameters
+    ----------
+    prop : vtk.vtkTextProperty
+        Font, size and line spacing (justification does not change the size).
+    text : str
+    dpi : int
+        Dots per inch of the render window (VTK's default 72 makes a font size a pixel height).
+
+    Returns
+    -------
+    (int, int)
+        ``(0, 0)`` for an empty text.
+    """
+    if not text.strip():
+        return 0, 0
+    if not _TEXT_RENDERER:
+        _TEXT_RENDERER.append(vtk.vtkTextRenderer())
+    bbox = [0, 0, 0, 0]
+    if not _TEXT_RENDERER[0].GetBoundingBox(prop, text, bbox, int(dpi)):
+        return 0, 0
+    return bbox[1] - bbox[0] + 1, bbox[3] - bbox[2] + 1
+
+
+_WORD_WIDTHS: dict[tuple[Any, ...], int] = {}
+"""Measured word widths by (font, size, dpi, word): descriptor text re-wraps every frame of a video."""
+
+
+def _word_width(prop: vtk.vtkTextProperty, word: str, dpi: int) -> int:
+    """Width in pixels of one word (or the advance of ``" "``) drawn with ``prop``, measured once."""
+    key = (prop.GetFontFamily(), prop.GetFontFile(), prop.GetBold(), prop.GetItalic(), prop.GetFontSize(), dpi,
+           word)
+    width = _WORD_WIDTHS.get(key)
+    if width is None:
+        if len(_WORD_WIDTHS) > 20000:
+            _WORD_WIDTHS.clear()
+        if word == " ":  # the advance of a space: a lone space has no ink to measure
+            width = text_size_px(prop, "n n", dpi)[0] - text_size_px(prop, "nn", dpi)[0]
+        else:
+            width = text_size_px(prop, word, dpi)[0]
+        _WORD_WIDTHS[key] = width
+    return width
+
+
+def wrap_to_width(text: str, prop: vtk.vtkTextProperty, width_px: float, dpi: int = 72) -> list[str]:
+    """Greedy word wrap of ``text`` to lines at most ``width_px`` wide, measured with ``prop``.
+
+    Existing line breaks are kept; an arrow (:data:`GLUED_TO_NEXT`) stays with the word after it
+    ("Sacral rotation / → flare"). A single word wider than ``width_px`` stays whole on its own
+    line (callers shrink the font when that happens). Lines are filled from the widths of their
+    words (measured once each) and then measured whole; a paragraph with a line that is still too
+    wide is wrapped again measuring every candidate line.
+
+    Parameters
+    ----------
+    text : str
+    prop : vtk.vtkTextProperty
+        Font and size to measure with.
+    width_px : float
+    dpi : int
+
+    Returns
+    -------
+    list of str
+    """
+    space = _word_width(prop, " ", dpi)
+    lines: list[str] = []
+    for paragraph in text.splitlines():
+        words: list[str] = []
+        for word in paragraph.split():
+            if words and words[-1] in GLUED_TO_NEXT:
+                words[-1] = f"{words[-1]} {word}"
+            else:
+                words.append(word)
+        if not words:
+            lines.append("")
+            continue
+        filled: list[str] = []
+        line, used = words[0], _word_width(prop, words[0], dpi)
+        for word in words[1:]:
+            wide = _word_width(prop, word, dpi)
+            if used + space + wide <= width_px:
+                line, used = f"{line} {word}", used + space + wide
+            else:
+                filled.append(line)
+                line, used = word, wide
+        filled.append(line)
+        if any(" " in f and text_size_px(prop, f, dpi)[0] > width_px for f in filled):
+            filled = []
+            line = words[0]
+            for word in words[1:]:
+                candidate = f"{line} {word}"
+                if text_size_px(prop, candidate, dpi)[0] <= width_px:
+                    line = candidate
+                else:
+                    filled.append(line)
+                    line = word
+            filled.append(line)
+        lines.extend(filled)
+    return lines
+
+
+def _cut_lines(lines: list[str], keep: int, prop: vtk.vtkTextProperty, width_px: float, dpi: int) -> list[str]:
+    """The first ``keep`` lines, the last ending in "…" (shortened until it fits) when any were cut."""
+    if len(lines) <= keep:
+        return list(lines)
+    kept = lines[:max(1, keep)]
+    last = kept[-1].rstrip(" .,;:")
+    while last and text_size_px(prop, last + " …", dpi)[0] > width_px:
+        last = last.rsplit(" ", 1)[0] if " " in last else last[:-1]
+    kept[-1] = (last + " …").strip()
+    return kept
+
+
+def _fit_width(text: str, prop: vtk.vtkTextProperty, size_px: int, width_px: float, dpi: int,
+               steps: Sequence[tuple[int, int]]) -> tuple[int, list[str]]:
+    """The largest font size and the lines at which ``text`` fits ``width_px``.
+
+    Parameters
+    ----------
+    text : str
+    prop : vtk.vtkTextProperty
+        Font to measure with; its font size is set to the returned size.
+    size_px : int
+        Preferred size.
+    width_px : float
+    dpi : int
+    steps : sequence of (int, int)
+        ``(min_px, max_lines)`` pairs tried in order: sizes from the current one down to
+        ``min_px``, each first on one line, then wrapped at word breaks into at most
+        ``max_lines`` lines. The biggest size that fits wins (a wrapped title stays more readable
+        than a shrunk one). If none fits, the lines at the last size are cut (the last ending in
+        "…"); a single word wider than ``width_px`` shrinks the font further (8 px at least).
+
+    Returns
+    -------
+    size : int
+    lines : list of str
+    """
+    size = size_px
+    lines = text.splitlines() or [""]
+    max_lines = 1
+    for min_px, max_lines in steps:
+        for size in range(size, min(size, min_px) - 1, -1):
+            prop.SetFontSize(size)
+            if text_size_px(prop, text, dpi)[0] <= width_px:
+                return size, text.splitlines() or [""]
+            lines = wrap_to_width(text, prop, width_px, dpi)
+            if len(lines) <= max_lines and text_size_px(prop, "\n".join(lines), dpi)[0] <= width_px:
+                return size, lines
+    lines = _cut_lines(lines, max_lines, prop, width_px, dpi)
+    while size > 8 and text_size_px(prop, "\n".join(lines), dpi)[0] > width_px:  # a word wider than the panel
+        size -= 1
+        prop.SetFontSize(size)
+    return size, lines
 
 
 # --- camera ----------------------------------------------------------------------------------
@@ -318,17 +591,17 @@ def _coarse(mesh: pv.PolyData) -> pv.PolyData:
 
 def _text_actor(text: str, position: tuple[float, float], size_px: int, colour: str, *, right: bool = False,
                 top: bool = False, bold: bool = False) -> vtk.vtkTextActor:
+    """A shadowed 2D text actor in pelvisim's font, anchored at ``position`` (normalized viewport)."""
     actor = vtk.vtkTextActor()
-    actor.SetInput(text)
+    actor.SetInput(display_text(text))
     coordinate = actor.GetPositionCoordinate()
     coordinate.SetCoordinateSystemToNormalizedViewport()
     coordinate.SetValue(*position)
     prop = actor.GetTextProperty()
     prop.SetFontSize(max(8, int(size_px)))
     prop.SetColor(pv.Color(colour).float_rgb)
-    prop.SetBold(bold)
     prop.SetShadow(True)
-    prop.SetFontFamilyToArial()
+    set_font(prop, bold)
     prop.SetJustificationToRight() if right else prop.SetJustificationToLeft()
     prop.SetVerticalJustificationToTop() if top else prop.SetVerticalJustificationToBottom()
     return actor
@@ -341,6 +614,10 @@ def _matrix(T: NDArray) -> vtk.vtkMatrix4x4:
 
 
 # --- the panel -------------------------------------------------------------------------------
+_PANELS: weakref.WeakSet[Panel] = weakref.WeakSet()
+"""Every live panel (side-by-side panels of one plotter lay their titles out alike)."""
+
+
 class Panel:
     """The bones of one model in one renderer, with overlays.
 
@@ -369,7 +646,8 @@ class Panel:
     Notes
     -----
     Actors are created once. :meth:`update` sets ``user_matrix`` on them; the colour map writes
-    one float array per bone in place. Text sizes follow the window height at construction.
+    one float array per bone in place. The 2D text is laid out for the panel's real pixel size
+    before every render in which that size or the text changed (:meth:`layout_text`).
     """
 
     def __init__(
@@ -395,7 +673,7 @@ class Panel:
         # Plain alpha blending for the translucent overlays (ghost, palpation spheres): order-
         # independent transparency costs several times a frame on software OpenGL.
         self.renderer.SetUseOIT(False)
-        self._text_px = max(10, int(round(self.theme.text_height_fraction * plotter.window_size[1])))
+        self._text_px = self._nominal_text_px(plotter.window_size[1])
         self._overlays: set[str] = set()
         self._pose: Pose | None = None
         self._descriptors: Any = None
@@ -496,7 +774,7 @@ class Panel:
         prop = mapper.GetLabelTextProperty()
         prop.SetFontSize(max(8, int(self._text_px * 0.8)))
         prop.SetColor(pv.Color(self.theme.text_colour).float_rgb)
-        prop.SetBold(True)
+        set_font(prop, bold=True)
         prop.SetShadow(True)
         prop.SetJustificationToLeft()
         self.landmark_label_actor = vtk.vtkActor2D()
@@ -555,14 +833,195 @@ class Panel:
                     reset_camera=False, lighting=False,
                 ))
 
+    def _nominal_text_px(self, window_height: int) -> int:
+        """Body-text size in pixels for a window ``window_height`` pixels high (the theme's fraction)."""
+        return max(MIN_FONT_PX, int(round(self.theme.text_height_fraction * window_height)))
+
     def _build_text(self, title: str) -> None:
         px, theme = self._text_px, self.theme
-        self.title_actor = _text_actor(title, (0.015, 0.985), int(px * 1.25), theme.text_colour, top=True, bold=True)
-        self.magnification_actor = _text_actor("true scale", (0.985, 0.985), int(px * 1.1), theme.magnification_colour,
-                                               right=True, top=True, bold=True)
-        self.descriptor_actor = _text_actor("", (0.015, 0.015), int(px * 0.85), theme.text_colour)
+        self._title = title
+        self._magnification_label = magnification_text(1.0)
+        self._descriptor_text = ""
+        self._text_layout_key: tuple[Any, ...] | None = None
+        self._title_fit_key: tuple[Any, ...] | None = None
+        self._title_fit_result = (True, 0, 0)
+        self.title_actor = _text_actor(title, (0.0, 0.0), int(px * 1.25), theme.text_colour, top=True, bold=True)
+        self.magnification_actor = _text_actor(self._magnification_label, (0.0, 0.0), int(px * 1.1),
+                                               theme.magnification_colour, right=True, top=True, bold=True)
+        self.descriptor_actor = _text_actor("", (0.0, 0.0), int(px * 0.85), theme.text_colour)
         for actor in (self.title_actor, self.magnification_actor, self.descriptor_actor):
+            # Laid out in pixels of this panel's viewport (origin lower left) by layout_text.
+            actor.GetPositionCoordinate().SetCoordinateSystemToViewport()
             self.renderer.AddViewProp(actor)
+        # Lay the text out again whenever the panel's size changed since the last render (window
+        # resized, viewport set after construction). A weak reference: no cycle through VTK.
+        panel = weakref.ref(self)
+
+        def before_render(_caller: Any, _event: str) -> None:
+            shown = panel()
+            if shown is not None:
+                shown.layout_text()
+
+        self.renderer.AddObserver(vtk.vtkCommand.StartEvent, before_render)
+        _PANELS.add(self)
+        self.layout_text()
+
+    def _title_fit(self) -> tuple[bool, int, int] | None:
+        """How this panel's title and magnification label fit its width at full size.
+
+        Returns
+        -------
+        (bool, int, int) or None
+            Whether both fit side by side on one line, and the font sizes of title and label
+            when stacked (each as large as fits, see :meth:`layout_text`); None without a window.
+        """
+        window = self.renderer.GetRenderWindow()
+        width = int(self.renderer.GetSize()[0]) if window is not None else 0
+        if width < 8:
+            return None
+        dpi = int(window.GetDPI())
+        px = self._nominal_text_px(int(window.GetSize()[1]))
+        key = (width, px, dpi, self._title, self._magnification_label)
+        if self._title_fit_key != key:
+            title, label = display_text(self._title), display_text(self._magnification_label)
+            title_prop, label_prop = vtk.vtkTextProperty(), vtk.vtkTextProperty()
+            title_prop.ShallowCopy(self.title_actor.GetTextProperty())
+            label_prop.ShallowCopy(self.magnification_actor.GetTextProperty())
+            title_px, label_px = int(round(1.25 * px)), int(round(1.1 * px))
+            title_prop.SetFontSize(title_px)
+            label_prop.SetFontSize(label_px)
+            title_width = text_size_px(title_prop, title, dpi)[0]
+            room = width - 2 * self._text_margin(px)
+            one_line = title_width + (px if title_width else 0) + text_size_px(label_prop, label, dpi)[0] <= room
+            # Stacked: two lines down to TITLE_MIN_SCALE, then three down to MIN_FONT_PX.
+            smallest = max(MIN_FONT_PX, int(TITLE_MIN_SCALE * title_px))
+            title_px, _ = _fit_width(title, title_prop, title_px, room, dpi, [(smallest, 2), (MIN_FONT_PX, 3)])
+            smallest = max(MIN_FONT_PX, int(TITLE_MIN_SCALE * label_px))
+            label_px, _ = _fit_width(label, label_prop, label_px, room, dpi, [(smallest, 1), (MIN_FONT_PX, 1)])
+            self._title_fit_key = key
+            self._title_fit_result = (one_line, title_px, label_px)
+        return self._title_fit_result
+
+    @staticmethod
+    def _text_margin(px: int) -> int:
+        """Margin of the text from the panel's edges, pixels."""
+        return max(4, int(round(0.5 * px)))
+
+    def layout_text(self) -> None:
+        """Fit the title, magnification label and descriptor block to the panel's size in pixels.
+
+        Sizes follow the theme's fraction of the window height; widths are measured in pixels
+        with the font itself. The magnification label sits to the right of the title when both
+        fit on one line with a gap, else on its own line under the title. A title too wide for
+        the panel wraps onto two lines, shrinking as far as :data:`TITLE_MIN_SCALE` if two lines
+        are not enough, then onto three down to :data:`MIN_FONT_PX`. Panels of one plotter (side
+        by side) share these choices: the labels of all sit on the title line or all under it,
+        and all titles take the smallest size any of them needs. The descriptor block shrinks (to
+        :data:`DESCRIPTOR_MIN_SCALE`) in panels too narrow for :data:`DESCRIPTOR_LINE_CHARACTERS`
+        characters a line, wraps to the panel's width and covers at most
+        :data:`DESCRIPTOR_MAX_HEIGHT_FRACTION` of the panel, below the title block (lines beyond
+        that are cut, the last ending in "…"). Landmark labels shrink with narrow panels
+        (:data:`LABEL_MIN_SCALE`).
+
+        Called before every render (a no-op unless the size or a text changed) and whenever a
+        text is set.
+        """
+        window = self.renderer.GetRenderWindow()
+        width, height = (int(v) for v in self.renderer.GetSize()) if window is not None else (0, 0)
+        if width < 8 or height < 8:  # no window (yet): show the texts as they are until there is one
+            self.title_actor.SetInput(display_text(self._title))
+            self.magnification_actor.SetInput(display_text(self._magnification_label))
+            self.descriptor_actor.SetInput(display_text(self._descriptor_text))
+            self._text_layout_key = None
+            return
+        dpi = int(window.GetDPI())
+        px = self._nominal_text_px(int(window.GetSize()[1]))
+        descriptors_on = bool(self.descriptor_actor.GetVisibility())
+        # Side-by-side panels lay their titles out alike: magnification labels all on the title
+        # line, or all under the title as soon as one panel needs that; stacked, every panel
+        # takes the smallest title (and label) size any of them needs.
+        fits = [fit for panel in list(_PANELS) if panel.plotter is self.plotter
+                for fit in [panel._title_fit()] if fit is not None]
+        fits = fits or [(True, 0, 0)]
+        one_line = all(fit[0] for fit in fits)
+        common_title_px, common_label_px = min(fit[1] for fit in fits), min(fit[2] for fit in fits)
+        key = (width, height, px, dpi, one_line, common_title_px, common_label_px, self._title,
+               self._magnification_label, self._descriptor_text if descriptors_on else None)
+        if key == self._text_layout_key:
+            return
+        self._text_layout_key = key
+        self._text_px = px
+        margin = self._text_margin(px)
+        room = width - 2 * margin
+        title = display_text(self._title)
+        label = display_text(self._magnification_label)
+        title_prop = self.title_actor.GetTextProperty()
+        label_prop = self.magnification_actor.GetTextProperty()
+        title_px, label_px = int(round(1.25 * px)), int(round(1.1 * px))
+
+        # Title and magnification label: one line when they fit (in every panel), else stacked.
+        title_prop.SetFontSize(title_px)
+        label_prop.SetFontSize(label_px)
+        if one_line:
+            title_lines = [title]
+        else:
+            # At the size the panels share (see _title_fit): wrapped, at most three lines.
+            title_px, title_lines = _fit_width(title, title_prop, min(title_px, common_title_px), room, dpi,
+                                               [(MIN_FONT_PX, 3)])
+            label_px, _ = _fit_width(label, label_prop, min(label_px, common_label_px), room, dpi,
+                                     [(MIN_FONT_PX, 1)])
+        title_text = "\n".join(title_lines)
+        self.title_actor.SetInput(title_text)
+        self.magnification_actor.SetInput(label)
+        top = height - margin
+        self.title_actor.SetPosition(margin, top)
+        title_height = text_size_px(title_prop, title_text, dpi)[1]
+        if one_line:
+            label_prop.SetJustificationToRight()
+            self.magnification_actor.SetPosition(width - margin, top)
+            block_bottom = top - max(title_height, text_size_px(label_prop, label, dpi)[1])
+        else:
+            label_prop.SetJustificationToLeft()
+            label_top = top - title_height - (int(round(0.3 * px)) if title_height else 0)
+            self.magnification_actor.SetPosition(margin, label_top)
+            block_bottom = label_top - text_size_px(label_prop, label, dpi)[1]
+
+        # Descriptor block: lower left, below the title block, wrapped to the panel's width.
+        if descriptors_on:
+            max_height = min(DESCRIPTOR_MAX_HEIGHT_FRACTION * height, block_bottom - 2 * margin)
+            self._layout_descriptors(px, dpi, room, max_height)
+        else:
+            self.descriptor_actor.SetInput("")
+        self.descriptor_actor.SetPosition(margin, margin)
+        # Landmark labels: a narrow panel draws the pelvis smaller, so its labels shrink with it
+        # (full size from a 4:3 panel of the window's height), to LABEL_MIN_SCALE at most.
+        full = 0.8 * px
+        scale = min(1.0, max(LABEL_MIN_SCALE, width / (4.0 / 3.0 * window.GetSize()[1])))
+        label_size = max(min(MIN_FONT_PX, int(round(full))), int(round(full * scale)))
+        mapper = self.landmark_label_actor.GetMapper()
+        if mapper.GetLabelTextProperty().GetFontSize() != label_size:
+            mapper.GetLabelTextProperty().SetFontSize(label_size)
+
+    def _layout_descriptors(self, px: int, dpi: int, room: float, max_height: float) -> None:
+        """Wrap the descriptor text to ``room`` pixels wide and at most ``max_height`` high."""
+        prop = self.descriptor_actor.GetTextProperty()
+        size = int(round(0.85 * px))
+        prop.SetFontSize(size)
+        wanted = DESCRIPTOR_LINE_CHARACTERS * text_size_px(prop, _AVERAGE_TEXT, dpi)[0] / len(_AVERAGE_TEXT)
+        if wanted > room:
+            smallest = min(size, max(MIN_FONT_PX, int(DESCRIPTOR_MIN_SCALE * size)))
+            size = max(smallest, int(size * room / wanted))
+            prop.SetFontSize(size)
+        lines = wrap_to_width(display_text(self._descriptor_text), prop, room, dpi)
+        keep = min(len(lines), DESCRIPTOR_MAX_LINES)
+        while keep > 0 and text_size_px(prop, "\n".join(_cut_lines(lines, keep, prop, room, dpi)),
+                                        dpi)[1] > max_height:
+            keep -= 1
+        lines = _cut_lines(lines, keep, prop, room, dpi) if keep > 0 else []
+        while size > 8 and text_size_px(prop, "\n".join(lines), dpi)[0] > room:  # one word wider than the panel
+            size -= 1
+            prop.SetFontSize(size)
+        self.descriptor_actor.SetInput("\n".join(lines))
 
     # --- public API -----------------------------------------------------------------------
     @property
@@ -572,7 +1031,13 @@ class Panel:
 
     def set_title(self, title: str) -> None:
         """Set the panel title (upper left)."""
-        self.title_actor.SetInput(title)
+        self._title = str(title)
+        self.layout_text()
+
+    @property
+    def title(self) -> str:
+        """The panel title as set (the title actor may show it wrapped)."""
+        return self._title
 
     def set_overlay(self, name: str, on: bool = True) -> None:
         """Turn one overlay of :data:`OVERLAYS` on or off."""
@@ -609,6 +1074,7 @@ class Panel:
                     self.actors[bone].visibility = on
         elif name == "descriptors":
             self.descriptor_actor.SetVisibility(on)
+            self.layout_text()
 
     def set_trails(self, poses: Sequence[Pose], *, frame: str = "world") -> None:
         """Draw the paths of ASIS and PSIS through ``poses`` (e.g. one gait cycle).
@@ -677,15 +1143,17 @@ class Panel:
         self._landmark_poly.Modified()
         if "colour_map" in self._overlays:
             self._update_colour_map(pose)
-        self.magnification_actor.SetInput(magnification_text(pose.magnification))
+        self._magnification_label = magnification_text(pose.magnification)
         if descriptors is not None:
-            self.set_descriptor_text(descriptors)
+            self._descriptors = descriptors
+            self._descriptor_text = "\n".join(_descriptor_paragraphs(descriptors))
+        self.layout_text()
 
     def set_descriptor_text(self, descriptors: Any) -> None:
         """Show descriptors (their ``summary``) or a ready-made string in the lower-left block."""
         self._descriptors = descriptors
-        width = max(30, int(self.renderer.GetSize()[0] / max(self._text_px * 0.85 * 0.55, 1.0)))
-        self.descriptor_actor.SetInput("\n".join(descriptor_lines(descriptors, width=width)))
+        self._descriptor_text = "\n".join(_descriptor_paragraphs(descriptors))
+        self.layout_text()
 
     def landmark_positions(self, pose: Pose) -> NDArray[np.float64]:
         """World positions (n, 3) of the labelled landmarks, in :data:`LANDMARK_LABELS` order."""
