@@ -129,11 +129,9 @@ class SceneView(QtWidgets.QWidget):
         n = len(state.panels)
         self.plotter = QtInteractor(self, shape=(1, n), border=False, multi_samples=1, auto_update=False)
         if size is not None and min(size) > 100:
-            # Panels size their text from the window height when built: give them the real one, capped
-            # for narrow side-by-side panels so a title and the magnification label do not overlap.
-            # (The render window takes its true size at the next resize event.)
-            width, height = size
-            self.plotter.window_size = (width, min(height, int(0.75 * width / n)))
+            # The render window takes its true size at the next resize event; start at the expected
+            # one so the first frame's text layout (fitted to each panel's pixels) is already right.
+            self.plotter.window_size = size
         layout.addWidget(self.plotter.interactor)
         self.panels: list[Panel] = []
         for i, choice in enumerate(state.panels):
