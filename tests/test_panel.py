@@ -454,3 +454,134 @@ def test_wrap_to_width_measures_pixels_and_keeps_every_word():
         assert not any(line.endswith("→") for line in lines)  # the arrow stays with "flare:"
     assert len(wrap_to_width(text, prop, 120)) > len(wrap_to_width(text, prop, 333)) > 1
     assert wrap_to_width(text, prop, 10000) == [text]
+
+
+# --- landmark labels placed apart; text backdrop ---------------------------------------------
+_ALWAYS_LABELLED = ("asis_left", "asis_right", "psis_left", "psis_right")
+
+
+def _crowded_panels(anatomy, n, theme):
+    """``n`` panels side by side at 1280×720, anterior view, left inflare 2° ×20 (pubic tubercles cross)."""
+    from pelvisim.descriptors import describe
+
+    state = joint_state(anatomy, "flare", {"left_deg": 2.0})
+    plotter = pv.Plotter(off_screen=True, window_size=(1280, 720), shape=(1, n), border=False)
+    panels = []
+    for i in range(n):
+        panel = Panel(plotter, anatomy, subplot=(0, i), theme=theme, title="Inflare / outflare",
+                      overlays=["landmarks", "descriptors", "ghost", "femurs"], max_triangles=1000)
+        panel.update(pelvisim.pose(anatomy, state, 20.0), describe(anatomy, state))
+        panel.set_view("anterior")
+        panels.append(panel)
+    plotter.show(auto_close=False)
+    plotter.render()
+    return plotter, panels
+
+
+@pytest.mark.parametrize("theme", ["default", "projector"])
+@pytest.mark.parametrize("n", [1, 4])
+def test_landmark_labels_do_not_overlap(anatomy, n, theme):
+    plotter, panels = _crowded_panels(anatomy, n, theme)
+    try:
+        for i, panel in enumerate(panels):
+            renderer = panel.renderer
+            width, height = renderer.GetSize()
+            shown = panel.landmark_label_boxes
+            for name in _ALWAYS_LABELLED:
+                assert name in shown, f"panel {i}: {name} label hidden"
+            names = sorted(shown)
+            for a in range(len(names)):
+                for b in range(a + 1, len(names)):
+                    assert _disjoint(shown[names[a]], shown[names[b]]), \
+                        f"panel {i}: {names[a]} {shown[names[a]]} overlaps {names[b]} {shown[names[b]]}"
+            text = [_box(actor, renderer) for actor in (panel.title_actor, panel.magnification_actor,
+                                                         panel.descriptor_actor)]
+            for name, box in shown.items():
+                x0, x1, y0, y1 = box
+                assert 0 <= x0 and x1 <= width and 0 <= y0 and y1 <= height, f"panel {i}: {name} {box} leaves"
+                assert all(_disjoint(box, other) for other in text), f"panel {i}: {name} covers the panel's text"
+            # the markers stay, labelled or not
+            assert panel.landmark_actor.visibility
+            # labels sit beside their markers, on the side away from the midline (anterior view:
+            # right-side landmarks to the viewer's left) where there is room (a wide panel)
+            if n > 1:
+                continue
+            points = dict(zip(panel._landmark_names, panel._landmark_poly.points))
+            for name in ("asis_left", "asis_right"):
+                renderer.SetWorldPoint(*points[name], 1.0)
+                renderer.WorldToDisplay()
+                x_display = renderer.GetDisplayPoint()[0] - renderer.GetOrigin()[0]
+                box = shown[name]
+                if name.endswith("_right"):
+                    assert box[1] <= x_display, f"panel {i}: {name} label not to the viewer's left"
+                else:
+                    assert box[0] >= x_display, f"panel {i}: {name} label not to the viewer's right"
+        # the scene is crowded: labels all drawn right of their points would collide
+        panel = panels[0]
+        from pelvisim.view.panel import LANDMARK_LABELS, text_size_px
+
+        prop = panel._landmark_label_prop
+        naive = []
+        for name, point in zip(panel._landmark_names, panel._landmark_poly.points):
+            panel.renderer.SetWorldPoint(*point, 1.0)
+            panel.renderer.WorldToDisplay()
+            x, y = panel.renderer.GetDisplayPoint()[:2]
+            w, h = text_size_px(prop, LANDMARK_LABELS[name])
+            naive.append((x + 4, x + 4 + w, y - h / 2, y + h / 2))
+        assert any(not _disjoint(naive[a], naive[b]) for a in range(len(naive)) for b in range(a + 1, len(naive)))
+    finally:
+        plotter.close()
+
+
+def test_landmark_labels_are_drawn_in_their_boxes_and_follow_the_camera(anatomy):
+    plotter, (panel,) = _crowded_panels(anatomy, 1, "default")
+    try:
+        # only the labels, on black: every label pixel lies in a box, and every box has ink
+        for actor in (*panel.actors.values(), *panel.ghost_actors.values(), panel.landmark_actor,
+                      panel.title_actor, panel.magnification_actor, panel.descriptor_actor):
+            actor.SetVisibility(False)
+        plotter.set_background("black")
+        plotter.render()
+        image = plotter.screenshot(return_img=True)
+        ink = image.max(axis=2) > 60
+        height = image.shape[0]
+        inside = np.zeros_like(ink)
+        assert len(panel.landmark_label_boxes) >= 8
+        for name, (x0, x1, y0, y1) in panel.landmark_label_boxes.items():
+            box = (slice(max(0, height - int(y1) - 2), height - int(y0) + 2), slice(max(0, int(x0) - 2), int(x1) + 2))
+            assert ink[box].sum() > 20, f"no {name} label drawn in its box"
+            inside[box] = True
+        assert not (ink & ~inside).any(), f"{(ink & ~inside).sum()} label pixels outside the boxes"
+        before = dict(panel.landmark_label_boxes)
+        panel.set_view("posterior")
+        plotter.render()
+        assert panel.landmark_label_boxes["asis_left"] != before["asis_left"]
+    finally:
+        plotter.close()
+
+
+def test_descriptor_block_has_a_backdrop(anatomy, long_descriptors):
+    plotter, (panel,) = _text_panels(anatomy, long_descriptors, (1, 1), (1280, 720), "default",
+                                     ["Sacral rotation → flare"])
+    try:
+        prop = panel.descriptor_actor.GetTextProperty()
+        assert prop.GetBackgroundOpacity() > 0.3
+        assert prop.GetBackgroundColor() == pytest.approx(pv.Color(panel.theme.background).float_rgb)
+        # over a bright scene the block's box is darker with the backdrop than without it
+        plotter.set_background("white")
+        height = plotter.window_size[1]
+        x0, x1, y0, y1 = _box(panel.descriptor_actor, panel.renderer)
+
+        def mean_behind_text():
+            plotter.render()
+            image = plotter.screenshot(return_img=True).astype(float)
+            return image[height - int(y1): height - int(y0), int(x0): int(x1)].mean()
+
+        with_backdrop = mean_behind_text()
+        opacity = prop.GetBackgroundOpacity()
+        prop.SetBackgroundOpacity(0.0)
+        without = mean_behind_text()
+        prop.SetBackgroundOpacity(opacity)
+        assert with_backdrop < without - 40, (with_backdrop, without)
+    finally:
+        plotter.close()

@@ -23,6 +23,7 @@ import numpy as np
 import pyvista as pv
 import vtk
 from numpy.typing import NDArray
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 
 from pelvisim import frames, joints
 from pelvisim.anatomy.core import FEMURS, PELVIC_BONES, Anatomy, Bone
@@ -265,6 +266,13 @@ DESCRIPTOR_MAX_HEIGHT_FRACTION = 0.3
 
 DESCRIPTOR_MAX_LINES = 8
 """Lines of the descriptor block at most (the last one ends with "…" when the text is cut)."""
+
+
+DESCRIPTOR_BACKDROP_OPACITY = 0.65
+"""Opacity of the backdrop (in the theme's background colour) behind the descriptor block."""
+
+TITLE_BACKDROP_OPACITY = 0.5
+"""Opacity of the backdrop behind the title and the magnification label."""
 
 
 @functools.cache
@@ -607,6 +615,106 @@ def _text_actor(text: str, position: tuple[float, float], size_px: int, colour: 
     return actor
 
 
+LABEL_PRIORITY = ("asis", "psis", "sacral_promontory", "pubic_tubercle", "ila", "ischial_tuberosity")
+"""Landmark labels by priority (name prefixes): where labels would overlap, a lower one moves or is hidden."""
+
+
+def _label_rank(name: str) -> tuple[int, str]:
+    for rank, prefix in enumerate(LABEL_PRIORITY):
+        if name.startswith(prefix):
+            return rank, name
+    return len(LABEL_PRIORITY), name
+
+
+def _mirror_name(name: str) -> str | None:
+    """The other side's landmark of a left/right pair (None for a midline landmark)."""
+    for a, b in (("_left", "_right"), ("_right", "_left")):
+        if name.endswith(a):
+            return name[: -len(a)] + b
+    return None
+
+
+def _free(box: tuple[float, float, float, float], others: Sequence[tuple[float, float, float, float]]) -> bool:
+    """Whether ``box`` overlaps none of ``others`` (all ``(x0, x1, y0, y1)``)."""
+    x0, x1, y0, y1 = box
+    for a0, a1, b0, b1 in others:
+        if x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1:
+            return False
+    return True
+
+
+def place_labels(
+    anchors: Sequence[tuple[float, float]],
+    sizes: Sequence[tuple[float, float]],
+    sides: Sequence[int],
+    width: float,
+    height: float,
+    gap: float,
+    obstacles: Sequence[tuple[float, float, float, float]] = (),
+    soft_obstacles: Sequence[tuple[float, float, float, float]] = (),
+) -> list[tuple[float, float] | None]:
+    """Greedy screen-space placement of labels that never overlap each other.
+
+    Parameters
+    ----------
+    anchors : sequence of (x, y)
+        The labelled points in pixels, in priority order (earlier labels are placed first).
+    sizes : sequence of (w, h)
+        Label sizes in pixels.
+    sides : sequence of int
+        Preferred side of each label: +1 right of its point, -1 left, 0 either (right first).
+    width, height : float
+        The viewport: labels stay inside it.
+    gap : float
+        Distance of a label from its point, pixels (clears the marker).
+    obstacles : sequence of (x0, x1, y0, y1)
+        Boxes no label may cover (other text).
+    soft_obstacles : sequence of (x0, x1, y0, y1)
+        Boxes a label avoids if it can (the markers).
+
+    Returns
+    -------
+    list
+        Lower-left corner of each label, or None for a label that has no free place (hidden).
+    """
+    placed: list[tuple[float, float, float, float]] = []
+    out: list[tuple[float, float] | None] = []
+    for (x, y), (w, h), side in zip(anchors, sizes, sides):
+        first = 1 if side >= 0 else -1
+        candidates = []
+        # Beside the point (preferred side first), level then a little higher or lower; then
+        # above or below it; then further off, each time as close as possible.
+        for s in (first, -first):
+            x0 = x + gap if s > 0 else x - gap - w
+            candidates += [(x0, y - h / 2), (x0, y + 0.15 * h), (x0, y - 1.15 * h)]
+        for s in (first, -first):
+            x0 = x + gap - 0.3 * w if s > 0 else x - gap - 0.7 * w
+            candidates += [(x0, y + gap), (x0, y - gap - h)]
+        for s in (first, -first):
+            x0 = x + gap if s > 0 else x - gap - w
+            candidates += [(x0, y + 0.8 * h), (x0, y - 1.8 * h)]
+        fallback = None
+        chosen = None
+        for x0, y0 in candidates:
+            box = (x0, x0 + w, y0, y0 + h)
+            if x0 < 0 or y0 < 0 or x0 + w > width or y0 + h > height:
+                continue
+            if not _free(box, placed) or not _free(box, obstacles):
+                continue
+            if _free(box, soft_obstacles):
+                chosen = box
+                break
+            if fallback is None:
+                fallback = box
+        chosen = chosen or fallback
+        if chosen is None:
+            out.append(None)
+        else:
+            placed.append(chosen)
+            out.append((chosen[0], chosen[2]))
+    return out
+
+
 def _matrix(T: NDArray) -> vtk.vtkMatrix4x4:
     m = vtk.vtkMatrix4x4()
     m.DeepCopy(np.ascontiguousarray(T, dtype=float).ravel())
@@ -767,19 +875,35 @@ class Panel:
         self.landmark_actor.mapper.SetInputConnection(glyph.GetOutputPort())
         self._landmark_glyph = glyph
 
-        mapper = vtk.vtkLabeledDataMapper()
-        mapper.SetInputData(self._landmark_poly)
-        mapper.SetLabelModeToLabelFieldData()
-        mapper.SetFieldDataName("label")
-        prop = mapper.GetLabelTextProperty()
+        # Labels: placed in screen space before every render (_place_landmark_labels) so that no
+        # two overlap, then drawn by one labelled-data mapper from their pixel positions.
+        prop = vtk.vtkTextProperty()
         prop.SetFontSize(max(8, int(self._text_px * 0.8)))
         prop.SetColor(pv.Color(self.theme.text_colour).float_rgb)
         set_font(prop, bold=True)
         prop.SetShadow(True)
         prop.SetJustificationToLeft()
+        prop.SetVerticalJustificationToBottom()
+        self._landmark_label_prop = prop
+        self._label_input = vtk.vtkPolyData()
+        mapper = vtk.vtkLabeledDataMapper()
+        mapper.SetInputData(self._label_input)
+        mapper.SetLabelModeToLabelFieldData()
+        mapper.SetFieldDataName("label")
+        mapper.SetCoordinateSystem(vtk.vtkLabeledDataMapper.DISPLAY)
+        mapper.SetLabelTextProperty(prop)
         self.landmark_label_actor = vtk.vtkActor2D()
         self.landmark_label_actor.SetMapper(mapper)
         self.renderer.AddViewProp(self.landmark_label_actor)
+        self.landmark_label_boxes: dict[str, tuple[float, float, float, float]] = {}
+        """Where each shown landmark label is drawn: ``(x0, x1, y0, y1)`` in pixels of the panel's viewport."""
+        # (name, index, index of the other side's landmark or None, label text) in priority order
+        index = {name: i for i, name in enumerate(names)}
+        self._label_table = [(name, index[name], index.get(_mirror_name(name)), display_text(LANDMARK_LABELS[name]))
+                             for name in sorted(names, key=_label_rank)]
+        self._label_key: tuple[Any, ...] | None = None
+        self._obstacle_cache: dict[Any, Any] = {}
+        self._label_sizes: dict[tuple[str, int, int], tuple[int, int]] = {}
 
     def _axis_mesh(self, axis: joints.Axis, half_length_mm: float) -> pv.PolyData:
         p, d = np.asarray(axis.point_mm), np.asarray(axis.direction)
@@ -849,6 +973,13 @@ class Panel:
         self.magnification_actor = _text_actor(self._magnification_label, (0.0, 0.0), int(px * 1.1),
                                                theme.magnification_colour, right=True, top=True, bold=True)
         self.descriptor_actor = _text_actor("", (0.0, 0.0), int(px * 0.85), theme.text_colour)
+        # A semi-opaque backdrop in the background colour keeps the text readable over bone.
+        for actor, opacity in ((self.title_actor, TITLE_BACKDROP_OPACITY),
+                               (self.magnification_actor, TITLE_BACKDROP_OPACITY),
+                               (self.descriptor_actor, DESCRIPTOR_BACKDROP_OPACITY)):
+            prop = actor.GetTextProperty()
+            prop.SetBackgroundColor(pv.Color(theme.background).float_rgb)
+            prop.SetBackgroundOpacity(opacity)
         for actor in (self.title_actor, self.magnification_actor, self.descriptor_actor):
             # Laid out in pixels of this panel's viewport (origin lower left) by layout_text.
             actor.GetPositionCoordinate().SetCoordinateSystemToViewport()
@@ -861,6 +992,7 @@ class Panel:
             shown = panel()
             if shown is not None:
                 shown.layout_text()
+                shown._place_landmark_labels()
 
         self.renderer.AddObserver(vtk.vtkCommand.StartEvent, before_render)
         _PANELS.add(self)
@@ -998,9 +1130,131 @@ class Panel:
         full = 0.8 * px
         scale = min(1.0, max(LABEL_MIN_SCALE, width / (4.0 / 3.0 * window.GetSize()[1])))
         label_size = max(min(MIN_FONT_PX, int(round(full))), int(round(full * scale)))
-        mapper = self.landmark_label_actor.GetMapper()
-        if mapper.GetLabelTextProperty().GetFontSize() != label_size:
-            mapper.GetLabelTextProperty().SetFontSize(label_size)
+        if self._landmark_label_prop.GetFontSize() != label_size:
+            self._landmark_label_prop.SetFontSize(label_size)
+
+    def _place_landmark_labels(self) -> None:
+        """Put each landmark label beside its marker where it overlaps no other label or text.
+
+        Called before every render: the points are projected with the current camera and the
+        labels placed greedily in :data:`LABEL_PRIORITY` order (:func:`place_labels`), each on the
+        side away from the midline if it can (a left landmark's label beyond its marker, as seen
+        against the right one), else on the other side, above or below; a label with no free
+        place is hidden (its marker stays). A no-op unless the camera, points, size or text changed.
+        """
+        if not self.landmark_label_actor.GetVisibility() or not self._landmark_names:
+            return
+        window = self.renderer.GetRenderWindow()
+        width, height = (int(v) for v in self.renderer.GetSize()) if window is not None else (0, 0)
+        if width < 8 or height < 8:
+            return
+        camera = self.renderer.GetActiveCamera()
+        elements = camera.GetCompositeProjectionTransformMatrix(width / height, -1.0, 1.0).GetData()
+        points = vtk_to_numpy(self._landmark_poly.GetPoints().GetData()).astype(float)
+        dpi = int(window.GetDPI())
+        prop = self._landmark_label_prop
+        obstacles = self._text_obstacles(width, dpi)
+        key = (elements, points.tobytes(), width, height, dpi, prop.GetFontSize(), tuple(obstacles))
+        if key == self._label_key:
+            return
+        self._label_key = key
+        matrix = np.array(elements).reshape(4, 4)
+
+        # Project the points (and a point one marker radius up the screen, for the marker's size).
+        up = np.asarray(camera.GetViewUp(), dtype=float)
+        n = len(points)
+        homogeneous = np.ones((2 * n, 4))
+        homogeneous[:n, :3] = points
+        homogeneous[n:, :3] = points + self.theme.landmark_size_mm * up
+        clip = homogeneous @ matrix.T
+        w = np.where(np.abs(clip[:, 3]) < 1e-12, 1e-12, clip[:, 3])
+        screen = (clip[:, :2] / w[:, None] + 1.0) * (0.5 * width, 0.5 * height)
+        radius = np.hypot(*(screen[n:] - screen[:n]).T)
+        in_front = (clip[:n, 3] > 0).tolist()
+        xy, radius_list = screen[:n].tolist(), radius.tolist()
+
+        pad = 2.0
+        min_dx = 0.5 * prop.GetFontSize()
+        order, anchors, sizes, sides = [], [], [], []
+        for name, i, j, text in self._label_table:
+            if not in_front[i]:
+                continue
+            w_px, h_px = self._label_size(text, dpi)
+            side = 0
+            if j is not None:
+                dx = xy[i][0] - xy[j][0]
+                side = (1 if dx > 0 else -1) if abs(dx) > min_dx else 0
+            order.append((name, text))
+            anchors.append(xy[i])
+            sizes.append((w_px + 2 * pad, h_px + 2 * pad))
+            sides.append(side)
+        markers = [(x - rr, x + rr, y - rr, y + rr) for (x, y), rr, front in zip(xy, radius_list, in_front) if front]
+        shown_radii = [rr for rr, front in zip(radius_list, in_front) if front]
+        gap = max(shown_radii, default=0.0) + 1.0  # clear of every marker, its own included
+        spots = place_labels(anchors, sizes, sides, width, height, gap, obstacles, markers)
+
+        # The mapper draws at display (window) pixels: offset by the viewport's origin.
+        x_origin, y_origin = self.renderer.GetOrigin()
+        boxes, vertices = {}, []
+        labels = vtk.vtkStringArray()
+        labels.SetName("label")
+        for (name, text), spot, (w_px, h_px) in zip(order, spots, sizes):
+            if spot is not None:
+                x0, y0 = spot[0] + pad, spot[1] + pad
+                boxes[name] = (x0, x0 + w_px - 2 * pad, y0, y0 + h_px - 2 * pad)
+                vertices.append((x0 + x_origin, y0 + y_origin, 0.0))
+                labels.InsertNextValue(text)
+        self.landmark_label_boxes = boxes
+        vtk_points = vtk.vtkPoints()
+        vtk_points.SetData(numpy_to_vtk(np.array(vertices, dtype=float).reshape(-1, 3), deep=True))
+        self._label_input.SetPoints(vtk_points)
+        self._label_input.GetPointData().Initialize()
+        self._label_input.GetPointData().AddArray(labels)
+        self._label_input.Modified()
+
+    def _text_obstacles(self, width: int, dpi: int) -> list[tuple[float, float, float, float]]:
+        """Boxes ``(x0, x1, y0, y1)`` of the panel's other text (title, magnification, descriptors).
+
+        Title and magnification label are measured when they change; the descriptor block, whose
+        text changes with every pose, is taken as the panel's text width by its line count.
+        """
+        boxes = []
+        for actor in (self.title_actor, self.magnification_actor):
+            text = actor.GetInput()
+            if not actor.GetVisibility() or not text or not text.strip():
+                continue
+            tprop = actor.GetTextProperty()
+            position = tuple(actor.GetPosition())
+            key = (text, tprop.GetFontSize(), tprop.GetJustification(), position, dpi)
+            cached = self._obstacle_cache.get(id(actor))
+            if cached is None or cached[0] != key:
+                bbox = [0.0] * 4
+                actor.GetBoundingBox(self.renderer, bbox)
+                cached = (key, (bbox[0] + position[0], bbox[1] + position[0], bbox[2] + position[1],
+                                bbox[3] + position[1]))
+                self._obstacle_cache[id(actor)] = cached
+            boxes.append(cached[1])
+        text = self.descriptor_actor.GetInput()
+        if self.descriptor_actor.GetVisibility() and text and text.strip():
+            tprop = self.descriptor_actor.GetTextProperty()
+            lines = text.count("\n") + 1
+            key = ("\n".join(["Ég("] * lines), tprop.GetFontSize(), dpi)
+            size = self._obstacle_cache.get(key)
+            if size is None:
+                size = text_size_px(tprop, key[0], dpi)
+                self._obstacle_cache[key] = size
+            x, y = self.descriptor_actor.GetPosition()
+            boxes.append((x - 2, width - x + 2, y - 2, y + size[1] + 2))
+        return boxes
+
+    def _label_size(self, text: str, dpi: int) -> tuple[int, int]:
+        """Width and height in pixels of one landmark label at its current font size (cached)."""
+        prop = self._landmark_label_prop
+        key = (text, prop.GetFontSize(), dpi)
+        cache = self._label_sizes
+        if key not in cache:
+            cache[key] = text_size_px(prop, text, dpi)
+        return cache[key]
 
     def _layout_descriptors(self, px: int, dpi: int, room: float, max_height: float) -> None:
         """Wrap the descriptor text to ``room`` pixels wide and at most ``max_height`` high."""
