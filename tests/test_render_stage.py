@@ -106,3 +106,24 @@ def test_held_keyframes_repeat_the_same_frame(tmp_path, anatomy):
     for k in range(1, 4):  # 0 … 0.5 s: the hold
         np.testing.assert_array_equal(frames[k], frames[0])
     assert np.abs(frames[-1].astype(int) - frames[0]).mean() > 1.0
+
+
+def test_title_card_veils_the_scene(anatomy):
+    """Behind the title card the scene fades to the background colour, so the title reads as a card."""
+    import pyvista as pv
+
+    stage = Stage(FEMURS, anatomy, SIZE)
+    try:
+        background = np.array(pv.Color(stage.theme.background).int_rgb)
+        stage.show(0.0, title_card=True)
+        card = stage.image().astype(int)
+        stage.show(0.0)
+        scene = stage.image().astype(int)
+    finally:
+        stage.close()
+    # away from the card's own text (its middle band), pixels sit near the background colour
+    rows = np.r_[0 : SIZE[1] // 4, 3 * SIZE[1] // 4 : SIZE[1]]
+    scene_contrast = np.abs(scene[rows] - background).mean()
+    card_contrast = np.abs(card[rows] - background).mean()
+    assert scene_contrast > 10.0, "the scene itself should differ from its background"
+    assert card_contrast < 0.25 * scene_contrast

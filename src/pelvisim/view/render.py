@@ -42,6 +42,9 @@ from pelvisim.errors import ParameterError, PelvisimError
 from pelvisim.scene import Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
 from pelvisim.view.panel import Panel, _text_actor, get_theme, set_view
 
+TITLE_CARD_VEIL_OPACITY = 0.88
+"""Opacity of the background-coloured veil over the scene while the title card shows."""
+
 FORMATS = (".png", ".mp4", ".gif")
 MSAA_SAMPLES = 8
 """Multi-sampling of ``quality="final"`` (drafts use none: MSAA costs 3–5× on software OpenGL)."""
@@ -167,6 +170,10 @@ class Stage:
         self.card_renderer.SetInteractive(False)
         self.plotter.ren_win.SetNumberOfLayers(layers + 1)
         self._card_shown = False  # the card renderer is only in the window while the card shows
+        # A veil in the background colour over the whole frame: the title reads as a card, the
+        # scene (labels included) stays only as a faint hint behind it.
+        self.card_veil = _veil(self.theme.background, TITLE_CARD_VEIL_OPACITY)
+        self.card_renderer.AddViewProp(self.card_veil)
         card_text = scene.title + (f"\n{scene.subtitle}" if scene.subtitle else "")
         self.card_title = _text_actor(card_text, (0.5, 0.56), int(text_px * 2.0), self.theme.text_colour, bold=True)
         self.card_notes = _text_actor(_wrap(scene.sources, 90), (0.5, 0.42), int(text_px * 0.9), self.theme.text_colour)
@@ -227,6 +234,7 @@ class Stage:
 
     def show_title_card(self, on: bool) -> None:
         """Show or hide the title card over the panels."""
+        self.card_veil.SetVisibility(on)
         self.card_title.SetVisibility(on)
         self.card_notes.SetVisibility(on and bool(self.scene.sources))
         if on and not self._card_shown:
@@ -319,6 +327,30 @@ class Stage:
     def close(self) -> None:
         """Release the render window."""
         self.plotter.close()
+
+
+def _veil(colour: str, opacity: float) -> vtk.vtkActor2D:
+    """A rectangle covering its whole viewport in ``colour`` at ``opacity`` (drawn behind later props)."""
+    points = vtk.vtkPoints()
+    for x, y in ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)):
+        points.InsertNextPoint(x, y, 0.0)
+    quad = vtk.vtkCellArray()
+    quad.InsertNextCell(4)
+    for i in range(4):
+        quad.InsertCellPoint(i)
+    polygon = vtk.vtkPolyData()
+    polygon.SetPoints(points)
+    polygon.SetPolys(quad)
+    coordinate = vtk.vtkCoordinate()
+    coordinate.SetCoordinateSystemToNormalizedViewport()
+    mapper = vtk.vtkPolyDataMapper2D()
+    mapper.SetInputData(polygon)
+    mapper.SetTransformCoordinate(coordinate)
+    actor = vtk.vtkActor2D()
+    actor.SetMapper(mapper)
+    actor.GetProperty().SetColor(pv.Color(colour).float_rgb)
+    actor.GetProperty().SetOpacity(opacity)
+    return actor
 
 
 def _pose_key(pose: Any) -> bytes:
