@@ -185,3 +185,20 @@ def test_cancel_in_the_app_writes_nothing(window, tmp_path):
     assert window.record(tmp_path / "app.mp4") is None
     assert list(tmp_path.iterdir()) == []
     assert "cancelled" in window.statusBar().currentMessage()
+
+
+def test_a_camera_turned_with_the_mouse_is_recorded(window, tmp_path):
+    scene_view = window.scene_view
+    assert scene_view.moved_camera() is None  # still the preset
+    preset = window.record(tmp_path / "preset.mp4")
+    camera = scene_view.panels[0].renderer.GetActiveCamera()
+    camera.Azimuth(60.0)  # what a mouse drag does
+    moved = scene_view.moved_camera()
+    assert moved is not None
+    np.testing.assert_allclose(moved.position_mm, camera.GetPosition())
+    np.testing.assert_allclose(moved.focal_point_mm, camera.GetFocalPoint())
+    turned = window.record(tmp_path / "turned.mp4")
+    first_preset, first_turned = read_frames(preset)[0], read_frames(turned)[0]
+    assert np.abs(first_preset.astype(int) - first_turned).mean() > 5.0
+    window.set_view("anterior")
+    assert scene_view.moved_camera() is None  # a preset again

@@ -29,6 +29,7 @@ from pelvisim.anatomy.core import Anatomy
 from pelvisim.descriptors import describe
 from pelvisim.errors import DisplayError, PelvisimError, SceneError
 from pelvisim.pose import pose as make_pose
+from pelvisim.scene import Camera
 from pelvisim.view.controls import DisplayBox, PanelControls, PlaybackBar, presentation_style
 from pelvisim.view.keys import KEYMAP, help_text
 from pelvisim.view.panel import Panel
@@ -147,6 +148,23 @@ class SceneView(QtWidgets.QWidget):
         """Anatomical camera preset, fitted to the pelvis (cameras are linked)."""
         for panel in self.panels:
             panel.set_view(view)
+        self._view = view
+        self._preset_camera = self._camera()
+
+    def _camera(self) -> tuple[tuple[float, ...], ...]:
+        camera = self.panels[0].renderer.GetActiveCamera()
+        return camera.GetPosition(), camera.GetFocalPoint(), camera.GetViewUp()
+
+    def moved_camera(self) -> Camera | None:
+        """The camera as the user turned it with the mouse, or None while it is still the preset."""
+        if not self.panels:
+            return None
+        position, focal_point, up = self._camera()
+        preset = getattr(self, "_preset_camera", None)
+        if preset is not None and np.allclose(np.array(preset), np.array((position, focal_point, up)), atol=1e-6):
+            return None
+        return Camera(view=getattr(self, "_view", "anterior"), position_mm=tuple(position),
+                      focal_point_mm=tuple(focal_point), up=tuple(up))
 
     def render(self) -> None:
         """Ask Qt to redraw the 3D area at its next paint (a no-op without OpenGL).
@@ -601,7 +619,8 @@ class MainWindow(QtWidgets.QMainWindow):
             return not progress.wasCanceled()
 
         try:
-            out = render_state(self.anatomy, self.state, path, progress=on_progress, overwrite=overwrite)
+            camera = self.scene_view.moved_camera() if self.scene_view is not None else None
+            out = render_state(self.anatomy, self.state, path, progress=on_progress, overwrite=overwrite, camera=camera)
         except RenderCancelled:
             self.statusBar().showMessage("Recording cancelled; no file written", 6000)
             return None

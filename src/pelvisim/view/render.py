@@ -629,6 +629,7 @@ def scene_from_state(
     quality: str = "draft",
     theme: str = "default",
     seconds_per_cycle: float | None = None,
+    camera: Camera | None = None,
 ) -> Scene:
     """The scene that shows what the app shows: one gait cycle of its current panels.
 
@@ -647,6 +648,9 @@ def scene_from_state(
         ``default`` or ``projector``.
     seconds_per_cycle : float, optional
         Video seconds per gait cycle; default ``1 / state.speed`` (the app's playback speed).
+    camera : Camera, optional
+        An explicit camera (e.g. where the user turned the view with the mouse); default the
+        preset ``state.view``.
 
     Returns
     -------
@@ -679,7 +683,7 @@ def scene_from_state(
         title=str(state.title),
         panels=panels,
         timeline=Timeline(kind="gait", cycles=1.0, seconds_per_cycle=float(seconds_per_cycle), start_phase=float(state.phase)),
-        camera=Camera(view=state.view),
+        camera=camera if camera is not None else Camera(view=state.view),
         overlays={name: bool(on) for name, on in state.overlays.items()},
         magnification=float(state.magnification),
         theme=theme,
@@ -699,14 +703,15 @@ def render_state(
     theme: str = "default",
     seconds_per_cycle: float | None = None,
     overwrite: bool = False,
+    camera: Camera | None = None,
 ) -> Path:
     """Render one gait cycle of the app's current panels to a video (the app's "Record this").
 
     The panels, their models and parameter values, the magnification, the overlays and the camera
     view preset of ``state`` go through the same offscreen renderer as :func:`render` (see
     :func:`scene_from_state`). The video starts at the current gait phase and plays one cycle at
-    the app's playback speed. Camera turns made with the mouse are not recorded (the preset is),
-    and four panels are laid out 2 × 2 as in every video.
+    the app's playback speed. The camera is the view preset unless ``camera`` gives the one the
+    user turned to; four panels are laid out 2 × 2 as in every video.
 
     Parameters
     ----------
@@ -718,7 +723,7 @@ def render_state(
         Output ``.mp4`` (or ``.gif``); a name without a suffix gets ``.mp4``.
     progress : callable, optional
         ``progress(done, total)`` after each frame; returning ``False`` cancels.
-    size, fps, quality, theme, seconds_per_cycle
+    size, fps, quality, theme, seconds_per_cycle, camera
         See :func:`scene_from_state`.
     overwrite : bool
         Replace an existing file.
@@ -740,7 +745,8 @@ def render_state(
         target = target.with_name(target.name + ".mp4")
     if target.suffix.lower() not in (".mp4", ".gif"):
         raise ParameterError(f"{target}: a recording must be an .mp4 (or .gif) file")
-    scene = scene_from_state(state, size=size, fps=fps, quality=quality, theme=theme, seconds_per_cycle=seconds_per_cycle)
+    scene = scene_from_state(state, size=size, fps=fps, quality=quality, theme=theme, seconds_per_cycle=seconds_per_cycle,
+                             camera=camera)
     result = render(scene, target, overwrite=overwrite, progress=False, anatomy=anatomy, on_progress=progress)
     return result.path
 
