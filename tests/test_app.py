@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import pelvisim
+from app_helpers import open_window
 from pelvisim.view.keys import KEYMAP, help_text
 from pelvisim.view.state import PHASE_END, VIEWS, AppState, PanelChoice
 
@@ -89,17 +90,9 @@ def anatomy():
 def window(anatomy):
     from PySide6 import QtWidgets
 
-    from pelvisim.view.app import MainWindow, application
-
-    app = application()
-    assert app.platformName() == "offscreen"
-    win = MainWindow(anatomy, AppState.from_models(["flare"]))
-    win.show()
-    app.processEvents()
-    yield win
-    win.close()
-    win.deleteLater()
-    QtWidgets.QApplication.processEvents()
+    with open_window(anatomy, AppState.from_models(["flare"])) as win:
+        assert QtWidgets.QApplication.platformName() == "offscreen"
+        yield win
 
 
 def _matrix(panel, bone: str) -> np.ndarray:

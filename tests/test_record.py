@@ -13,6 +13,7 @@ import render_helpers  # noqa: F401  (headless settings before pyvista)
 import numpy as np
 import pytest
 
+from app_helpers import open_window
 from pelvisim.errors import ParameterError
 from pelvisim.view.render import RenderCancelled, render_state, scene_from_state
 from pelvisim.view.state import AppState, PanelChoice
@@ -151,18 +152,8 @@ def test_only_video_outputs_and_a_bare_name_becomes_mp4(tmp_path, anatomy):
 # --- the button in the app ------------------------------------------------------------------
 @pytest.fixture
 def window(anatomy):
-    from PySide6 import QtWidgets
-
-    from pelvisim.view.app import MainWindow, application
-
-    app = application()
-    win = MainWindow(anatomy, AppState(panels=[PanelChoice("gait")], magnification=20.0, speed=2.0))
-    win.show()
-    app.processEvents()
-    yield win
-    win.close()
-    win.deleteLater()
-    QtWidgets.QApplication.processEvents()
+    with open_window(anatomy, AppState(panels=[PanelChoice("gait")], magnification=20.0, speed=2.0)) as win:
+        yield win
 
 
 def test_record_in_the_app_writes_half_a_second_at_two_cycles_per_second(window, tmp_path):

@@ -45,7 +45,6 @@ TRAIL_SAMPLES = 48
 DEFAULT_WINDOW_SIZE = (1280, 720)
 
 
-# --- display check and Qt application -------------------------------------------------------
 INTERACTIVE_TRIANGLES = {1: 6000, 2: 5000, 3: 4000, 4: 4000}
 """Triangle budget per bone in the app, by number of panels (see ``panel.bone_surface``).
 
@@ -57,11 +56,10 @@ joint surfaces at panel size; videos and stills (``pelvisim render``) draw the f
 
 def interactive_triangles(n_panels: int) -> int:
     """Triangle budget per bone when ``n_panels`` panels share the app's 3D area."""
-    if n_panels in INTERACTIVE_TRIANGLES:
-        return INTERACTIVE_TRIANGLES[n_panels]
-    return min(INTERACTIVE_TRIANGLES.values())
+    return INTERACTIVE_TRIANGLES.get(n_panels, min(INTERACTIVE_TRIANGLES.values()))
 
 
+# --- display check and Qt application -------------------------------------------------------
 def display_available(environ: dict[str, str] | os._Environ[str] | None = None) -> bool:
     """True when Qt can open a window: a desktop (not Linux), DISPLAY / WAYLAND_DISPLAY, or QT_QPA_PLATFORM."""
     env = os.environ if environ is None else environ
@@ -157,14 +155,10 @@ class SceneView(QtWidgets.QWidget):
 
     def moved_camera(self) -> Camera | None:
         """The camera as the user turned it with the mouse, or None while it is still the preset."""
-        if not self.panels:
-            return None
         position, focal_point, up = self._camera()
-        preset = getattr(self, "_preset_camera", None)
-        if preset is not None and np.allclose(np.array(preset), np.array((position, focal_point, up)), atol=1e-6):
+        if np.allclose(np.array(self._preset_camera), np.array((position, focal_point, up)), atol=1e-6):
             return None
-        return Camera(view=getattr(self, "_view", "anterior"), position_mm=tuple(position),
-                      focal_point_mm=tuple(focal_point), up=tuple(up))
+        return Camera(view=self._view, position_mm=tuple(position), focal_point_mm=tuple(focal_point), up=tuple(up))
 
     def render(self) -> None:
         """Ask Qt to redraw the 3D area at its next paint (a no-op without OpenGL).
