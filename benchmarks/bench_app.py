@@ -25,37 +25,25 @@ load average is printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from xvfb import xvfb_display  # noqa: E402  (the tests' Xvfb starter, shared)
+from _common import load_text  # noqa: E402
 
 SIZE = (1280, 720)
 TARGET_MS = {1: 60.0, 4: 120.0}
 MODELS_4 = ("flare", "nutation", "sacral_torsion", "shear")
 
 
-def _start_xvfb() -> subprocess.Popen | None:
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return None
-    executable = shutil.which("Xvfb")
-    if executable is None:
-        sys.exit("bench_app: no DISPLAY and no Xvfb (apt-get install xvfb xauth)")
-    read_end, write_end = os.pipe()
-    process = subprocess.Popen([executable, "-displayfd", str(write_end), "-screen", "0", "2560x1440x24",
-                                "-nolisten", "tcp"], pass_fds=(write_end,), stderr=subprocess.DEVNULL)
-    os.close(write_end)
-    with os.fdopen(read_end) as pipe:
-        os.environ["DISPLAY"] = ":" + pipe.readline().strip()
-    return process
-
-
-def bench_app(models: tuple[str, ...], repeats: int) -> tuple[float, float, tuple[int, int], int, list[dict]]:
+def bench_app(models: tuple[str, ...], repeats: int) -> tuple[float, float, tuple[int, int], int, tuple[list[dict], list]]:
     """Median ms slider→frame (without and with read-back), the 3D area size, its triangle count,
     and per panel the bone meshes it drew with their culling (for the raw baseline)."""
-    import numpy as np  # noqa: F401
     from PySide6 import QtWidgets
 
     import pelvisim
@@ -152,12 +140,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=40)
     args = parser.parse_args()
-    xvfb = _start_xvfb()
-    try:
+    with contextlib.ExitStack() as stack:
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ["DISPLAY"] = stack.enter_context(xvfb_display(screen="2560x1440x24"))
         import pyvista as pv
 
         pv.global_theme.multi_samples = 1
-        print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
+        print(f"before: {load_text()}")
         print(f"slider -> new frame, 3D area {SIZE[0]}x{SIZE[1]}, no anti-aliasing, median of {args.repeats}")
         failed = False
         for n, models in ((1, ("flare",)), (4, MODELS_4)):
@@ -171,12 +160,8 @@ def main() -> int:
                   f"{'met' if ok else 'MISSED'}), {readback_ms:.1f} ms with read-back; "
                   f"raw pyvista same scene {raw_ms:.1f} ms (ratio app with read-back / raw "
                   f"{readback_ms / raw_ms:.2f}); raw pyvista full meshes {raw_full_ms:.1f} ms")
-        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores)")
+        print(f"after: {load_text()}")
         return 1 if failed else 0
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(timeout=10)
 
 
 if __name__ == "__main__":

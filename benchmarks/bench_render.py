@@ -31,6 +31,7 @@ import numpy as np
 import pyvista as pv
 
 import pelvisim
+from _common import load_text
 from pelvisim.scene import frame_times, load
 from pelvisim.view.render import Stage, render
 
@@ -104,11 +105,6 @@ def bare_loop(poses, view: dict, path: Path, cull: bool = False) -> float:
         writer.close()
     plotter.close()
     return time.perf_counter() - start
-
-
-def load_text() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def main() -> None:

@@ -26,6 +26,16 @@ def mean_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(a.astype(float) - b.astype(float))))
 
 
+def read_frames(path) -> list[np.ndarray]:
+    """Every frame of a video as (h, w, 3) uint8 arrays, decoded by imageio-ffmpeg."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    return [np.frombuffer(frame, dtype=np.uint8).reshape(h, w, 3) for frame in reader]
+
+
 def count_video_frames(path) -> tuple[int, float, tuple[int, int]]:
     """(frames, fps, (width, height)) of a video, read back with imageio-ffmpeg."""
     import imageio_ffmpeg

@@ -21,10 +21,6 @@ ISSUE_LANDMARKS = (
 CENTRES = ("acetabulum_centre", "femoral_head_centre", "knee_centre")
 
 
-@pytest.fixture(scope="module")
-def anatomy():
-    return pelvisim.load_anatomy()
-
 
 @pytest.fixture(scope="module")
 def surfaces(anatomy):

@@ -81,11 +81,6 @@ def test_every_key_action_is_handled_and_listed_in_help():
 
 
 # --- the window under QT_QPA_PLATFORM=offscreen ---------------------------------------------
-@pytest.fixture(scope="module")
-def anatomy():
-    return pelvisim.load_anatomy()
-
-
 @pytest.fixture
 def window(anatomy):
     from PySide6 import QtWidgets

@@ -17,22 +17,12 @@ from app_helpers import open_window
 from pelvisim.errors import ParameterError
 from pelvisim.view.render import RenderCancelled, render_state, scene_from_state
 from pelvisim.view.state import AppState, PanelChoice
-from render_helpers import count_video_frames, is_blank, mean_abs_difference
+from render_helpers import count_video_frames, is_blank, mean_abs_difference, read_frames
 
 pytestmark = pytest.mark.render
 
 SIZE = (320, 192)
 FPS = 8
-
-
-def read_frames(path) -> list[np.ndarray]:
-    """Every frame of a video as (h, w, 3) uint8 arrays, decoded by imageio-ffmpeg."""
-    import imageio_ffmpeg
-
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    w, h = meta["size"]
-    return [np.frombuffer(frame, dtype=np.uint8).reshape(h, w, 3) for frame in reader]
 
 
 def gait_state(**values) -> AppState:
@@ -190,6 +180,6 @@ def test_a_camera_turned_with_the_mouse_is_recorded(window, tmp_path):
     np.testing.assert_allclose(moved.focal_point_mm, camera.GetFocalPoint())
     turned = window.record(tmp_path / "turned.mp4")
     first_preset, first_turned = read_frames(preset)[0], read_frames(turned)[0]
-    assert np.abs(first_preset.astype(int) - first_turned).mean() > 5.0
+    assert mean_abs_difference(first_preset, first_turned) > 5.0
     window.set_view("anterior")
     assert scene_view.moved_camera() is None  # a preset again

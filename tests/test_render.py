@@ -22,13 +22,6 @@ GAIT = parse(
 )
 
 
-@pytest.fixture(scope="module")
-def anatomy():
-    import pelvisim
-
-    return pelvisim.load_anatomy()
-
-
 def test_png_is_not_blank_and_differs_between_phases(tmp_path, anatomy):
     a = render(GAIT, tmp_path / "a.png", start_s=0.0, anatomy=anatomy)
     b = render(GAIT, tmp_path / "b.png", start_s=0.5, anatomy=anatomy)

@@ -23,8 +23,9 @@ VIEW_SIZE = (960, 540)
 
 
 @contextmanager
-def xvfb_display() -> Iterator[str]:
-    """Start ``Xvfb`` on a free display; yields ``":N"`` and stops the server (by its pid) afterwards."""
+def xvfb_display(screen: str = "1920x1080x24") -> Iterator[str]:
+    """Start ``Xvfb`` on a free display with one ``screen`` (WxHxDepth); yields ``":N"`` and stops
+    the server (by its pid) afterwards."""
     executable = shutil.which("Xvfb")
     if executable is None:
         raise RuntimeError(
@@ -32,7 +33,7 @@ def xvfb_display() -> Iterator[str]:
         )
     read_end, write_end = os.pipe()
     process = subprocess.Popen(
-        [executable, "-displayfd", str(write_end), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        [executable, "-displayfd", str(write_end), "-screen", "0", screen, "-nolisten", "tcp"],
         pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     os.close(write_end)

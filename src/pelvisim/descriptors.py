@@ -331,10 +331,11 @@ def landmark_positions(anatomy: Anatomy, state: JointState) -> dict[str, tuple[N
     foot is.
     """
     T = bone_displacements(state)
+    still = frames.identity()
     out = {}
     for name, lm in anatomy.landmarks.items():
         p = np.array(lm.position_mm, dtype=float)
-        out[name] = (p, frames.apply(T.get(lm.bone, frames.identity()), p))
+        out[name] = (p, frames.apply(T.get(lm.bone, still), p))
     for side in SIDES:
         p = malleolus_neutral(anatomy, side)
         if p is not None:
@@ -540,19 +541,19 @@ def describe(anatomy: Anatomy, state: JointState | Pose) -> Descriptors:
         state = state.state
     positions = landmark_positions(anatomy, state)
     shifts: dict[str, NDArray] = {name: moved - neutral for name, (neutral, moved) in positions.items()}
+    at_neutral = {name: neutral for name, (neutral, _) in positions.items()}
+    in_pose = {name: moved for name, (_, moved) in positions.items()}
     # ASIS-PSIS sagittal tilt change per side, as a pseudo-shift for the finding rules.
     for side in SIDES:
         if f"asis_{side}" in positions and f"psis_{side}" in positions:
-            before = _sagittal_tilt_deg({k: v[0] for k, v in positions.items()}, side)
-            after = _sagittal_tilt_deg({k: v[1] for k, v in positions.items()}, side)
-            shifts[f"_tilt_{side}"] = after - before  # type: ignore[assignment]
+            shifts[f"_tilt_{side}"] = _sagittal_tilt_deg(in_pose, side) - _sagittal_tilt_deg(at_neutral, side)  # type: ignore[assignment]
     left = _innominate(anatomy, state, "left", shifts)
     right = _innominate(anatomy, state, "right", shifts)
     sacrum = _sacrum(anatomy, state)
     findings = _findings(shifts)
     landmarks = {
-        name: {"position_mm": [float(v) for v in moved], "shift_mm": [float(v) for v in moved - neutral]}
-        for name, (neutral, moved) in positions.items()
+        name: {"position_mm": [float(v) for v in in_pose[name]], "shift_mm": [float(v) for v in shifts[name]]}
+        for name in positions
     }
     return Descriptors(
         innominate_left=left,

@@ -90,10 +90,10 @@ def _surface(vertices: np.ndarray, faces: np.ndarray, name: str) -> Surface:
 
 
 def _found_to_json(bone: str, found: rules.Found, mirror: bool) -> dict:
-    flip = np.array([1.0, 1.0, -1.0]) if mirror else np.ones(3)
-    entry: dict = {"bone": bone, "position_mm": [round(float(v), 4) for v in found.position * flip]}
+    side = frames.mirror_points if mirror else np.asarray
+    entry: dict = {"bone": bone, "position_mm": [round(float(v), 4) for v in side(found.position)]}
     if found.normal is not None:
-        entry["normal"] = [round(float(v), 6) for v in found.normal * flip]
+        entry["normal"] = [round(float(v), 6) for v in side(found.normal)]
     if found.radius_mm is not None:
         entry["radius_mm"] = round(float(found.radius_mm), 4)
     if found.area_mm2 is not None:
@@ -191,7 +191,9 @@ def build_default_anatomy() -> BuiltAnatomy:
                 "femur_left": femur_left, "femur_right": femur_right}
     for side, femur in (("left", femur_left), ("right", femur_right)):
         bone = femur if side == "right" else femur.mirrored()
-        acetabulum = np.array(found[f"acetabulum_centre_{side}"]["position_mm"]) * ([1, 1, -1] if side == "left" else 1)
+        acetabulum = np.array(found[f"acetabulum_centre_{side}"]["position_mm"])
+        if side == "left":
+            acetabulum = frames.mirror_points(acetabulum)
         for name, f in rules.femur_landmarks(bone, acetabulum).items():
             found[f"{name}_{side}"] = _found_to_json(f"femur_{side}", f, side == "left")
 

@@ -319,7 +319,7 @@ def femur_landmarks(femur: Surface, acetabulum_centre: NDArray) -> dict[str, Fou
     bone along the head-to-far-end line.
     """
     V, N = femur.vertices, femur.vertex_normals
-    seed = V[int(np.argmin(np.linalg.norm(V - acetabulum_centre, axis=1)))]
+    seed = femur.nearest_vertex(acetabulum_centre)
     pick = np.linalg.norm(V - seed, axis=1) < 30.0
     centre, radius, _ = fit_sphere(V[pick])
     for _ in range(3):

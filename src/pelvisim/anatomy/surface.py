@@ -327,6 +327,7 @@ def push_clear(surface: Surface, others: list[Surface], clearance_mm: float, fal
     faces = surface.faces
     V = surface.vertices.copy()
     reach = clearance_mm + 2.0 * max(_longest_edge(s) for s in [surface, *others])
+    other_trees = [cKDTree(other.vertices) for other in others]  # the others never move
     deepest = 0.0
     closest_left = np.inf
     for iteration in range(max_iterations + 1):
@@ -334,9 +335,9 @@ def push_clear(surface: Surface, others: list[Surface], clearance_mm: float, fal
         targets_idx: list[NDArray] = []
         targets_move: list[NDArray] = []
         closest_left = np.inf
-        for other in others:
+        for other, other_tree in zip(others, other_trees):
             # vertices of this surface near the other one
-            near = np.flatnonzero(np.isfinite(cKDTree(other.vertices).query(V, distance_upper_bound=reach)[0]))
+            near = np.flatnonzero(np.isfinite(other_tree.query(V, distance_upper_bound=reach)[0]))
             point_on, signed, outward, _ = _closest_features(V[near], other)
             if iteration == 0:
                 deepest = max(deepest, float(-signed.min(initial=0.0)))
@@ -495,8 +496,6 @@ def crossing_edges(surface: Surface, other: Surface) -> NDArray[np.bool_]:
     -------
     (n_edges,) ndarray of bool, aligned with ``surface.edges``
     """
-    from scipy.spatial import cKDTree
-
     E = surface.edges
     start, end = surface.vertices[E[:, 0]], surface.vertices[E[:, 1]]
     mid, half = (start + end) / 2, np.linalg.norm(end - start, axis=1) / 2
@@ -508,7 +507,7 @@ def crossing_edges(surface: Surface, other: Surface) -> NDArray[np.bool_]:
     near = np.flatnonzero(np.isfinite(other.face_tree.query(mid, distance_upper_bound=reach)[0]))
     if len(near) == 0:
         return crossing
-    pairs = cKDTree(other.face_centres).query_ball_point(mid[near], r=half[near] + tri_radius + 1e-9)
+    pairs = other.face_tree.query_ball_point(mid[near], r=half[near] + tri_radius + 1e-9)
     counts = np.fromiter((len(c) for c in pairs), dtype=np.int64, count=len(near))
     if counts.sum() == 0:
         return crossing
