@@ -576,3 +576,15 @@ def test_descriptor_block_has_a_backdrop(anatomy, long_descriptors):
         assert with_backdrop < without - 40, (with_backdrop, without)
     finally:
         plotter.close()
+
+
+def test_cycle_poses_close_the_gait_path(anatomy):
+    from pelvisim.models import get_model
+    from pelvisim.pose import cycle_poses
+
+    poses = cycle_poses(anatomy, get_model("gait"), {}, 20.0, samples=12)
+    assert len(poses) == 13
+    for bone in poses[0].T_world:
+        np.testing.assert_array_equal(poses[-1].T_world[bone], poses[0].T_world[bone])
+    # the samples really are spread over the cycle: the pelvis at half a cycle is elsewhere
+    assert not np.allclose(poses[6].T_world["sacrum"], poses[0].T_world["sacrum"])

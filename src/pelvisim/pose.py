@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -123,3 +124,30 @@ def pose(anatomy: Anatomy | None, state: JointState, magnification: float = 1.0)
         T_world[f"femur_{side}"] = T_world[f"innominate_{side}"] @ state.T_innominate_femur[side]
     assert set(T_world) == set(BONES)
     return Pose(T_world=_frozen_transforms(T_world), magnification=float(magnification), state=state)
+
+
+def cycle_poses(anatomy: Anatomy, model: Any, values: Mapping[str, Any], magnification: float = 1.0,
+                samples: int = 48) -> list[Pose]:
+    """Poses of ``model`` at ``samples`` evenly spaced gait phases, the first repeated at the end.
+
+    The repeat closes the path of one gait cycle (e.g. the ASIS/PSIS trails).
+
+    Parameters
+    ----------
+    anatomy : Anatomy
+    model : PositionalModel
+        Anything with ``joint_state(anatomy, values, phase)``.
+    values : mapping
+        The model's parameter values.
+    magnification : float
+        Display factor (see :func:`pose`).
+    samples : int
+        Phases per cycle (``k / samples`` for ``k = 0 … samples - 1``).
+
+    Returns
+    -------
+    list of Pose
+        ``samples + 1`` poses.
+    """
+    poses = [pose(anatomy, model.joint_state(anatomy, values, k / samples), magnification) for k in range(samples)]
+    return poses + poses[:1]

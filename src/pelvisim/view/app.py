@@ -28,6 +28,7 @@ from pyvistaqt import QtInteractor
 from pelvisim.anatomy.core import Anatomy
 from pelvisim.descriptors import describe
 from pelvisim.errors import DisplayError, PelvisimError, SceneError
+from pelvisim.pose import cycle_poses
 from pelvisim.pose import pose as make_pose
 from pelvisim.scene import Camera
 from pelvisim.view.controls import DisplayBox, PanelControls, PlaybackBar, presentation_style
@@ -350,12 +351,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def update_trails(self) -> None:
         """Recompute the ASIS/PSIS trails of every panel over one gait cycle."""
-        phases = np.linspace(0.0, 1.0, TRAIL_SAMPLES, endpoint=False)
-        for i, choice in enumerate(self.state.panels):
-            model = choice.positional_model
-            poses = [make_pose(self.anatomy, model.joint_state(self.anatomy, choice.values, float(p)),
-                               self.state.magnification) for p in phases]
-            self.panels[i].set_trails(poses)
+        for panel, choice in zip(self.panels, self.state.panels):
+            panel.set_trails(cycle_poses(self.anatomy, choice.positional_model, choice.values,
+                                         self.state.magnification, TRAIL_SAMPLES))
         if self.scene_view is not None:
             self.scene_view.render()
 

@@ -12,10 +12,9 @@ moving the camera (:func:`set_view`), never by rotating data.
 from __future__ import annotations
 
 import functools
-import textwrap
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from pelvisim.anatomy.core import FEMURS, PELVIC_BONES, Anatomy, Bone
 from pelvisim.anatomy.user import is_closed
 from pelvisim.errors import ParameterError
 from pelvisim.pose import Pose
+from pelvisim.view.state import magnification_text
 
 # --- constants -------------------------------------------------------------------------------
 OVERLAYS = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors")
@@ -177,41 +177,12 @@ def get_theme(theme: str | Theme) -> Theme:
         raise ParameterError(f"Unknown theme {theme!r}. Expected one of: {', '.join(THEMES)}") from None
 
 
-def magnification_text(magnification: float) -> str:
-    """The on-screen magnification label: ``"true scale"`` or ``"×20 — exaggerated"``."""
-    m = float(magnification)
-    if abs(m - 1.0) < 1e-9:
-        return "true scale"
-    word = "exaggerated" if m > 1.0 else "reduced"
-    return f"×{m:g} — {word}"
-
-
-def descriptor_lines(descriptors: Any, width: int = 64, max_lines: int = 5) -> list[str]:
-    """Short text lines for the descriptor block of a panel.
-
-    Parameters
-    ----------
-    descriptors : pelvisim.descriptors.Descriptors or str or None
-        Descriptors (their ``summary`` is shown) or ready-made text.
-    width : int
-        Wrap width in characters.
-    max_lines : int
-        Lines kept (the last one ends with "…" when cut).
-    """
-    lines: list[str] = []
-    for paragraph in _descriptor_paragraphs(descriptors):
-        lines.extend(textwrap.wrap(paragraph, width=width) or [""])
-    if len(lines) > max_lines:
-        lines = lines[: max_lines - 1] + [lines[max_lines - 1].rstrip(".") + " …"]
-    return lines
-
-
-def _descriptor_paragraphs(descriptors: Any) -> list[str]:
-    """The descriptor text split into paragraphs, one sentence each (empty for None)."""
+def _descriptor_text(descriptors: Any) -> str:
+    """The descriptor text (their ``summary``, or a ready-made string), one sentence per line."""
     if descriptors is None:
-        return []
+        return ""
     text = descriptors if isinstance(descriptors, str) else str(getattr(descriptors, "summary", descriptors))
-    return text.replace(". ", ".\n").splitlines()
+    return text.replace(". ", ".\n")
 
 
 # --- text: font, measuring, fitting -----------------------------------------------------------
@@ -715,12 +686,6 @@ def place_labels(
     return out
 
 
-def _matrix(T: NDArray) -> vtk.vtkMatrix4x4:
-    m = vtk.vtkMatrix4x4()
-    m.DeepCopy(np.ascontiguousarray(T, dtype=float).ravel())
-    return m
-
-
 # --- the panel -------------------------------------------------------------------------------
 _PANELS: weakref.WeakSet[Panel] = weakref.WeakSet()
 """Every live panel (side-by-side panels of one plotter lay their titles out alike)."""
@@ -784,7 +749,6 @@ class Panel:
         self._text_px = self._nominal_text_px(plotter.window_size[1])
         self._overlays: set[str] = set()
         self._pose: Pose | None = None
-        self._descriptors: Any = None
         self._trail_frame = "world"
         self.colour_map_range_mm = tuple(float(v) for v in colour_map_range_mm)
 
@@ -1399,14 +1363,12 @@ class Panel:
             self._update_colour_map(pose)
         self._magnification_label = magnification_text(pose.magnification)
         if descriptors is not None:
-            self._descriptors = descriptors
-            self._descriptor_text = "\n".join(_descriptor_paragraphs(descriptors))
+            self._descriptor_text = _descriptor_text(descriptors)
         self.layout_text()
 
     def set_descriptor_text(self, descriptors: Any) -> None:
         """Show descriptors (their ``summary``) or a ready-made string in the lower-left block."""
-        self._descriptors = descriptors
-        self._descriptor_text = "\n".join(_descriptor_paragraphs(descriptors))
+        self._descriptor_text = _descriptor_text(descriptors)
         self.layout_text()
 
     def landmark_positions(self, pose: Pose) -> NDArray[np.float64]:
@@ -1441,7 +1403,3 @@ class Panel:
     def set_view(self, name: str, zoom: float = 1.0) -> None:
         """Anatomical camera preset fitted to the pelvis (see :func:`set_view`)."""
         set_view(self.plotter, name, bounds=self._bounds, zoom=zoom, renderers=[self.renderer])
-
-    def replace_theme(self, **changes: Any) -> Theme:
-        """A copy of this panel's theme with ``changes`` (for callers building variants)."""
-        return replace(self.theme, **changes)

@@ -38,9 +38,16 @@ import vtk
 from vtk.util import numpy_support
 
 from pelvisim import pose as make_pose
+from pelvisim.pose import cycle_poses
 from pelvisim.errors import ParameterError, PelvisimError
 from pelvisim.scene import Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
-from pelvisim.view.panel import Panel, _text_actor, get_theme, set_view
+from pelvisim.view.panel import Panel, _text_actor, display_text, get_theme, set_view, wrap_to_width
+
+CAPTION_WIDTH = 0.96
+"""Captions wrap to this fraction of the frame's width."""
+
+CARD_NOTES_WIDTH = 0.66
+"""The title card's sources and notes wrap to this fraction of the frame's width."""
 
 TITLE_CARD_VEIL_OPACITY = 0.88
 """Opacity of the background-coloured veil over the scene while the title card shows."""
@@ -140,7 +147,6 @@ class Stage:
         text_px = max(10, int(round(self.theme.text_height_fraction * height)))
         caption_lines = 3 if scene.captions else 0
         strip = (caption_lines * 1.35 * text_px + 0.6 * text_px) / height if caption_lines else 0.0
-        self.caption_strip = strip
         self.panels: list[Panel] = []
         rows, cols = shape
         for index, spec in enumerate(scene.panels):
@@ -176,7 +182,8 @@ class Stage:
         self.card_renderer.AddViewProp(self.card_veil)
         card_text = scene.title + (f"\n{scene.subtitle}" if scene.subtitle else "")
         self.card_title = _text_actor(card_text, (0.5, 0.56), int(text_px * 2.0), self.theme.text_colour, bold=True)
-        self.card_notes = _text_actor(_wrap(scene.sources, 90), (0.5, 0.42), int(text_px * 0.9), self.theme.text_colour)
+        self.card_notes = _text_actor("", (0.5, 0.42), int(text_px * 0.9), self.theme.text_colour)
+        self.card_notes.SetInput(_wrap(scene.sources, self.card_notes, CARD_NOTES_WIDTH * size[0]))
         for actor, top in ((self.card_title, False), (self.card_notes, True)):
             prop = actor.GetTextProperty()
             prop.SetJustificationToCentered()
@@ -201,13 +208,16 @@ class Stage:
         first = self.panels[0]
         renderers = [p.renderer for p in self.panels]
         if cam.position_mm is not None:
+            placed: set[int] = set()  # linked panels share one camera: place and zoom it once
             for renderer in renderers:
                 camera = renderer.GetActiveCamera()
-                camera.SetPosition(*cam.position_mm)
-                camera.SetFocalPoint(*cam.focal_point_mm)
-                camera.SetViewUp(*cam.up)
-                if cam.zoom != 1.0:
-                    camera.Zoom(cam.zoom)
+                if id(camera) not in placed:
+                    placed.add(id(camera))
+                    camera.SetPosition(*cam.position_mm)
+                    camera.SetFocalPoint(*cam.focal_point_mm)
+                    camera.SetViewUp(*cam.up)
+                    if cam.zoom != 1.0:
+                        camera.Zoom(cam.zoom)
                 renderer.ResetCameraClippingRange()
                 renderer.camera_set = True
         else:
@@ -222,15 +232,11 @@ class Stage:
         return np.array(camera.GetPosition()), np.array(camera.GetFocalPoint()), np.array(camera.GetViewUp())
 
     def _set_trails(self) -> None:
-        phases = np.arange(TRAIL_SAMPLES) / TRAIL_SAMPLES
-        for index, panel in enumerate(self.panels):
-            spec = self.scene.panels[index]
-            from pelvisim.models import get_model
+        from pelvisim.models import get_model
 
-            model = get_model(spec.model)
-            poses = [make_pose(self.anatomy, model.joint_state(self.anatomy, spec.parameters, float(p)),
-                               self.scene.panel_magnification(index)) for p in phases]
-            panel.set_trails(poses + poses[:1])
+        for index, (panel, spec) in enumerate(zip(self.panels, self.scene.panels)):
+            panel.set_trails(cycle_poses(self.anatomy, get_model(spec.model), spec.parameters,
+                                         self.scene.panel_magnification(index), TRAIL_SAMPLES))
 
     def show_title_card(self, on: bool) -> None:
         """Show or hide the title card over the panels."""
@@ -280,7 +286,8 @@ class Stage:
         for panel, pose, descriptors in zip(self.panels, plan.poses, plan.descriptors):
             panel.update(pose, descriptors)
         if plan.captions not in self._captions:
-            self._captions[plan.captions] = _wrap("  ".join(plan.captions), _caption_width(self))
+            self._captions[plan.captions] = _wrap("  ".join(plan.captions), self.caption_actor,
+                                                  CAPTION_WIDTH * self.plotter.window_size[0])
         self.caption_actor.SetInput(self._captions[plan.captions])
         self.show_title_card(plan.title_card)
         if plan.orbit_rad is not None:
@@ -358,16 +365,9 @@ def _pose_key(pose: Any) -> bytes:
     return b"".join(np.ascontiguousarray(pose.T_world[bone], dtype=float).tobytes() for bone in sorted(pose.T_world))
 
 
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width=max(20, width))) if text else ""
-
-
-def _caption_width(stage: Stage) -> int:
-    w, h = stage.plotter.window_size
-    px = max(10, stage.theme.text_height_fraction * h * 0.95)
-    return int(w / (px * 0.55))
+def _wrap(text: str, actor: vtk.vtkTextActor, width_px: float) -> str:
+    """``text`` as ``actor`` can draw it, wrapped to ``width_px`` measured in the actor's font."""
+    return "\n".join(wrap_to_width(display_text(text), actor.GetTextProperty(), width_px)) if text else ""
 
 
 # --- progress --------------------------------------------------------------------------------

@@ -56,13 +56,12 @@ PHASE_END = math.nextafter(1.0, 0.0)
 
 
 def magnification_text(magnification: float) -> str:
-    """The label every panel shows, e.g. ``"true scale"`` or ``"×20 — exaggerated"``.
-
-    Same words as the 3D panels (:func:`pelvisim.view.panel.magnification_text`), without pyvista.
-    """
-    if abs(magnification - 1.0) < 1e-9:
+    """The label every panel shows (the 3D panels and the app's controls), e.g. ``"true scale"``,
+    ``"×20 — exaggerated"`` or ``"×0.5 — reduced"``."""
+    m = float(magnification)
+    if abs(m - 1.0) < 1e-9:
         return "true scale"
-    return f"×{magnification:g} — exaggerated"
+    return f"×{m:g} — {'exaggerated' if m > 1.0 else 'reduced'}"
 
 
 @dataclass
