@@ -37,6 +37,7 @@ OVERLAY_NAMES = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpatio
 
 DEFAULT_OVERLAYS = {"landmarks": True, "descriptors": True}
 VIEWS = ("anterior", "posterior", "superior", "inferior", "left", "right")
+"""Anatomical camera presets, in button order (the app and the panels use this list too)."""
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
 """Named output sizes (the height of 1080p becomes 1088: sizes are rounded to multiples of 16)."""
 QUALITIES = ("draft", "final")

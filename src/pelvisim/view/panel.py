@@ -29,17 +29,17 @@ from pelvisim.anatomy.core import FEMURS, PELVIC_BONES, Anatomy, Bone
 from pelvisim.anatomy.user import is_closed
 from pelvisim.errors import ParameterError
 from pelvisim.pose import Pose
+from pelvisim.scene import VIEWS
+from pelvisim.view.state import OVERLAYS as OVERLAY_LABELS
 from pelvisim.view.state import magnification_text
 
 # --- constants -------------------------------------------------------------------------------
-OVERLAYS = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors")
+OVERLAYS = tuple(OVERLAY_LABELS)
 """Overlay names accepted by :meth:`Panel.set_overlay` (``color_map`` is accepted as an alias)."""
 
 DEFAULT_OVERLAYS = frozenset({"landmarks", "descriptors"})
 """Overlays that are on when a panel is created."""
 
-VIEWS = ("anterior", "posterior", "superior", "inferior", "left", "right")
-"""Camera presets of :func:`set_view`."""
 
 # (direction from the focus to the camera, camera up), pelvic frame.
 _VIEW_DIRECTIONS: Mapping[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {

@@ -18,6 +18,7 @@ from pelvisim.errors import ParameterError
 from pelvisim.models import MODELS, get_model
 from pelvisim.parameters import PositionalModel, Value
 from pelvisim.pose import JointState, Pose, pose
+from pelvisim.scene import VIEWS
 
 MAX_PANELS = 4
 """Panels side by side at most (more would be unreadable on a projector)."""
@@ -44,9 +45,6 @@ DEFAULT_OVERLAYS: Mapping[str, bool] = {
     "femurs": True,
     "descriptors": False,
 }
-
-VIEWS: tuple[str, ...] = ("anterior", "posterior", "superior", "inferior", "left", "right")
-"""Camera presets (anatomical views), in button order."""
 
 MAGNIFICATIONS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 """Display magnifications offered; 1 = true scale."""
