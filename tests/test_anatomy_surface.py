@@ -56,9 +56,7 @@ def tetrahedron(V: np.ndarray = REGULAR_TETRAHEDRON) -> tuple[Surface, np.ndarra
     """A tetrahedron (the regular one has sharp edges: neighbouring face normals 109° apart) and its
     outward face planes (unit normals n, offsets c: inside where n·x < c for all four)."""
     F = np.array([[0, 1, 2], [0, 3, 1], [0, 2, 3], [1, 3, 2]])
-    surface = Surface(V, F)
-    if surface.signed_volume < 0:
-        surface = Surface(V, F[:, ::-1].copy())
+    surface = Surface(V, F).outward()
     # each face's outward plane from the opposite vertex (independent of the mesh's normals)
     normals, offsets = [], []
     for k in range(4):

@@ -81,9 +81,7 @@ def dataset_file(name: str) -> Path:
 
 
 def _surface(vertices: np.ndarray, faces: np.ndarray, name: str) -> Surface:
-    surface = Surface(vertices, faces)
-    if surface.signed_volume < 0:
-        surface = Surface(vertices, faces[:, ::-1].copy())
+    surface = Surface(vertices, faces).outward()
     if surface.signed_volume <= 0:
         raise MeshError(f"{name}: the evaluated surface encloses no volume")
     return surface

@@ -114,6 +114,10 @@ class Surface:
         v = self.vertices[self.faces]
         return float(np.einsum("ij,ij->i", v[:, 0], np.cross(v[:, 1], v[:, 2])).sum() / 6.0)
 
+    def outward(self) -> Surface:
+        """This surface with its faces wound so the normals point outward (positive volume)."""
+        return self if self.signed_volume >= 0 else Surface(self.vertices, self.faces[:, ::-1].copy())
+
     def transformed(self, T: NDArray) -> Surface:
         """The surface moved by a rigid transform."""
         return Surface(frames.apply(T, self.vertices), self.faces)

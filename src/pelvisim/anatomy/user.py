@@ -219,9 +219,7 @@ def load_user_anatomy(folder: Path) -> ImportReport:
                                     position("psis_left"))
     bones, closed = {}, {}
     for bone, (V, F) in raw.items():
-        surface = Surface(frames.apply(T, V * scale), F)
-        if surface.signed_volume < 0:
-            surface = Surface(surface.vertices, F[:, ::-1].copy())
+        surface = Surface(frames.apply(T, V * scale), F).outward()
         bones[bone] = Bone(bone, surface.vertices, surface.faces)
         closed[bone] = is_closed(F)
     landmarks = {}
