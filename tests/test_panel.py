@@ -337,6 +337,21 @@ def _text_panels(anatomy, descriptors, shape, size, theme, titles, magnification
     return plotter, panels
 
 
+def _ink_of(plotter, hidden) -> np.ndarray:
+    """Where anything is drawn (bool image, row 0 at the top) with ``hidden`` actors off, on black."""
+    for actor in hidden:
+        actor.SetVisibility(False)
+    plotter.set_background("black")
+    plotter.render()
+    return plotter.screenshot(return_img=True).max(axis=2) > 60
+
+
+def _pixel_box(box, height: int) -> tuple[slice, slice]:
+    """Image slices (2 px margin) of a viewport box ``(x0, x1, y0, y1)`` (origin lower left)."""
+    x0, x1, y0, y1 = box
+    return slice(max(0, height - int(y1) - 2), height - int(y0) + 2), slice(max(0, int(x0) - 2), int(x1) + 2)
+
+
 def _check_text_layout(panels, magnification=20.0):
     from pelvisim.view.panel import MIN_FONT_PX
 
@@ -411,18 +426,10 @@ def test_text_boxes_hold_all_the_drawn_text(anatomy, long_descriptors):
     plotter, (panel,) = _text_panels(anatomy, long_descriptors, (1, 1), (640, 360), "default",
                                      ["Sacral rotation → flare"])
     try:
-        for actor in (*panel.actors.values(), panel.landmark_actor):
-            actor.visibility = False
-        panel.landmark_label_actor.SetVisibility(False)
-        plotter.set_background("black")
-        plotter.render()
-        image = plotter.screenshot(return_img=True)
-        ink = image.max(axis=2) > 60
-        height = image.shape[0]
+        ink = _ink_of(plotter, (*panel.actors.values(), panel.landmark_actor, panel.landmark_label_actor))
         inside = np.zeros_like(ink)
         for actor in (panel.title_actor, panel.magnification_actor, panel.descriptor_actor):
-            x0, x1, y0, y1 = _box(actor, panel.renderer)
-            inside[max(0, height - int(y1) - 2): height - int(y0) + 2, max(0, int(x0) - 2): int(x1) + 2] = True
+            inside[_pixel_box(_box(actor, panel.renderer), ink.shape[0])] = True
         assert ink.sum() > 500
         assert not (ink & ~inside).any(), f"{(ink & ~inside).sum()} text pixels outside the measured boxes"
     finally:
@@ -528,18 +535,12 @@ def test_landmark_labels_are_drawn_in_their_boxes_and_follow_the_camera(anatomy)
     plotter, (panel,) = _crowded_panels(anatomy, 1, "default")
     try:
         # only the labels, on black: every label pixel lies in a box, and every box has ink
-        for actor in (*panel.actors.values(), *panel.ghost_actors.values(), panel.landmark_actor,
-                      panel.title_actor, panel.magnification_actor, panel.descriptor_actor):
-            actor.SetVisibility(False)
-        plotter.set_background("black")
-        plotter.render()
-        image = plotter.screenshot(return_img=True)
-        ink = image.max(axis=2) > 60
-        height = image.shape[0]
+        ink = _ink_of(plotter, (*panel.actors.values(), *panel.ghost_actors.values(), panel.landmark_actor,
+                                panel.title_actor, panel.magnification_actor, panel.descriptor_actor))
         inside = np.zeros_like(ink)
         assert len(panel.landmark_label_boxes) >= 8
-        for name, (x0, x1, y0, y1) in panel.landmark_label_boxes.items():
-            box = (slice(max(0, height - int(y1) - 2), height - int(y0) + 2), slice(max(0, int(x0) - 2), int(x1) + 2))
+        for name, label_box in panel.landmark_label_boxes.items():
+            box = _pixel_box(label_box, ink.shape[0])
             assert ink[box].sum() > 20, f"no {name} label drawn in its box"
             inside[box] = True
         assert not (ink & ~inside).any(), f"{(ink & ~inside).sum()} label pixels outside the boxes"
