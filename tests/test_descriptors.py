@@ -40,7 +40,7 @@ def sacral_axis_components(anatomy, which):
 # unit must stay under 2% of m.
 def round_trip_cases(anatomy):
     u_left = sacral_axis_components(anatomy, "left_oblique")
-    s3 = 1 / math.sqrt(3)
+    s2 = 1 / math.sqrt(2)
     innominate_rel = {f"innominate_{s}.{k}": None for s in ("left", "right") for k in (
         "anterior_rotation_deg", "inflare_deg", "frontal_rotation_deg", "upslip_mm", "anterior_translation_mm",
         "medial_translation_mm", "pubic_superior_mm")}
@@ -54,8 +54,10 @@ def round_trip_cases(anatomy):
         ("sacral_torsion", lambda m: {"axis": "left_oblique", "direction": "left", "angle_deg": m}, "sacrum.torsion.angle_deg",
          {"sacrum.nutation_deg": -u_left[2], "sacrum.rotation_left_deg": u_left[1], "sacrum.sidebend_left_deg": -u_left[0],
           "sacrum.unilateral_flexion_left_deg": None, "sacrum.unilateral_flexion_right_deg": None, **innominate_rel}),
+        # Unilateral flexion: equal parts nutation and side-bend toward the flexed side, no rotation
+        # (the axis is built so the taught landmark signature appears; see pelvisim.joints).
         ("unilateral_sacral_flexion", lambda m: {"left_deg": m}, "sacrum.unilateral_flexion_left_deg",
-         {"sacrum.nutation_deg": s3, "sacrum.rotation_left_deg": -s3, "sacrum.sidebend_left_deg": s3,
+         {"sacrum.nutation_deg": s2, "sacrum.rotation_left_deg": 0.0, "sacrum.sidebend_left_deg": s2,
           "sacrum.unilateral_flexion_right_deg": None, **innominate_rel}),
         ("twisted_shifted_sacrum", lambda m: {"side": "right", "twist_deg": m}, "sacrum.rotation_left_deg",
          {**innominate_rel}),
