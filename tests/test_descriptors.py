@@ -40,7 +40,6 @@ def sacral_axis_components(anatomy, which):
 # unit must stay under 2% of m.
 def round_trip_cases(anatomy):
     u_left = sacral_axis_components(anatomy, "left_oblique")
-    s3 = 1 / math.sqrt(3)
     innominate_rel = {f"innominate_{s}.{k}": None for s in ("left", "right") for k in (
         "anterior_rotation_deg", "inflare_deg", "frontal_rotation_deg", "upslip_mm", "anterior_translation_mm",
         "medial_translation_mm", "pubic_superior_mm")}
@@ -54,8 +53,11 @@ def round_trip_cases(anatomy):
         ("sacral_torsion", lambda m: {"axis": "left_oblique", "direction": "left", "angle_deg": m}, "sacrum.torsion.angle_deg",
          {"sacrum.nutation_deg": -u_left[2], "sacrum.rotation_left_deg": u_left[1], "sacrum.sidebend_left_deg": -u_left[0],
           "sacrum.unilateral_flexion_left_deg": None, "sacrum.unilateral_flexion_right_deg": None, **innominate_rel}),
+        # How unilateral flexion splits into nutation, rotation and side-bend depends on the axis
+        # construction (joints.unilateral_flexion_axis), so those are coupled but not restated here;
+        # the landmark signature is checked in test_unilateral_flexion_signature_*.
         ("unilateral_sacral_flexion", lambda m: {"left_deg": m}, "sacrum.unilateral_flexion_left_deg",
-         {"sacrum.nutation_deg": s3, "sacrum.rotation_left_deg": -s3, "sacrum.sidebend_left_deg": s3,
+         {"sacrum.nutation_deg": None, "sacrum.rotation_left_deg": None, "sacrum.sidebend_left_deg": None,
           "sacrum.unilateral_flexion_right_deg": None, **innominate_rel}),
         ("twisted_shifted_sacrum", lambda m: {"side": "right", "twist_deg": m}, "sacrum.rotation_left_deg",
          {**innominate_rel}),
@@ -124,6 +126,38 @@ def test_left_on_left_signature(anatomy):
     assert findings["ILA posterior difference"].difference > 0  # left ILA more posterior
 
 
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_unilateral_flexion_signature_deep_sulcus_and_low_ila(anatomy, side):
+    """Unilateral sacral flexion: deep sulcus and ILA inferior on the flexion side (BIOMECHANICS §4).
+
+    Read off the landmarks by hand (sacral_sulcus, ila), not from the descriptor fields.
+    """
+    state = models.joint_state(anatomy, "unilateral_sacral_flexion", {f"{side}_deg": 2.0})
+    other = "right" if side == "left" else "left"
+    T = np.asarray(state.T_pelvis["sacrum"])
+    shift = {name: T[:3, :3] @ anatomy.point(name) + T[:3, 3] - anatomy.point(name)
+             for name in (f"sacral_sulcus_{side}", f"sacral_sulcus_{other}", f"ila_{side}", f"ila_{other}")}
+    # The sulcus deepens: the flexion side of the base goes forward, more than the other side's.
+    assert shift[f"sacral_sulcus_{side}"][0] > shift[f"sacral_sulcus_{other}"][0]
+    assert shift[f"sacral_sulcus_{side}"][0] > 0
+    # The same-side ILA goes down, further than the other ILA.
+    assert shift[f"ila_{side}"][1] < 0 and shift[f"ila_{side}"][1] < shift[f"ila_{other}"][1]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 12: the current unilateral-flexion axis (joints._UNILATERAL_FLEXION_LEFT_DIRECTION, ±1/√3) "
+    "moves the flexion-side ILA anterior, not posterior; the readouts helper rebuilds that axis. "
+    "Remove this mark when it passes."))
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_unilateral_flexion_signature_ila_posterior(anatomy, side):
+    """Unilateral sacral flexion: ILA inferior-POSTERIOR on the flexion side (BIOMECHANICS §4)."""
+    state = models.joint_state(anatomy, "unilateral_sacral_flexion", {f"{side}_deg": 2.0})
+    other = "right" if side == "left" else "left"
+    T = np.asarray(state.T_pelvis["sacrum"])
+    dx = {s: (T[:3, :3] @ anatomy.point(f"ila_{s}") + T[:3, 3] - anatomy.point(f"ila_{s}"))[0] for s in (side, other)}
+    assert dx[side] < 0 and dx[side] < dx[other]
+
+
 def test_inflare_moves_asis_medially_by_the_hand_computed_amount(anatomy):
     d = descriptors.describe(anatomy, models.joint_state(anatomy, "flare", {"right_deg": 1.0}))
     asis = anatomy.point("asis_right")
@@ -140,8 +174,7 @@ def test_upslip_moves_every_landmark_up_and_shortens_the_leg(anatomy):
     for name in ("asis", "psis", "pubic_tubercle", "ischial_tuberosity"):
         np.testing.assert_allclose(d.innominate_left.landmark_shifts[name].shift_mm, [0.0, 2.0, 0.0], atol=1e-9)
     findings = {f.name: f for f in d.findings}
-    if "apparent leg-length difference (medial malleoli)" in findings:
-        assert findings["apparent leg-length difference (medial malleoli)"].difference == pytest.approx(-2.0)
+    assert findings["apparent leg-length difference (medial malleoli)"].difference == pytest.approx(-2.0)
     assert findings["ASIS height difference"].difference == pytest.approx(2.0)
     assert findings["ASIS height difference"].verdict == "below palpation error"
 
@@ -151,8 +184,7 @@ def test_anterior_rotation_looks_like_a_longer_leg(anatomy):
     findings = {f.name: f for f in d.findings}
     assert findings["ASIS height difference"].difference > 0  # right ASIS lower
     assert findings["ASIS-PSIS tilt difference"].difference < 0  # right side tipped forward
-    if "apparent leg-length difference (medial malleoli)" in findings:
-        assert findings["apparent leg-length difference (medial malleoli)"].difference < 0  # right longer
+    assert findings["apparent leg-length difference (medial malleoli)"].difference < 0  # right longer
 
 
 def test_palpability_threshold(anatomy):
@@ -232,8 +264,7 @@ def test_random_parameters_give_finite_descriptors(data):
 
 
 def test_leg_length_follows_the_hip_centre(anatomy):
-    if not anatomy.has_femurs:
-        pytest.skip("anatomy without femurs")
+    assert anatomy.has_femurs  # the bundled pelvis ships both femurs: their absence is a failure
     state = models.joint_state(anatomy, "innominate_rotation", {"right_deg": 2.0})
     hip = anatomy.point("femoral_head_centre_right")
     hip_drop = -(frames.apply(state.T_pelvis["innominate_right"], hip)[1] - hip[1])
