@@ -41,7 +41,10 @@ from pelvisim import pose as make_pose
 from pelvisim.pose import cycle_poses
 from pelvisim.errors import ParameterError, PelvisimError
 from pelvisim.scene import Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
-from pelvisim.view.panel import Panel, _text_actor, display_text, get_theme, set_view, wrap_to_width
+from pelvisim.view.camera import set_view
+from pelvisim.view.panel import Panel
+from pelvisim.view.text import display_text, text_actor, wrap_to_width
+from pelvisim.view.theme import get_theme
 
 CAPTION_WIDTH = 0.96
 """Captions wrap to this fraction of the frame's width."""
@@ -164,7 +167,7 @@ class Stage:
         self.caption_renderer.SetViewport(0.0, 0.0, 1.0, max(strip, 1e-3))
         self.caption_renderer.SetBackground(pv.Color(self.theme.background).float_rgb)
         self.caption_renderer.SetInteractive(False)
-        self.caption_actor = _text_actor("", (0.5, 0.5), int(text_px * 0.95), self.theme.text_colour)
+        self.caption_actor = text_actor("", (0.5, 0.5), int(text_px * 0.95), self.theme.text_colour)
         self.caption_actor.GetTextProperty().SetJustificationToCentered()
         self.caption_actor.GetTextProperty().SetVerticalJustificationToCentered()
         self.caption_renderer.AddViewProp(self.caption_actor)
@@ -181,8 +184,8 @@ class Stage:
         self.card_veil = _veil(self.theme.background, TITLE_CARD_VEIL_OPACITY)
         self.card_renderer.AddViewProp(self.card_veil)
         card_text = scene.title + (f"\n{scene.subtitle}" if scene.subtitle else "")
-        self.card_title = _text_actor(card_text, (0.5, 0.56), int(text_px * 2.0), self.theme.text_colour, bold=True)
-        self.card_notes = _text_actor("", (0.5, 0.42), int(text_px * 0.9), self.theme.text_colour)
+        self.card_title = text_actor(card_text, (0.5, 0.56), int(text_px * 2.0), self.theme.text_colour, bold=True)
+        self.card_notes = text_actor("", (0.5, 0.42), int(text_px * 0.9), self.theme.text_colour)
         self.card_notes.SetInput(_wrap(scene.sources, self.card_notes, CARD_NOTES_WIDTH * size[0]))
         for actor, top in ((self.card_title, False), (self.card_notes, True)):
             prop = actor.GetTextProperty()
