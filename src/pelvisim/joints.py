@@ -222,27 +222,34 @@ def oblique_axis(anatomy: Anatomy, which: str) -> Axis:
     return Axis(f"{which.replace('_', ' ')} sacral axis", upper, upper - lower)
 
 
+UNILATERAL_FLEXION_ROTATION_SHARE = 0.2
+"""Rotation away from the flexed side, as a share of the nutation and side-bend parts (pelvisim
+choice, see :func:`unilateral_flexion_axis`)."""
+
+
 def unilateral_flexion_axis(anatomy: Anatomy, side: str) -> Axis:
     """Axis of unilateral sacral flexion of ``side``: a positive angle is flexion of that side.
 
     Teaching [U]: one half of the sacral base sinks forward and down (deep sulcus) and the same-side
-    ILA goes down and back, while the other SIJ stays put. Built from the anatomy so that this
-    landmark signature (reference/BIOMECHANICS.md §4) appears: the axis passes through the lower
-    pole of the *opposite* sacral auricular surface and turns the sacrum in equal parts of nutation
-    and side-bend toward ``side`` (direction (−1, 0, −1)/√2 for the left side; the right axis is its
-    mirror). On the bundled pelvis 2° moves the flexed side's sulcus 0.8 mm forward and its ILA
-    0.7 mm back and 1.6 mm down.
+    ILA goes down and back, while the other SIJ stays put; the motion is described as side-bend
+    toward, rotation away and nutation. Built from the anatomy so that the landmark signature
+    (reference/BIOMECHANICS.md §4) appears: the axis passes through the lower pole of the *opposite*
+    sacral auricular surface; its direction has equal nutation and side-bend parts and a rotation
+    part :data:`UNILATERAL_FLEXION_ROTATION_SHARE` (0.2) as large — for the left side
+    (−1, −0.2, −1)/‖·‖; the right axis is its mirror. On the bundled pelvis 2° moves the flexed
+    side's sulcus 1.2 mm forward (0.3 mm more than the other), its ILA 0.3 mm back and 1.6 mm down.
 
-    The textbook adds a rotation away from the flexed side; on real anatomy that rotation carries the
-    same-side ILA forward (with it, 2° moved the left ILA 0.6 mm anterior), so it is left out. Compared
-    side to side, a rigid sacrum cannot show both a deeper sulcus *and* a more posterior ILA on the
-    same side: a left-right difference in depth is the same at every height. Both are stated in the
-    model's evidence note.
+    With the textbook's equal thirds the rotation away carries the flexed side's ILA forward (2°
+    moved the left ILA 0.6 mm anterior), so the rotation is kept small. Compared side to side a
+    rigid sacrum cannot show both a deeper sulcus *and* a more posterior ILA on the same side: a
+    left-right difference in depth is the same at every height. Both are stated in the model's
+    evidence note.
     """
     _check_side(side)
     other = _other(side)
     pole = anatomy.point(f"auricular_sacrum_{other}_inferior_pole")
-    left_direction = np.array([-1.0, 0.0, -1.0]) / np.sqrt(2.0)
+    left_direction = np.array([-1.0, -UNILATERAL_FLEXION_ROTATION_SHARE, -1.0])
+    left_direction = left_direction / np.linalg.norm(left_direction)
     if side == "left":
         return Axis("unilateral sacral flexion axis (left)", pole, left_direction)
     # The right-side axis is the mirror of the left one: mirrored line, direction reversed (Axis.mirrored).

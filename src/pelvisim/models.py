@@ -303,10 +303,10 @@ UNILATERAL_SACRAL_FLEXION_MODEL = PositionalModel(
     state_function=_unilateral_flexion_state,
     evidence=(
         "Sacral sulcus palpation agreement is κ −0.4…0.37 (Stovall & Kumar 2010). Finding on this anatomy: the textbook "
-        "motion (side-bend toward, rotation away, nutation) carries the flexed side's ILA forward, not back; pelvisim's "
-        "axis (through the other SIJ's lower pole: nutation plus side-bend, no rotation) gives the taught signature on "
-        "the flexed side — deep sulcus, ILA down and back. Compared side to side, a rigid sacrum cannot show a deeper "
-        "sulcus and a more posterior ILA on the same side: the sulci stay about even and the flexed side's ILA is lower."
+        "motion in equal parts (side-bend toward, rotation away, nutation) carries the flexed side's ILA forward, not "
+        "back; pelvisim's axis (through the other SIJ's lower pole, with the rotation a fifth of the other two parts) "
+        "gives the taught signature on the flexed side — deeper sulcus, ILA down and back. Compared side to side, a rigid "
+        "sacrum cannot show a deeper sulcus and a more posterior ILA on the same side: the other ILA goes back further."
     ),
 )
 

@@ -203,10 +203,10 @@ def sacral_signature(name: str) -> tuple[Check, ...]:
 
     How §4 is read: "deep / shallow sulcus" is the sacral base moving forward / back against the
     same-side PSIS; where §4 compares sides ("deep right sulcus, left ILA posterior" of the
-    torsions) the check compares the two sides, as a clinician does. Unilateral flexion is read on
-    the flexed side itself (its sulcus deep, its ILA down and back) plus its ILA lower than the
-    other: compared side to side a rigid sacrum cannot show a deeper sulcus and a more posterior ILA
-    on the same side (a left-right difference in depth is the same at every height).
+    torsions) the check compares the two sides, as a clinician does. Unilateral flexion: its sulcus
+    deep and deeper than the other, its ILA down and back and lower than the other; compared side to
+    side a rigid sacrum cannot also show a more posterior ILA on the flexed side (a left-right
+    difference in depth is the same at every height), so that comparison is not asked for.
     """
     table: dict[str, tuple[Check, ...]] = {
         "nutation": (_deep("left"), _deep("right"), _one("sacral_apex", ANTERIOR, -1, "apex posterior")),
@@ -226,8 +226,8 @@ def sacral_signature(name: str) -> tuple[Check, ...]:
         # other side is the deeper), the <side> ILA back compared with the other one.
         table[f"{side}-on-{other} backward torsion"] = (_deep(side, -1), _deeper_than(other),
                                                         _ila(side, ANTERIOR, -1, compared=True))
-        table[f"{side} unilateral sacral flexion"] = (_deep(side), _ila(side, SUPERIOR, -1), _ila(side, ANTERIOR, -1),
-                                                      _ila(side, SUPERIOR, -1, compared=True))
+        table[f"{side} unilateral sacral flexion"] = (_deep(side), _deeper_than(side), _ila(side, SUPERIOR, -1),
+                                                      _ila(side, ANTERIOR, -1), _ila(side, SUPERIOR, -1, compared=True))
         table[f"{side} unilateral sacral extension"] = (_deep(side, -1), _ila(side, SUPERIOR, +1), _ila(side, ANTERIOR, +1),
                                                         _ila(side, SUPERIOR, +1, compared=True))
     return table[name]
