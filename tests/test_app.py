@@ -106,7 +106,9 @@ def test_slider_moves_the_bone_and_updates_the_table(window):
     assert control.number.value() == pytest.approx(2.0)
     assert not np.allclose(_matrix(panel, "innominate_left"), before_left)
     np.testing.assert_allclose(_matrix(panel, "sacrum"), before_sacrum)
-    assert ("Left innominate", "inflare 2.0°") in window.panel_controls[0].table_text()
+    # The named motion first, then the joint motion in neutral words (descriptors' word order).
+    left_words = dict(window.panel_controls[0].table_text())["Left innominate"]
+    assert left_words.startswith("left inflare;") and "turned 2.0° about the vertical axis" in left_words
     assert window.panel_controls[0].warning.isHidden()
 
 
@@ -140,7 +142,8 @@ def test_model_dropdown_rebuilds_the_sliders(window):
     before = _matrix(window.panels[0], "sacrum")
     controls["angle_deg"].number.setValue(2.0)
     assert not np.allclose(_matrix(window.panels[0], "sacrum"), before)
-    assert "nutation 2.0°" in dict(window.panel_controls[0].table_text())["Sacrum"]
+    sacrum_words = dict(window.panel_controls[0].table_text())["Sacrum"]
+    assert sacrum_words.startswith("nutation;") and "nodded 2.0° forward" in sacrum_words
 
 
 def test_magnification_is_labelled_in_every_panel_and_never_reaches_descriptors(window):
