@@ -647,14 +647,17 @@ def _report(on_progress: Callable[[int, int], bool | None] | None, done: int, to
         raise RenderCancelled(f"rendering cancelled after {done} of {total} frames; no file was written")
 
 
-def _render_job(job: tuple[Any, str, dict[str, Any]]) -> tuple[str, int, float]:
+def _render_job(job: tuple[Any, str, dict[str, Any]]) -> RenderResult:
     scene, output, options = job
-    result = render(scene, output, progress=False, **options)
-    return str(result.path), result.n_frames, result.seconds
+    return render(scene, output, progress=False, **options)
 
 
-def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: int = 1, progress: bool | None = None) -> list[tuple[str, int, float]]:
+def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: int = 1,
+                progress: bool | None = None) -> list[RenderResult]:
     """Render several scenes, ``n_jobs`` at a time in separate processes.
+
+    Every output is checked (writable, not existing without ``overwrite``) before the first render
+    starts. An error or interrupt stops the other renders; each removes its temporaries.
 
     Parameters
     ----------
@@ -665,19 +668,23 @@ def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: 
 
     Returns
     -------
-    list of (path, n_frames, seconds), in the order of ``jobs``.
+    list of RenderResult, in the order of ``jobs``.
     """
     if n_jobs < 1:
         raise ParameterError(f"jobs must be >= 1, got {n_jobs}")
     jobs = [(s if not isinstance(s, Path) else str(s), str(o), dict(opts)) for s, o, opts in jobs]
+    for _, out, options in jobs:
+        writers.check_output(Path(out), bool(options.get("frames", False)), bool(options.get("overwrite", False)))
     if n_jobs == 1 or len(jobs) == 1:
-        out = []
-        for scene, output, options in jobs:
-            result = render(scene, output, progress=progress, **options)
-            out.append((str(result.path), result.n_frames, result.seconds))
-        return out
+        return [render(scene, output, progress=progress, **options) for scene, output, options in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_render_job, jobs))
+        try:
+            return list(pool.map(_render_job, jobs))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()  # SIGTERM: the render stops at its next frame and removes its temporaries
+            raise

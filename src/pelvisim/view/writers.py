@@ -55,6 +55,7 @@ GIF_THINNER_FPS = (10, 6)
 FRAME_NAME = "frame_{:05d}.png"
 OWN_FRAMES = re.compile(r"frame_\d{5,}\.png")
 """Names of the files pelvisim writes into a frames folder (anything else there is the user's)."""
+FRAMES_WHAT = "frame_NNNNN.png frames"
 
 # Lower bounds of output sizes, bytes per pixel per frame, measured on bundled scenes at 720p
 # (draft MP4 ~0.010, GIF ~0.045, PNG frames ~0.10): the free-space check uses half of each so it
@@ -129,7 +130,7 @@ def check_output(path: Path, frames: bool, overwrite: bool) -> str:
     if frames:
         if os.path.lexists(path) and (path.is_symlink() or not path.is_dir()):
             raise output.OutputError(f"cannot write frames into {path}: a file (or link) with that name exists")
-        output.check_folder_replaceable(path, OWN_FRAMES, "pelvisim frames (frame_NNNNN.png)")
+        output.check_folder_replaceable(path, OWN_FRAMES, FRAMES_WHAT)
     output.check_writable(path, overwrite=overwrite, folder=frames)
     return kind
 
@@ -412,7 +413,7 @@ def open_output(path: Path, kind: str, size: tuple[int, int], fps: int, quality:
     with ExitStack() as stack:
         if kind == "frames":
             target = stack.enter_context(output.atomic_folder(path, own=OWN_FRAMES, overwrite=overwrite,
-                                                              what="pelvisim frames (frame_NNNNN.png)"))
+                                                              what=FRAMES_WHAT))
         else:
             target = stack.enter_context(output.atomic_path(path, overwrite=overwrite))
         writer: _Writer
