@@ -195,6 +195,8 @@ def check_free_space(path: str | os.PathLike[str], needed_bytes: float) -> None:
 
 
 def _mb(n: float) -> str:
+    if n < MB:
+        return f"{n / 1024:.0f} kB"
     return f"{n / MB:.0f} MB" if n >= 10 * MB else f"{n / MB:.1f} MB"
 
 
@@ -346,6 +348,9 @@ def check_folder_replaceable(path: Path, own: re.Pattern[str], what: str) -> Non
     ``what`` names those files in the message (e.g. ``"frame_NNNNN.png frames"``).
     """
     if path.is_dir() and not path.is_symlink():
+        if os.path.ismount(path):  # a folder that is a disk of its own cannot be swapped for a new one
+            raise OutputError(f"cannot write {what} into {path}: it is a mount point; write them into a new folder "
+                              "inside it")
         foreign = foreign_entries(path, own)
         if foreign:
             shown = ", ".join(_cut(name, 60) for name in foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")

@@ -61,11 +61,15 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_render(args: argparse.Namespace) -> int:
     """Render one scene, or several into a folder (``--jobs`` in parallel)."""
+    from pelvisim.output import check_writable
     from pelvisim.scene import find_scene
-    from pelvisim.view.render import render, render_many
 
     if args.jobs < 1:
         raise ParameterError(f"--jobs must be >= 1, got {args.jobs}")
+    if len(args.scenes) == 1 and not args.frames and Path(args.output).suffix.lower() in (".png", ".mp4", ".gif"):
+        check_writable(Path(args.output), overwrite=args.overwrite)  # before the second it takes to import VTK
+    from pelvisim.view.render import render, render_many
+
     options = _options(args)
     if len(args.scenes) == 1:
         print(summary(render(args.scenes[0], args.output, **options)))

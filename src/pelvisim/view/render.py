@@ -16,6 +16,7 @@ window; a writer thread hands frames to ffmpeg; a frame that shows what the last
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import sys
@@ -502,9 +503,9 @@ def render(
                         safe.check_interrupted()
                 finally:
                     pool.shutdown(wait=True, cancel_futures=True)
+                stage = _close(stage)  # before the output is complete: nothing is left to do after it
         finally:
-            if stage is not None:
-                stage.close()
+            _close(stage)
     if writer.fps_written is not None:  # a GIF thinned to stay within its size budget
         total, fps = int(round(total * writer.fps_written / fps)), writer.fps_written
     return RenderResult(path=path, n_frames=total, size=(width, height), fps=fps, seconds=time.perf_counter() - started,
@@ -640,6 +641,15 @@ def render_state(
                              camera=camera)
     result = render(scene, target, overwrite=overwrite, progress=False, anatomy=anatomy, on_progress=progress)
     return result.path
+
+
+def _close(stage: Stage | None) -> None:
+    """Close the stage and let its VTK objects die now, while signals are still held (a Ctrl-C
+    during their clean-up would reach VTK's Python callbacks, which answer it with exit code 1)."""
+    if stage is not None:
+        stage.close()
+        del stage
+        gc.collect()
 
 
 def _report(on_progress: Callable[[int, int], bool | None] | None, done: int, total: int) -> None:
