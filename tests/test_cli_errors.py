@@ -100,6 +100,8 @@ def test_a_sixty_thousand_second_gait_is_refused_with_its_line():
     ("--magnification", "1e6", "magnification must be a display factor > 0 and <= 1000, got 1000000.0"),
     ("--size", "7680x7680", "at most 8.3 megapixels"),
     ("--cycles", "150", "cycles must be a number in (0, 100]"),
+    ("--end", "1e9", "expected 0 <= start < end <= 600 (seconds), got start=0, end=1e+09"),
+    ("--start", "nan", "expected 0 <= start < end"),
     ("--cycles", "61", "makes the video 610 s long (10 s per cycle); at most 600 s"),
 ])
 def test_render_options_have_the_scene_files_bounds(tmp_path, capsys, option, value, words):
@@ -245,3 +247,10 @@ def test_every_command_has_a_description_in_help(command):
         action = next(a for a in sub._actions if a.__class__.__name__ == "_SubParsersAction")
         sub = action.choices[word]
     assert sub.description and len(sub.description) > 40, command
+
+
+@pytest.mark.parametrize("start", ["nan", "-1", "1e9"])
+def test_still_time_is_bounded(tmp_path, capsys, start):
+    assert main(["render", "flare", "-o", str(tmp_path / "x.png"), "--start", start]) == 2
+    assert "the still's time must be from 0 to 600 s" in one_error_line(capsys.readouterr().err)
+    assert os.listdir(tmp_path) == []

@@ -152,3 +152,32 @@ def test_render_failing_mid_write_keeps_the_old_output(tmp_path, anatomy, name, 
         assert names(out) == [f"frame_{k:05d}.png" for k in range(6)]  # the 4 stale old frames are gone
     else:
         assert out.read_bytes() != b"old output" and result.n_bytes == out.stat().st_size
+
+
+@pytest.mark.render
+def test_video_sizes_are_exact_even_when_not_multiples_of_16(tmp_path, anatomy):
+    """H.264 works in 16-pixel blocks; the encoder pads and crops, the file keeps the asked size."""
+    from render_helpers import count_video_frames
+
+    from pelvisim.view.render import render
+
+    result = render(SCENE, tmp_path / "x.mp4", size="200x90", anatomy=anatomy, end_s=0.5)
+    assert count_video_frames(result.path)[2] == (200, 90)  # decoded back, not what the writer was told
+
+
+@pytest.mark.render
+def test_a_gif_over_its_size_budget_is_thinned(tmp_path, anatomy, monkeypatch):
+    from render_helpers import count_video_frames
+
+    from pelvisim.view import writers
+    from pelvisim.view.render import render
+
+    scene = parse('title = "t"\n[[panels]]\nmodel = "gait"\n[timeline]\nseconds_per_cycle = 2\n'
+                  '[output]\nsize = "160x96"\nfps = 30\ntitle_card_s = 0\n', "g.toml")
+    full = render(scene, tmp_path / "full.gif", anatomy=anatomy)
+    assert full.fps == writers.GIF_MAX_FPS and full.n_frames == 30  # 2 s rendered at 15 fps, not 30
+    monkeypatch.setattr(writers, "GIF_BUDGET_BYTES_PER_S", 1.0)  # nothing fits: thinned as far as it goes
+    thin = render(scene, tmp_path / "thin.gif", anatomy=anatomy)
+    frames, fps, _ = count_video_frames(thin.path)
+    assert (thin.fps, thin.n_frames, frames) == (6, 12, 12) and fps == pytest.approx(6, abs=0.5)
+    assert thin.n_bytes < full.n_bytes

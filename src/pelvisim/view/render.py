@@ -39,7 +39,7 @@ from pelvisim import output as safe
 from pelvisim import pose as make_pose
 from pelvisim.pose import cycle_poses
 from pelvisim.errors import ParameterError, PelvisimError
-from pelvisim.scene import Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
+from pelvisim.scene import MAX_DURATION_S, Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
 from pelvisim.view import writers
 from pelvisim.view.camera import set_view
 from pelvisim.view.panel import Panel
@@ -454,6 +454,8 @@ def render(
         fps = writers.gif_fps(scene.output.fps) if kind == ".gif" else scene.output.fps
         if kind == ".png":
             t0 = scene.output.still_time_s if start_s is None else float(start_s)
+            if not 0.0 <= t0 <= MAX_DURATION_S:  # also false for nan
+                raise ParameterError(f"the still's time must be from 0 to {MAX_DURATION_S:g} s, got {t0:g}")
             times, card = [t0], 0
         else:
             times = frame_times(scene, fps, start_s, end_s)
