@@ -98,3 +98,29 @@ def test_cycle_poses_sample_the_cycle_and_close_the_loop(anatomy):
         for bone, T in expected.T_world.items():
             np.testing.assert_allclose(poses[k].T_world[bone], T, atol=EXACT)
     assert poses[-1] is poses[0]
+
+
+def test_joint_state_keeps_its_own_read_only_copies():
+    # A state is a record of one instant: changing the caller's arrays afterwards must not move
+    # the bones, and nobody may write into the state's transforms (a shared pose in a panel).
+    T = frames.translation([1.0, 2.0, 3.0])
+    W = frames.rotation_about_axis(frames.Y_SUPERIOR, 0.05)
+    hip = frames.rotation_about_axis(frames.Z_RIGHT, 0.3)
+    state = JointState(T_pelvis={"sacrum": T}, T_innominate_femur={"left": hip}, T_world_pelvis=W)
+    T[0, 3], W[0, 0], hip[1, 1] = 99.0, 99.0, 99.0
+    assert state.T_pelvis["sacrum"][0, 3] == 1.0
+    assert state.T_world_pelvis[0, 0] != 99.0
+    assert state.T_innominate_femur["left"][1, 1] != 99.0
+    for array in (state.T_pelvis["sacrum"], state.T_world_pelvis, state.T_innominate_femur["left"]):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0, 0] = 1.0
+    displayed = pose(None, state, 3.0)
+    with pytest.raises(ValueError, match="read-only"):
+        displayed.T_world["sacrum"][0, 0] = 1.0
+
+
+def test_joint_state_rejects_unknown_bones_and_sides():
+    with pytest.raises(ParameterError, match="pelvic bones"):
+        JointState(T_pelvis={"femur_left": np.eye(4)})
+    with pytest.raises(ParameterError, match="sides"):
+        JointState(T_innominate_femur={"middle": np.eye(4)})
