@@ -181,3 +181,26 @@ def test_a_gif_over_its_size_budget_is_thinned(tmp_path, anatomy, monkeypatch):
     frames, fps, _ = count_video_frames(thin.path)
     assert (thin.fps, thin.n_frames, frames) == (6, 12, 12) and fps == pytest.approx(6, abs=0.5)
     assert thin.n_bytes < full.n_bytes
+
+
+@pytest.mark.render
+@pytest.mark.parametrize("signum", [2, 15])  # SIGINT, SIGTERM
+def test_a_signal_stops_the_render_at_the_next_frame(tmp_path, anatomy, signum):
+    """Ctrl-C is held while a frame is drawn (never raised inside VTK) and acted on right after it."""
+    from pelvisim.output import Interrupted
+    from pelvisim.view.render import render
+
+    out = tmp_path / "x.mp4"
+    out.write_bytes(b"old output")
+    frames_seen = []
+
+    def signal_at_frame_2(k, image):
+        frames_seen.append(k)
+        if k == 2:
+            os.kill(os.getpid(), signum)
+
+    with pytest.raises(Interrupted) as info:
+        render(SCENE, out, overwrite=True, anatomy=anatomy, on_frame=signal_at_frame_2)
+    assert info.value.exit_code == 128 + signum
+    assert frames_seen == [0, 1, 2]  # not one frame more of the 6
+    assert out.read_bytes() == b"old output" and names(tmp_path) == ["x.mp4"]
