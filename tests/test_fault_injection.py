@@ -280,7 +280,7 @@ def test_read_only_folder_is_refused_before_rendering(tmp_path, kind):
     assert listing == "keep.txt\n---\nold output"
 
 
-@pytest.mark.parametrize("kind", ["mp4", "gif"])
+@pytest.mark.parametrize("kind", ["mp4"] if NAMESPACE else ["mp4", "gif"])  # the tiny-disk tests cover the GIF
 def test_encoder_hitting_a_full_device_is_one_line(tmp_path, kind):
     """The bundled ffmpeg writes into /dev/full (always ENOSPC): no privileges needed."""
     import imageio_ffmpeg
