@@ -1,15 +1,15 @@
 """Offscreen rendering of scenes: PNG, MP4, GIF or a folder of PNG frames.
 
 Frame ``k`` shows timeline time ``start_s + k / fps`` (the gait phase follows from it, never from
-the wall clock). Outputs are written to a temporary file next to the target and renamed when
-complete, so an error or Ctrl-C leaves no partial file; an existing output is kept unless
-``overwrite=True``. MP4 and GIF frames are streamed to the bundled ffmpeg (imageio-ffmpeg), never
-held in memory together.
+the wall clock). Outputs are written by :mod:`pelvisim.view.writers` to temporaries next to the
+target and renamed when complete, so an error, Ctrl-C or SIGTERM leaves no partial file; an
+existing output is kept unless ``overwrite=True``. Signals are held while a frame is drawn and acted
+on between frames (:func:`pelvisim.output.deferred_interrupts`), never inside VTK.
 
 Per frame: a worker thread plans frame k + 1 (models, poses, descriptors, caption) while frame k
 is drawn (VTK releases the GIL while it renders); the bones are drawn without their back faces
 (closed, opaque meshes: the same picture for less work); pixels are read straight from the render
-window; a writer thread hands frames to ffmpeg; a frame that shows what the last one showed
+window; a writer thread hands frames to ffmpeg or the PNG encoder; a frame that shows what the last one showed
 (title card, keyframe holds, still timelines) is repeated without being drawn again.
 ``benchmarks/bench_render.py`` compares this loop with a bare pyvista loop.
 """
