@@ -32,8 +32,11 @@ def xvfb_display(screen: str = "1920x1080x24") -> Iterator[str]:
             "Xvfb is not installed: the app's 3D-view tests need it (Debian: apt-get install xvfb xauth)"
         )
     read_end, write_end = os.pipe()
-    process = subprocess.Popen(
-        [executable, "-displayfd", str(write_end), "-screen", "0", screen, "-nolisten", "tcp"],
+    process = subprocess.Popen(  # -displayfd: the server picks a free display number itself (no race)
+        # -noreset: by default Xvfb resets itself whenever its last client disconnects, and a client
+        # connecting during that reset is dropped (Qt then aborts with "Could not load the Qt platform
+        # plugin xcb"); test_xvfb.py measured 110-216 of 1,200 connections lost that way, 0 with it.
+        [executable, "-displayfd", str(write_end), "-screen", "0", screen, "-nolisten", "tcp", "-noreset"],
         pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     os.close(write_end)

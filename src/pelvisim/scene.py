@@ -1122,8 +1122,8 @@ def frame_times(scene: Scene, fps: int | None = None, start_s: float | None = No
     fps = int(fps or scene.output.fps)
     start = 0.0 if start_s is None else float(start_s)
     end = scene.duration_s if end_s is None else float(end_s)
-    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end <= start:
-        raise ParameterError(f"expected 0 <= start < end (seconds), got start={start:g}, end={end:g}")
+    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end <= start or end > MAX_DURATION_S:
+        raise ParameterError(f"expected 0 <= start < end <= {MAX_DURATION_S:g} (seconds), got start={start:g}, end={end:g}")
     n = max(1, int(round((end - start) * fps)))
     return [start + k / fps for k in range(n)]
 

@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from pelvisim.errors import ParameterError
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``anatomy`` and ``meshes``."""
@@ -49,8 +47,10 @@ def anatomy_report(anatomy) -> dict:
 def _anatomy(args: argparse.Namespace) -> int:
     from pelvisim.anatomy import load_anatomy
 
-    if args.png and Path(args.png).exists() and not args.overwrite:
-        raise ParameterError(f"{args.png} exists; pass --overwrite to replace it")
+    if args.png:
+        from pelvisim.output import check_writable
+
+        check_writable(Path(args.png), overwrite=args.overwrite)  # before loading and rendering
     anatomy = load_anatomy(args.anatomy)
     report = anatomy_report(anatomy)
     if args.json:
@@ -66,7 +66,7 @@ def _anatomy(args: argparse.Namespace) -> int:
     if args.png:
         from pelvisim.view.snapshots import anatomy_png
 
-        anatomy_png(anatomy, Path(args.png))
+        anatomy_png(anatomy, Path(args.png), overwrite=args.overwrite)
         if not args.json:
             print(f"Wrote {args.png}")
     return 0

@@ -10,12 +10,19 @@ from pelvisim.errors import PelvisimError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``scene`` sub-command with ``check`` and ``list``."""
-    scene = subparsers.add_parser("scene", help="check scene files; list the bundled scenes")
+    scene = subparsers.add_parser("scene", help="check scene files; list the bundled scenes",
+                                  description="Check scene files (TOML) without rendering them, or list the scenes "
+                                              "bundled with pelvisim. The format is described in docs/scenes.md.")
     sub = scene.add_subparsers(dest="scene_command", metavar="ACTION")
-    check = sub.add_parser("check", help="validate scene files (errors give file:line, key and what was expected)")
+    check = sub.add_parser("check", help="validate scene files (errors give file:line, key and what was expected)",
+                           description="Validate each scene file: prints one 'ok' line per valid file and one error "
+                                       "line (file:line: key: what was expected) per invalid one; exit code 2 if any is "
+                                       "invalid.")
     check.add_argument("files", nargs="+", metavar="FILE", help="scene files or bundled scene names")
     check.set_defaults(func=run_check)
-    listing = sub.add_parser("list", help="list the bundled scenes")
+    listing = sub.add_parser("list", help="list the bundled scenes",
+                             description="List the scenes bundled with pelvisim, with their titles; use a name "
+                                         "wherever a scene file is expected (pelvisim render flagship -o clip.mp4).")
     listing.set_defaults(func=run_list)
     scene.set_defaults(func=lambda args: (scene.print_help(), 2)[1])
 

@@ -1,21 +1,22 @@
 """Offscreen rendering of scenes: PNG, MP4, GIF or a folder of PNG frames.
 
 Frame ``k`` shows timeline time ``start_s + k / fps`` (the gait phase follows from it, never from
-the wall clock). Outputs are written to a temporary file next to the target and renamed when
-complete, so an error or Ctrl-C leaves no partial file; an existing output is kept unless
-``overwrite=True``. MP4 and GIF frames are streamed to the bundled ffmpeg (imageio-ffmpeg), never
-held in memory together.
+the wall clock). Outputs are written by :mod:`pelvisim.view.writers` to temporaries next to the
+target and renamed when complete, so an error, Ctrl-C or SIGTERM leaves no partial file; an
+existing output is kept unless ``overwrite=True``. Signals are held while a frame is drawn and acted
+on between frames (:func:`pelvisim.output.deferred_interrupts`), never inside VTK.
 
 Per frame: a worker thread plans frame k + 1 (models, poses, descriptors, caption) while frame k
 is drawn (VTK releases the GIL while it renders); the bones are drawn without their back faces
 (closed, opaque meshes: the same picture for less work); pixels are read straight from the render
-window; a writer thread hands frames to ffmpeg; a frame that shows what the last one showed
+window; a writer thread hands frames to ffmpeg or the PNG encoder; a frame that shows what the last one showed
 (title card, keyframe holds, still timelines) is repeated without being drawn again.
 ``benchmarks/bench_render.py`` compares this loop with a bare pyvista loop.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import sys
@@ -38,7 +39,7 @@ from pelvisim import output as safe
 from pelvisim import pose as make_pose
 from pelvisim.pose import cycle_poses
 from pelvisim.errors import ParameterError, PelvisimError
-from pelvisim.scene import Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
+from pelvisim.scene import MAX_DURATION_S, Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
 from pelvisim.view import writers
 from pelvisim.view.camera import set_view
 from pelvisim.view.panel import Panel
@@ -453,6 +454,8 @@ def render(
         fps = writers.gif_fps(scene.output.fps) if kind == ".gif" else scene.output.fps
         if kind == ".png":
             t0 = scene.output.still_time_s if start_s is None else float(start_s)
+            if not 0.0 <= t0 <= MAX_DURATION_S:  # also false for nan
+                raise ParameterError(f"the still's time must be from 0 to {MAX_DURATION_S:g} s, got {t0:g}")
             times, card = [t0], 0
         else:
             times = frame_times(scene, fps, start_s, end_s)
@@ -502,9 +505,9 @@ def render(
                         safe.check_interrupted()
                 finally:
                     pool.shutdown(wait=True, cancel_futures=True)
+                stage = _close(stage)  # before the output is complete: nothing is left to do after it
         finally:
-            if stage is not None:
-                stage.close()
+            _close(stage)
     if writer.fps_written is not None:  # a GIF thinned to stay within its size budget
         total, fps = int(round(total * writer.fps_written / fps)), writer.fps_written
     return RenderResult(path=path, n_frames=total, size=(width, height), fps=fps, seconds=time.perf_counter() - started,
@@ -642,19 +645,31 @@ def render_state(
     return result.path
 
 
+def _close(stage: Stage | None) -> None:
+    """Close the stage and let its VTK objects die now, while signals are still held (a Ctrl-C
+    during their clean-up would reach VTK's Python callbacks, which answer it with exit code 1)."""
+    if stage is not None:
+        stage.close()
+        del stage
+        gc.collect()
+
+
 def _report(on_progress: Callable[[int, int], bool | None] | None, done: int, total: int) -> None:
     if on_progress is not None and on_progress(done, total) is False:
         raise RenderCancelled(f"rendering cancelled after {done} of {total} frames; no file was written")
 
 
-def _render_job(job: tuple[Any, str, dict[str, Any]]) -> tuple[str, int, float]:
+def _render_job(job: tuple[Any, str, dict[str, Any]]) -> RenderResult:
     scene, output, options = job
-    result = render(scene, output, progress=False, **options)
-    return str(result.path), result.n_frames, result.seconds
+    return render(scene, output, progress=False, **options)
 
 
-def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: int = 1, progress: bool | None = None) -> list[tuple[str, int, float]]:
+def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: int = 1,
+                progress: bool | None = None) -> list[RenderResult]:
     """Render several scenes, ``n_jobs`` at a time in separate processes.
+
+    Every output is checked (writable, not existing without ``overwrite``) before the first render
+    starts. An error or interrupt stops the other renders; each removes its temporaries.
 
     Parameters
     ----------
@@ -665,19 +680,23 @@ def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: 
 
     Returns
     -------
-    list of (path, n_frames, seconds), in the order of ``jobs``.
+    list of RenderResult, in the order of ``jobs``.
     """
     if n_jobs < 1:
         raise ParameterError(f"jobs must be >= 1, got {n_jobs}")
     jobs = [(s if not isinstance(s, Path) else str(s), str(o), dict(opts)) for s, o, opts in jobs]
+    for _, out, options in jobs:
+        writers.check_output(Path(out), bool(options.get("frames", False)), bool(options.get("overwrite", False)))
     if n_jobs == 1 or len(jobs) == 1:
-        out = []
-        for scene, output, options in jobs:
-            result = render(scene, output, progress=progress, **options)
-            out.append((str(result.path), result.n_frames, result.seconds))
-        return out
+        return [render(scene, output, progress=progress, **options) for scene, output, options in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_render_job, jobs))
+        try:
+            return list(pool.map(_render_job, jobs))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()  # SIGTERM: the render stops at its next frame and removes its temporaries
+            raise
