@@ -32,12 +32,77 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-OVERLAY_NAMES = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors")
+OVERLAY_NAMES = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors", "arrows")
 """Overlay keys of the ``[overlays]`` table (same names as :data:`pelvisim.view.OVERLAYS`)."""
 
 DEFAULT_OVERLAYS = {"landmarks": True, "descriptors": True}
 VIEWS = ("anterior", "posterior", "superior", "inferior", "left", "right")
 """Anatomical camera presets, in button order (the app and the panels use this list too)."""
+LESSON_VIEWS = ("posterior_superior", "sagittal_left", "sagittal_right", "medial_left", "medial_right",
+                "left_hemipelvis", "right_hemipelvis")
+"""Views made for one lesson each (``pelvisim.view.camera.VIEW_PRESETS`` says what each shows):
+from behind and above; a sagittal cut-away seen from one side (the near innominate removed, the
+sacrum cut at the midline); one SIJ seen from inside the pelvis; one hemipelvis from the side (the
+far innominate hidden)."""
+CAMERA_VIEWS = VIEWS + LESSON_VIEWS
+"""Every view a scene's ``[camera]`` or a panel's ``view`` accepts."""
+COLOUR_MAP_FRAMES = ("sacrum", "pelvis")
+"""Frames the displacement colour map is measured in: relative to the sacrum (default) or in the pelvic frame."""
+ARROW_SCALE = 20.0
+"""Default length factor of the displacement arrows (bones stay at the panel's magnification)."""
+MIN_CAPTION_S_PER_WORD = 0.3
+"""A caption should stay on screen at least this long per word (200 words a minute; subtitle
+guidelines such as the BBC's aim at 160–180)."""
+
+READOUTS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    **{f"innominate_{side}.{key}": (f"{side[0].upper()} innominate {words} (vs sacrum)", unit)
+       for side in ("left", "right")
+       for key, words, unit in (("anterior_rotation_deg", "anterior rotation", "°"), ("inflare_deg", "inflare", "°"),
+                                ("frontal_rotation_deg", "lateral tilt", "°"), ("upslip_mm", "upslip", "mm"),
+                                ("anterior_translation_mm", "anterior glide", "mm"),
+                                ("medial_translation_mm", "medial glide", "mm"),
+                                ("pubic_superior_mm", "pubis up", "mm"))},
+    **{f"innominate_{side}.{frame}.{key}": (f"{side[0].upper()} innominate {words} ({words_frame})", unit)
+       for side in ("left", "right")
+       for frame, words_frame in (("relative_to_sacrum", "vs sacrum"), ("in_body_frame", "body frame"))
+       for key, words, unit in (("anterior_rotation_deg", "anterior rotation", "°"), ("inflare_deg", "inflare", "°"),
+                                ("frontal_rotation_deg", "lateral tilt", "°"), ("upslip_mm", "upslip", "mm"))},
+    "sacrum.nutation_deg": ("sacrum nutation (pelvic frame)", "°"),
+    "sacrum.rotation_left_deg": ("sacrum turned left (pelvic frame)", "°"),
+    "sacrum.sidebend_left_deg": ("sacrum side-bent left (pelvic frame)", "°"),
+    "sacrum.unilateral_flexion_left_deg": ("sacrum L unilateral flexion (pelvic frame)", "°"),
+    "sacrum.unilateral_flexion_right_deg": ("sacrum R unilateral flexion (pelvic frame)", "°"),
+    "sacrum.left_half_inferior_mm": ("sacrum left half down (pelvic frame)", "mm"),
+    "sacrum.right_half_inferior_mm": ("sacrum right half down (pelvic frame)", "mm"),
+    "sacrum.torsion.angle_deg": ("sacral torsion (pelvic frame)", "°"),
+})
+"""Numbers a panel's compact readout can show: descriptor path -> (label naming its reference frame, unit).
+
+A path is read attribute by attribute from :func:`pelvisim.descriptors.describe`'s result
+(``innominate_left.inflare_deg``). The ``relative_to_sacrum`` / ``in_body_frame`` paths are the
+two references of every innominate readout."""
+
+DEFAULT_READOUTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "neutral": (),
+    "nutation": ("sacrum.nutation_deg",),
+    "innominate_rotation": ("innominate_left.anterior_rotation_deg", "innominate_right.anterior_rotation_deg"),
+    "flare": ("innominate_left.inflare_deg", "innominate_right.inflare_deg"),
+    "shear": ("innominate_left.upslip_mm", "innominate_right.upslip_mm"),
+    "pubic_shear": ("innominate_left.pubic_superior_mm", "innominate_right.pubic_superior_mm"),
+    "sacral_torsion": ("sacrum.torsion.angle_deg", "sacrum.nutation_deg", "sacrum.rotation_left_deg"),
+    "unilateral_sacral_flexion": ("sacrum.unilateral_flexion_left_deg", "sacrum.unilateral_flexion_right_deg",
+                                  "sacrum.left_half_inferior_mm"),
+    "twisted_shifted_sacrum": ("sacrum.left_half_inferior_mm", "sacrum.right_half_inferior_mm",
+                               "sacrum.rotation_left_deg"),
+    "sacral_rotation": ("sacrum.rotation_left_deg", "innominate_left.inflare_deg", "innominate_right.inflare_deg"),
+    "gait": ("innominate_left.anterior_rotation_deg", "innominate_right.anterior_rotation_deg",
+             "sacrum.nutation_deg", "sacrum.rotation_left_deg"),
+    "mitchell_gait": ("sacrum.torsion.angle_deg", "innominate_left.anterior_rotation_deg",
+                      "innominate_right.anterior_rotation_deg"),
+})
+"""Compact-readout numbers of each model when its panel names none (at most :data:`MAX_READOUTS`)."""
+MAX_READOUTS = 4
+"""Numbers in a panel's compact readout at most (the full table is in the app and ``describe``)."""
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
 """Named output sizes (the height of 1080p becomes 1088: sizes are rounded to multiples of 16)."""
 QUALITIES = ("draft", "final")
@@ -100,6 +165,10 @@ class PanelSpec:
         Display factor of this panel; None uses the scene's.
     overlays : Mapping[str, bool]
         Overlay switches of this panel over the scene's ``[overlays]``.
+    view : str or None
+        This panel's camera view (one of :data:`CAMERA_VIEWS`); None uses the scene's ``[camera]``.
+    readouts : tuple of str or None
+        Keys of :data:`READOUTS` shown in the panel's compact readout; None uses the model's defaults.
     """
 
     model: str
@@ -107,6 +176,8 @@ class PanelSpec:
     label: str = ""
     magnification: float | None = None
     overlays: Mapping[str, bool] = field(default_factory=dict)
+    view: str | None = None
+    readouts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", _frozen_map(self.parameters))
@@ -251,7 +322,7 @@ class Output:
     size: str = "720p"
     fps: int = 30
     quality: str = "draft"
-    title_card_s: float = 2.0
+    title_card_s: float = 1.5
     still_time_s: float = 0.0
 
 
@@ -277,6 +348,11 @@ class Scene:
     output : Output
     path : str
         The file it came from ("" when built in Python).
+    arrow_scale : float
+        Length factor of the ``arrows`` overlay (landmark displacement × this, bones unchanged).
+    colour_map_frame : str
+        ``"sacrum"``: the colour map shows each innominate's displacement relative to the sacrum;
+        ``"pelvis"``: each bone's displacement in the pelvic frame.
     """
 
     title: str
@@ -291,6 +367,8 @@ class Scene:
     subtitle: str = ""
     sources: str = ""
     path: str = ""
+    arrow_scale: float = ARROW_SCALE
+    colour_map_frame: str = "sacrum"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overlays", _frozen_map(self.overlays))
@@ -309,6 +387,15 @@ class Scene:
         """Display factor of panel ``index``."""
         m = self.panels[index].magnification
         return self.magnification if m is None else m
+
+    def panel_view(self, index: int) -> str:
+        """Camera view of panel ``index``: its own ``view``, else the scene's ``[camera] view``."""
+        return self.panels[index].view or self.camera.view
+
+    def panel_readouts(self, index: int) -> tuple[str, ...]:
+        """Compact-readout keys of panel ``index``: its own ``readouts``, else its model's defaults."""
+        own = self.panels[index].readouts
+        return tuple(own) if own is not None else DEFAULT_READOUTS.get(self.panels[index].model, ())
 
     def panel_overlays(self, index: int) -> dict[str, bool]:
         """Every overlay switch of panel ``index`` (scene defaults, then the panel's)."""
@@ -549,8 +636,9 @@ def _overlays(where: _Where, value: Any, keys: Sequence[Any]) -> dict[str, bool]
 
 
 # --- parsing ---------------------------------------------------------------------------------
-TOP_KEYS = ("title", "subtitle", "sources", "magnification", "theme", "panels", "timeline", "camera", "overlays", "captions", "output")
-PANEL_KEYS = ("model", "parameters", "label", "magnification", "overlays")
+TOP_KEYS = ("title", "subtitle", "sources", "magnification", "theme", "panels", "timeline", "camera", "overlays", "captions",
+            "output", "arrow_scale", "colour_map_frame")
+PANEL_KEYS = ("model", "parameters", "label", "magnification", "overlays", "view", "readouts")
 TIMELINE_KEYS = ("kind", "cycles", "seconds_per_cycle", "start_phase", "phase", "keyframes", "interpolation", "still_s")
 KEYFRAME_KEYS = ("time_s", "hold_s", "parameters", "panels", "phase")
 CAMERA_KEYS = ("view", "position_mm", "focal_point_mm", "up", "zoom", "orbit_deg")
@@ -595,7 +683,18 @@ def _parse_panel(where: _Where, value: Any, index: int) -> PanelSpec:
         magnification = _number(where, table["magnification"], (*keys, "magnification"), minimum=0.0, exclusive_minimum=True, maximum=1000.0)
     overlays = _overlays(where, table.get("overlays", {}), (*keys, "overlays"))
     label = _string(where, table.get("label", model.title), (*keys, "label"))
-    return PanelSpec(model=model_name, parameters=resolved, label=label, magnification=magnification, overlays=overlays)
+    view = _string(where, table["view"], (*keys, "view"), CAMERA_VIEWS) if "view" in table else None
+    readouts = _readouts(where, table["readouts"], (*keys, "readouts")) if "readouts" in table else None
+    return PanelSpec(model=model_name, parameters=resolved, label=label, magnification=magnification, overlays=overlays,
+                     view=view, readouts=readouts)
+
+
+def _readouts(where: _Where, value: Any, keys: Sequence[Any]) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > MAX_READOUTS:
+        raise where.error(keys, f"expected a list of at most {MAX_READOUTS} readout names, got {value!r}")
+    for name in value:
+        _string(where, name, keys, tuple(READOUTS))
+    return tuple(value)
 
 
 def _parse_timeline(where: _Where, value: Any, panels: Sequence[PanelSpec]) -> Timeline:
@@ -662,7 +761,7 @@ def _parse_camera(where: _Where, value: Any) -> Camera:
         missing = [k for k in ("position_mm", "focal_point_mm", "up") if k not in table]
         raise where.error((*keys, explicit[0]), f"an explicit camera needs position_mm, focal_point_mm and up; missing {', '.join(missing)}")
     return Camera(
-        view=_string(where, table.get("view", "anterior"), (*keys, "view"), VIEWS),
+        view=_string(where, table.get("view", "anterior"), (*keys, "view"), CAMERA_VIEWS),
         position_mm=_vector(where, table["position_mm"], (*keys, "position_mm")) if explicit else None,
         focal_point_mm=_vector(where, table["focal_point_mm"], (*keys, "focal_point_mm")) if explicit else None,
         up=_vector(where, table["up"], (*keys, "up")) if explicit else None,
@@ -707,7 +806,8 @@ def _parse_output(where: _Where, value: Any) -> Output:
         size=size,
         fps=fps,
         quality=_string(where, table.get("quality", "draft"), (*keys, "quality"), QUALITIES),
-        title_card_s=_number(where, table.get("title_card_s", 2.0), (*keys, "title_card_s"), minimum=0.0, maximum=60.0, what="seconds"),
+        title_card_s=_number(where, table.get("title_card_s", Output.title_card_s), (*keys, "title_card_s"), minimum=0.0,
+                             maximum=60.0, what="seconds"),
         still_time_s=_number(where, table.get("still_time_s", 0.0), (*keys, "still_time_s"), minimum=0.0, what="seconds"),
     )
 
@@ -758,6 +858,9 @@ def parse(text: str, path: str = "<scene>") -> Scene:
         theme=_string(where, data.get("theme", "default"), ("theme",), THEMES),
         output=_parse_output(where, data.get("output", {})),
         path=path,
+        arrow_scale=_number(where, data.get("arrow_scale", ARROW_SCALE), ("arrow_scale",), minimum=0.0,
+                            exclusive_minimum=True, maximum=10000.0, what="a length factor"),
+        colour_map_frame=_string(where, data.get("colour_map_frame", "sacrum"), ("colour_map_frame",), COLOUR_MAP_FRAMES),
     )
 
 
@@ -798,6 +901,27 @@ def load(name_or_path: str | Path) -> Scene:
     display = str(name_or_path) if Path(name_or_path).is_file() else f"{path.stem}.toml (bundled)"
     scene = parse(text, display)
     return replace(scene, path=str(path)) if display.endswith("(bundled)") else scene
+
+
+# --- checks beyond validity ------------------------------------------------------------------
+def caption_warnings(scene: Scene) -> list[str]:
+    """Captions shown too briefly to be read: less than :data:`MIN_CAPTION_S_PER_WORD` seconds a word.
+
+    Returns
+    -------
+    list of str
+        One line per caption, e.g. ``"captions[1]: 25 words shown for 2.0 s; expected at least
+        7.5 s (0.3 s a word)"``; empty when every caption can be read.
+    """
+    out = []
+    for i, caption in enumerate(scene.captions):
+        shown_s = min(caption.end_s, scene.duration_s) - caption.start_s
+        words = len(caption.text.split())
+        needed_s = MIN_CAPTION_S_PER_WORD * words
+        if shown_s < needed_s - 1e-9:
+            out.append(f"captions[{i + 1}]: {words} words shown for {max(shown_s, 0.0):.1f} s; expected at least "
+                       f"{needed_s:.1f} s ({MIN_CAPTION_S_PER_WORD:g} s a word)")
+    return out
 
 
 # --- frame times and tables ------------------------------------------------------------------

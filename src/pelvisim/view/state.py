@@ -31,7 +31,8 @@ OVERLAYS: Mapping[str, str] = {
     "trails": "ASIS / PSIS trails over gait",
     "palpation": "Palpation-error spheres (15–20 mm)",
     "femurs": "Femurs",
-    "descriptors": "Descriptor text in the 3D view",
+    "descriptors": "Key numbers in the 3D view",
+    "arrows": "Displacement arrows at the landmarks",
 }
 """Overlay name (as :meth:`pelvisim.view.panel.Panel.set_overlay` takes it) -> check-box label."""
 
@@ -44,6 +45,7 @@ DEFAULT_OVERLAYS: Mapping[str, bool] = {
     "palpation": False,
     "femurs": True,
     "descriptors": False,
+    "arrows": False,
 }
 
 MAGNIFICATIONS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
