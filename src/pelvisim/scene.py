@@ -67,28 +67,35 @@ READOUTS: Mapping[str, tuple[str, str]] = MappingProxyType({
        for frame, words_frame in (("relative_to_sacrum", "vs sacrum"), ("in_body_frame", "body frame"))
        for key, words, unit in (("anterior_rotation_deg", "anterior rotation", "°"), ("inflare_deg", "inflare", "°"),
                                 ("frontal_rotation_deg", "lateral tilt", "°"), ("upslip_mm", "upslip", "mm"))},
-    "sacrum.nutation_deg": ("sacrum nutation (pelvic frame)", "°"),
-    "sacrum.rotation_left_deg": ("sacrum turned left (pelvic frame)", "°"),
-    "sacrum.sidebend_left_deg": ("sacrum side-bent left (pelvic frame)", "°"),
-    "sacrum.unilateral_flexion_left_deg": ("sacrum L unilateral flexion (pelvic frame)", "°"),
-    "sacrum.unilateral_flexion_right_deg": ("sacrum R unilateral flexion (pelvic frame)", "°"),
-    "sacrum.left_half_inferior_mm": ("sacrum left half down (pelvic frame)", "mm"),
-    "sacrum.right_half_inferior_mm": ("sacrum right half down (pelvic frame)", "mm"),
-    "sacrum.torsion.angle_deg": ("sacral torsion (pelvic frame)", "°"),
+    "sacrum.nutation_deg": ("sacrum nutation (own motion)", "°"),
+    "sacrum.rotation_left_deg": ("sacrum turned left (own motion)", "°"),
+    "sacrum.sidebend_left_deg": ("sacrum side-bent left (own motion)", "°"),
+    "sacrum.unilateral_flexion_left_deg": ("sacrum L unilateral flexion (own motion)", "°"),
+    "sacrum.unilateral_flexion_right_deg": ("sacrum R unilateral flexion (own motion)", "°"),
+    "sacrum.left_half_inferior_mm": ("sacrum left half down (own motion)", "mm"),
+    "sacrum.right_half_inferior_mm": ("sacrum right half down (own motion)", "mm"),
+    "sacrum.torsion.angle_deg": ("sacral torsion (own motion)", "°"),
+    "ring.symphysis_vertical_shear_mm": ("symphysis: R pubis up vs L", "mm"),
+    "ring.symphysis_sagittal_shift_mm": ("symphysis: R pubis forward vs L", "mm"),
+    "ring.symphysis_gap_change_mm": ("symphysis gap opening", "mm"),
 })
 """Numbers a panel's compact readout can show: descriptor path -> (label naming its reference frame, unit).
 
 A path is read attribute by attribute from :func:`pelvisim.descriptors.describe`'s result
-(``innominate_left.inflare_deg``). The ``relative_to_sacrum`` / ``in_body_frame`` paths are the
-two references of every innominate readout."""
+(``innominate_left.inflare_deg``). Innominate numbers are relative to the sacrum (also under
+``relative_to_sacrum``) or in the body frame (``in_body_frame``); the sacrum's are its own motion
+(the account of the pose with the least total bone motion); the symphysis is the right pubis
+relative to the left."""
 
 DEFAULT_READOUTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "neutral": (),
     "nutation": ("sacrum.nutation_deg",),
-    "innominate_rotation": ("innominate_left.anterior_rotation_deg", "innominate_right.anterior_rotation_deg"),
+    "innominate_rotation": ("innominate_left.anterior_rotation_deg", "innominate_right.anterior_rotation_deg",
+                            "ring.symphysis_vertical_shear_mm"),
     "flare": ("innominate_left.inflare_deg", "innominate_right.inflare_deg"),
     "shear": ("innominate_left.upslip_mm", "innominate_right.upslip_mm"),
-    "pubic_shear": ("innominate_left.pubic_superior_mm", "innominate_right.pubic_superior_mm"),
+    "pubic_shear": ("ring.symphysis_vertical_shear_mm", "innominate_left.pubic_superior_mm",
+                    "innominate_right.pubic_superior_mm"),
     "sacral_torsion": ("sacrum.torsion.angle_deg", "sacrum.nutation_deg", "sacrum.rotation_left_deg"),
     "unilateral_sacral_flexion": ("sacrum.unilateral_flexion_left_deg", "sacrum.unilateral_flexion_right_deg",
                                   "sacrum.left_half_inferior_mm"),

@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="draft: no anti-aliasing (fast); final: MSAA")
     render.add_argument("--title-card", type=float, default=None, metavar="SECONDS", help="title card length (0 = none)")
     render.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    render.add_argument("--turntable", action="store_true",
+                        help="orbit the camera once (8 s) around the pose at the still time instead of playing the timeline")
     render.add_argument("--jobs", type=int, default=1, help="scenes rendered in parallel processes (default 1)")
     render.set_defaults(func=run_render)
 
@@ -48,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     return dict(frames=args.frames, size=args.size, fps=args.fps, cycles=args.cycles, start_s=args.start, end_s=args.end,
                 magnification=args.magnification, quality=args.quality, title_card_s=args.title_card,
-                overwrite=args.overwrite)
+                overwrite=args.overwrite, turntable=args.turntable)
 
 
 def run_render(args: argparse.Namespace) -> int:

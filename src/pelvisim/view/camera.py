@@ -96,7 +96,7 @@ VIEW_PRESETS: Mapping[str, ViewPreset] = {
 }
 """Every view of :data:`pelvisim.scene.CAMERA_VIEWS`, by name."""
 
-CLOSE_UP_HALF_SIZE_MM = 80.0
+CLOSE_UP_HALF_SIZE_MM = 100.0
 """Half the size of the box a close-up view fits around its SIJ centre (the joint and its margins)."""
 
 

@@ -68,7 +68,7 @@ class LandmarkOverlay(Overlay):
         glyph.SetInputData(self._poly)
         glyph.SetScaleModeToDataScalingOff()
         glyph.OrientOff()
-        self.marker_actor = panel.plotter.add_mesh(pv.Sphere(radius=theme.landmark_size_mm), color=theme.landmark_colour,
+        self.marker_actor = panel.add_mesh(pv.Sphere(radius=theme.landmark_size_mm), color=theme.landmark_colour,
                                                    name=f"{id(panel)}_landmark_glyphs", reset_camera=False)
         self.marker_actor.mapper.SetInputConnection(glyph.GetOutputPort())
         self._glyph = glyph

@@ -45,6 +45,8 @@ COLOUR_MAP_RANGE_MM = (0.0, 2.0)
 
 AXIS_MARGIN_MM = 30.0
 """An axis rod runs this far beyond the bone it passes through at each end, so both caps are in the open."""
+AXIS_MAX_HALF_MM = 90.0
+"""A rod reaches at most this far from its axis point before its margin (a line grazing a bone far away)."""
 AXIS_NEAR_LINE_MM = 12.0
 """Bone vertices within this distance of an axis line count as the bone the rod passes through."""
 
@@ -276,10 +278,11 @@ class AxesOverlay(Overlay):
                                                          if b in vertices]))
             if end - start < 1.0:  # the line misses the bones: centre a rod on its point
                 start, end = -60.0, 60.0
+            start, end = max(start, -AXIS_MAX_HALF_MM), min(end, AXIS_MAX_HALF_MM)
             colour = self.panel.theme.axis_colour if name in ("nutation", "symphysis") or name.startswith("flare") \
                 else self.panel.theme.oblique_axis_colour
             mesh = rod_mesh(axis, start - AXIS_MARGIN_MM, end + AXIS_MARGIN_MM, self.panel.theme.axis_radius_mm)
-            actor = self.panel.plotter.add_mesh(mesh, color=colour, name=f"{id(self.panel)}_axis_{name}",
+            actor = self.panel.add_mesh(mesh, color=colour, name=f"{id(self.panel)}_axis_{name}",
                                                 reset_camera=False)
             xray = pv.Actor(mapper=pv.DataSetMapper(mesh))
             xray.prop.color = colour
@@ -475,7 +478,7 @@ class TrailsOverlay(Overlay):
                 if frame == "pelvis":
                     T = frames.invert(shown.state.T_world_pelvis) @ T
                 points.append((T @ p)[:3])
-            actor = panel.plotter.add_mesh(
+            actor = panel.add_mesh(
                 pv.lines_from_points(np.array(points)), color=panel.theme.trail_colour, line_width=panel.theme.trail_width,
                 reset_camera=False, name=f"{id(panel)}_trail_{name}", render_lines_as_tubes=False, lighting=False,
             )
@@ -513,7 +516,7 @@ class PalpationOverlay(Overlay):
                 continue
             centre = panel.anatomy.point(name)
             for radius, opacity in ((outer, 0.12), (inner, 0.2)):
-                actor = panel.plotter.add_mesh(
+                actor = panel.add_mesh(
                     pv.Sphere(radius=radius, center=centre, theta_resolution=24, phi_resolution=16),
                     color=panel.theme.palpation_colour, opacity=opacity, name=f"{id(panel)}_palp_{name}_{radius:g}",
                     reset_camera=False, lighting=False,
@@ -610,7 +613,7 @@ class ArrowsOverlay(Overlay):
         per = 3 * sides + 1
         faces = (_ARROW_FACES[None, :, :] + per * np.arange(n)[:, None, None]).reshape(-1, 3)
         self.mesh = pv.PolyData.from_regular_faces(np.zeros((n * per, 3)), faces)
-        self.actor = panel.plotter.add_mesh(self.mesh, color=panel.theme.arrow_colour, name=f"{id(panel)}_arrows",
+        self.actor = panel.add_mesh(self.mesh, color=panel.theme.arrow_colour, name=f"{id(panel)}_arrows",
                                             reset_camera=False, smooth_shading=False, specular=0.3)
         self.actor.visibility = False
         self.lengths_mm = np.zeros(n)

@@ -123,9 +123,9 @@ class _SacrumCut:
         clip.Update()
         self.kept_mesh = pv.wrap(clip.GetOutput()).merge(cap) if cap.n_points else pv.wrap(clip.GetOutput())
         theme = panel.theme
-        self.cap_actor = panel.plotter.add_mesh(cap, color=theme.bone_colour("sacrum"), ambient=0.25, diffuse=0.6,
+        self.cap_actor = panel.add_mesh(cap, color=theme.bone_colour("sacrum"), ambient=0.25, diffuse=0.6,
                                                 name=f"{id(panel)}_cut_cap_{keep}", reset_camera=False)
-        self.outline_actor = panel.plotter.add_mesh(outline, color=theme.cut_colour, line_width=CUT_OUTLINE_WIDTH_PX,
+        self.outline_actor = panel.add_mesh(outline, color=theme.cut_colour, line_width=CUT_OUTLINE_WIDTH_PX,
                                                     lighting=False, name=f"{id(panel)}_cut_outline_{keep}",
                                                     reset_camera=False)
         # Slightly in front of the cap, so the outline is never hidden by the face it borders.
@@ -217,6 +217,7 @@ class Panel:
         if subplot is not None:
             plotter.subplot(*subplot)
         self.renderer = plotter.renderer
+        self._subplot = plotter.renderers.index_to_loc(plotter.renderers.active_index)
         self.renderer.set_background(self.theme.background)
         # Plain alpha blending for the translucent overlays (ghost, palpation spheres): order-
         # independent transparency costs several times a frame on software OpenGL.
@@ -243,7 +244,7 @@ class Panel:
             mesh.point_data["displacement_mm"] = np.zeros(mesh.n_points)
             self.meshes[bone] = mesh
             self.neutral_vertices[bone] = vertices_mm
-            actor = plotter.add_mesh(
+            actor = self.add_mesh(
                 mesh, color=self.theme.bone_colour(bone), scalars="displacement_mm", cmap=self.theme.colour_map,
                 clim=self.colour_map_range_mm, show_scalar_bar=False, smooth_shading=True, specular=0.2,
                 name=f"{id(self)}_{bone}", reset_camera=False,
@@ -256,7 +257,7 @@ class Panel:
             self.actors[bone] = actor
             if bone in PELVIC_BONES:
                 # A faint outline needs few triangles: a decimated copy keeps the ghost cheap.
-                ghost = plotter.add_mesh(
+                ghost = self.add_mesh(
                     coarse_copy(mesh), color=self.theme.ghost_colour, opacity=self.theme.ghost_opacity,
                     show_scalar_bar=False, scalars=None, name=f"{id(self)}_{bone}_ghost", reset_camera=False,
                     lighting=False,
@@ -289,6 +290,11 @@ class Panel:
             self.set_overlay("colour_map", True)
         _PANELS.add(self)
         self.layout_text()
+
+    def add_mesh(self, mesh: Any, **kwargs: Any) -> Any:
+        """``plotter.add_mesh`` into this panel's renderer (whichever subplot is active)."""
+        self.plotter.subplot(*np.atleast_1d(self._subplot))
+        return self.plotter.add_mesh(mesh, **kwargs)
 
     # --- bones, views, cuts ----------------------------------------------------------------
     def _bounds_of(self, bones: Sequence[str]) -> list[float]:

@@ -84,19 +84,25 @@ def readout_template(keys: Sequence[str]) -> list[str]:
     return [f"{READOUTS[key][0]}  {number_template(READOUTS[key][1])}" for key in keys]
 
 
-def panel_notes(anatomy: Any, state: Any, magnification: float) -> list[str]:
-    """Warnings a panel shows: joint limits exceeded, and bones that overlap only because of magnification.
+def limit_note(warning: Any) -> str:
+    """A joint-limit warning in one short line, e.g. ``"symphysis vertical shear 3.9 mm > 2.6 mm in vivo"``.
 
-    Uses :func:`pelvisim.limits.joint_limit_warnings` and
-    :func:`pelvisim.limits.magnification_overlap_note` (the model layer decides; this only collects
-    their text). Returns an empty list while this version of pelvisim has no ``limits`` module.
+    The full sentence with its source is ``warning.text`` (the app's side panel, ``describe``).
     """
-    try:
-        from pelvisim import limits  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    notes = [str(warning.text) for warning in limits.joint_limit_warnings(anatomy, state)]
+    from pelvisim.limits import JOINT_WORDS
+
+    unit = "°" if warning.unit == "deg" else f" {warning.unit}"
+    return (f"{JOINT_WORDS.get(warning.joint, warning.joint)} {warning.quantity} {warning.value:.1f}{unit} "
+            f"> {warning.limit:g}{unit} in vivo")
+
+
+def panel_notes(anatomy: Any, state: Any, magnification: float) -> list[str]:
+    """Warnings a panel shows: bones that overlap only because of magnification, then joint limits exceeded.
+
+    The model layer decides (:func:`pelvisim.limits.magnification_overlap_note`,
+    :func:`pelvisim.limits.joint_limit_warnings`); this only collects them, each on one short line.
+    """
+    from pelvisim import limits
+
     overlap = limits.magnification_overlap_note(anatomy, state, magnification)
-    if overlap:
-        notes.append(str(overlap))
-    return notes
+    return ([str(overlap)] if overlap else []) + [limit_note(w) for w in limits.joint_limit_warnings(anatomy, state)]
