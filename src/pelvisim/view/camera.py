@@ -160,7 +160,7 @@ def set_view(
         camera.SetPosition(*(centre + distance * direction))
         camera.SetViewUp(*up)
         if camera.GetParallelProjection():
-            camera.SetParallelScale(distance * math.tan(0.5 * math.radians(camera.GetViewAngle())))
+            camera.SetParallelScale(fitting_parallel_scale_mm(fit, centre, direction, up, _aspect(renderer)))
         if zoom != 1.0:
             camera.Zoom(float(zoom))
         renderer.ResetCameraClippingRange()
@@ -182,6 +182,27 @@ def _aspect(renderer: Any) -> float:
     return 16.0 / 9.0
 
 
+def _screen_axes(direction: NDArray[np.float64], up: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    """Unit vectors toward the camera, screen-up and screen-right."""
+    d = direction / np.linalg.norm(direction)
+    u = up - np.dot(up, d) * d
+    u /= np.linalg.norm(u)
+    return d, u, np.cross(u, d)
+
+
+def _corners(bounds: Sequence[float], centre: NDArray[np.float64]) -> NDArray[np.float64]:
+    lo, hi = np.array(bounds[0::2], dtype=float), np.array(bounds[1::2], dtype=float)
+    return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]) - centre
+
+
+def fitting_parallel_scale_mm(bounds: Sequence[float], centre: NDArray[np.float64], direction: NDArray[np.float64],
+                              up: NDArray[np.float64], aspect: float) -> float:
+    """Parallel-projection scale (half the visible height, mm) at which ``bounds`` fills :data:`FILL`."""
+    d, u, r = _screen_axes(np.asarray(direction, dtype=float), np.asarray(up, dtype=float))
+    corners = _corners(bounds, centre)
+    return float(max(np.abs(corners @ u).max(), np.abs(corners @ r).max() / aspect) / FILL)
+
+
 def fitting_distance_mm(bounds: Sequence[float], centre: NDArray[np.float64], direction: NDArray[np.float64],
                         up: NDArray[np.float64], view_angle_rad: float, aspect: float) -> float:
     """Camera distance at which the box ``bounds`` fills :data:`FILL` of a viewport of ``aspect``.
@@ -189,12 +210,8 @@ def fitting_distance_mm(bounds: Sequence[float], centre: NDArray[np.float64], di
     The box's corners are measured across the view (right and up of the screen) and along it; the
     nearest corner, which perspective draws largest, sets the distance.
     """
-    lo, hi = np.array(bounds[0::2], dtype=float), np.array(bounds[1::2], dtype=float)
-    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]) - centre
-    d = direction / np.linalg.norm(direction)
-    u = up - np.dot(up, d) * d
-    u /= np.linalg.norm(u)
-    r = np.cross(u, d)
+    d, u, r = _screen_axes(np.asarray(direction, dtype=float), np.asarray(up, dtype=float))
+    corners = _corners(bounds, centre)
     half_up = np.abs(corners @ u)
     half_right = np.abs(corners @ r)
     toward = corners @ d  # toward the camera

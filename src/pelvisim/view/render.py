@@ -607,8 +607,9 @@ def scene_from_state(
     Parameters
     ----------
     state : pelvisim.view.state.AppState
-        Panels (model, parameter values, title), magnification, overlays, camera view, title,
-        gait phase (the first frame) and playback speed.
+        Panels (model, parameter values, title, their own magnification and view), magnification,
+        overlays, camera view, title, gait phase (the first frame), playback speed, arrow scale and
+        colour-map frame.
     size : str or (int, int)
         ``720p``, ``1080p``, ``4k`` or ``WxH``, or (width, height).
     fps : int
@@ -649,7 +650,9 @@ def scene_from_state(
         seconds_per_cycle = 1.0 / speed
     if not (math.isfinite(seconds_per_cycle) and 0 < seconds_per_cycle <= 600):
         raise ParameterError(f"seconds_per_cycle must be a number of seconds in (0, 600], got {seconds_per_cycle!r}")
-    panels = tuple(PanelSpec(model=choice.model, parameters=dict(choice.values), label=choice.title) for choice in state.panels)
+    panels = tuple(PanelSpec(model=choice.model, parameters=dict(choice.values), label=choice.title,
+                             magnification=choice.magnification, view=choice.view, readouts=choice.readouts)
+                   for choice in state.panels)
     return Scene(
         title=str(state.title),
         panels=panels,
@@ -659,6 +662,8 @@ def scene_from_state(
         magnification=float(state.magnification),
         theme=theme,
         output=Output(size=f"{width}x{height}", fps=fps, quality=quality, title_card_s=0.0),
+        arrow_scale=float(state.arrow_scale),
+        colour_map_frame=str(state.colour_map_frame),
     )
 
 
