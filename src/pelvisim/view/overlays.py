@@ -327,8 +327,8 @@ class AxesOverlay(Overlay):
 
 # --- colour map --------------------------------------------------------------------------------
 COLOUR_BAR_TITLES = {
-    "sacrum": "displacement relative to the sacrum, mm (true scale)",
-    "pelvis": "displacement in the pelvic frame, mm (true scale)",
+    "sacrum": "displacement, mm (true scale)\nrelative to the sacrum",
+    "pelvis": "displacement, mm (true scale)\nin the pelvic frame",
 }
 """Colour-bar title per frame: quantity, unit and the frame it is measured in."""
 
@@ -426,11 +426,16 @@ class ColourMapOverlay(Overlay):
     def layout(self, width: int, height: int, text_px: int, dpi: int) -> None:
         margin = max(4, int(round(0.5 * text_px)))
         label_px = max(9, int(round(0.75 * text_px)))
-        for prop in (self.bar.GetTitleTextProperty(), self.bar.GetLabelTextProperty()):
-            prop.SetFontSize(label_px)
-        title_w = text_size_px(self.bar.GetTitleTextProperty(), self.bar.GetTitle(), dpi)[0]
-        bar_w = int(min(max(0.45 * width, 160), width - 2 * margin, max(title_w + 8, 0.3 * width)))
-        bar_h = int(round(3.6 * label_px))
+        title_prop = self.bar.GetTitleTextProperty()
+        room = width - 2 * margin
+        for size in range(label_px, 7, -1):  # the title must fit the panel's width
+            title_prop.SetFontSize(size)
+            if text_size_px(title_prop, self.bar.GetTitle(), dpi)[0] + 8 <= room:
+                break
+        self.bar.GetLabelTextProperty().SetFontSize(title_prop.GetFontSize())
+        title_w, title_h = text_size_px(title_prop, self.bar.GetTitle(), dpi)
+        bar_w = int(min(room, max(title_w + 8, 0.3 * width)))
+        bar_h = int(round(title_h + 3.2 * title_prop.GetFontSize()))
         x0, y0 = width - margin - bar_w, margin
         beside = self.panel.readout_box
         if beside is not None and beside[1] + margin > x0:  # no room beside the readout: above it

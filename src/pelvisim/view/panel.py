@@ -281,11 +281,11 @@ class Panel:
         self.layers["axes"].set_axes(self.layers["axes"].names, axis_level)
 
         wanted = set(overlays if overlays is not None else DEFAULT_OVERLAYS)
-        for name in OVERLAYS:
-            self.set_overlay(name, name in wanted)
-        unknown = wanted - set(OVERLAYS) - {"color_map"}
+        unknown = wanted - set(self.overlay_names) - {"color_map"}
         if unknown:
-            raise ParameterError(f"Unknown overlays {sorted(unknown)}. Expected some of: {', '.join(OVERLAYS)}")
+            raise ParameterError(f"Unknown overlays {sorted(unknown)}. Expected some of: {', '.join(self.overlay_names)}")
+        for name in self.overlay_names:
+            self.set_overlay(name, name in wanted)
         if "color_map" in wanted:
             self.set_overlay("colour_map", True)
         _PANELS.add(self)
@@ -313,6 +313,13 @@ class Panel:
         if preset.close_up:
             return close_up_bounds(joints.joint_centre(self.anatomy, preset.close_up))
         return self._bounds_of([b for b in PELVIC_BONES if b not in self._hidden])
+
+    def bone_actors(self, bone: str) -> list[Any]:
+        """The actors that draw ``bone``: its surface and, for a cut sacrum, the cut's cap and outline."""
+        out = [self.actors[bone]] if bone in self.actors else []
+        if bone == "sacrum" and self._cut is not None:
+            out += [self._cut.cap_actor, self._cut.outline_actor]
+        return out
 
     def bone_shown(self, bone: str) -> bool:
         """Whether the current view draws ``bone`` (femurs also need the ``femurs`` overlay)."""
@@ -668,6 +675,11 @@ class Panel:
         """Names of the overlays that are on."""
         return frozenset(self._overlays)
 
+    @property
+    def overlay_names(self) -> tuple[str, ...]:
+        """Every overlay this panel can show: :data:`OVERLAYS` and any layer registered since."""
+        return (*OVERLAYS, *(name for name in self.layers if name not in OVERLAYS))
+
     def set_title(self, title: str) -> None:
         """Set the panel title (upper left)."""
         self._title = str(title)
@@ -679,11 +691,11 @@ class Panel:
         return self._title
 
     def set_overlay(self, name: str, on: bool = True) -> None:
-        """Turn one overlay of :data:`OVERLAYS` on or off."""
+        """Turn one overlay of :attr:`overlay_names` on or off."""
         if name == "color_map":
             name = "colour_map"
-        if name not in OVERLAYS:
-            raise ParameterError(f"Unknown overlay {name!r}. Expected one of: {', '.join(OVERLAYS)}")
+        if name not in self.overlay_names:
+            raise ParameterError(f"Unknown overlay {name!r}. Expected one of: {', '.join(self.overlay_names)}")
         on = bool(on)
         (self._overlays.add if on else self._overlays.discard)(name)
         if name in self.layers:
