@@ -226,6 +226,41 @@ def test_presentation_mode_keys(window, monkeypatch, tmp_path):
     assert not window.presenting
 
 
+def test_each_panel_keeps_the_scenes_magnification_and_view(anatomy):
+    """The flagship's right panel is ×20 in the app too; the controls say which sets one panel and which all."""
+    from pelvisim.scene import load
+
+    with open_window(anatomy, AppState.from_scene(load("flagship"))) as window:
+        badges = [p.magnification_actor.GetInput() for p in window.panels]
+        assert badges == ["true scale", "×20 — exaggerated"]
+        magnification = window.panels[1].pose.magnification
+        assert magnification == 20.0 and window.panels[0].pose.magnification == 1.0
+        assert window.display_box.layout().labelForField(window.display_box.magnification).text() == "Magnification, all panels"
+        own = window.panel_controls[1].magnification
+        assert own.currentData() == 20.0 and "this panel" in own.toolTip()
+        own.setCurrentIndex(own.findData(5.0))  # one panel only
+        assert [p.pose.magnification for p in window.panels] == [1.0, 5.0]
+        window.display_box.magnification.setCurrentIndex(window.display_box.magnification.findData(10.0))  # all panels
+        assert [p.pose.magnification for p in window.panels] == [10.0, 10.0]
+        assert [c.magnification.currentData() for c in window.panel_controls] == [None, None]
+    with open_window(anatomy, AppState.from_scene(load("innominate_rotation"))) as window:
+        assert [p.view for p in window.panels] == ["left_hemipelvis", "right_hemipelvis"]
+        assert not window.panels[0].actors["innominate_right"].GetVisibility()
+        window.set_view("anterior")  # the Display box sets every panel
+        assert [p.view for p in window.panels] == ["anterior", "anterior"]
+
+
+def test_record_this_keeps_each_panels_magnification_and_view(anatomy):
+    from pelvisim.scene import load
+    from pelvisim.view.render import scene_from_state
+
+    state = AppState.from_scene(load("innominate_rotation"))
+    state.set_panel_magnification(1, 5.0)
+    scene = scene_from_state(state)
+    assert [scene.panel_view(i) for i in range(2)] == ["left_hemipelvis", "right_hemipelvis"]
+    assert [scene.panel_magnification(i) for i in range(2)] == [10.0, 5.0]
+
+
 def _run_cli(args: list[str], env: dict[str, str], timeout: float = 120.0) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pelvisim.cli", *args], env=env, capture_output=True, text=True,
                           timeout=timeout)

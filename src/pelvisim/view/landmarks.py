@@ -29,8 +29,9 @@ from pelvisim.view.text import display_text, set_font, text_size_px
 if TYPE_CHECKING:  # pragma: no cover
     from pelvisim.view.panel import Panel
 
-LABEL_CAP_HEIGHT_720P_PX = 12.0
-"""Capital letters of landmark names are at least this tall in a frame 720 pixels high (scaled with it)."""
+LABEL_CAP_HEIGHT_720P_PX = 12.5
+"""Capital letters of landmark names are at least this tall in a frame 720 pixels high (scaled with
+it): 12 px measured on the picture, with half a pixel for rasterisation."""
 CAP_HEIGHT_PER_EM = 1493.0 / 2048.0
 """Cap height of DejaVu Sans as a fraction of its font size (from the font's OS/2 table)."""
 LEADER_GAP_PX = 7.0

@@ -45,10 +45,8 @@ COLOUR_MAP_RANGE_MM = (0.0, 2.0)
 
 AXIS_MARGIN_MM = 30.0
 """An axis rod runs this far beyond the bone it passes through at each end, so both caps are in the open."""
-AXIS_MAX_HALF_MM = 90.0
-"""A rod reaches at most this far from its axis point before its margin (a line grazing a bone far away)."""
-AXIS_NEAR_LINE_MM = 12.0
-"""Bone vertices within this distance of an axis line count as the bone the rod passes through."""
+AXIS_SEARCH_MM = 300.0
+"""How far along an axis line (both ways from its point) the bones are looked for."""
 
 XRAY_LAYER = 1
 """Render-window layer of the panels' x-ray renderers (drawn over the bones; pyvista keeps layer 2
@@ -146,17 +144,30 @@ def rod_mesh(axis: joints.Axis, start_mm: float, end_mm: float, radius_mm: float
     return rod.triangulate().merge(disc.triangulate()).merge(tip.triangulate())
 
 
-def axis_extent_mm(axis: joints.Axis, points_mm: NDArray[np.float64]) -> tuple[float, float]:
-    """Distances along ``axis`` (from its point) where it enters and leaves ``points_mm`` (a bone's vertices).
+def axis_extent_mm(axis: joints.Axis, surfaces: Sequence[pv.PolyData]) -> tuple[float, float]:
+    """Distances along ``axis`` (from its point) where the line first enters and last leaves the bones.
 
-    Only the vertices within :data:`AXIS_NEAR_LINE_MM` of the line count; (0, 0) when none is near.
+    Parameters
+    ----------
+    axis : Axis
+    surfaces : sequence of pyvista.PolyData
+        Closed bone surfaces at neutral (mm).
+
+    Returns
+    -------
+    (float, float)
+        (0, 0) when the line misses every surface.
     """
     p, d = np.asarray(axis.point_mm, dtype=float), np.asarray(axis.direction, dtype=float)
-    relative = points_mm - p
-    along = relative @ d
-    off = np.linalg.norm(relative - np.outer(along, d), axis=1)
-    near = along[off < AXIS_NEAR_LINE_MM]
-    return (float(near.min()), float(near.max())) if len(near) else (0.0, 0.0)
+    hits: list[float] = []
+    for surface in surfaces:
+        tree = vtk.vtkOBBTree()
+        tree.SetDataSet(surface)
+        tree.BuildLocator()
+        points = vtk.vtkPoints()
+        tree.IntersectWithLine(p - AXIS_SEARCH_MM * d, p + AXIS_SEARCH_MM * d, points, None)
+        hits += [float((np.array(points.GetPoint(k)) - p) @ d) for k in range(points.GetNumberOfPoints())]
+    return (min(hits), max(hits)) if hits else (0.0, 0.0)
 
 
 AXIS_BONES = {
@@ -164,7 +175,7 @@ AXIS_BONES = {
     "unilateral_flexion_left": ("sacrum",), "unilateral_flexion_right": ("sacrum",),
     "flare_left": ("innominate_left",), "flare_right": ("innominate_right",),
 }
-"""The bones an axis rod is fitted to (it leaves them by :data:`AXIS_MARGIN_MM`); others: every pelvic bone."""
+"""The bones an axis rod passes through and leaves by :data:`AXIS_MARGIN_MM` at both ends; others: every pelvic bone."""
 
 AXIS_NAMES = ("nutation", "left_oblique", "right_oblique", "unilateral_flexion_left", "unilateral_flexion_right",
               "flare_left", "flare_right", "symphysis")
@@ -271,14 +282,12 @@ class AxesOverlay(Overlay):
         for actor in self.xray_actors.values():
             self.xray.RemoveActor(actor)
         self.actors, self.xray_actors = {}, {}
-        vertices = self.panel.neutral_vertices
+        meshes = self.panel.meshes
         for name in self.names:
             axis = self.axis(name)
-            start, end = axis_extent_mm(axis, np.vstack([vertices[b] for b in AXIS_BONES.get(name, PELVIC_BONES)
-                                                         if b in vertices]))
+            start, end = axis_extent_mm(axis, [meshes[b] for b in AXIS_BONES.get(name, PELVIC_BONES) if b in meshes])
             if end - start < 1.0:  # the line misses the bones: centre a rod on its point
                 start, end = -60.0, 60.0
-            start, end = max(start, -AXIS_MAX_HALF_MM), min(end, AXIS_MAX_HALF_MM)
             colour = self.panel.theme.axis_colour if name in ("nutation", "symphysis") or name.startswith("flare") \
                 else self.panel.theme.oblique_axis_colour
             mesh = rod_mesh(axis, start - AXIS_MARGIN_MM, end + AXIS_MARGIN_MM, self.panel.theme.axis_radius_mm)
