@@ -55,11 +55,10 @@ def test_landmarks_move_with_their_bones(plotter, anatomy):
 def test_colour_map_is_true_scale_displacement(plotter, anatomy):
     panel = Panel(plotter, anatomy, overlays=["colour_map"])
     panel.update(pelvisim.pose(anatomy, joint_state(anatomy, "shear", {"left_mm": 1.5}), 20.0))
-    left = panel.meshes["innominate_left"].point_data["displacement_mm"]
-    right = panel.meshes["innominate_right"].point_data["displacement_mm"]
-    np.testing.assert_allclose(left, 1.5, atol=1e-9)  # magnification never reaches the colours
-    np.testing.assert_allclose(right, 0.0, atol=1e-12)
-    assert panel.actors["innominate_left"].mapper.scalar_visibility
+    layer = panel.layers["colour_map"]
+    np.testing.assert_allclose(layer.displacements_mm("innominate_left"), 1.5, atol=1e-9)  # never magnified
+    np.testing.assert_allclose(layer.displacements_mm("innominate_right"), 0.0, atol=1e-12)
+    assert layer.coloured_bones() == ("innominate_left", "innominate_right")  # relative to the sacrum
 
 
 def test_overlays_toggle_and_unknown_names_are_rejected(plotter, anatomy):

@@ -310,6 +310,44 @@ def test_every_colour_map_has_a_colour_bar(anatomy, name):
         stage.close()
 
 
+def test_colour_map_colours_are_the_true_scale_displacement(anatomy):
+    """Visible surface points are drawn in the colour of their displacement relative to the sacrum,
+    computed here with numpy from the true-scale state (hue compared as G/R, which lighting keeps)."""
+    import matplotlib
+
+    from pelvisim import frames
+
+    scene = _bones_only(load("stiffness_symmetric_vs_asymmetric"), ghost=False)
+    stage = Stage(scene, anatomy, (960, 540))
+    try:
+        plan = stage.plan(1.75)
+        stage.apply(plan)
+        image = stage.image().astype(float)
+        panel = stage.panels[1]
+        state = plan.poses[1].state
+        T = frames.invert(state.T_pelvis["sacrum"]) @ state.T_pelvis["innominate_right"]
+        vertices = np.asarray(panel.neutral_vertices["innominate_right"])
+        expected = np.linalg.norm(vertices @ (T[:3, :3] - np.eye(3)).T + T[:3, 3], axis=1)
+        to_world = np.array(panel.actors["innominate_right"].user_matrix)
+        colours = matplotlib.colormaps[panel.theme.colour_map]
+        renderer, window, h = panel.renderer, stage.plotter.ren_win, image.shape[0]
+        errors = []
+        for k in range(0, len(vertices), 19):
+            renderer.SetWorldPoint(*(to_world @ np.append(vertices[k], 1.0))[:3], 1.0)
+            renderer.WorldToDisplay()
+            x, y, z = renderer.GetDisplayPoint()
+            if abs(window.GetZbufferDataAtPoint(int(round(x)), int(round(y))) - z) > 2e-4:
+                continue  # hidden behind another surface
+            drawn = image[h - 1 - int(round(y)), int(round(x))]
+            wanted = np.array(colours(expected[k] / 2.0)[:3])
+            errors.append(drawn[1] / max(drawn[0], 1.0) - wanted[1] / wanted[0])
+    finally:
+        stage.close()
+    print(f"{len(errors)} points, median |G/R error| {np.median(np.abs(errors)):.3f}")
+    assert len(errors) >= 20
+    assert np.median(np.abs(errors)) < 0.05  # 0.05 of a G/R that spans 1.0 over the 0–2 mm range: about 0.1 mm
+
+
 def test_the_lax_side_is_the_more_intensely_coloured(anatomy):
     """stiffness_symmetric_vs_asymmetric, left SIJ 2× stiffer: relative to the sacrum the lax right
     innominate moves more in its stance than the stiff left one in its own, and its pixels are the

@@ -203,17 +203,18 @@ class LandmarkOverlay(Overlay):
         shown = np.zeros(n, dtype=bool)
         shown[self._shown_index] = True
         visible = shown & in_front
-        self.occluded = set()
         eye = np.asarray(camera.GetPosition(), dtype=float)
-        parallel = bool(camera.GetParallelProjection())
-        toward_eye = np.asarray(camera.GetDirectionOfProjection(), dtype=float) * -1.0
-        for i in np.flatnonzero(visible):
-            p = points[i]
-            direction = toward_eye if parallel else (eye - p) / max(np.linalg.norm(eye - p), 1e-9)
-            start = p + OCCLUSION_MARGIN * panel.theme.landmark_size_mm * direction
-            end = eye if not parallel else p + 5000.0 * direction
-            if panel.line_hits_bone(start, end):
-                self.occluded.add(self.names[i])
+        seen = np.flatnonzero(visible)
+        if camera.GetParallelProjection():
+            directions = np.tile(-np.asarray(camera.GetDirectionOfProjection(), dtype=float), (len(seen), 1))
+            ends = points[seen] + 5000.0 * directions
+        else:
+            directions = eye - points[seen]
+            directions /= np.maximum(np.linalg.norm(directions, axis=1), 1e-9)[:, None]
+            ends = np.tile(eye, (len(seen), 1))
+        starts = points[seen] + OCCLUSION_MARGIN * panel.theme.landmark_size_mm * directions
+        hidden = panel.lines_hit_bone(starts, ends)
+        self.occluded = {self.names[i] for i, h in zip(seen, hidden) if h}
         xy, radius_list = screen[:n].tolist(), radius.tolist()
         self.markers_px = {self.names[i]: (xy[i][0], xy[i][1], radius_list[i]) for i in np.flatnonzero(visible)}
 

@@ -348,6 +348,25 @@ def displacement_mm(vertices_mm: NDArray[np.float64], T: NDArray[np.float64]) ->
     return np.sqrt(np.einsum("ij,ij->i", d, d))
 
 
+COLOUR_STOPS = 17
+"""Colours of the colour map sampled for the shader (linear between them; the bar shows the full map)."""
+
+
+def colour_map_shader(colour_map: str) -> str:
+    """GLSL function ``vec3 displacementColour(float s)`` (s in 0–1) for matplotlib colour map ``colour_map``."""
+    import matplotlib
+
+    colours = matplotlib.colormaps[colour_map](np.linspace(0.0, 1.0, COLOUR_STOPS))[:, :3]
+    stops = ", ".join(f"vec3({r:.5f}, {g:.5f}, {b:.5f})" for r, g, b in colours)
+    n = COLOUR_STOPS - 1
+    return (f"const vec3 displacementStops[{COLOUR_STOPS}] = vec3[{COLOUR_STOPS}]({stops});\n"
+            "vec3 displacementColour(float s) {\n"
+            f"  float x = clamp(s, 0.0, 1.0) * {n}.0;\n"
+            f"  int i = int(min(floor(x), {n - 1}.0));\n"
+            "  return mix(displacementStops[i], displacementStops[i + 1], x - float(i));\n"
+            "}\n")
+
+
 @register_overlay
 class ColourMapOverlay(Overlay):
     """Each bone surface point coloured by its true-scale displacement, with a colour bar naming the frame.
@@ -356,6 +375,10 @@ class ColourMapOverlay(Overlay):
     ``T_sacrum⁻¹ · T_innominate`` (the SIJ's own motion, whatever the sacrum does); the sacrum is the
     reference and keeps its plain colour. Frame ``"pelvis"``: each pelvic bone's displacement in the
     pelvic frame. Magnification never reaches the colours.
+
+    The colours are computed on the graphics card: a rigid displacement is ``|A v + t|`` for each
+    surface point ``v`` (``A = R − I``), so each frame only hands the shader ``A`` and ``t`` (a
+    per-vertex array rewritten every frame costs a full re-upload of the mesh).
     """
 
     name = "colour_map"
@@ -365,6 +388,11 @@ class ColourMapOverlay(Overlay):
         super().__init__(panel)
         self.frame = "sacrum"
         self.range_mm = tuple(panel.colour_map_range_mm)
+        self.transforms: dict[str, NDArray[np.float64]] = {}
+        """The rigid displacement (4 × 4, bone frame at neutral) each coloured bone is coloured by."""
+        for bone in PELVIC_BONES:
+            if bone in panel.actors:
+                self._add_shader(panel.actors[bone])
         bar = vtk.vtkScalarBarActor()
         bar.SetLookupTable(panel.actors["innominate_left"].mapper.GetLookupTable() if "innominate_left" in panel.actors
                            else vtk.vtkLookupTable())
@@ -390,6 +418,35 @@ class ColourMapOverlay(Overlay):
         self.bar = bar
         self._box: Box | None = None
 
+    def _add_shader(self, actor: Any) -> None:
+        """Colour ``actor`` by ``|A v + t|`` when its ``displacementOn`` uniform is 1.
+
+        The vertex is taken in view coordinates (``MCVCMatrix · vertexMC``: VTK may shift and scale
+        model coordinates on the card), so :meth:`before_render` folds the camera and the actor's
+        matrix into ``A`` and ``t``.
+        """
+        shader = actor.GetShaderProperty()
+        shader.AddVertexShaderReplacement("//VTK::Normal::Dec", True,
+                                          "//VTK::Normal::Dec\nout float displacementMM;\n", False)
+        shader.AddVertexShaderReplacement(
+            "//VTK::Normal::Impl", True,
+            "//VTK::Normal::Impl\n  displacementMM = length(displacementA * (MCVCMatrix * vertexMC).xyz + displacementT);\n",
+            False)
+        shader.AddFragmentShaderReplacement(
+            "//VTK::Normal::Dec", True,
+            "//VTK::Normal::Dec\nin float displacementMM;\n" + colour_map_shader(self.panel.theme.colour_map), False)
+        shader.AddFragmentShaderReplacement(
+            "//VTK::Color::Impl", True,
+            "//VTK::Color::Impl\n  if (displacementOn > 0.5) {\n"
+            "    vec3 mapped = displacementColour((displacementMM - displacementLow) / displacementSpan);\n"
+            "    diffuseColor = diffuseIntensity * mapped;\n    ambientColor = ambientIntensity * mapped;\n  }\n", False)
+        vertex, fragment = shader.GetVertexCustomUniforms(), shader.GetFragmentCustomUniforms()
+        vertex.SetUniformMatrix3x3("displacementA", [0.0] * 9)
+        vertex.SetUniform3f("displacementT", [0.0, 0.0, 0.0])
+        fragment.SetUniformf("displacementOn", 0.0)
+        fragment.SetUniformf("displacementLow", float(self.range_mm[0]))
+        fragment.SetUniformf("displacementSpan", float(max(self.range_mm[1] - self.range_mm[0], 1e-9)))
+
     def set_frame(self, frame: str) -> None:
         """``"sacrum"`` or ``"pelvis"``: the frame displacements are measured in."""
         if frame not in self.FRAMES:
@@ -404,7 +461,11 @@ class ColourMapOverlay(Overlay):
         self.range_mm = (float(low_mm), float(high_mm))
         for bone in PELVIC_BONES:
             if bone in self.panel.actors:
-                self.panel.actors[bone].mapper.scalar_range = self.range_mm
+                actor = self.panel.actors[bone]
+                actor.mapper.scalar_range = self.range_mm  # the colour bar's lookup table
+                fragment = actor.GetShaderProperty().GetFragmentCustomUniforms()
+                fragment.SetUniformf("displacementLow", self.range_mm[0])
+                fragment.SetUniformf("displacementSpan", max(self.range_mm[1] - self.range_mm[0], 1e-9))
 
     def coloured_bones(self) -> tuple[str, ...]:
         """The bones coloured in the current frame (the sacrum is the reference of the ``sacrum`` frame)."""
@@ -416,7 +477,8 @@ class ColourMapOverlay(Overlay):
         coloured = set(self.coloured_bones()) if self.on else set()
         for bone in PELVIC_BONES:
             if bone in self.panel.actors:
-                self.panel.actors[bone].mapper.scalar_visibility = bone in coloured
+                uniforms = self.panel.actors[bone].GetShaderProperty().GetFragmentCustomUniforms()
+                uniforms.SetUniformf("displacementOn", 1.0 if bone in coloured else 0.0)
         self.bar.SetVisibility(self.on)
         if self.on and self.panel.pose is not None:
             self.update(self.panel.pose)
@@ -426,11 +488,26 @@ class ColourMapOverlay(Overlay):
             T = pose.state.T_pelvis[bone]
             if self.frame == "sacrum":
                 T = frames.invert(pose.state.T_pelvis["sacrum"]) @ T
-            mesh = self.panel.meshes[bone]
-            array = mesh.point_data["displacement_mm"]
-            array[:] = displacement_mm(self.panel.neutral_vertices[bone], T)
-            mesh.point_data.active_scalars_name = "displacement_mm"
-            mesh.Modified()
+            self.transforms[bone] = T
+
+    def displacements_mm(self, bone: str) -> NDArray[np.float64]:
+        """What the colours of ``bone`` show: each vertex's true-scale displacement, mm."""
+        return displacement_mm(self.panel.neutral_vertices[bone], self.transforms.get(bone, np.eye(4)))
+
+    def before_render(self) -> None:
+        """Hand each coloured bone's shader its displacement in view coordinates (called before every render)."""
+        if not self.on:
+            return
+        camera = self.panel.renderer.GetActiveCamera()
+        view = _matrix(camera.GetModelViewTransformMatrix())
+        for bone, T in self.transforms.items():
+            actor = self.panel.actors[bone]
+            to_bone = np.linalg.inv(view @ _matrix(actor.GetMatrix()))  # view coordinates -> bone at neutral
+            A = T[:3, :3] - np.eye(3)
+            uniforms = actor.GetShaderProperty().GetVertexCustomUniforms()
+            # vtkUniforms takes a 3 × 3 matrix column by column (GLSL's order)
+            uniforms.SetUniformMatrix3x3("displacementA", [float(v) for v in (A @ to_bone[:3, :3]).T.ravel()])
+            uniforms.SetUniform3f("displacementT", [float(v) for v in A @ to_bone[:3, 3] + T[:3, 3]])
 
     def layout(self, width: int, height: int, text_px: int, dpi: int) -> None:
         margin = max(4, int(round(0.5 * text_px)))
@@ -457,6 +534,10 @@ class ColourMapOverlay(Overlay):
 
     def boxes(self) -> list[Box]:
         return [self._box] if self.on and self._box is not None else []
+
+
+def _matrix(m: vtk.vtkMatrix4x4) -> NDArray[np.float64]:
+    return np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)])
 
 
 # --- trails ------------------------------------------------------------------------------------

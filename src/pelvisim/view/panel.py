@@ -79,6 +79,10 @@ TITLE_BACKDROP_OPACITY = 0.5
 CUT_OUTLINE_WIDTH_PX = 3.0
 """Width of the outline of a cut bone's section."""
 
+OCCLUSION_TRIANGLES = 4000
+"""Triangles per bone of the surfaces landmark names are hidden behind (ray tests every frame): the
+simplified surface stays within about half a millimetre of the bone, a sixth of a marker's radius."""
+
 
 def _descriptor_text(descriptors: Any) -> str:
     """A ready-made string as shown (one sentence per line), or a Descriptors' ``summary``."""
@@ -266,6 +270,8 @@ class Panel:
                 # Push the ghost behind the bone where they coincide (no z-fighting at neutral).
                 ghost.mapper.SetResolveCoincidentTopologyToPolygonOffset()
                 ghost.mapper.SetRelativeCoincidentTopologyPolygonOffsetParameters(4.0, 40.0)
+                # One translucent layer (the side facing the viewer): half the blending of both sides.
+                ghost.prop.culling = "back"
                 ghost.visibility = False
                 self.ghost_actors[bone] = ghost
         self._bounds = self._bounds_of(PELVIC_BONES)
@@ -361,30 +367,48 @@ class Panel:
         if self._cut is not None:
             self._cut.place(pose.T_world["sacrum"], pose.state.T_world_pelvis)
 
-    def line_hits_bone(self, start_mm: NDArray[np.float64], end_mm: NDArray[np.float64]) -> bool:
-        """Whether the segment from ``start_mm`` to ``end_mm`` (world) passes through a drawn bone.
+    def _occluder_surface(self, bone: str, cut: str | None) -> pv.PolyData:
+        """The bone's surface simplified to :data:`OCCLUSION_TRIANGLES` (cut like the drawn one), for ray tests."""
+        built = self.anatomy.bones[bone]
+        vertices, faces = bone_surface(built, OCCLUSION_TRIANGLES if len(built.faces) > OCCLUSION_TRIANGLES else None)
+        surface = polydata(vertices, faces)
+        if cut and self._cut is not None:
+            plane = vtk.vtkPlane()
+            plane.SetOrigin(*self._cut.origin)
+            plane.SetNormal(*self._cut.normal)
+            clip = vtk.vtkClipPolyData()
+            clip.SetInputData(surface)
+            clip.SetClipFunction(plane)
+            clip.Update()
+            surface = pv.wrap(clip.GetOutput())
+        return surface
 
-        Each drawn bone is tested in its own frame at its current pose (the segment moved by the
-        inverse of its ``user_matrix``) against its surface as drawn — the kept half of a cut sacrum.
+    def lines_hit_bone(self, starts_mm: NDArray[np.float64], ends_mm: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """For each segment ``starts_mm[i]`` → ``ends_mm[i]`` (world), whether it passes through a drawn bone.
+
+        Each drawn bone is tested in its own frame at its current pose (the segments moved by the
+        inverse of its ``user_matrix``) against its surface simplified to :data:`OCCLUSION_TRIANGLES`
+        — the kept half of a cut sacrum.
         """
-        start = np.append(np.asarray(start_mm, dtype=float), 1.0)
-        end = np.append(np.asarray(end_mm, dtype=float), 1.0)
+        starts = np.asarray(starts_mm, dtype=float).reshape(-1, 3)
+        ends = np.asarray(ends_mm, dtype=float).reshape(-1, 3)
+        hit = np.zeros(len(starts), dtype=bool)
         for bone, actor in self.actors.items():
-            if not actor.GetVisibility():
+            if not actor.GetVisibility() or hit.all():
                 continue
             cut = self._cut.keep if bone == "sacrum" and self._cut is not None else None
             tree = self._occluders.get((bone, cut))
             if tree is None:
                 tree = vtk.vtkOBBTree()
-                tree.SetDataSet(self._cut.kept_mesh if cut else self.meshes[bone])
+                tree.SetDataSet(self._occluder_surface(bone, cut))
                 tree.BuildLocator()
                 self._occluders[(bone, cut)] = tree
-            T = self.pose.T_world[bone] if self.pose is not None else np.eye(4)
-            inverse = np.linalg.inv(T)
-            a, b = (inverse @ start)[:3], (inverse @ end)[:3]
-            if tree.IntersectWithLine(a, b, None, None) != 0:
-                return True
-        return False
+            T = np.linalg.inv(self.pose.T_world[bone] if self.pose is not None else np.eye(4))
+            local_starts = starts @ T[:3, :3].T + T[:3, 3]
+            local_ends = ends @ T[:3, :3].T + T[:3, 3]
+            for i in np.flatnonzero(~hit):
+                hit[i] = tree.IntersectWithLine(local_starts[i], local_ends[i], None, None) != 0
+        return hit
 
     # --- construction of the text ----------------------------------------------------------
     def _nominal_text_px(self, window_height: int) -> int:
@@ -431,6 +455,7 @@ class Panel:
                 shown.layout_text()
                 shown.place_labels()
                 shown.layers["axes"].before_render()  # type: ignore[attr-defined]
+                shown.layers["colour_map"].before_render()  # type: ignore[attr-defined]
 
         self.renderer.AddObserver(vtk.vtkCommand.StartEvent, before_render)
 
