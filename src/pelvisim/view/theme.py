@@ -41,7 +41,7 @@ class Theme:
     text_colour: str = "#f2f2f2"
     bone_colours: Mapping[str, str] | None = None
     ghost_colour: str = "#9fb4c8"
-    ghost_opacity: float = 0.18
+    ghost_opacity: float = 0.3
     landmark_colour: str = "#ff5a36"
     axis_colour: str = "#3fc1ff"
     oblique_axis_colour: str = "#b07cff"
@@ -85,7 +85,7 @@ THEMES: Mapping[str, Theme] = {
             "femur_right": "#bdbdbd",
         },
         ghost_colour="#66ccff",
-        ghost_opacity=0.25,
+        ghost_opacity=0.4,
         landmark_colour="#ff3b1f",
         axis_colour="#00e5ff",
         oblique_axis_colour="#ff66ff",
