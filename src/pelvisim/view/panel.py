@@ -57,6 +57,10 @@ OVERLAYS = tuple(OVERLAY_LABELS)
 DEFAULT_OVERLAYS = frozenset({"landmarks", "descriptors"})
 """Overlays that are on when a panel is created."""
 
+PANEL_TEXT_HEIGHTS = 1.5
+"""Text is sized from the window's height, but never from more than this many panel heights: two
+rows of panels (2 × 2) get text 3/4 of a single row's, so it leaves the bones room."""
+
 TITLE_MIN_SCALE = 0.75
 """Stacked titles wrap onto two lines and shrink to this fraction of their size before taking a
 third line; the magnification label shrinks to this fraction before going smaller still."""
@@ -411,9 +415,15 @@ class Panel:
         return hit
 
     # --- construction of the text ----------------------------------------------------------
-    def _nominal_text_px(self, window_height: int) -> int:
-        """Body-text size in pixels for a window ``window_height`` pixels high (the theme's fraction)."""
-        return max(MIN_FONT_PX, int(round(self.theme.text_height_fraction * window_height)))
+    def _nominal_text_px(self, window_height: int, panel_height: int | None = None) -> int:
+        """Body-text size in pixels: the theme's fraction of the window's height, or of
+        :data:`PANEL_TEXT_HEIGHTS` × the panel's height when that is less (stacked panels)."""
+        reference = window_height if panel_height is None else min(window_height, PANEL_TEXT_HEIGHTS * panel_height)
+        return max(MIN_FONT_PX, int(round(self.theme.text_height_fraction * reference)))
+
+    def _text_px_now(self, window: Any) -> int:
+        """:meth:`_nominal_text_px` for the panel's current window and viewport."""
+        return self._nominal_text_px(int(window.GetSize()[1]), int(self.renderer.GetSize()[1]))
 
     def _build_text(self, title: str) -> None:
         px, theme = self.text_px, self.theme
@@ -494,7 +504,7 @@ class Panel:
         if width < 8:
             return None
         dpi = int(window.GetDPI())
-        px = self._nominal_text_px(int(window.GetSize()[1]))
+        px = self._text_px_now(window)
         badge = self._badge_text()
         key = (width, px, dpi, self._title, badge)
         if self._title_fit_key != key:
@@ -550,7 +560,7 @@ class Panel:
             self._text_layout_key = None
             return
         dpi = int(window.GetDPI())
-        px = self._nominal_text_px(int(window.GetSize()[1]))
+        px = self._text_px_now(window)
         fits = [fit for panel in list(_PANELS) if panel.plotter is self.plotter
                 for fit in [panel._title_fit()] if fit is not None]
         fits = fits or [(True, 0, 0)]
