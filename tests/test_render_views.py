@@ -208,7 +208,7 @@ femurs = true
 landmarks = false
 descriptors = false
 '''
-    images, states = {}, {}
+    images, states, drawn = {}, {}, {}
     for m in (1.0, 20.0):
         stage = Stage(parse(text.format(m=m)), anatomy, SIZE)
         try:
@@ -221,6 +221,7 @@ descriptors = false
                 T_in = np.array(panel.actors[f"innominate_{side}"].user_matrix)
                 T_fe = np.array(panel.actors[f"femur_{side}"].user_matrix)
                 np.testing.assert_allclose(np.linalg.inv(T_in) @ T_fe, state.T_innominate_femur[side], atol=1e-9)
+            drawn[m] = {bone: np.array(panel.actors[bone].user_matrix) for bone in ("sacrum", "innominate_left")}
             for actor in (*panel.actors.values(), panel.title_actor, panel.magnification_actor, panel.notes_actor):
                 actor.SetVisibility(False)
             images[m] = stage.image().astype(float)  # the ghost alone (and the gait strip, same phase)
@@ -229,6 +230,14 @@ descriptors = false
             stage.close()
     np.testing.assert_allclose(states[1.0].T_world_pelvis, states[20.0].T_world_pelvis, atol=1e-12)
     assert np.abs(images[1.0] - images[20.0]).max() <= 1, "the ghost moved with the magnification"
+
+    def angle(T):
+        return math.acos(max(-1.0, min(1.0, (np.trace(T[:3, :3]) - 1.0) / 2.0)))
+
+    for bone, T1 in drawn[1.0].items():
+        # ×1 -> ×20 adds 19 times the bone's own intrapelvic turn and nothing of the whole pelvis's
+        between = np.linalg.inv(T1) @ drawn[20.0][bone]
+        assert angle(between) == pytest.approx(19 * angle(states[1.0].T_pelvis[bone]), abs=1e-6), bone
 
 
 def test_ghost_shows_only_when_on_and_only_where_the_bones_moved_away(anatomy):
