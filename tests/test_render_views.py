@@ -86,7 +86,10 @@ def _panel_slices(stage, image):
 
 @pytest.mark.parametrize("name", bundled_scene_names())
 def test_every_bundled_scene_shows_its_motion(anatomy, name):
-    """At least 1 % of the bone pixels change between neutral and the pose the still shows."""
+    """At least 1 % of the still's bone pixels change between neutral and the pose it shows.
+
+    Counted over the whole still: a panel may show that almost nothing moves (gurd_multifidus
+    computes a turn of under a hundredth of a degree next to an imposed 1°)."""
     scene = _bones_only(load(name))
     t = _largest_motion_time(scene, anatomy)
     stage = Stage(scene, anatomy, SIZE)
@@ -97,16 +100,19 @@ def test_every_bundled_scene_shows_its_motion(anatomy, name):
         stage.apply(_neutral_plan(stage, plan))
         neutral = stage.image().astype(float)
         background = _background(stage)
+        changed_total = bone_total = 0
         shares = []
         for rows, cols in _panel_slices(stage, posed):
             a, b = posed[rows, cols], neutral[rows, cols]
             bone = (np.abs(a - background).max(axis=2) > CHANGED) | (np.abs(b - background).max(axis=2) > CHANGED)
-            changed = np.abs(a - b).max(axis=2) > CHANGED
-            shares.append((changed & bone).sum() / max(bone.sum(), 1))
+            changed = (np.abs(a - b).max(axis=2) > CHANGED) & bone
+            shares.append(changed.sum() / max(bone.sum(), 1))
+            changed_total, bone_total = changed_total + changed.sum(), bone_total + bone.sum()
     finally:
         stage.close()
-    print(f"{name}: t = {t:.2f} s, changed bone pixels per panel {[f'{s:.1%}' for s in shares]}")
-    assert min(shares) >= 0.01, f"{name}: only {min(shares):.2%} of a panel's bone pixels change at t = {t:.2f} s"
+    share = changed_total / max(bone_total, 1)
+    print(f"{name}: t = {t:.2f} s, changed bone pixels {share:.1%} (per panel {[f'{s:.1%}' for s in shares]})")
+    assert share >= 0.01, f"{name}: only {share:.2%} of the still's bone pixels change at t = {t:.2f} s"
 
 
 def test_the_six_lessons_have_distinct_views():
