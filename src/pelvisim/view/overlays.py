@@ -25,6 +25,7 @@ from pelvisim import frames, joints
 from pelvisim.anatomy.core import FEMURS, PELVIC_BONES
 from pelvisim.errors import ParameterError
 from pelvisim.pose import Pose
+from pelvisim.view.meshes import surface_locator
 from pelvisim.view.text import set_font, text_size_px
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,6 +46,8 @@ COLOUR_MAP_RANGE_MM = (0.0, 2.0)
 
 AXIS_MARGIN_MM = 30.0
 """An axis rod runs this far beyond the bone it passes through at each end, so both caps are in the open."""
+AXIS_FIT_TRIANGLES = 4000
+"""Triangles of the bone surfaces an axis rod is fitted to (within about half a millimetre of the bone)."""
 AXIS_SEARCH_MM = 300.0
 """How far along an axis line (both ways from its point) the bones are looked for."""
 
@@ -144,14 +147,14 @@ def rod_mesh(axis: joints.Axis, start_mm: float, end_mm: float, radius_mm: float
     return rod.triangulate().merge(disc.triangulate()).merge(tip.triangulate())
 
 
-def axis_extent_mm(axis: joints.Axis, surfaces: Sequence[pv.PolyData]) -> tuple[float, float]:
+def axis_extent_mm(axis: joints.Axis, locators: Sequence[vtk.vtkOBBTree]) -> tuple[float, float]:
     """Distances along ``axis`` (from its point) where the line first enters and last leaves the bones.
 
     Parameters
     ----------
     axis : Axis
-    surfaces : sequence of pyvista.PolyData
-        Closed bone surfaces at neutral (mm).
+    locators : sequence of vtk.vtkOBBTree
+        Ray-test trees of closed bone surfaces at neutral (mm), e.g. :func:`~pelvisim.view.meshes.surface_locator`.
 
     Returns
     -------
@@ -160,10 +163,7 @@ def axis_extent_mm(axis: joints.Axis, surfaces: Sequence[pv.PolyData]) -> tuple[
     """
     p, d = np.asarray(axis.point_mm, dtype=float), np.asarray(axis.direction, dtype=float)
     hits: list[float] = []
-    for surface in surfaces:
-        tree = vtk.vtkOBBTree()
-        tree.SetDataSet(surface)
-        tree.BuildLocator()
+    for tree in locators:
         points = vtk.vtkPoints()
         tree.IntersectWithLine(p - AXIS_SEARCH_MM * d, p + AXIS_SEARCH_MM * d, points, None)
         hits += [float((np.array(points.GetPoint(k)) - p) @ d) for k in range(points.GetNumberOfPoints())]
@@ -264,14 +264,15 @@ class AxesOverlay(Overlay):
         raise ParameterError(f"Unknown axis {name!r}. Expected one of: {', '.join(AXIS_NAMES)}")
 
     def set_axes(self, names: Sequence[str], level: str | None = None) -> None:
-        """Draw the axes ``names`` (nutation at sacral ``level``); rebuilt only when they change."""
+        """Draw the axes ``names`` (nutation at sacral ``level``); built when shown, rebuilt only when they change."""
         unknown = [n for n in names if n not in AXIS_NAMES]
         if unknown:
             raise ParameterError(f"Unknown axes {unknown}. Expected some of: {', '.join(AXIS_NAMES)}")
         self.names = tuple(names)
         if level is not None:
             self.level = str(level)
-        self._build()
+        if self.on:
+            self._build()
 
     def _build(self) -> None:
         key = (self.names, self.level)
@@ -282,10 +283,12 @@ class AxesOverlay(Overlay):
         for actor in self.xray_actors.values():
             self.xray.RemoveActor(actor)
         self.actors, self.xray_actors = {}, {}
-        meshes = self.panel.meshes
+        bones = self.panel.anatomy.bones
         for name in self.names:
             axis = self.axis(name)
-            start, end = axis_extent_mm(axis, [meshes[b] for b in AXIS_BONES.get(name, PELVIC_BONES) if b in meshes])
+            locators = [surface_locator(bones[b], AXIS_FIT_TRIANGLES if len(bones[b].faces) > AXIS_FIT_TRIANGLES else None)
+                        for b in AXIS_BONES.get(name, PELVIC_BONES) if b in bones]
+            start, end = axis_extent_mm(axis, locators)
             if end - start < 1.0:  # the line misses the bones: centre a rod on its point
                 start, end = -60.0, 60.0
             colour = self.panel.theme.axis_colour if name in ("nutation", "symphysis") or name.startswith("flare") \

@@ -27,13 +27,12 @@ from numpy.typing import NDArray
 
 from pelvisim import joints
 from pelvisim.anatomy.core import FEMURS, PELVIC_BONES, Anatomy
-from pelvisim.anatomy.user import is_closed
 from pelvisim.errors import ParameterError
 from pelvisim.pose import Pose
 from pelvisim.view import landmarks as _landmarks  # noqa: F401  (registers the landmarks layer)
 from pelvisim.view.camera import close_up_bounds, set_view, view_preset
 from pelvisim.view.labels import LANDMARK_LABELS
-from pelvisim.view.meshes import bone_surface, coarse_copy, polydata
+from pelvisim.view.meshes import bone_surface, coarse_copy, polydata, surface_is_closed, surface_locator
 from pelvisim.view.overlays import (
     COLOUR_MAP_RANGE_MM,
     OVERLAY_TYPES,
@@ -258,7 +257,7 @@ class Panel:
                 name=f"{id(self)}_{bone}", reset_camera=False,
             )
             actor.mapper.scalar_visibility = False
-            if is_closed(faces):
+            if surface_is_closed(anatomy.bones[bone], max_triangles):
                 # A closed opaque bone hides its own back faces: skipping them is the same picture
                 # for about a third less drawing on software OpenGL. (An open user mesh keeps them.)
                 actor.prop.culling = "back"
@@ -371,10 +370,13 @@ class Panel:
         if self._cut is not None:
             self._cut.place(pose.T_world["sacrum"], pose.state.T_world_pelvis)
 
+    def _occlusion_budget(self, bone: str) -> int | None:
+        """Triangle budget of the surface ``bone``'s occlusion is tested against."""
+        return OCCLUSION_TRIANGLES if len(self.anatomy.bones[bone].faces) > OCCLUSION_TRIANGLES else None
+
     def _occluder_surface(self, bone: str, cut: str | None) -> pv.PolyData:
         """The bone's surface simplified to :data:`OCCLUSION_TRIANGLES` (cut like the drawn one), for ray tests."""
-        built = self.anatomy.bones[bone]
-        vertices, faces = bone_surface(built, OCCLUSION_TRIANGLES if len(built.faces) > OCCLUSION_TRIANGLES else None)
+        vertices, faces = bone_surface(self.anatomy.bones[bone], self._occlusion_budget(bone))
         surface = polydata(vertices, faces)
         if cut and self._cut is not None:
             plane = vtk.vtkPlane()
@@ -403,9 +405,12 @@ class Panel:
             cut = self._cut.keep if bone == "sacrum" and self._cut is not None else None
             tree = self._occluders.get((bone, cut))
             if tree is None:
-                tree = vtk.vtkOBBTree()
-                tree.SetDataSet(self._occluder_surface(bone, cut))
-                tree.BuildLocator()
+                if cut is None:  # shared by every panel of this anatomy
+                    tree = surface_locator(self.anatomy.bones[bone], self._occlusion_budget(bone))
+                else:
+                    tree = vtk.vtkOBBTree()
+                    tree.SetDataSet(self._occluder_surface(bone, cut))
+                    tree.BuildLocator()
                 self._occluders[(bone, cut)] = tree
             T = np.linalg.inv(self.pose.T_world[bone] if self.pose is not None else np.eye(4))
             local_starts = starts @ T[:3, :3].T + T[:3, 3]
