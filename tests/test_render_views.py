@@ -490,3 +490,44 @@ def test_turntable_orbits_once(anatomy, tmp_path, monkeypatch):
 def test_turntable_needs_a_video(anatomy, tmp_path):
     with pytest.raises(pelvisim.ParameterError, match="turntable is a video"):
         render("flare", tmp_path / "still.png", anatomy=anatomy, turntable=True)
+
+
+def test_true_scale_vs_x20_says_the_bones_overlap_only_at_x20(anatomy):
+    """The ×20 panel, where the pubic bones pass through each other, carries the note; true scale does not."""
+    scene = replace(load("true_scale_vs_x20"), captions=())
+    stage = Stage(scene, anatomy, SIZE)
+    try:
+        stage.show(0.0)
+        image = stage.image().astype(float)
+        notes = [panel.notes for panel in stage.panels]
+        drawn = [panel.notes_actor.GetInput() for panel in stage.panels]
+        (r0, c0), (r1, c1) = _panel_slices(stage, image)
+        panel = stage.panels[1]
+        x0 = int(panel.renderer.GetOrigin()[0])
+        bbox = [0.0] * 4
+        panel.notes_actor.GetBoundingBox(panel.renderer, bbox)
+        x, y = panel.notes_actor.GetPosition()
+        h = image.shape[0]
+        box = image[h - int(y + bbox[3]): h - int(y + bbox[2]), x0 + int(x + bbox[0]): x0 + int(x + bbox[1])]
+    finally:
+        stage.close()
+    assert "bones overlap: an artefact of ×20" in notes[1] and "bones overlap" in drawn[1]
+    assert not any("bones overlap" in n for n in notes[0])
+    warning = np.array(__import__("pyvista").Color(stage.theme.warning_colour).int_rgb, dtype=float)
+    assert (np.abs(box - warning).max(axis=2) < 40).sum() > 50, "the note is not drawn in the warning colour"
+
+
+@pytest.mark.parametrize("view, left_is_right_on_screen", [("anterior", True), ("posterior", False)])
+def test_names_say_the_patients_side(anatomy, view, left_is_right_on_screen):
+    """"ASIS L" is the patient's left: right of "ASIS R" on the screen seen from the front, left of it from behind."""
+    scene = replace(_bones_only(load("flare"), landmarks=True), camera=replace(load("flare").camera, view=view))
+    stage = Stage(scene, anatomy, SIZE)
+    try:
+        stage.show(0.0)
+        stage.image()
+        boxes = stage.panels[0].layers["landmarks"].boxes_px
+        side = "psis" if view == "posterior" else "asis"
+        left, right = boxes[f"{side}_left"], boxes[f"{side}_right"]
+    finally:
+        stage.close()
+    assert (left[0] > right[1]) == left_is_right_on_screen
