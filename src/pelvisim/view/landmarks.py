@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyvista as pv
 import vtk
-from numpy.typing import NDArray
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
 from pelvisim.pose import Pose
