@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pyvista as pv
 import vtk
-from vtkmodules.util.numpy_support import numpy_to_vtk
 
 from pelvisim import gait
+from pelvisim.view.flat import flat_actor, quads
 from pelvisim.view.text import text_actor
 from pelvisim.view.theme import Theme
 
@@ -43,36 +42,6 @@ def feet_on_ground(phase: float) -> list[str]:
     return [side for side in ("right", "left") if gait.in_stance(phase % 1.0, side)]
 
 
-def _quads(rects: list[tuple[float, float, float, float]]) -> vtk.vtkPolyData:
-    """Filled rectangles ``(x0, x1, y0, y1)`` as one polydata."""
-    points, polys = [], vtk.vtkCellArray()
-    for x0, x1, y0, y1 in rects:
-        base = len(points)
-        points += [(x0, y0, 0.0), (x1, y0, 0.0), (x1, y1, 0.0), (x0, y1, 0.0)]
-        polys.InsertNextCell(4)
-        for k in range(4):
-            polys.InsertCellPoint(base + k)
-    data = vtk.vtkPolyData()
-    vtk_points = vtk.vtkPoints()
-    vtk_points.SetData(numpy_to_vtk(np.array(points, dtype=float).reshape(-1, 3), deep=True))
-    data.SetPoints(vtk_points)
-    data.SetPolys(polys)
-    return data
-
-
-def _actor(data: vtk.vtkPolyData, colour: str, opacity: float = 1.0) -> vtk.vtkActor2D:
-    mapper = vtk.vtkPolyDataMapper2D()
-    mapper.SetInputData(data)
-    coordinate = vtk.vtkCoordinate()
-    coordinate.SetCoordinateSystemToNormalizedViewport()
-    mapper.SetTransformCoordinate(coordinate)
-    actor = vtk.vtkActor2D()
-    actor.SetMapper(mapper)
-    actor.GetProperty().SetColor(pv.Color(colour).float_rgb)
-    actor.GetProperty().SetOpacity(opacity)
-    return actor
-
-
 class GaitStrip:
     """A renderer with the stance bars of both feet and a phase cursor.
 
@@ -93,18 +62,18 @@ class GaitStrip:
         x0, x1 = LABEL_WIDTH, 1.0 - READOUT_WIDTH
         self.bar_range = (x0, x1)
         px = max(9, int(round(0.7 * theme.text_height_fraction * window_height_px)))
-        track = _quads([(x0, x1, y0, y1) for y0, y1 in self.ROWS.values()])
-        self.renderer.AddViewProp(_actor(track, theme.text_colour, 0.12))
+        track = quads([(x0, x1, y0, y1) for y0, y1 in self.ROWS.values()])
+        self.renderer.AddViewProp(flat_actor(track, theme.text_colour, 0.12))
         self.bars: dict[str, vtk.vtkActor2D] = {}
         for side, (y0, y1) in self.ROWS.items():
             rects = [(x0 + a * (x1 - x0), x0 + b * (x1 - x0), y0, y1) for a, b in stance_intervals(side)]
-            self.bars[side] = _actor(_quads(rects), SIDE_COLOURS[side], 0.9)
+            self.bars[side] = flat_actor(quads(rects), SIDE_COLOURS[side], 0.9)
             self.renderer.AddViewProp(self.bars[side])
             name = text_actor(f"{side} foot", (0.01, 0.5 * (y0 + y1)), px, SIDE_COLOURS[side], bold=True)
             name.GetTextProperty().SetVerticalJustificationToCentered()
             self.renderer.AddViewProp(name)
-        self._cursor = _quads([(0.0, 0.0, 0.04, 0.96)])
-        cursor = _actor(self._cursor, theme.text_colour, 1.0)
+        self._cursor = quads([(0.0, 0.0, 0.04, 0.96)])
+        cursor = flat_actor(self._cursor, theme.text_colour, 1.0)
         self.renderer.AddViewProp(cursor)
         self.text = text_actor("", (x1 + 0.012, 0.5), px, theme.text_colour)
         self.text.GetTextProperty().SetVerticalJustificationToCentered()
@@ -124,7 +93,8 @@ class GaitStrip:
         self._cursor.Modified()
         down = feet_on_ground(self.phase)
         contact = "both feet down" if len(down) == 2 else f"{down[0]} foot down" if down else "no foot down"
-        self.text.SetInput(f"stride {100 * self.phase:3.0f} %  ·  {contact}")
+        percent = f"{100 * self.phase:3.0f}".replace(" ", "\u2007")  # figure spaces: the text does not jump
+        self.text.SetInput(f"stride {percent} %  ·  {contact}")
 
     def set_viewport(self, viewport: tuple[float, float, float, float]) -> None:
         """Place the strip in the window (normalised ``x0, y0, x1, y1``)."""

@@ -41,6 +41,7 @@ from pelvisim.errors import ParameterError, PelvisimError
 from pelvisim.scene import Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
 from pelvisim.view import writers
 from pelvisim.view.camera import set_view, view_preset
+from pelvisim.view.flat import flat_actor, quads
 from pelvisim.view.gait_strip import STRIP_HEIGHT_FRACTION, GaitStrip
 from pelvisim.view.layout import panel_grid, panel_viewports
 from pelvisim.view.overlays import axes_for_model
@@ -404,26 +405,7 @@ class Stage:
 
 def _veil(colour: str, opacity: float) -> vtk.vtkActor2D:
     """A rectangle covering its whole viewport in ``colour`` at ``opacity`` (drawn behind later props)."""
-    points = vtk.vtkPoints()
-    for x, y in ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)):
-        points.InsertNextPoint(x, y, 0.0)
-    quad = vtk.vtkCellArray()
-    quad.InsertNextCell(4)
-    for i in range(4):
-        quad.InsertCellPoint(i)
-    polygon = vtk.vtkPolyData()
-    polygon.SetPoints(points)
-    polygon.SetPolys(quad)
-    coordinate = vtk.vtkCoordinate()
-    coordinate.SetCoordinateSystemToNormalizedViewport()
-    mapper = vtk.vtkPolyDataMapper2D()
-    mapper.SetInputData(polygon)
-    mapper.SetTransformCoordinate(coordinate)
-    actor = vtk.vtkActor2D()
-    actor.SetMapper(mapper)
-    actor.GetProperty().SetColor(pv.Color(colour).float_rgb)
-    actor.GetProperty().SetOpacity(opacity)
-    return actor
+    return flat_actor(quads([(0.0, 1.0, 0.0, 1.0)]), colour, opacity)
 
 
 def _pose_key(pose: Any) -> bytes:
