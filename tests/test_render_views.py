@@ -531,3 +531,12 @@ def test_names_say_the_patients_side(anatomy, view, left_is_right_on_screen):
     finally:
         stage.close()
     assert (left[0] > right[1]) == left_is_right_on_screen
+
+
+def test_render_command_writes_a_turntable(tmp_path):
+    from pelvisim.cli import main
+    from render_helpers import count_video_frames
+
+    out = tmp_path / "turn.mp4"
+    assert main(["render", "shear", "-o", str(out), "--turntable", "--fps", "2", "--size", "160x96"]) == 0
+    assert count_video_frames(out)[0] == 16  # one 8 s orbit at 2 fps
