@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--title-card", type=float, default=None, metavar="SECONDS", help="title card length, 0 to 60 (0 = none)")
     render.add_argument("--overwrite", action="store_true",
                         help="replace an existing output (with --frames: only a folder holding nothing but frame_NNNNN.png)")
+    render.add_argument("--turntable", action="store_true",
+                        help="orbit the camera once (8 s) around the pose at the still time instead of playing the timeline")
     render.add_argument("--jobs", type=int, default=1, help="scenes rendered in parallel processes (default 1)")
     render.set_defaults(func=run_render)
 
@@ -62,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     return dict(frames=args.frames, size=args.size, fps=args.fps, cycles=args.cycles, start_s=args.start, end_s=args.end,
                 magnification=args.magnification, quality=args.quality, title_card_s=args.title_card,
-                overwrite=args.overwrite)
+                overwrite=args.overwrite, turntable=args.turntable)
 
 
 def run_render(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Validate every file; print one line per file; exit 2 if any is invalid."""
-    from pelvisim.scene import load
+    from pelvisim.scene import caption_warnings, load
 
     failed = 0
     for name in args.files:
@@ -42,6 +42,8 @@ def run_check(args: argparse.Namespace) -> int:
         models = ", ".join(p.model for p in scene.panels)
         print(f"ok  {name}: {scene.title!r} — {len(scene.panels)} panel(s) ({models}), "
               f"{scene.timeline.kind} timeline, {scene.duration_s:g} s")
+        for warning in caption_warnings(scene):
+            print(f"warning: {name}: {warning}", file=sys.stderr)
     return 2 if failed else 0
 
 
