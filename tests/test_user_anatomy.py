@@ -24,8 +24,12 @@ def make_folder(tmp_path, scale=1.0, drop_bone=None, drop_landmark=None, shift=(
         write_ply(folder / f"{bone}.ply", (V + shift) * scale, F)
     data = json.loads((src / "landmarks.json").read_text())["landmarks"]
     data = {k: v for k, v in data.items() if not v["bone"].startswith("femur") and k != drop_landmark}
-    for v in data.values():
+    for v in data.values():  # the landmark file is in the meshes' units
         v["position_mm"] = list((np.array(v["position_mm"]) + shift) * scale)
+        if "radius_mm" in v:
+            v["radius_mm"] *= scale
+        if "area_mm2" in v:
+            v["area_mm2"] *= scale**2
     (folder / "landmarks.json").write_text(json.dumps({"landmarks": data}))
     return folder
 

@@ -160,7 +160,7 @@ def acetabulum(innominate: Surface, seed: NDArray, iterations: int = 4) -> Found
 
 def contact_patch(bone: Surface, other: Surface, max_gap_mm: float) -> NDArray[np.bool_]:
     """Faces of ``bone`` whose centres lie within ``max_gap_mm`` of ``other``'s vertices."""
-    distance, _ = cKDTree(other.vertices).query(bone.face_centres)
+    distance, _ = cKDTree(other.vertices).query(bone.face_centres, distance_upper_bound=max_gap_mm)  # inf beyond: fast
     return distance < max_gap_mm
 
 
