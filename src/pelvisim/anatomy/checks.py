@@ -124,8 +124,11 @@ def overlap(a: Surface, b: Surface, names: tuple[str, str], closed: bool) -> Ove
     otherwise); edges through the other bone's triangles always.
     """
     edges = int(crossing_edges(a, b).sum() + crossing_edges(b, a).sum())
-    inside_a = contains(b, a.vertices) if closed else np.zeros(len(a.vertices), bool)
-    inside_b = contains(a, b.vertices) if closed else np.zeros(len(b.vertices), bool)
+    inside_a, inside_b = np.zeros(len(a.vertices), bool), np.zeros(len(b.vertices), bool)
+    if closed:  # only points inside the other's bounding box can be inside it
+        box_a, box_b = _in_box(a.vertices, b.vertices), _in_box(b.vertices, a.vertices)
+        inside_a[box_a] = contains(b, a.vertices[box_a])
+        inside_b[box_b] = contains(a, b.vertices[box_b])
     inside = int(inside_a.sum() + inside_b.sum())
     if edges == 0 and inside == 0:
         return None
@@ -135,3 +138,9 @@ def overlap(a: Surface, b: Surface, names: tuple[str, str], closed: bool) -> Ove
     if inside_b.any():
         deepest = max(deepest, float(distance_to_bone(b.vertices[inside_b], a).max()))
     return Overlap(names, inside, edges, deepest)
+
+
+def _in_box(points: NDArray, of: NDArray) -> NDArray[np.int64]:
+    """Indices of ``points`` inside the bounding box of ``of``."""
+    lo, hi = of.min(axis=0), of.max(axis=0)
+    return np.flatnonzero(np.all((points >= lo) & (points <= hi), axis=1))

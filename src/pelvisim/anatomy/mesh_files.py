@@ -60,7 +60,7 @@ def read_mesh(path: Path) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     if len(F) == 0:
         raise MeshError(f"{path}: the mesh is empty (no triangles with three distinct corners)")
     if len(F) < MIN_TRIANGLES:
-        raise MeshError(f"{path}: only {len(F)} triangles; a bone surface needs at least {MIN_TRIANGLES}")
+        raise MeshError(f"{path}: only {len(F)} triangle{'s' * (len(F) != 1)}; a bone surface needs at least {MIN_TRIANGLES}")
     tri = V[F]
     if not np.any(np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1) > 0):
         raise MeshError(f"{path}: degenerate mesh: every triangle has zero area")

@@ -83,8 +83,8 @@ class LandmarkCheck:
         Distance to the second opinion: for a rule landmark, the registered mean pelvis's
         landmark; for a file landmark, the rule's; None when there is none.
     confidence : str
-        ``high``, ``medium`` or ``low`` (:data:`CONFIDENCE_MM`), or ``given`` for a file landmark
-        without a second opinion.
+        ``high``, ``medium`` or ``low`` (:data:`CONFIDENCE_MM`); ``given`` for a file landmark and
+        ``not compared`` for a rule landmark without a second opinion (femurs).
     """
 
     source: str
@@ -187,20 +187,28 @@ def _units(raw: dict[str, tuple[NDArray, NDArray]], paths: dict[str, Path]) -> t
     return units, scale
 
 
-def _check_articulation(surfaces: dict[str, Surface], paths: dict[str, Path]) -> None:
-    """The pelvic bones touch where they articulate: they come from one scan, in one frame."""
+def _gap_mm(a: Surface, b: Surface, reach_mm: float) -> float:
+    """Smallest vertex-to-vertex distance between two surfaces (exact up to ``reach_mm``, estimated beyond)."""
     from scipy.spatial import cKDTree
 
-    sacrum = cKDTree(surfaces["sacrum"].vertices)
+    tree = cKDTree(b.vertices)
+    near = tree.query(a.vertices, distance_upper_bound=reach_mm)[0]
+    if np.isfinite(near).any():
+        return float(near.min())
+    return float(tree.query(a.vertices[::10])[0].min())  # only for the message
+
+
+def _check_articulation(surfaces: dict[str, Surface], paths: dict[str, Path]) -> None:
+    """The pelvic bones touch where they articulate: they come from one scan, in one frame."""
     present = [b for b in ("innominate_left", "innominate_right") if b in surfaces]
     for bone in present:
-        gap = float(sacrum.query(surfaces[bone].vertices)[0].min())
+        gap = _gap_mm(surfaces[bone], surfaces["sacrum"], SIJ_REACH_MM)
         if gap > SIJ_REACH_MM:
             raise MeshError(f"{paths[bone]}: articulation check failed: it is {gap:.0f} mm from "
                             f"{paths['sacrum'].name} (a sacroiliac joint is a few mm wide): the bones must be in one "
                             "frame, as exported together from one scan")
     if len(present) == 2:
-        gap = float(cKDTree(surfaces[present[0]].vertices).query(surfaces[present[1]].vertices)[0].min())
+        gap = _gap_mm(surfaces[present[1]], surfaces[present[0]], SYMPHYSIS_REACH_MM)
         if gap > SYMPHYSIS_REACH_MM:
             raise MeshError(f"{paths[present[1]]}: articulation check failed: it is {gap:.0f} mm from "
                             f"{paths[present[0]].name} at the pubic symphysis (a few mm): the bones must be in one "
@@ -304,9 +312,9 @@ def _file_landmarks(path: Path | None, given: dict[str, Landmark], scale: float,
     return out
 
 
-def _confidence(distance: float | None) -> str:
+def _confidence(source: str, distance: float | None) -> str:
     if distance is None:
-        return "given"
+        return "given" if source != "rule" else "not compared"
     for level, limit in CONFIDENCE_MM.items():
         if distance <= limit:
             return level
@@ -469,7 +477,7 @@ def load_user_anatomy(folder: Path, clear_joints: bool = False) -> ImportReport:
     checks.check_sides(landmarks, where)
     for name in landmarks:
         sources.setdefault(name, "rule")
-    report_checks = {n: LandmarkCheck(sources[n], opinions.get(n), _confidence(opinions.get(n)))
+    report_checks = {n: LandmarkCheck(sources[n], opinions.get(n), _confidence(sources[n], opinions.get(n)))
                      for n in landmarks}
     ordered = {n: landmarks[n] for n in sorted(landmarks)}
     bones = {b: Bone(b, s.vertices, s.faces) for b, s in surfaces.items()}
