@@ -181,8 +181,8 @@ def _trimesh(path: Path, suffix: str) -> tuple[NDArray, NDArray]:
     except Exception as error:  # trimesh raises many types for bad files; report them plainly
         reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         raise MeshError(f"{path}: not a valid {suffix[1:].upper()} file ({reason})") from None
-    if len(V) == 0 or len(F) == 0:
-        raise MeshError(f"{path}: the mesh is empty ({len(V)} vertices, {len(F)} triangles)")
+    if len(F) == 0:
+        raise MeshError(f"{path}: no triangles found ({len(V)} vertices, 0 faces): the file holds no surface")
     return V, F
 
 
