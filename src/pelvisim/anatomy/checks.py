@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from pelvisim.anatomy.core import Anatomy, Landmark
 from pelvisim.anatomy.surface import Surface, closest_points_on_surface, contains, crossing_edges
@@ -25,6 +26,11 @@ ON_SURFACE_MM = 5.0
 # A centre lies about one radius from its surface: femoral head radius ≈ 25 mm (BIOMECHANICS.md §8),
 # the knee centre up to ≈ 40 mm inside the condyles (half the distal femur's ≈ 80 mm width).
 NEAR_CENTRE_MM = 45.0
+
+# Bones that overlap at a joint cross there by a few mm: vertices inside the other bone are sought
+# within 30 mm of its vertices (an overlap deeper than that is still reported, by its crossing edges,
+# with a lower bound on the count). A bone wholly inside another is checked separately.
+OVERLAP_SEARCH_MM = 30.0
 
 # Adult ranges (BIOMECHANICS.md §8): published mean ± 4 SD where an SD is published (outside it lies
 # fewer than 1 in 15,000 adults); the observed pelvic-incidence range widened by 10°.
@@ -120,15 +126,23 @@ class Overlap:
 def overlap(a: Surface, b: Surface, names: tuple[str, str], closed: bool) -> Overlap | None:
     """How far two bones interpenetrate, or None when they are apart.
 
-    Vertices inside the other bone are counted only when both are closed (inside is undefined
-    otherwise); edges through the other bone's triangles always.
+    Edges of either bone through the other's triangles are always counted. When both bones are
+    closed, vertices inside the other bone are counted too (ray parity): where the surfaces cross,
+    among the vertices within :data:`OVERLAP_SEARCH_MM` of the other bone; where they do not
+    cross, one bone can only be wholly inside the other, which one vertex each decides.
     """
     edges = int(crossing_edges(a, b).sum() + crossing_edges(b, a).sum())
     inside_a, inside_b = np.zeros(len(a.vertices), bool), np.zeros(len(b.vertices), bool)
-    if closed:  # only points inside the other's bounding box can be inside it
-        box_a, box_b = _in_box(a.vertices, b.vertices), _in_box(b.vertices, a.vertices)
-        inside_a[box_a] = contains(b, a.vertices[box_a])
-        inside_b[box_b] = contains(a, b.vertices[box_b])
+    if closed and edges == 0:
+        if contains(b, a.vertices[:1])[0]:
+            inside_a[:] = True
+        elif contains(a, b.vertices[:1])[0]:
+            inside_b[:] = True
+    elif closed:
+        for points, inside, other in ((a.vertices, inside_a, b), (b.vertices, inside_b, a)):
+            near = np.flatnonzero(np.isfinite(cKDTree(other.vertices).query(
+                points, distance_upper_bound=OVERLAP_SEARCH_MM)[0]))
+            inside[near] = contains(other, points[near])
     inside = int(inside_a.sum() + inside_b.sum())
     if edges == 0 and inside == 0:
         return None
@@ -139,8 +153,3 @@ def overlap(a: Surface, b: Surface, names: tuple[str, str], closed: bool) -> Ove
         deepest = max(deepest, float(distance_to_bone(b.vertices[inside_b], a).max()))
     return Overlap(names, inside, edges, deepest)
 
-
-def _in_box(points: NDArray, of: NDArray) -> NDArray[np.int64]:
-    """Indices of ``points`` inside the bounding box of ``of``."""
-    lo, hi = of.min(axis=0), of.max(axis=0)
-    return np.flatnonzero(np.all((points >= lo) & (points <= hi), axis=1))

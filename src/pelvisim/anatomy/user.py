@@ -106,7 +106,7 @@ class ImportReport:
     checks: dict[str, LandmarkCheck] = field(default_factory=dict)
     registration_mm: dict[str, float] = field(default_factory=dict)
     overlaps: tuple[checks.Overlap, ...] = ()
-    cleared: bool = False
+    cleared_move_mm: float | None = None
     notes: tuple[str, ...] = ()
     dimensions: dict[str, float] = field(default_factory=dict)
 
@@ -136,11 +136,12 @@ class ImportReport:
                        "give them in landmarks.json to override")
         for item in self.overlaps:
             out.append(item.line())
-        if self.overlaps and not self.cleared:
+        if self.overlaps and self.cleared_move_mm is None:
             out.append("the sacrum can be moved clear of the ilia (as for the bundled bones): "
                        "pelvisim meshes import DIR -o OUT --clear-joints")
-        if self.cleared:
-            out.append(f"joints cleared: the sacrum was moved {JOINT_CLEARANCE_MM} mm clear of the ilia")
+        if self.cleared_move_mm is not None:
+            out.append(f"joints cleared: the sacrum's joint surfaces were moved up to {self.cleared_move_mm:.1f} mm, "
+                       f"leaving a {JOINT_CLEARANCE_MM} mm gap to the ilia")
         out.extend(self.notes)
         return out
 
@@ -402,7 +403,7 @@ def load_user_anatomy(folder: Path, clear_joints: bool = False) -> ImportReport:
     sources = {n: "file" for n in from_file}
     registration_mm: dict[str, float] = {}
     overlaps: list[checks.Overlap] = []
-    cleared = False
+    cleared: float | None = None
     # the rules run unless the file gives every pelvic landmark and both innominates are there
     needs_rules = any(n not in from_file for n in pelvis_names) or not all(b in user for b in PELVIC_BONES)
 
@@ -492,24 +493,36 @@ def load_user_anatomy(folder: Path, clear_joints: bool = False) -> ImportReport:
 
 
 def _overlaps(user: dict[str, Surface], closed: dict[str, bool], clear: bool, paths: dict[str, Path]
-              ) -> tuple[list[checks.Overlap], bool]:
-    """Overlap of each pair of pelvic bones; with ``clear``, move the sacrum clear of the ilia first."""
+              ) -> tuple[list[checks.Overlap], float | None]:
+    """Overlap of each pair of pelvic bones; with ``clear``, then move the sacrum clear of the ilia.
+
+    Returns the overlaps found (before any move) and the sacrum's largest move in mm (None when
+    it was not moved); ``user["sacrum"]`` is replaced by the moved sacrum.
+    """
     pairs = [("sacrum", "innominate_left"), ("sacrum", "innominate_right"), ("innominate_left", "innominate_right")]
     found = [o for a, b in pairs
              if (o := checks.overlap(user[a], user[b], (a, b), closed[a] and closed[b])) is not None]
     sij = [o for o in found if "sacrum" in o.bones]
     if not (clear and sij):
-        return found, False
+        return found, None
     if not all(closed[b] for b in PELVIC_BONES):
         open_bones = ", ".join(paths.get(b, Path(b)).name for b in PELVIC_BONES if not closed[b])
         raise MeshError(f"{open_bones}: the joints can be cleared only between closed bones (this one has holes)")
-    separation = push_clear(user["sacrum"], [user["innominate_right"], user["innominate_left"]],
-                            JOINT_CLEARANCE_MM, falloff_mm=JOINT_FALLOFF_MM)
+    # each move fades out over 4 mm as in the bundled build, or over three edges of a coarser mesh
+    # (a fade shorter than an edge moves single vertices and folds their triangles)
+    falloff = max(JOINT_FALLOFF_MM, 3.0 * finder.median_edge_mm(user["sacrum"]))
+    try:
+        separation = push_clear(user["sacrum"], [user["innominate_right"], user["innominate_left"]],
+                                JOINT_CLEARANCE_MM, falloff_mm=falloff)
+    except MeshError as error:
+        raise MeshError(f"{paths['sacrum']}: the clearance step failed ({error}); the bones overlap too much for a "
+                        "small move: fix the meshes, or import without --clear-joints") from None
     user["sacrum"] = separation.surface
     left = [checks.overlap(user[a], user[b], (a, b), True) for a, b in pairs[:2]]
     if any(o is not None for o in left):
-        raise MeshError("moving the sacrum clear of the ilia did not separate them; check the meshes")
-    return found, True
+        raise MeshError(f"{paths['sacrum']}: the clearance step did not separate the sacrum from the ilia; "
+                        "fix the meshes, or import without --clear-joints")
+    return found, separation.largest_move_mm
 
 
 def _femurs(surfaces: dict[str, Surface], landmarks: dict[str, Landmark], from_file: dict[str, Landmark],

@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="write the bones (pelvic frame, mm, PLY), landmarks.json and a check picture "
                         f"({IMPORT_PNG}) to this folder (never the input folder)")
     i.add_argument("--png", metavar="FILE", help=f"write the three-view check picture here (default with -o: OUT/{IMPORT_PNG})")
+    i.add_argument("--no-png", action="store_true", help="do not write the check picture")
     i.add_argument("--clear-joints", action="store_true",
                    help="where the sacrum and an ilium overlap, move the sacrum 0.3 mm clear (as for the bundled bones)")
     i.add_argument("--overwrite", action="store_true", help="replace pelvisim's files in OUT (other files are never touched)")
@@ -102,6 +103,8 @@ def _import(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     out = Path(args.output) if args.output else None
     png = Path(args.png) if args.png else (out / IMPORT_PNG if out is not None else None)
+    if args.no_png:
+        png = None
     if out is not None:
         check_import_output(folder, out, args.overwrite, png)
     elif png is not None and png.exists() and not args.overwrite:
@@ -115,8 +118,9 @@ def _import(args: argparse.Namespace) -> int:
     if png is not None:
         from pelvisim.view.snapshots import anatomy_png
 
-        anatomy_png(report.anatomy, png, femurs=report.anatomy.has_femurs)
-        print(f"Wrote {png} (anterior, right lateral and superior views with the main landmarks): check it")
+        anatomy_png(report.anatomy, png)
+        print(f"Wrote {png} (anterior, right lateral and superior views of the pelvis with the main landmarks): "
+              "check it")
     elif out is None:
         print("Add -o OUT to write the imported bones, or --png FILE to see the landmarks on the bones.")
     return 0
