@@ -45,29 +45,42 @@ def test_import_into_the_input_folder_is_refused_and_nothing_changes(bones, tmp_
 
 # --- issue 11 item 1: `meshes import -o` had no overwrite guard -----------------------------------
 
-def test_import_refuses_to_replace_its_own_files_without_overwrite(bones, tmp_path, capsys):
+def test_import_refuses_to_replace_an_earlier_import_without_overwrite(bones, tmp_path, capsys):
     out = tmp_path / "out"
     assert run(capsys, "meshes", "import", str(bones), "-o", str(out), "--no-png")[0] == 0
-    (out / "notes.txt").write_text("mine")
     before = _digests(out)
     code, _, err = run(capsys, "meshes", "import", str(bones), "-o", str(out), "--no-png")
     assert code == 2 and err.count("\n") == 1
-    assert "exists" in err and "pass --overwrite to replace them" in err and "overwrite=True" not in err
+    assert f"{out} exists; pass --overwrite to replace it" in err and "overwrite=True" not in err
     assert _digests(out) == before
-    # with --overwrite, pelvisim's files are replaced and nothing else is touched
     assert run(capsys, "meshes", "import", str(bones), "-o", str(out), "--no-png", "--overwrite")[0] == 0
-    assert (out / "notes.txt").read_text() == "mine"
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["notes.txt", "landmarks.json", "sacrum.ply", "innominate_left.ply", "innominate_right.ply"])
 
 
-def test_import_refuses_a_folder_that_would_hold_two_meshes_for_one_bone(bones, tmp_path, capsys):
+def test_overwrite_replaces_the_whole_earlier_import(bones, tmp_path, capsys):
+    # an earlier import with femurs, replaced by one without: no stale femur is left to be loaded
     out = tmp_path / "out"
     out.mkdir()
-    (out / "sacrum.stl").write_bytes(b"the user's own sacrum")
+    for name in ("femur_left.ply", "femur_right.ply"):
+        (out / name).write_bytes(b"from an earlier import")
+    assert run(capsys, "meshes", "import", str(bones), "-o", str(out), "--no-png", "--overwrite")[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["landmarks.json", "sacrum.ply", "innominate_left.ply", "innominate_right.ply"])
+
+
+@pytest.mark.parametrize("foreign", ["notes.txt", "sacrum.stl", "bones"])
+def test_a_folder_holding_anything_of_the_users_is_refused_even_with_overwrite(bones, tmp_path, capsys, foreign):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sacrum.ply").write_bytes(b"from an earlier import")
+    if foreign == "bones":
+        (out / foreign).mkdir()
+    else:
+        (out / foreign).write_bytes(b"the user's own file")
+    before = _digests(out)
     code, _, err = run(capsys, "meshes", "import", str(bones), "-o", str(out), "--overwrite")
-    assert code == 2 and "holds sacrum.stl" in err and "choose an empty folder" in err
-    assert (out / "sacrum.stl").read_bytes() == b"the user's own sacrum"
+    assert code == 2 and f"holds files that are not files of a pelvisim import ({foreign})" in err
+    assert "nothing of yours is deleted" in err
+    assert _digests(out) == before and (out / foreign).exists()
 
 
 def test_import_onto_a_file_is_refused(bones, tmp_path, capsys):
@@ -79,8 +92,8 @@ def test_import_onto_a_file_is_refused(bones, tmp_path, capsys):
 
 def test_a_failure_while_writing_leaves_the_output_folder_as_it_was(bones, tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
+    assert run(capsys, "meshes", "import", str(bones), "-o", str(out), "--no-png")[0] == 0
+    before = _digests(out)
     import pelvisim.anatomy.ply as ply
 
     real, calls = ply.write_ply, []
@@ -92,9 +105,10 @@ def test_a_failure_while_writing_leaves_the_output_folder_as_it_was(bones, tmp_p
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(ply, "write_ply", failing)
-    with pytest.raises(OSError):
-        main(["meshes", "import", str(bones), "-o", str(out), "--no-png"])
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]  # no bone, no landmarks, no temporary
+    code, _, err = run(capsys, "meshes", "import", str(bones), "-o", str(out), "--no-png", "--overwrite")
+    assert code != 0 and "No space left on device" in err and str(out) in err
+    assert _digests(out) == before  # the earlier import, untouched
+    assert sorted(p.name for p in out.parent.iterdir()) == ["out"]  # no temporary folder left
 
 
 def test_the_imported_folder_loads_as_the_same_anatomy(bones, tmp_path, capsys):

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 from pathlib import Path
 
 from pelvisim.errors import ParameterError
 
 IMPORT_PNG = "import_check.png"
+IMPORT_OWN_FILES = re.compile(r"(sacrum|innominate_left|innominate_right|femur_left|femur_right)\.ply"
+                              r"|landmarks\.json|import_check\.png")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,12 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     i.add_argument("folder", metavar="DIR")
     i.add_argument("-o", "--output", metavar="OUT",
                    help="write the bones (pelvic frame, mm, PLY), landmarks.json and a check picture "
-                        f"({IMPORT_PNG}) to this folder (never the input folder)")
-    i.add_argument("--png", metavar="FILE", help=f"write the three-view check picture here (default with -o: OUT/{IMPORT_PNG})")
+                        f"({IMPORT_PNG}) to this new folder (never the input folder; with --overwrite, the folder "
+                        "of an earlier import)")
+    i.add_argument("--png", metavar="FILE", help="write the three-view check picture to FILE")
     i.add_argument("--no-png", action="store_true", help="do not write the check picture")
     i.add_argument("--clear-joints", action="store_true",
                    help="where the sacrum and an ilium overlap, move the sacrum 0.3 mm clear (as for the bundled bones)")
-    i.add_argument("--overwrite", action="store_true", help="replace pelvisim's files in OUT (other files are never touched)")
+    i.add_argument("--overwrite", action="store_true",
+                   help="replace the folder of an earlier import (a folder holding anything else is refused)")
     i.set_defaults(func=_import)
 
 
@@ -99,100 +105,72 @@ def _build(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from pelvisim.anatomy.user import load_user_anatomy
+    from pelvisim.output import atomic_folder, check_writable
 
     folder = Path(args.folder)
     out = Path(args.output) if args.output else None
-    png = Path(args.png) if args.png else (out / IMPORT_PNG if out is not None else None)
-    if args.no_png:
-        png = None
+    png = None if args.no_png else (Path(args.png) if args.png else None)
     if out is not None:
-        check_import_output(folder, out, args.overwrite, png)
-    elif png is not None and png.exists() and not args.overwrite:
-        raise ParameterError(f"{png} exists; pass --overwrite to replace it")
+        check_import_output(folder, out, args.overwrite)
+    if png is not None:
+        check_writable(png, overwrite=args.overwrite)
     report = load_user_anatomy(folder, clear_joints=args.clear_joints)
     for line in report.lines():
         print(line)
     if out is not None:
-        write_import(report.anatomy, out)
+        from pelvisim.view.snapshots import anatomy_png
+
+        with atomic_folder(out, own=IMPORT_OWN_FILES, what="files of a pelvisim import",
+                           overwrite=args.overwrite) as staging:
+            write_import(report.anatomy, staging)
+            if not args.no_png and png is None:
+                anatomy_png(report.anatomy, staging / IMPORT_PNG)
         print(f"Wrote {len(report.anatomy.bones)} bones (PLY, pelvic frame, mm) and landmarks.json to {out}")
+        if not args.no_png and png is None:
+            print(f"Wrote {out / IMPORT_PNG} (anterior, right lateral and superior views of the pelvis with the main "
+                  "landmarks): check it")
     if png is not None:
         from pelvisim.view.snapshots import anatomy_png
 
-        anatomy_png(report.anatomy, png)
+        anatomy_png(report.anatomy, png, overwrite=args.overwrite)
         print(f"Wrote {png} (anterior, right lateral and superior views of the pelvis with the main landmarks): "
               "check it")
-    elif out is None:
+    if out is None and png is None:
         print("Add -o OUT to write the imported bones, or --png FILE to see the landmarks on the bones.")
     return 0
 
 
-def import_files(anatomy) -> list[str]:
-    """Names of the files ``meshes import -o`` writes for an anatomy."""
-    return [f"{name}.ply" for name in anatomy.bones] + ["landmarks.json"]
+def check_import_output(folder: Path, out: Path, overwrite: bool) -> None:
+    """Refuse, before any work, an output folder that is the input or holds anything of the user's.
 
-
-def check_import_output(folder: Path, out: Path, overwrite: bool, png: Path | None) -> None:
-    """Refuse an output folder that is the input folder, or holds files pelvisim would replace.
-
-    Checked before any work, so nothing of the user's is lost: the input meshes are never written
-    over, other files in OUT are never touched, and pelvisim's own files are replaced only with
-    ``--overwrite``.
+    ``meshes import -o OUT`` fills OUT all at once (:func:`pelvisim.output.atomic_folder`): a new
+    or empty folder, or, with ``--overwrite``, the folder of an earlier import (nothing in it but
+    pelvisim's bones, landmarks.json and the check picture). The input meshes are never written over.
     """
-    from pelvisim.anatomy.core import BONES
-    from pelvisim.anatomy.mesh_files import MESH_EXTENSIONS
+    from pelvisim.output import check_folder_replaceable, check_writable
 
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"{out}: exists and is not a folder; -o takes a folder")
-    if folder.exists() and out.exists() and out.resolve() == folder.resolve():
+    if folder.exists() and os.path.lexists(out) and out.resolve() == folder.resolve():
         raise ParameterError(f"{out}: -o is the input folder; pelvisim never writes over your meshes: "
-                             "choose another folder")
-    if not out.exists():
-        return
-    ours = {f"{bone}.ply" for bone in BONES} | {"landmarks.json"}
-    clash = [p.name for p in sorted(out.iterdir()) if p.stem in BONES and p.suffix.lower() in MESH_EXTENSIONS
-             and p.name not in ours]
-    if clash:
-        raise ParameterError(f"{out}: holds {', '.join(clash)}; writing pelvisim's PLY meshes next to it would give a "
-                             "bone two meshes: choose an empty folder")
-    existing = [name for name in sorted(ours | {"landmarks.csv"}) if (out / name).exists()]
-    if png is not None and png.exists():
-        existing.append(png.name)
-    if "landmarks.csv" in existing:
-        raise ParameterError(f"{out}: holds landmarks.csv; pelvisim writes landmarks.json and a folder may hold only "
-                             "one landmark file: choose an empty folder")
-    if existing and not overwrite:
-        raise ParameterError(f"{out / existing[0]} exists ({len(existing)} of the files to write exist); "
-                             "pass --overwrite to replace them")
+                             "choose a new folder")
+    if os.path.lexists(out) and (out.is_symlink() or not out.is_dir()):
+        raise ParameterError(f"{out}: exists and is not a folder; -o takes a new folder")
+    if out.is_dir():
+        check_folder_replaceable(out, IMPORT_OWN_FILES, "files of a pelvisim import")
+    check_writable(out, overwrite=overwrite, folder=True)
 
 
-def write_import(anatomy, out: Path) -> None:
-    """Write the bones (PLY) and ``landmarks.json`` to ``out``, all or nothing.
-
-    Everything is written into a private temporary folder inside ``out`` first (same file system),
-    then moved into place with ``os.replace``; a failure leaves ``out`` as it was.
-    """
-    import os
-    import shutil
-    import tempfile
-
+def write_import(anatomy, folder: Path) -> None:
+    """Write the bones (binary PLY, pelvic frame, mm) and ``landmarks.json`` into ``folder``."""
     from pelvisim.anatomy.ply import write_ply
 
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".pelvisim-import-", dir=out))
-    try:
-        for name, bone in anatomy.bones.items():
-            write_ply(staging / f"{name}.ply", bone.vertices_mm, bone.faces,
-                      comment="imported by pelvisim; pelvic frame, mm")
-        payload = {
-            "frame": "ISB pelvic frame (Wu 2002): +X anterior, +Y superior, +Z right, origin mid-ASIS; mm",
-            "source": anatomy.source,
-            "landmarks": {n: landmark_entry(lm) for n, lm in anatomy.landmarks.items()},
-        }
-        (staging / "landmarks.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-        for name in import_files(anatomy):
-            os.replace(staging / name, out / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    for name, bone in anatomy.bones.items():
+        write_ply(folder / f"{name}.ply", bone.vertices_mm, bone.faces, comment="imported by pelvisim; pelvic frame, mm")
+    payload = {
+        "frame": "ISB pelvic frame (Wu 2002): +X anterior, +Y superior, +Z right, origin mid-ASIS; mm",
+        "source": anatomy.source,
+        "landmarks": {n: landmark_entry(lm) for n, lm in anatomy.landmarks.items()},
+    }
+    (folder / "landmarks.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
 
 
 def landmark_entry(lm) -> dict:
