@@ -147,7 +147,7 @@ class ImportReport:
 
 
 def _find_mesh(folder: Path, bone: str) -> Path | None:
-    found = [p for p in sorted(folder.iterdir()) if p.stem == bone and p.suffix.lower() in MESH_EXTENSIONS]
+    found = [p for p in sorted(folder.iterdir()) if p.stem.lower() == bone and p.suffix.lower() in MESH_EXTENSIONS]
     if len(found) > 1:
         raise MeshError(f"{folder}: several meshes for {bone}: {', '.join(p.name for p in found)}; keep one")
     return found[0] if found else None
