@@ -16,7 +16,7 @@ from pelvisim.anatomy.ply import write_ply
 from pelvisim.anatomy.user import load_user_anatomy
 from pelvisim.cli import main
 from pelvisim.errors import DataNotFoundError, LandmarkError, MeshError
-from user_bones_helpers import bundled_mesh, make_folder, pose
+from user_bones_helpers import bundled_mesh, make_folder, pose, swap_files
 
 # A pose far from the pelvic frame: turned about all three axes and 0.9 m away.
 FAR = pose((30.0, -50.0, 120.0), (250.0, -900.0, 40.0))
@@ -206,10 +206,7 @@ def test_left_right_landmark_names_swapped_is_refused_by_the_sides_check(tmp_pat
         table.update(swapped)
 
     _edit_landmarks(folder, swap)
-    for bone in ("left", "right"):  # and the files too: a consistently mirrored labelling
-        (folder / f"innominate_{bone}.ply").rename(folder / f"tmp_{bone}.ply")
-    (folder / "tmp_left.ply").rename(folder / "innominate_right.ply")
-    (folder / "tmp_right.ply").rename(folder / "innominate_left.ply")
+    swap_files(folder / "innominate_left.ply", folder / "innominate_right.ply")  # a consistently mirrored labelling
     with pytest.raises(LandmarkError, match=r"sides check failed: .*ischial tuberosities come out \d+ mm above the "
                                             r"ASIS.*right = anterior × superior"):
         pelvisim.load_anatomy(folder)
@@ -230,9 +227,7 @@ def test_one_pair_of_names_swapped_is_refused_by_the_on_bone_check(tmp_path):
 
 def test_innominate_files_swapped_is_refused(tmp_path):
     folder = make_folder(tmp_path / "bones")
-    (folder / "innominate_left.ply").rename(folder / "x.ply")
-    (folder / "innominate_right.ply").rename(folder / "innominate_left.ply")
-    (folder / "x.ply").rename(folder / "innominate_right.ply")
+    swap_files(folder / "innominate_left.ply", folder / "innominate_right.ply")
     with pytest.raises(LandmarkError, match=r"on-bone check failed: .* mm from its bone innominate_.*"
                                             r"are left and right swapped \(names or files\)"):
         pelvisim.load_anatomy(folder)

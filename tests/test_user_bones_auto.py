@@ -19,7 +19,7 @@ from pelvisim.anatomy.surface import Surface, closest_points_on_surface, contain
 from pelvisim.anatomy.user import load_user_anatomy
 from pelvisim.cli import main
 from pelvisim.errors import MeshError
-from user_bones_helpers import PELVIS, make_folder, pose
+from user_bones_helpers import PELVIS, make_folder, pose, swap_files
 
 REPOSE = pose((30.0, -50.0, 120.0), (250.0, -900.0, 40.0))
 FEMUR_OWN_FRAME = pose((90.0, 0.0, 20.0), (0.0, 400.0, 600.0))
@@ -125,9 +125,7 @@ def test_femurs_given_in_the_pelvis_frame_are_kept(tmp_path, reference):
 
 def test_swapped_femur_files_are_refused(tmp_path):
     folder = make_folder(tmp_path / "bones", femur_pose=FEMUR_OWN_FRAME)
-    (folder / "femur_left.ply").rename(folder / "x.ply")
-    (folder / "femur_right.ply").rename(folder / "femur_left.ply")
-    (folder / "x.ply").rename(folder / "femur_right.ply")
+    swap_files(folder / "femur_left.ply", folder / "femur_right.ply")
     with pytest.raises(MeshError, match=r"femur_left\.ply: sides check failed: this looks like a right femur"):
         load_user_anatomy(folder)
 
@@ -188,9 +186,7 @@ def test_the_clearance_step_separates_the_bones(overlapping):
 
 def test_swapped_innominate_files_are_refused_without_a_landmark_file(tmp_path):
     folder = make_folder(tmp_path / "bones", T=REPOSE, n_vertices=3000, landmarks=None)
-    (folder / "innominate_left.ply").rename(folder / "x.ply")
-    (folder / "innominate_right.ply").rename(folder / "innominate_left.ply")
-    (folder / "x.ply").rename(folder / "innominate_right.ply")
+    swap_files(folder / "innominate_left.ply", folder / "innominate_right.ply")
     with pytest.raises(MeshError, match=r"innominate_left\.ply: sides check failed: this bone lies where the mean "
                                         r"pelvis has the right innominate .*swapped"):
         load_user_anatomy(folder)

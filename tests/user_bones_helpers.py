@@ -87,3 +87,11 @@ def make_folder(folder: Path, T: np.ndarray | None = None, scale: float = 1.0, f
                                       for k, v in data.items()]
         (folder / "landmarks.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return folder
+
+
+def swap_files(a: Path, b: Path) -> None:
+    """Exchange the names of two files (e.g. ``innominate_left.ply`` and ``innominate_right.ply``)."""
+    spare = a.with_name(a.name + ".swap")
+    a.rename(spare)
+    b.rename(a)
+    spare.rename(b)
