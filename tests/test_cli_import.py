@@ -16,7 +16,7 @@ FAR = pose((10.0, 20.0, -70.0), (-40.0, 120.0, 900.0))
 @pytest.fixture(scope="module")
 def bones(tmp_path_factory):
     """Bones in metres in another frame, with a complete landmark file (imports without registration)."""
-    return make_folder(tmp_path_factory.mktemp("import") / "bones", T=FAR, scale=0.001)
+    return make_folder(tmp_path_factory.mktemp("import") / "bones", T=FAR, scale=0.001, n_vertices=3000)
 
 
 def _digests(folder):

@@ -20,6 +20,9 @@ from user_bones_helpers import bundled_mesh, make_folder, pose, swap_files
 
 # A pose far from the pelvic frame: turned about all three axes and 0.9 m away.
 FAR = pose((30.0, -50.0, 120.0), (250.0, -900.0, 40.0))
+# Bones re-meshed to 3,000 vertices where the test is about the files, not the mesh: fast, and the
+# bundled landmarks stay within 1 mm of the coarser surfaces (the on-bone check allows 5 mm).
+LIGHT = 3000
 
 
 def test_bones_in_metres_in_another_frame_are_scaled_and_moved_back(tmp_path):
@@ -35,7 +38,7 @@ def test_bones_in_metres_in_another_frame_are_scaled_and_moved_back(tmp_path):
 
 
 def test_a_missing_innominate_is_mirrored_from_the_other(tmp_path):
-    folder = make_folder(tmp_path / "bones", bones=("sacrum", "innominate_right"))
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT, bones=("sacrum", "innominate_right"))
     report = load_user_anatomy(folder)
     anatomy = report.anatomy
     right = anatomy.bones["innominate_right"].vertices_mm
@@ -50,19 +53,19 @@ def test_a_missing_innominate_is_mirrored_from_the_other(tmp_path):
 
 
 def test_missing_bone_names_the_folder_and_the_expected_file(tmp_path):
-    folder = make_folder(tmp_path / "bones", bones=("innominate_left", "innominate_right"))
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT, bones=("innominate_left", "innominate_right"))
     with pytest.raises(MeshError, match=r"missing bone meshes sacrum.*sacrum\{\.stl,.*\.ply"):
         pelvisim.load_anatomy(folder)
 
 
 def test_wrong_units_are_refused(tmp_path):
-    folder = make_folder(tmp_path / "bones", scale=0.1)  # centimetres
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT, scale=0.1)  # centimetres
     with pytest.raises(MeshError, match="implausible size"):
         pelvisim.load_anatomy(folder)
 
 
 def test_empty_mesh_is_named(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     (folder / "sacrum.ply").unlink()
     (folder / "sacrum.stl").write_text("solid empty\nendsolid empty\n")
     with pytest.raises(MeshError, match=r"sacrum\.stl: the mesh is empty"):
@@ -70,21 +73,21 @@ def test_empty_mesh_is_named(tmp_path):
 
 
 def test_broken_mesh_file_is_named(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     (folder / "innominate_right.ply").write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 3\nend_header\n\x00")
     with pytest.raises(MeshError, match=r"innominate_right\.ply"):
         pelvisim.load_anatomy(folder)
 
 
 def test_two_landmark_files_are_refused(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     (folder / "landmarks.csv").write_text("name,bone,x,y,z\n")
     with pytest.raises(LandmarkError, match="both landmarks.json and landmarks.csv"):
         pelvisim.load_anatomy(folder)
 
 
 def test_unknown_landmark_names_are_reported_not_silently_used(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     data = json.loads((folder / "landmarks.json").read_text())
     data["landmarks"]["asis_rigth"] = data["landmarks"]["asis_right"]
     (folder / "landmarks.json").write_text(json.dumps(data))
@@ -96,7 +99,7 @@ def test_unknown_landmark_names_are_reported_not_silently_used(tmp_path):
 # --- fault: `pelvisim anatomy --anatomy DIR` crashed (IndexError) with a CSV without nx,ny,nz -----
 
 def test_csv_without_normals_gives_normals_from_the_bones_and_the_anatomy_command_works(tmp_path, capsys):
-    folder = make_folder(tmp_path / "bones", T=FAR, landmarks="csv")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT, T=FAR, landmarks="csv")
     assert "nx" not in (folder / "landmarks.csv").read_text()
     assert main(["anatomy", "--anatomy", str(folder)]) == 0
     out = capsys.readouterr().out
@@ -194,7 +197,7 @@ def _edit_landmarks(folder, edit):
 
 
 def test_left_right_landmark_names_swapped_is_refused_by_the_sides_check(tmp_path):
-    folder = make_folder(tmp_path / "bones", T=FAR)
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT, T=FAR)
 
     def swap(table):  # names and bones swapped together, so each landmark is still on "its" bone
         swapped = {}
@@ -213,7 +216,7 @@ def test_left_right_landmark_names_swapped_is_refused_by_the_sides_check(tmp_pat
 
 
 def test_one_pair_of_names_swapped_is_refused_by_the_on_bone_check(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
 
     def swap(table):
         table["psis_left"]["position_mm"], table["psis_right"]["position_mm"] = (
@@ -226,7 +229,7 @@ def test_one_pair_of_names_swapped_is_refused_by_the_on_bone_check(tmp_path):
 
 
 def test_innominate_files_swapped_is_refused(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     swap_files(folder / "innominate_left.ply", folder / "innominate_right.ply")
     with pytest.raises(LandmarkError, match=r"on-bone check failed: .* mm from its bone innominate_.*"
                                             r"are left and right swapped \(names or files\)"):
@@ -234,7 +237,7 @@ def test_innominate_files_swapped_is_refused(tmp_path):
 
 
 def test_meshes_in_metres_with_landmarks_in_millimetres_is_refused(tmp_path):
-    folder = make_folder(tmp_path / "bones", scale=0.001)
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT, scale=0.001)
     _edit_landmarks(folder, lambda table: [e.update(position_mm=[v * 1000 for v in e["position_mm"]])
                                            for e in table.values()])
     with pytest.raises(LandmarkError, match=r"units check failed: the meshes are in m but the landmarks are in mm"):
@@ -242,7 +245,7 @@ def test_meshes_in_metres_with_landmarks_in_millimetres_is_refused(tmp_path):
 
 
 def test_landmarks_150_mm_off_the_bones_are_refused(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     _edit_landmarks(folder, lambda table: [e.update(position_mm=[e["position_mm"][0] + 150.0, *e["position_mm"][1:]])
                                            for e in table.values()])
     with pytest.raises(LandmarkError, match=r"on-bone check failed: \w+ is \d+ mm from its bone"):
@@ -250,7 +253,7 @@ def test_landmarks_150_mm_off_the_bones_are_refused(tmp_path):
 
 
 def test_a_landmark_on_the_wrong_bone_name_is_refused(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     _edit_landmarks(folder, lambda table: table["asis_left"].update(bone="sacrum"))
     with pytest.raises(LandmarkError, match=r"landmark 'asis_left': bone is sacrum, but asis_left belongs to "
                                             r"innominate_left"):
@@ -262,7 +265,7 @@ def test_a_landmark_on_the_wrong_bone_name_is_refused(tmp_path):
     ("one triangle", r"sacrum\.ply: only 1 triangle; a bone surface needs at least 100"),
 ])
 def test_a_degenerate_sacrum_is_refused(tmp_path, what, message):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     V, F = bundled_mesh("sacrum")
     if what == "zeros":
         write_ply(folder / "sacrum.ply", np.zeros_like(V), F)
@@ -274,13 +277,13 @@ def test_a_degenerate_sacrum_is_refused(tmp_path, what, message):
 
 def test_a_pelvis_outside_adult_ranges_is_refused(tmp_path):
     # 1.35× the mean: inter-ASIS 309 mm, more than 4 SD above the published 227 ± 16 mm
-    folder = make_folder(tmp_path / "bones", T=np.diag([1.35, 1.35, 1.35, 1.0]))
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT, T=np.diag([1.35, 1.35, 1.35, 1.0]))
     with pytest.raises(LandmarkError, match=r"adult-range check failed: inter_asis_mm = 309\.\d+, outside 163–291"):
         pelvisim.load_anatomy(folder)
 
 
 def test_bones_from_different_frames_are_refused(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     V, F = bundled_mesh("sacrum")
     write_ply(folder / "sacrum.ply", V + [0.0, 300.0, 0.0], F)
     with pytest.raises(MeshError, match=r"articulation check failed: it is \d+ mm from sacrum\.ply"):
@@ -288,7 +291,7 @@ def test_bones_from_different_frames_are_refused(tmp_path):
 
 
 def test_mixed_units_are_refused(tmp_path):
-    folder = make_folder(tmp_path / "bones")
+    folder = make_folder(tmp_path / "bones", n_vertices=LIGHT)
     V, F = bundled_mesh("sacrum")
     write_ply(folder / "sacrum.ply", V / 1000, F)
     with pytest.raises(MeshError, match=r"sacrum\.ply: units inconsistent: this bone looks like m while "

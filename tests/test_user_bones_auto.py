@@ -116,7 +116,7 @@ def test_femurs_in_their_own_frame_are_placed_on_the_acetabula(reposed, referenc
 
 
 def test_femurs_given_in_the_pelvis_frame_are_kept(tmp_path, reference):
-    folder = make_folder(tmp_path / "bones", femur_pose=np.eye(4))
+    folder = make_folder(tmp_path / "bones", n_vertices=3000, femur_pose=np.eye(4))
     report = load_user_anatomy(folder)
     np.testing.assert_allclose(report.anatomy.bones["femur_left"].vertices_mm,
                                reference.bones["femur_left"].vertices_mm, atol=1e-6)
@@ -124,7 +124,7 @@ def test_femurs_given_in_the_pelvis_frame_are_kept(tmp_path, reference):
 
 
 def test_swapped_femur_files_are_refused(tmp_path):
-    folder = make_folder(tmp_path / "bones", femur_pose=FEMUR_OWN_FRAME)
+    folder = make_folder(tmp_path / "bones", n_vertices=3000, femur_pose=FEMUR_OWN_FRAME)
     swap_files(folder / "femur_left.ply", folder / "femur_right.ply")
     with pytest.raises(MeshError, match=r"femur_left\.ply: sides check failed: this looks like a right femur"):
         load_user_anatomy(folder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +32,18 @@ def write_stl(path: Path, vertices: np.ndarray, faces: np.ndarray) -> None:
     Path(path).write_bytes(b"pelvisim test".ljust(80, b" ") + np.uint32(len(faces)).tobytes() + records.tobytes())
 
 
-def remeshed(vertices: np.ndarray, faces: np.ndarray, n_vertices: int) -> tuple[np.ndarray, np.ndarray]:
-    """The surface re-meshed to about ``n_vertices`` (quadric decimation: new vertex positions)."""
+@lru_cache(maxsize=None)
+def remeshed(bone: str, n_vertices: int) -> tuple[np.ndarray, np.ndarray]:
+    """A bundled bone re-meshed to about ``n_vertices`` (quadric decimation: new vertex positions)."""
     import pyvista as pv
 
+    vertices, faces = bundled_mesh(bone)
     mesh = pv.PolyData(vertices, np.column_stack([np.full(len(faces), 3), faces]).ravel())
     out = mesh.decimate(1.0 - n_vertices / len(vertices))
-    return np.asarray(out.points, dtype=float), out.faces.reshape(-1, 4)[:, 1:].astype(np.int64)
+    V, F = np.asarray(out.points, dtype=float), out.faces.reshape(-1, 4)[:, 1:].astype(np.int64)
+    V.setflags(write=False)
+    F.setflags(write=False)
+    return V, F
 
 
 def pose(rotation_deg: tuple[float, float, float], shift_mm: tuple[float, float, float]) -> np.ndarray:
@@ -61,9 +67,10 @@ def make_folder(folder: Path, T: np.ndarray | None = None, scale: float = 1.0, f
     T = np.eye(4) if T is None else T
     names = list(bones) + (["femur_left", "femur_right"] if femur_pose is not None else [])
     for bone in names:
-        V, F = bundled_mesh(bone)
         if n_vertices is not None and not bone.startswith("femur"):
-            V, F = remeshed(V, F, n_vertices)
+            V, F = remeshed(bone, n_vertices)
+        else:
+            V, F = bundled_mesh(bone)
         V = frames.apply(femur_pose if bone.startswith("femur") else T, V) * scale
         if fmt == "stl":
             write_stl(folder / f"{bone}.stl", V, F)

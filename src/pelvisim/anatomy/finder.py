@@ -111,8 +111,9 @@ def femur_landmarks(femur: Surface, side: str, acetabulum_centre: NDArray) -> di
 
 def median_edge_mm(surface: Surface) -> float:
     """Median edge length of a surface, mm."""
-    E = surface.edges
-    return float(np.median(np.linalg.norm(surface.vertices[E[:, 1]] - surface.vertices[E[:, 0]], axis=1)))
+    V, F = surface.vertices, surface.faces  # each inner edge twice: the same median, no edge table needed
+    lengths = [np.linalg.norm(V[F[:, (k + 1) % 3]] - V[F[:, k]], axis=1) for k in range(3)]
+    return float(np.median(np.concatenate(lengths)))
 
 
 def densified(surface: Surface, median_edge_mm_at_most: float) -> Surface:

@@ -8,10 +8,10 @@ rules find can be compared with where the mean pelvis puts it (the import's conf
   1991), started from the 24 proper rotations that pair the two clouds' principal axes; the best
   start wins. Correspondences are taken both ways (source → target and target → source) and the
   worst 10 % are dropped, so the scale does not shrink the source into one part of the target.
-* :func:`smooth_deformation`: after the similarity, each source point is pulled towards its closest
-  target point; the pulls are smoothed with a Gaussian of decreasing width (30, 15, 8 mm), so the
-  mean shape bends into the user's without tearing (in the spirit of coherent point drift,
-  Myronenko & Song 2010, with closest points instead of soft assignments).
+* :func:`smooth_deformation`: after the similarity, points of the source are pulled towards their
+  closest points on the target surface; the pulls are smoothed with a Gaussian of decreasing width
+  (30, 15, 8 mm), so the mean shape bends into the user's without tearing (in the spirit of
+  coherent point drift, Myronenko & Song 2010, with closest points instead of soft assignments).
 
 numpy and scipy only.
 """
@@ -143,12 +143,12 @@ def axis_pairings(source: NDArray, target: NDArray) -> list[Similarity]:
     return out
 
 
-def register_similarity(source: NDArray, target: NDArray, coarse_points: int = 400, fine_points: int = 2000,
+def register_similarity(source: NDArray, target: NDArray, coarse_points: int = 300, fine_points: int = 1500,
                         seed: int = 0) -> tuple[Similarity, float]:
     """Best similarity taking the ``source`` cloud onto the ``target`` cloud, from any starting pose.
 
-    Each of the 24 axis pairings (:func:`axis_pairings`) is refined by a short ICP on a few hundred
-    points; the one with the smallest trimmed RMS distance is refined on more points.
+    Each of the 24 axis pairings (:func:`axis_pairings`) is refined by a few ICP steps on a few
+    hundred points; the best four continue, and the best of those is refined on more points.
 
     Returns
     -------
@@ -159,11 +159,13 @@ def register_similarity(source: NDArray, target: NDArray, coarse_points: int = 4
     coarse_s = source[rng.choice(len(source), min(coarse_points, len(source)), replace=False)]
     coarse_t = target[rng.choice(len(target), min(coarse_points * 2, len(target)), replace=False)]
     tree = cKDTree(coarse_t)
-    trials = [icp_similarity(coarse_s, coarse_t, start, iterations=15, target_tree=tree)
+    trials = [icp_similarity(coarse_s, coarse_t, start, iterations=6, target_tree=tree)
               for start in axis_pairings(source, target)]
+    leaders = sorted(trials, key=lambda trial: trial[1])[:4]
+    trials = [icp_similarity(coarse_s, coarse_t, start, iterations=15, target_tree=tree) for start, _ in leaders]
     best = min(trials, key=lambda trial: trial[1])[0]
     fine_s = source[rng.choice(len(source), min(fine_points, len(source)), replace=False)]
-    return icp_similarity(fine_s, target, best, iterations=60)
+    return icp_similarity(fine_s, target, best, iterations=40)
 
 
 @dataclass(frozen=True)
@@ -193,14 +195,14 @@ def _blend(points: NDArray, controls: NDArray, values: NDArray, sigma: float) ->
     return out
 
 
-def smooth_deformation(source: NDArray, target: NDArray, sigmas_mm: tuple[float, ...] = (30.0, 15.0, 8.0),
-                       steps: int = 5, controls: int = 500, seed: int = 0) -> Deformation:
-    """A smooth field bending the ``source`` cloud onto the ``target`` cloud (both already aligned).
+def smooth_deformation(source: NDArray, target: Surface, sigmas_mm: tuple[float, ...] = (30.0, 15.0, 8.0),
+                       steps: int = 3, controls: int = 400, seed: int = 0) -> Deformation:
+    """A smooth field bending the ``source`` points onto the ``target`` surface (already aligned).
 
     At each width σ (coarse to fine), ``steps`` times: every source point's pull towards its
-    closest target point, and every target point's pull on its closest source point, are averaged
-    with a Gaussian of width σ (a smooth field, sampled at ``controls`` of the source points), and
-    the source moves by it.
+    closest point on the target surface (exact, so a re-meshed copy of the same shape pulls by
+    nothing) is averaged with a Gaussian of width σ (a smooth field, sampled at ``controls`` of the
+    points), and the points move by it.
 
     Returns
     -------
@@ -208,20 +210,15 @@ def smooth_deformation(source: NDArray, target: NDArray, sigmas_mm: tuple[float,
         Control points = the original source points, with their total displacement; blended with
         the finest σ for other points.
     """
-    tree = cKDTree(target)
+    from pelvisim.anatomy.surface import closest_points_on_surface
+
     moved = np.array(source, dtype=float)
     rng = np.random.default_rng(seed)
+    pick = rng.choice(len(moved), min(controls, len(moved)), replace=False)
     for sigma in sigmas_mm:
         for _ in range(steps):
-            src, tgt, _ = _pairs(moved, target, tree)
-            pull = np.zeros_like(moved)
-            count = np.zeros(len(moved))
-            np.add.at(pull, src, target[tgt] - moved[src])
-            np.add.at(count, src, 1.0)
-            known = np.flatnonzero(count > 0)
-            pull[known] /= count[known, None]
-            pick = rng.choice(known, min(controls, len(known)), replace=False)
-            moved = moved + _blend(moved, moved[pick], pull[pick], sigma)
+            closest, _ = closest_points_on_surface(moved[pick], target)
+            moved = moved + _blend(moved, moved[pick], closest - moved[pick], sigma)
     return Deformation(np.array(source, dtype=float), moved - source, float(sigmas_mm[-1]))
 
 
@@ -248,14 +245,14 @@ class BoneFit:
         return self.deformation.apply(self.similarity.apply(points))
 
 
-def fit_bone(mean: Surface, user: Surface, start: Similarity, points: int = 1500, seed: int = 0) -> BoneFit:
+def fit_bone(mean: Surface, user: Surface, start: Similarity, points: int = 1000, seed: int = 0) -> BoneFit:
     """Refine the similarity of one bone from ``start``, then bend it onto the user's bone."""
     from pelvisim.anatomy.surface import closest_points_on_surface
 
     source = sample_surface(mean, points, seed)
     target = sample_surface(user, 2 * points, seed + 1)
-    similarity, _ = icp_similarity(source, target, start, iterations=40)
+    similarity, _ = icp_similarity(source, target, start, iterations=30)
     moved = similarity.apply(source)
-    deformation = smooth_deformation(moved, target)
+    deformation = smooth_deformation(moved, user)
     _, distance = closest_points_on_surface(deformation.apply(moved), user)
     return BoneFit(similarity, deformation, float(np.mean(np.abs(distance))))
