@@ -113,6 +113,18 @@ def test_csv_without_normals_gives_normals_from_the_bones_and_the_anatomy_comman
         assert cos > np.cos(np.radians(30)), name
 
 
+def test_dimensions_without_an_endplate_normal_is_a_clear_error_not_an_index_error():
+    from pelvisim.anatomy.core import Anatomy, Landmark
+    from pelvisim.anatomy.dimensions import dimensions
+
+    reference = pelvisim.load_anatomy()
+    landmarks = dict(reference.landmarks)
+    landmarks["s1_endplate_centre"] = Landmark("s1_endplate_centre", "sacrum", reference.point("s1_endplate_centre"))
+    anatomy = Anatomy(reference.bones, landmarks, reference.joint_frames)
+    with pytest.raises(LandmarkError, match="s1_endplate_centre has no normal"):
+        dimensions(anatomy)
+
+
 # --- issue 11 item 4: landmark files with bad text or values: one line naming the file and key/line --
 
 def _json_with(tmp_path, **changes):
