@@ -32,6 +32,10 @@ NEAR_CENTRE_MM = 45.0
 # with a lower bound on the count). A bone wholly inside another is checked separately.
 OVERLAP_SEARCH_MM = 30.0
 
+# Pairs at the midline (the two symphyseal surfaces, 1–3 mm apart) can cross it in a real pelvis:
+# a pair counts as swapped when the right one lies more than 10 mm left of the left one.
+SIDES_MARGIN_MM = 10.0
+
 # Adult ranges (BIOMECHANICS.md §8): published mean ± 4 SD where an SD is published (outside it lies
 # fewer than 1 in 15,000 adults); the observed pelvic-incidence range widened by 10°.
 ADULT_RANGES = {
@@ -79,8 +83,8 @@ def check_sides(landmarks: Mapping[str, Landmark], where: str) -> None:
 
     The frame's Z runs from ``asis_left`` to ``asis_right``; its Y = Z × X then points superior only
     when the names are on the correct sides, so the ischial tuberosities (the lowest points of the
-    pelvis) must come out below the ASIS, and every ``*_right`` landmark to the right of its
-    ``*_left`` partner.
+    pelvis) must come out below the ASIS, and no ``*_right`` landmark more than
+    :data:`SIDES_MARGIN_MM` to the left of its ``*_left`` partner.
     """
     p = {n: lm.position_mm for n, lm in landmarks.items()}
     tuberosity = (p["ischial_tuberosity_left"][1] + p["ischial_tuberosity_right"][1]) / 2
@@ -90,7 +94,7 @@ def check_sides(landmarks: Mapping[str, Landmark], where: str) -> None:
                             "(right = anterior × superior)")
     for name in sorted(p):
         twin = name.replace("right", "left")
-        if "right" in name and twin in p and p[name][2] <= p[twin][2]:
+        if "right" in name and twin in p and p[name][2] < p[twin][2] - SIDES_MARGIN_MM:
             raise LandmarkError(f"{where}: sides check failed: {name} lies {p[twin][2] - p[name][2]:.0f} mm to "
                                 f"the left of {twin} (right = anterior × superior): are their names swapped?")
 

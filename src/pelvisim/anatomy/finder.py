@@ -65,11 +65,12 @@ def _landmark(name: str, bone: str, found: rules.Found, mirror: bool) -> Landmar
 
 
 def pelvis_landmarks(right: Surface, left: Surface, sacrum: Surface, frame: PelvicFrame,
-                     auricular_gap_mm: dict[str, float]) -> dict[str, Landmark]:
+                     auricular_gap_mm: dict[str, float], symphysis_gap_mm: float = 6.0) -> dict[str, Landmark]:
     """Every landmark of the sacrum and both innominates; bones already in the pelvic frame (mm).
 
     ``auricular_gap_mm`` gives, per side, how close the sacrum and ilium must come for a face to
-    count as auricular surface (the bundled bones use 2 mm).
+    count as auricular surface (the bundled bones use 2 mm); ``symphysis_gap_mm`` the same for
+    the two pubic bones (6 mm).
     """
     inter_asis = float(np.linalg.norm(frame.asis_right - frame.asis_left))
     psis_mid = (rules.psis_point(right) + frames.mirror_points(rules.psis_point(left.mirrored()))) / 2
@@ -83,7 +84,7 @@ def pelvis_landmarks(right: Surface, left: Surface, sacrum: Surface, frame: Pelv
     for side, (bone, other, sac, asis, pub) in inputs.items():
         mirror = side == "left"
         gap = auricular_gap_mm[side]
-        found = rules.innominate_landmarks(bone, other, sac, asis, pub, inter_asis, depth, gap)
+        found = rules.innominate_landmarks(bone, other, sac, asis, pub, inter_asis, depth, gap, symphysis_gap_mm)
         for name, f in found.items():
             key = (name.replace("auricular_innominate_", f"auricular_innominate_{side}_")
                    if name.startswith("auricular") else f"{name}_{side}")

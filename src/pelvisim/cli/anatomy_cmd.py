@@ -124,20 +124,29 @@ def _import(args: argparse.Namespace) -> int:
                            overwrite=args.overwrite) as staging:
             write_import(report.anatomy, staging)
             if not args.no_png and png is None:
-                anatomy_png(report.anatomy, staging / IMPORT_PNG)
+                anatomy_png(report.anatomy, staging / IMPORT_PNG, **check_marks(report))
         print(f"Wrote {len(report.anatomy.bones)} bones (PLY, pelvic frame, mm) and landmarks.json to {out}")
         if not args.no_png and png is None:
-            print(f"Wrote {out / IMPORT_PNG} (anterior, right lateral and superior views of the pelvis with the main "
-                  "landmarks): check it")
+            print(f"Wrote {out / IMPORT_PNG} (anterior, right lateral and superior views: the main landmarks red, "
+                  "medium confidence orange, low purple and named): check it")
     if png is not None:
         from pelvisim.view.snapshots import anatomy_png
 
-        anatomy_png(report.anatomy, png, overwrite=args.overwrite)
-        print(f"Wrote {png} (anterior, right lateral and superior views of the pelvis with the main landmarks): "
-              "check it")
+        anatomy_png(report.anatomy, png, overwrite=args.overwrite, **check_marks(report))
+        print(f"Wrote {png} (anterior, right lateral and superior views: the main landmarks red, medium confidence "
+              "orange, low purple and named): check it")
     if out is None and png is None:
         print("Add -o OUT to write the imported bones, or --png FILE to see the landmarks on the bones.")
     return 0
+
+
+CHECK_COLOURS = {"medium": "#e67e22", "low": "#8e44ad"}  # orange, purple (the usual landmarks are red)
+
+
+def check_marks(report) -> dict:
+    """``anatomy_png`` options marking the landmarks to check: medium confidence orange, low purple and named."""
+    highlight = {n: CHECK_COLOURS[c.confidence] for n, c in report.checks.items() if c.confidence in CHECK_COLOURS}
+    return {"highlight": highlight, "labelled": [n for n, colour in highlight.items() if colour == CHECK_COLOURS["low"]]}
 
 
 def check_import_output(folder: Path, out: Path, overwrite: bool) -> None:
