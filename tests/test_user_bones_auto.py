@@ -14,11 +14,12 @@ import pytest
 import pelvisim
 from pelvisim import frames
 from pelvisim.anatomy.checks import check_sides
+from pelvisim.anatomy.core import Landmark
 from pelvisim.anatomy.mesh_files import is_closed
 from pelvisim.anatomy.surface import Surface, closest_points_on_surface, contains, crossing_edges
 from pelvisim.anatomy.user import load_user_anatomy
 from pelvisim.cli import main
-from pelvisim.errors import MeshError
+from pelvisim.errors import LandmarkError, MeshError
 from user_bones_helpers import PELVIS, make_folder, pose, swap_files
 
 REPOSE = pose((30.0, -50.0, 120.0), (250.0, -900.0, 40.0))
@@ -180,6 +181,40 @@ def test_the_clearance_step_separates_the_bones(overlapping):
         assert not contains(ilium, bones["sacrum"].vertices).any()
         assert not contains(bones["sacrum"], ilium.vertices).any()
         assert not crossing_edges(bones["sacrum"], ilium).any()
+
+
+# --- a scan's joints are wider than the mean pelvis's --------------------------------------------
+
+def test_wider_joints_still_give_every_landmark(tmp_path, reference):
+    # each innominate moved 4 mm outward: the pubic bones ≈ 9 mm apart (the symphysis rule's 6 mm
+    # would find no surface) and the sacroiliac joints opened by a few mm
+    from pelvisim.anatomy.ply import read_ply, write_ply
+
+    folder = make_folder(tmp_path / "bones", n_vertices=3000, landmarks=None)
+    for side, dz in (("left", -4.0), ("right", 4.0)):
+        V, F = read_ply(folder / f"innominate_{side}.ply")
+        write_ply(folder / f"innominate_{side}.ply", V + [0.0, 0.0, dz], F)
+    report = load_user_anatomy(folder)
+    for side in ("left", "right"):
+        # the symphyseal surface moved out with its bone (4 mm), give or take the rule on a coarser mesh
+        moved = report.anatomy.point(f"symphysis_{side}") - reference.point(f"symphysis_{side}")
+        assert np.linalg.norm(moved) < 7.0 and report.checks[f"symphysis_{side}"].confidence == "high"
+        assert report.checks[f"auricular_sacrum_{side}_centroid"].confidence == "high"
+
+
+def test_midline_pairs_may_cross_but_swapped_pairs_may_not(reference):
+    landmarks = dict(reference.landmarks)
+    for side, z in (("left", 1.0), ("right", -1.0)):  # the symphyseal surfaces 2 mm across the midline
+        p = reference.point(f"symphysis_{side}").copy()
+        p[2] = z
+        landmarks[f"symphysis_{side}"] = Landmark(f"symphysis_{side}", f"innominate_{side}", p)
+    check_sides(landmarks, "crossing")
+    for side, other in (("left", "right"), ("right", "left")):  # the pubic tubercles' names swapped
+        landmarks[f"pubic_tubercle_{side}"] = Landmark(f"pubic_tubercle_{side}", f"innominate_{side}",
+                                                       reference.point(f"pubic_tubercle_{other}"))
+    with pytest.raises(LandmarkError, match=r"sides check failed: pubic_tubercle_right lies \d+ mm to the left of "
+                                            r"pubic_tubercle_left"):
+        check_sides(landmarks, "swapped")
 
 
 # --- wrong files without a landmark file ------------------------------------------------------------
