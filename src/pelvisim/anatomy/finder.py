@@ -58,6 +58,12 @@ def find_pelvic_frame(right: Surface, left: Surface, anterior: NDArray, superior
                        frames.apply(T, app.pubic_right), frames.apply(T, app.pubic_left))
 
 
+def transformed_landmark(T: frames.Transform, lm: Landmark) -> Landmark:
+    """The landmark moved by a rigid transform (its normal turned with it)."""
+    normal = None if lm.normal is None else T[:3, :3] @ lm.normal
+    return Landmark(lm.name, lm.bone, frames.apply(T, lm.position_mm), normal, lm.radius_mm, lm.area_mm2)
+
+
 def _landmark(name: str, bone: str, found: rules.Found, mirror: bool) -> Landmark:
     side = frames.mirror_points if mirror else np.asarray
     normal = None if found.normal is None else side(found.normal)

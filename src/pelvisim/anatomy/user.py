@@ -8,20 +8,21 @@ in mm or m. docs/anatomy.md is the user's guide; in short:
 1. **Read** each mesh and weld its duplicate vertices (:mod:`pelvisim.anatomy.mesh_files`).
 2. **Units** from the innominate's size (mm or m); every bone must be in the same units.
 3. **Register** the bundled mean pelvis to the user's three bones (rigid + scale from 24 starting
-   poses, then per bone, then a smooth deformation; :mod:`pelvisim.anatomy.registration`). This
+   poses, then per bone, then a smooth deformation; :mod:`pelvisim.anatomy.auto_landmarks`,
+   :mod:`pelvisim.anatomy.registration`). This
    tells anterior, superior and right on bones given in any frame, checks that the
    ``innominate_left`` / ``_right`` files hold a left and a right bone, and gives each landmark a
    second opinion. One missing innominate is made by mirroring the other across the sacrum's
    plane of symmetry.
 4. **Find the landmarks** with the rules of :mod:`pelvisim.anatomy.landmarks`, in the pelvic frame
-   found from the user's own anterior pelvic plane and PSIS (:mod:`pelvisim.anatomy.finder`).
-   A landmark file (``landmarks.json`` or ``landmarks.csv``, in the meshes' frame and units) is
+   found from the user's own anterior pelvic plane and PSIS (:mod:`pelvisim.anatomy.finder`);
+   the rules run only when the landmark file does not give every landmark. A landmark file (``landmarks.json`` or ``landmarks.csv``, in the meshes' frame and units) is
    optional; each landmark it gives replaces the one found.
 5. **Check** (:mod:`pelvisim.anatomy.checks`): each landmark on its bone, sides by anatomy,
    dimensions in adult ranges; overlap between bones is measured and reported, and the sacrum can
    be moved clear of the ilia with the same step as the bundled build (``clear_joints``).
 6. **Femurs** given in the pelvis's frame are kept; femurs in their own frame are placed with the
-   head on the acetabulum, oriented like the bundled femur.
+   head on the acetabulum, oriented like the bundled femur (:mod:`pelvisim.anatomy.femur_placement`).
 """
 
 from __future__ import annotations
@@ -33,15 +34,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pelvisim import frames
-from pelvisim.anatomy import checks
-from pelvisim.anatomy import finder
-from pelvisim.anatomy import registration as reg
+from pelvisim.anatomy import checks, finder
+from pelvisim.anatomy.auto_landmarks import (SYMPHYSIS_REACH_MM, find_landmarks, gap_mm, mean_surfaces, register_mean,
+                                             sagittal_reflection)
 from pelvisim.anatomy.core import BONES, FEMURS, PELVIC_BONES, Anatomy, Bone, Landmark
+from pelvisim.anatomy.femur_placement import place_femurs
 from pelvisim.anatomy.io import read_landmark_file
 from pelvisim.anatomy.joint_frames import joint_frames
-from pelvisim.anatomy.landmarks import contact_patch, pelvic_frame_from_landmarks
+from pelvisim.anatomy.landmarks import pelvic_frame_from_landmarks
 from pelvisim.anatomy.mesh_files import MESH_EXTENSIONS, is_closed, read_mesh
-from pelvisim.anatomy.surface import Surface, closest_points_on_surface, push_clear
+from pelvisim.anatomy.registration import Similarity
+from pelvisim.anatomy.surface import Surface, push_clear
 from pelvisim.errors import DataNotFoundError, LandmarkError, MeshError
 
 __all__ = ["ImportReport", "LandmarkCheck", "MESH_EXTENSIONS", "is_closed", "load_user_anatomy", "read_mesh"]
@@ -49,16 +52,9 @@ __all__ = ["ImportReport", "LandmarkCheck", "MESH_EXTENSIONS", "is_closed", "loa
 # Plausible bounding-box diagonal of each adult bone, mm (bundled mean: sacrum 185, innominate
 # 291, femur 470); wide, because they only tell mm from m and catch a wrong file.
 BONE_DIAGONAL_MM = {"sacrum": (90.0, 320.0), "innominate": (150.0, 480.0), "femur": (280.0, 700.0)}
-# Bones from one scan articulate: the SIJ space on CT is a few mm, the symphyseal disc 4–6 mm wide.
+# Bones from one scan articulate: the SIJ space on CT is a few mm, the symphyseal disc 4–6 mm wide
+# (SYMPHYSIS_REACH_MM, 15 mm, in auto_landmarks).
 SIJ_REACH_MM = 10.0
-SYMPHYSIS_REACH_MM = 15.0
-# The bundled build counts faces within 2 mm of the other bone as auricular surface; a scan's joint
-# space can be wider, so the gap grows with the measured joint width (+1 mm), up to 6 mm.
-AURICULAR_GAP_MM = 2.0
-AURICULAR_GAP_MAX_MM = 6.0
-# Landmark rules look for vertices in bands a few mm wide: split coarse meshes until their median
-# edge is no longer than the bundled meshes' (sacrum 1.4 mm, innominate 2.0 mm).
-RULE_EDGE_MM = {"sacrum": 1.5, "innominate_left": 2.0, "innominate_right": 2.0}
 # Confidence: how far apart the rule's landmark and the fitted mean pelvis's landmark are.
 # Measured on the 25 of the 26 LLP26 training subjects that import (shape model of
 # musculoskeletal-models, evaluated like the bundled pelvis, given in the CT frame;
@@ -67,14 +63,6 @@ RULE_EDGE_MM = {"sacrum": 1.5, "innominate_left": 2.0, "innominate_right": 2.0}
 # subjects, 38–68 mm). So ≤ 10 mm is usual agreement, 10–20 mm unusual, beyond 20 mm a different
 # feature: look at the picture. (Re-meshing the bundled pelvis moves the rules' points by ≤ 3 mm.)
 CONFIDENCE_MM = {"high": 10.0, "medium": 20.0}
-# The symphysis rule counts the faces within 6 mm of the other pubis as its surface (bundled bones);
-# a scan's (or a shape-model subject's) pubic bones can be further apart (the disc is 4–6 mm wide in
-# adults, wider in some): the gap grows to the measured distance + 3 mm, up to 20 mm.
-SYMPHYSIS_GAP_MM = 6.0
-SYMPHYSIS_GAP_MAX_MM = 20.0
-# A femur whose head centre is within 10 mm of the acetabulum centre is taken as given in the
-# pelvis's frame (same scan); otherwise it is placed.
-HEAD_ON_ACETABULUM_MM = 10.0
 JOINT_CLEARANCE_MM = 0.3  # as the bundled build (pelvisim.anatomy.build)
 JOINT_FALLOFF_MM = 4.0
 
@@ -198,86 +186,26 @@ def _units(raw: dict[str, tuple[NDArray, NDArray]], paths: dict[str, Path]) -> t
     return units, scale
 
 
-def _gap_mm(a: Surface, b: Surface, reach_mm: float) -> float:
-    """Smallest vertex-to-vertex distance between two surfaces (exact up to ``reach_mm``, estimated beyond)."""
-    from scipy.spatial import cKDTree
-
-    tree = cKDTree(b.vertices)
-    near = tree.query(a.vertices, distance_upper_bound=reach_mm)[0]
-    if np.isfinite(near).any():
-        return float(near.min())
-    return float(tree.query(a.vertices[::10])[0].min())  # only for the message
-
-
 def _check_articulation(surfaces: dict[str, Surface], paths: dict[str, Path]) -> None:
     """The pelvic bones touch where they articulate: they come from one scan, in one frame."""
     present = [b for b in ("innominate_left", "innominate_right") if b in surfaces]
     for bone in present:
-        gap = _gap_mm(surfaces[bone], surfaces["sacrum"], SIJ_REACH_MM)
+        gap = gap_mm(surfaces[bone], surfaces["sacrum"], SIJ_REACH_MM)
         if gap > SIJ_REACH_MM:
             raise MeshError(f"{paths[bone]}: articulation check failed: it is {gap:.0f} mm from "
                             f"{paths['sacrum'].name} (a sacroiliac joint is a few mm wide): the bones must be in one "
                             "frame, as exported together from one scan")
     if len(present) == 2:
-        gap = _gap_mm(surfaces[present[1]], surfaces[present[0]], SYMPHYSIS_REACH_MM)
+        gap = gap_mm(surfaces[present[1]], surfaces[present[0]], SYMPHYSIS_REACH_MM)
         if gap > SYMPHYSIS_REACH_MM:
             raise MeshError(f"{paths[present[1]]}: articulation check failed: it is {gap:.0f} mm from "
                             f"{paths[present[0]].name} at the pubic symphysis (a few mm): the bones must be in one "
                             "frame, as exported together from one scan")
 
 
-def _mean_surfaces(mean: Anatomy) -> dict[str, Surface]:
-    return {b: Surface(bone.vertices_mm, bone.faces) for b, bone in mean.bones.items()}
-
-
-def _register(mean: dict[str, Surface], user: dict[str, Surface], paths: dict[str, Path]) -> reg.Similarity:
-    """Lay the mean pelvis over the user's (bones present in both), and check the files' sides."""
-    bones = [b for b in PELVIC_BONES if b in user]
-    source = np.concatenate([reg.sample_surface(mean[b], 1500, k) for k, b in enumerate(bones)])
-    target = np.concatenate([reg.sample_surface(user[b], 3000, k) for k, b in enumerate(bones)])
-    whole, _ = reg.register_similarity(source, target)
-    if not 0.6 <= whole.scale <= 1.6:
-        raise MeshError(f"{paths['sacrum'].parent}: the bones are {whole.scale:.2f}× the size of the mean adult "
-                        "pelvis; expected an adult pelvis in mm or m")
-    if len(bones) == 3:
-        placed = {b: whole.apply(reg.sample_surface(mean[b], 400, 7)) for b in bones}
-        from scipy.spatial import cKDTree
-
-        for bone in ("innominate_left", "innominate_right"):
-            tree = cKDTree(user[bone].vertices)
-            fits = {b: float(np.median(tree.query(placed[b])[0])) for b in bones}
-            nearest = min(fits, key=fits.get)
-            if nearest != bone:
-                what = "a sacrum" if nearest == "sacrum" else f"the {nearest.split('_')[1]} innominate"
-                raise MeshError(f"{paths[bone]}: sides check failed: this bone lies where the mean pelvis has {what} "
-                                f"(right = anterior × superior): are innominate_left and innominate_right swapped?")
-    return whole
-
-
-def _sagittal_reflection(sacrum: Surface, whole: reg.Similarity) -> NDArray[np.float64]:
-    """The (4, 4) reflection across the sacrum's plane of symmetry (for mirroring an innominate).
-
-    Started from the registered mean pelvis's sagittal plane, then refined so the mirrored sacrum
-    falls onto itself (rigid ICP).
-    """
-    centre, normal = whole.apply(np.zeros(3)), whole.apply_direction(frames.Z_RIGHT)
-    M = np.eye(4)
-    M[:3, :3] -= 2 * np.outer(normal, normal)
-    M[:3, 3] = 2 * (centre @ normal) * normal
-    points = reg.sample_surface(sacrum, 2000, 3)
-    fix, _ = reg.icp_similarity(frames.apply(M, points), points, reg.Similarity.identity(), allow_scale=False)
-    A = frames.from_rt(fix.rotation, fix.translation)
-    return A @ M
-
-
 def _reflect(R4: NDArray, lm: Landmark, name: str, bone: str) -> Landmark:
     normal = None if lm.normal is None else R4[:3, :3] @ lm.normal
     return Landmark(name, bone, frames.apply(R4, lm.position_mm), normal, lm.radius_mm, lm.area_mm2)
-
-
-def _in_frame(T: NDArray, lm: Landmark) -> Landmark:
-    normal = None if lm.normal is None else T[:3, :3] @ lm.normal
-    return Landmark(lm.name, lm.bone, frames.apply(T, lm.position_mm), normal, lm.radius_mm, lm.area_mm2)
 
 
 def _scaled(lm: Landmark, scale: float) -> Landmark:
@@ -332,24 +260,6 @@ def _confidence(source: str, distance: float | None) -> str:
     return "low"
 
 
-def _auricular_gaps(mean: dict[str, Surface], fits: dict[str, reg.BoneFit], user: dict[str, Surface]) -> dict[str, float]:
-    """Per side, the gap that counts as auricular surface: the joint's measured width + 1 mm (2–6 mm).
-
-    The width is the median distance from the user's ilium, where the fitted mean pelvis has its
-    auricular surface, to the user's sacrum (exact closest points; where the bones overlap, 0).
-    """
-    out = {}
-    for side in ("left", "right"):
-        bone = f"innominate_{side}"
-        faces = contact_patch(mean[bone], mean["sacrum"], AURICULAR_GAP_MM)
-        on_user = fits[bone].map(mean[bone].face_centres[faces])
-        nearest, _ = closest_points_on_surface(on_user, user[bone])
-        _, signed = closest_points_on_surface(nearest, user["sacrum"])
-        width = float(np.median(np.maximum(signed, 0.0)))
-        out[side] = float(np.clip(width + 1.0, AURICULAR_GAP_MM, AURICULAR_GAP_MAX_MM))
-    return out
-
-
 def _surface_normal(surface: Surface, point: NDArray, radius_mm: float = 10.0) -> NDArray[np.float64]:
     """Area-weighted outward normal of the faces within ``radius_mm`` of a point."""
     near = np.linalg.norm(surface.face_centres - point, axis=1) < radius_mm
@@ -382,21 +292,8 @@ def load_user_anatomy(folder: Path, clear_joints: bool = False) -> ImportReport:
         One line naming the file and the check that failed.
     """
     folder = Path(folder)
-    if not folder.is_dir():
-        raise DataNotFoundError(f"{folder}: not a folder (expected a folder of bone meshes)")
-    paths = {bone: _find_mesh(folder, bone) for bone in BONES}
-    if paths["sacrum"] is None or (paths["innominate_left"] is None and paths["innominate_right"] is None):
-        absent = [b for b in PELVIC_BONES if paths[b] is None]
-        expected = ", ".join(f"{b}{{{','.join(MESH_EXTENSIONS)}}}" for b in PELVIC_BONES)
-        raise MeshError(f"{folder}: missing bone meshes {', '.join(absent)} (expected files {expected})")
-    notes: list[str] = []
-    femur_paths = [b for b in FEMURS if paths[b] is not None]
-    if len(femur_paths) == 1:
-        notes.append(f"{paths[femur_paths[0]].name}: ignored (give both femurs or none)")
-        paths[femur_paths[0]] = None
-    paths = {b: p for b, p in paths.items() if p is not None}
+    paths, notes = _bone_files(folder)
     lm_path, given = read_landmark_file(folder)
-
     raw = {bone: read_mesh(p) for bone, p in paths.items()}
     units, scale = _units(raw, paths)
     user = {bone: Surface(V * scale, F).outward() for bone, (V, F) in raw.items()}
@@ -408,89 +305,38 @@ def load_user_anatomy(folder: Path, clear_joints: bool = False) -> ImportReport:
     mean_anatomy = load_anatomy()
     known = {n: lm.bone for n, lm in mean_anatomy.landmarks.items()}
     from_file = _file_landmarks(lm_path, given, scale, units, known, user, notes)
-    pelvis_names = [n for n, b in known.items() if b in PELVIC_BONES]
-    mirrored: list[str] = []
-    found: dict[str, Landmark] = {}  # in the input frame, mm
-    opinions: dict[str, float] = {}
     sources = {n: "file" for n in from_file}
-    registration_mm: dict[str, float] = {}
-    overlaps: list[checks.Overlap] = []
-    cleared: float | None = None
+    pelvis_names = [n for n, b in known.items() if b in PELVIC_BONES]
     # the rules run unless the file gives every pelvic landmark and both innominates are there
     needs_rules = any(n not in from_file for n in pelvis_names) or not all(b in user for b in PELVIC_BONES)
-
-    if needs_rules:
-        mean = _mean_surfaces(mean_anatomy)
-        whole = _register(mean, user, paths)
-        for side, other in (("left", "right"), ("right", "left")):
-            bone = f"innominate_{side}"
-            if bone in user:
-                continue
-            R4 = _sagittal_reflection(user["sacrum"], whole)
-            twin = user[f"innominate_{other}"]
-            user[bone] = Surface(frames.apply(R4, twin.vertices), twin.faces[:, ::-1].copy()).outward()
-            closed[bone] = closed[f"innominate_{other}"]
-            mirrored.append(bone)
-            for name, lm in list(from_file.items()):
-                if lm.bone == f"innominate_{other}":
-                    from_file[_other_side(name)] = _reflect(R4, lm, _other_side(name), bone)
-                    sources[_other_side(name)] = "mirrored"
-        overlaps, cleared = _overlaps(user, closed, clear_joints, paths)
-        fits = {b: reg.fit_bone(mean[b], user[b], whole, seed=k) for k, b in enumerate(PELVIC_BONES)}
-        registration_mm = {b: fit.distance_mm for b, fit in fits.items()}
-        frame = finder.find_pelvic_frame(user["innominate_right"], user["innominate_left"],
-                                         whole.apply_direction(frames.X_ANTERIOR),
-                                         whole.apply_direction(frames.Y_SUPERIOR))
-        T = frame.T_pelvis_input
-        dense = {b: finder.densified(user[b], RULE_EDGE_MM[b]).transformed(T) for b in PELVIC_BONES}
-        try:
-            symphysis_gap = float(np.clip(_gap_mm(user["innominate_left"], user["innominate_right"],
-                                                  SYMPHYSIS_REACH_MM) + 3.0, SYMPHYSIS_GAP_MM, SYMPHYSIS_GAP_MAX_MM))
-            rule = finder.pelvis_landmarks(dense["innominate_right"], dense["innominate_left"], dense["sacrum"], frame,
-                                           _auricular_gaps(mean, fits, user), symphysis_gap)
-        except LandmarkError as error:
-            deep = [o for o in overlaps if o.deepest_mm > AURICULAR_GAP_MAX_MM]
-            why = "".join(f"; {o.bones[0]} and {o.bones[1]} interpenetrate by up to {o.deepest_mm:.0f} mm" for o in deep)
-            raise LandmarkError(f"{folder}: a landmark rule failed on these bones ({error}{why}); fix the meshes, or "
-                                "give the landmarks in landmarks.json (see docs/anatomy.md)") from None
-        back = frames.invert(T)
-        for name, lm in rule.items():
-            found[name] = _in_frame(back, lm)
-            estimate = fits[lm.bone].map(mean_anatomy.point(name)[None])
-            if not checks.is_centre(name):
-                estimate, _ = closest_points_on_surface(estimate, user[lm.bone])
-            opinions[name] = float(np.linalg.norm(estimate[0] - found[name].position_mm))
-    else:
-        overlaps, cleared = _overlaps(user, closed, clear_joints, paths)
+    whole = register_mean(mean_surfaces(mean_anatomy), user, paths) if needs_rules else None
+    mirrored = _mirror_missing_innominate(user, closed, from_file, sources, whole) if needs_rules else []
+    overlaps, cleared = _overlaps(user, closed, clear_joints, paths)
+    auto = find_landmarks(mean_anatomy, user, whole, folder, overlaps) if needs_rules else None
+    found = auto.landmarks if auto else {}
+    opinions = dict(auto.agreement_mm) if auto else {}
 
     # the file overrides; the frame comes from the final ASIS and PSIS
-    landmarks = {**{n: lm for n, lm in found.items()}, **from_file}
+    landmarks = {**found, **from_file}
     missing = [n for n in pelvis_names if n not in landmarks]
-    if missing:  # only when the rules did not run and the file is incomplete
+    if missing:  # a safety net: the rules ran unless the file was complete
         raise LandmarkError(f"{lm_path}: missing landmarks {', '.join(missing)}")
     p = {n: landmarks[n].position_mm for n in ("asis_right", "asis_left", "psis_right", "psis_left")}
     T = pelvic_frame_from_landmarks(p["asis_right"], p["asis_left"], p["psis_right"], p["psis_left"])
     where = str(lm_path) if lm_path else str(folder)
     surfaces = {b: s.transformed(T) for b, s in user.items()}
-    landmarks = {n: _in_frame(T, lm) for n, lm in landmarks.items()}
-    for name, lm in list(landmarks.items()):
-        if name in from_file and name in found:
-            opinions[name] = float(np.linalg.norm(lm.position_mm - frames.apply(T, found[name].position_mm)))
-            rule = found[name]
-            if lm.normal is None and rule.normal is not None:
-                lm = Landmark(name, lm.bone, lm.position_mm, _surface_normal(surfaces[lm.bone], lm.position_mm),
-                              lm.radius_mm, lm.area_mm2 if lm.area_mm2 is not None else rule.area_mm2)
-            if lm.radius_mm is None and rule.radius_mm is not None:
-                lm = Landmark(name, lm.bone, lm.position_mm, lm.normal, rule.radius_mm, lm.area_mm2)
-            landmarks[name] = lm
-    for name in [f"auricular_{b}_{s}_centroid" for b in ("innominate", "sacrum") for s in ("left", "right")] + [
-            "s1_endplate_centre"]:
+    landmarks = {n: finder.transformed_landmark(T, lm) for n, lm in landmarks.items()}
+    for name in from_file:  # how far the rule would have put it; what the file leaves out, from the rule
+        if name in found:
+            opinions[name] = float(np.linalg.norm(landmarks[name].position_mm - frames.apply(T, found[name].position_mm)))
+            landmarks[name] = _completed(landmarks[name], found[name], surfaces)
+    for name in PATCH_CENTROIDS:
         lm = landmarks[name]
         if lm.normal is None:  # a file without normals: take the bone's own
             landmarks[name] = Landmark(name, lm.bone, lm.position_mm, _surface_normal(surfaces[lm.bone], lm.position_mm),
                                        lm.radius_mm, lm.area_mm2)
     if any(b.startswith("femur") for b in surfaces):
-        notes.extend(_femurs(surfaces, landmarks, from_file, T, mean_anatomy, paths))
+        notes.extend(place_femurs(surfaces, landmarks, from_file, T, mean_anatomy, paths))
     checks.check_sides(landmarks, where)
     for name in landmarks:
         sources.setdefault(name, "rule")
@@ -505,7 +351,58 @@ def load_user_anatomy(folder: Path, clear_joints: bool = False) -> ImportReport:
     dims = checks.check_dimensions(anatomy, where)
     files = {bone: p.name for bone, p in paths.items()}
     return ImportReport(anatomy, units, scale, tuple(mirrored), closed, files, lm_path.name if lm_path else None,
-                        report_checks, registration_mm, tuple(overlaps), cleared, tuple(notes), dims)
+                        report_checks, auto.fit_mm if auto else {}, tuple(overlaps), cleared, tuple(notes), dims)
+
+
+PATCH_CENTROIDS = tuple(f"auricular_{b}_{s}_centroid" for b in ("innominate", "sacrum") for s in ("left", "right")) + (
+    "s1_endplate_centre",)
+
+
+def _bone_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
+    """The mesh file of each bone present, and notes on what was left out."""
+    if not folder.is_dir():
+        raise DataNotFoundError(f"{folder}: not a folder (expected a folder of bone meshes)")
+    paths = {bone: _find_mesh(folder, bone) for bone in BONES}
+    if paths["sacrum"] is None or (paths["innominate_left"] is None and paths["innominate_right"] is None):
+        absent = [b for b in PELVIC_BONES if paths[b] is None]
+        expected = ", ".join(f"{b}{{{','.join(MESH_EXTENSIONS)}}}" for b in PELVIC_BONES)
+        raise MeshError(f"{folder}: missing bone meshes {', '.join(absent)} (expected files {expected})")
+    notes = []
+    femurs = [b for b in FEMURS if paths[b] is not None]
+    if len(femurs) == 1:
+        notes.append(f"{paths[femurs[0]].name}: ignored (give both femurs or none)")
+        paths[femurs[0]] = None
+    return {b: p for b, p in paths.items() if p is not None}, notes
+
+
+def _mirror_missing_innominate(user: dict[str, Surface], closed: dict[str, bool], from_file: dict[str, Landmark],
+                               sources: dict[str, str], whole: Similarity) -> list[str]:
+    """Make a missing innominate (and the file's landmarks on it) by mirroring the other; in place."""
+    mirrored = []
+    for side, other in (("left", "right"), ("right", "left")):
+        bone = f"innominate_{side}"
+        if bone in user:
+            continue
+        R4 = sagittal_reflection(user["sacrum"], whole)
+        twin = user[f"innominate_{other}"]
+        user[bone] = Surface(frames.apply(R4, twin.vertices), twin.faces[:, ::-1].copy()).outward()
+        closed[bone] = closed[f"innominate_{other}"]
+        mirrored.append(bone)
+        for name, lm in list(from_file.items()):
+            if lm.bone == f"innominate_{other}":
+                from_file[_other_side(name)] = _reflect(R4, lm, _other_side(name), bone)
+                sources[_other_side(name)] = "mirrored"
+    return mirrored
+
+
+def _completed(given: Landmark, rule: Landmark, surfaces: dict[str, Surface]) -> Landmark:
+    """A file's landmark with what it leaves out: normal from its bone, radius and area from the rule."""
+    normal = given.normal
+    if normal is None and rule.normal is not None:
+        normal = _surface_normal(surfaces[given.bone], given.position_mm)
+    radius = given.radius_mm if given.radius_mm is not None else rule.radius_mm
+    area = given.area_mm2 if given.area_mm2 is not None else rule.area_mm2
+    return Landmark(given.name, given.bone, given.position_mm, normal, radius, area)
 
 
 def _overlaps(user: dict[str, Surface], closed: dict[str, bool], clear: bool, paths: dict[str, Path]
@@ -539,55 +436,3 @@ def _overlaps(user: dict[str, Surface], closed: dict[str, bool], clear: bool, pa
         raise MeshError(f"{paths['sacrum']}: the clearance step did not separate the sacrum from the ilia; "
                         "fix the meshes, or import without --clear-joints")
     return found, separation.largest_move_mm
-
-
-def _femurs(surfaces: dict[str, Surface], landmarks: dict[str, Landmark], from_file: dict[str, Landmark],
-            T: NDArray, mean: Anatomy, paths: dict[str, Path]) -> list[str]:
-    """Keep femurs given in the pelvis's frame; place the others on the acetabula. Adds femur landmarks.
-
-    ``surfaces`` and ``landmarks`` are in the pelvic frame and updated in place; ``from_file`` is in
-    the input frame (``T`` takes it to the pelvic frame).
-    """
-    notes = []
-    for side in ("left", "right"):
-        bone = f"femur_{side}"
-        femur = surfaces[bone]
-        acetabulum = landmarks[f"acetabulum_centre_{side}"].position_mm
-        head = None
-        if float(np.min(np.linalg.norm(femur.vertices - acetabulum, axis=1))) < 40.0:
-            found = finder.femur_landmarks(femur, side, acetabulum)
-            head = found[f"femoral_head_centre_{side}"].position_mm
-        given = [n for n, lm in from_file.items() if lm.bone == bone]
-        if head is not None and np.linalg.norm(head - acetabulum) <= HEAD_ON_ACETABULUM_MM:
-            landmarks.update(found)
-            landmarks.update({n: _in_frame(T, from_file[n]) for n in given})
-            continue
-        distance = float(np.linalg.norm((head if head is not None else femur.vertices.mean(axis=0)) - acetabulum))
-        surfaces[bone] = _place_femur(femur, side, mean, acetabulum, paths[bone])
-        landmarks.update(finder.femur_landmarks(surfaces[bone], side, acetabulum))
-        notes.append(f"{paths[bone].name}: its head was {distance:.0f} mm from the {side} acetabulum (a femur in its "
-                     "own frame); placed with the head centre on the acetabulum centre, oriented like the bundled femur"
-                     + (f" ({', '.join(given)} from the landmark file ignored)" if given else ""))
-    return notes
-
-
-def _place_femur(femur: Surface, side: str, mean: Anatomy, acetabulum: NDArray, path: Path) -> Surface:
-    """The femur turned like the bundled one (pelvic frame) and moved so its head is on the acetabulum."""
-    bone = f"femur_{side}"
-    other = f"femur_{'right' if side == 'left' else 'left'}"
-    target = reg.sample_surface(femur, 3000, 1)
-    fits = {}
-    for name in (bone, other):
-        template = Surface(mean.bones[name].vertices_mm, mean.bones[name].faces)
-        fits[name] = reg.register_similarity(reg.sample_surface(template, 1500, 2), target)
-    if fits[other][1] < 0.8 * fits[bone][1]:
-        raise MeshError(f"{path}: sides check failed: this looks like a {other.split('_')[1]} femur "
-                        f"(the mean {other} fits it within {fits[other][1]:.1f} mm, the mean {bone} within "
-                        f"{fits[bone][1]:.1f} mm): are femur_left and femur_right swapped?")
-    S = fits[bone][0]
-    R = S.rotation.T
-    turned = Surface((femur.vertices - S.translation) @ R.T, femur.faces)  # = scale × the mean femur's pose
-    head = R @ (S.apply(mean.point(f"femoral_head_centre_{side}")) - S.translation)
-    found = finder.femur_landmarks(turned, side, head)
-    shift = acetabulum - found[f"femoral_head_centre_{side}"].position_mm
-    return Surface(turned.vertices + shift, turned.faces)
