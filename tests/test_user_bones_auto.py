@@ -273,3 +273,23 @@ def test_the_frame_is_independent_of_the_pose(reposed):
     np.testing.assert_allclose((ra + la) / 2, 0.0, atol=1e-9)
     np.testing.assert_allclose([ra[:2], la[:2]], 0.0, atol=1e-9)
     assert frames.is_rigid(REPOSE)
+
+
+@pytest.mark.render
+def test_the_check_picture_marks_the_landmarks_to_check(reference, tmp_path):
+    import render_helpers  # noqa: F401  (headless settings before pyvista)
+    from matplotlib.image import imread
+
+    from pelvisim.cli.anatomy_cmd import CHECK_COLOURS
+    from pelvisim.view.snapshots import anatomy_png
+
+    def purple_pixels(path):  # shaded purple: red and blue well above green (bone, ink and red markers are not)
+        image = (imread(path)[..., :3] * 255).astype(int)
+        r, g, b = image[..., 0], image[..., 1], image[..., 2]
+        return int(((b > g + 30) & (r > g + 20)).sum())
+
+    anatomy_png(reference, tmp_path / "plain.png", size=(900, 320))
+    anatomy_png(reference, tmp_path / "marked.png", size=(900, 320), highlight={"aiis_left": CHECK_COLOURS["low"]},
+                labelled=["aiis_left"])
+    assert purple_pixels(tmp_path / "plain.png") == 0
+    assert purple_pixels(tmp_path / "marked.png") > 20
