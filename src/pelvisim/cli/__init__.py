@@ -19,6 +19,7 @@ from pelvisim.errors import PelvisimError
 COMMAND_MODULES = (
     "pelvisim.cli.show_cmd",
     "pelvisim.cli.render_cmd",
+    "pelvisim.cli.share_cmd",
     "pelvisim.cli.describe_cmd",
     "pelvisim.cli.scene_cmd",
     "pelvisim.cli.anatomy_cmd",
