@@ -152,7 +152,8 @@ def _pack_motion(motion: dict[str, Any], packer: Packer) -> dict[str, Any]:
 
 
 # --- the page data ----------------------------------------------------------------------------
-def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolution()) -> tuple[dict[str, Any], str]:
+def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolution(),
+              evaluate: Evaluator | None = None) -> tuple[dict[str, Any], str]:
     """Everything the viewer reads: ``(meta, binary)`` (a JSON-ready dict and the base64 arrays).
 
     Parameters
@@ -161,6 +162,8 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
     anatomy : Anatomy
     resolution : Resolution
         Sample density of the timeline and the sliders.
+    evaluate : Evaluator, optional
+        Keeps its results and category texts for later requests (the notebook's live sliders).
 
     Returns
     -------
@@ -173,7 +176,7 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
 
     theme = get_theme(scene.theme)
     packer = Packer()
-    evaluate = Evaluator(anatomy)
+    evaluate = evaluate or Evaluator(anatomy)
     motions, panel_motion = scene_motions(scene, anatomy, resolution, evaluate)
     bones, pelvic_bounds = _bones(anatomy, len(scene.panels), theme, packer)
     axis = timeline_axis(scene, resolution)

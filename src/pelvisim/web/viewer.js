@@ -677,7 +677,7 @@
         var input = element("input");
         input.type = "range"; input.id = id;
         input.min = String(s.minimum); input.max = String(s.maximum);
-        input.step = String((s.maximum - s.minimum) / 400);
+        input.step = "any";
         input.dataset.motion = motion; input.dataset.parameter = s.name;
         input.title = (s.positive_means ? "positive = " + s.positive_means + ". " : "") + (s.source || "");
         var warning = element("div", "warning");
@@ -1118,6 +1118,7 @@
     } else if (data.pelvisim === "track") {
       var st = state.motions[data.motion];
       if (!st || data.id !== st.pending) return;
+      if (Array.isArray(data.categories)) META.categories = data.categories;
       st.live = { overrides: data.overrides, track: {
         n: data.n, twists: new Float64Array(data.twists), readouts: new Float64Array(data.readouts), category: data.category } };
       trailCache = {};
