@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import html
 import os
 from collections.abc import Mapping
@@ -42,8 +43,9 @@ def scene_for(scene_or_model: Scene | PositionalModel | str | os.PathLike[str], 
               view: str | None = None) -> Scene:
     """The scene to show for a scene, a scene file or name, or a positional model (name or object).
 
-    A string is a scene (a file, or a bundled scene name) when one exists by that name, otherwise
-    a model name (``pelvisim models``). A model gets a one-panel scene: one gait cycle when the
+    A string is a model name (``pelvisim models``) when ``parameters`` are given, otherwise a
+    scene (a file, or a bundled scene name) when one exists by that name, otherwise a model name:
+    ``"flare"`` is the bundled scene, ``"flare"`` with ``parameters={"left_deg": 1}`` the model. A model gets a one-panel scene: one gait cycle when the
     model moves with the gait, otherwise a still, at ``parameters`` over its defaults.
 
     Raises
@@ -59,15 +61,18 @@ def scene_for(scene_or_model: Scene | PositionalModel | str | os.PathLike[str], 
     model: PositionalModel | None = scene_or_model if isinstance(scene_or_model, PositionalModel) else None
     if scene is None and model is None:
         name = os.fspath(scene_or_model)
-        try:
-            find_scene(name)
-        except SceneError:
-            if name not in MODELS:
-                raise ParameterError(f"{name!r} is neither a scene (file or bundled name) nor a model; "
-                                     f"models: {', '.join(MODELS)}") from None
+        if parameters and name in MODELS:
             model = get_model(name)
         else:
-            scene = load(name)
+            try:
+                find_scene(name)
+            except SceneError:
+                if name not in MODELS:
+                    raise ParameterError(f"{name!r} is neither a scene (file or bundled name) nor a model; "
+                                         f"models: {', '.join(MODELS)}") from None
+                model = get_model(name)
+            else:
+                scene = load(name)
     if scene is not None:
         if parameters:
             raise ParameterError("parameters= applies to a model; a scene sets its own parameters (edit the scene file)")
@@ -173,6 +178,7 @@ export default { render };
 """
 
 
+@functools.cache
 def _widget_class() -> Any:
     import anywidget
     import traitlets
