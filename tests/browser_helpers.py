@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+
 INSTALL = "sudo apt-get install chromium  and  pip install -e '.[test]'"
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--disable-quic",
@@ -131,3 +132,17 @@ def share_of_background(image: np.ndarray, background: str, tolerance: int = 12)
     """Fraction of pixels within ``tolerance`` (per channel) of the ``#rrggbb`` background colour."""
     rgb = np.array([int(background[i:i + 2], 16) for i in (1, 3, 5)])
     return float(np.mean(np.all(np.abs(image.astype(int) - rgb) <= tolerance, axis=-1)))
+
+
+@pytest.fixture(scope="session")
+def bundled_pages(tmp_path_factory) -> dict[str, Path]:
+    """A page of every bundled scene at the cheapest resolution, written once per test session."""
+    import pelvisim
+    from pelvisim.scene import bundled_scene_names
+    from pelvisim.web import Resolution, write_page
+
+    low = Resolution(grid_points=2, phase_samples=4, time_samples_per_s=0.5, other_grid_points=2)
+    anatomy = pelvisim.load_anatomy()
+    folder = tmp_path_factory.mktemp("bundled_pages")
+    return {name: write_page(name, folder / f"{name}.html", anatomy=anatomy, resolution=low).path
+            for name in bundled_scene_names()}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import pelvisim
-from browser_helpers import Page, chromium, share_of_background
+from browser_helpers import Page, bundled_pages, chromium, share_of_background  # noqa: F401  (fixture)
 from pelvisim import frames
 from pelvisim.descriptors import describe
 from pelvisim.pose import pose
@@ -20,10 +20,8 @@ from pelvisim.web.lesson import readout_columns, readout_vector
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-FLAGSHIP_RESOLUTION = Resolution(grid_points=5, phase_samples=24)
+FLAGSHIP_RESOLUTION = Resolution(grid_points=3, phase_samples=24, other_grid_points=2)
 """Coarser than a real page (48 phases): the tests then also check interpolation where it is widest."""
-LOW = Resolution(grid_points=2, phase_samples=8, time_samples_per_s=2.0)
-"""The cheapest page of a scene (the every-scene test only checks that it loads and draws)."""
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +153,7 @@ def test_page_between_samples_stays_within_the_interpolation_bound(page, pages, 
 def test_page_readouts_equal_python_descriptors(page, pages, anatomy):
     scene = load("flare")
     page.open(pages["flare"])
-    columns = readout_columns()
+    columns = readout_columns(anatomy)
     for t in (0.0, 2.5, 3.5):  # samples of the 10-per-second time axis
         page.page.evaluate(f"window.pelvisim.setTime({t!r})")
         page.page.evaluate("window.pelvisim.redraw()")
@@ -168,6 +166,7 @@ def test_page_readouts_equal_python_descriptors(page, pages, anatomy):
 def test_magnification_changes_the_badge_and_picture_not_the_readout(page, pages):
     page.open(pages["flagship"])
     page.page.evaluate("window.pelvisim.setTime(1.0)")
+    page.page.evaluate("window.pelvisim.redraw()")
     before = page.shown()["panels"][1]
     text = page.readout(1)
     page.page.select_option("#magnification", label="true scale")
@@ -188,11 +187,10 @@ def test_view_presets_turn_the_camera(page, pages):
 
 
 @pytest.mark.parametrize("name", bundled_scene_names())
-def test_every_bundled_scene_page_loads_and_draws(name, browser, tmp_path, anatomy):
-    path = write_page(name, tmp_path / f"{name}.html", anatomy=anatomy, resolution=LOW).path
+def test_every_bundled_scene_page_loads_and_draws(name, browser, bundled_pages):
     p = Page(browser, viewport=(1024, 700))
     try:
-        p.open(path)
+        p.open(bundled_pages[name])
         assert p.blocked == []
         state = p.state()
         assert state["error"] is None

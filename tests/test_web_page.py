@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import re
@@ -11,9 +12,11 @@ import numpy as np
 import pytest
 
 import browser_helpers
+from browser_helpers import bundled_pages  # noqa: F401  (fixture)
 from pelvisim import frames
 from pelvisim.cli import main
 from pelvisim.errors import ParameterError
+from pelvisim.output import OutputError
 from pelvisim.models import get_model
 from pelvisim.scene import bundled_scene_names, load
 from pelvisim.web import Resolution, build_page, write_page
@@ -21,7 +24,7 @@ from pelvisim.web import page as page_module
 from pelvisim.web.lesson import Evaluator, readout_columns, scene_motions, slider_grid, timeline_axis
 from pelvisim.web.page import page_data, triangle_budget
 
-LOW = Resolution(grid_points=2, phase_samples=8, time_samples_per_s=2.0)
+LOW = Resolution(grid_points=2, phase_samples=4, time_samples_per_s=0.5, other_grid_points=2)
 """The cheapest page of a scene."""
 
 
@@ -53,7 +56,7 @@ def test_page_holds_everything_and_fetches_nothing(flare_page):
 
 
 def test_bones_are_decimated_to_the_app_budget_and_decode_to_the_surface(anatomy, flare_page):
-    from pelvisim.view.panel import bone_surface
+    from pelvisim.view.meshes import bone_surface
 
     meta, blob = meta_and_bytes(flare_page)
     budget = triangle_budget(1)
@@ -83,17 +86,16 @@ def test_packed_samples_are_the_lesson_samples(anatomy):
 
 
 def test_write_page_is_atomic(tmp_path, monkeypatch, anatomy):
+    import pelvisim.output
+
     target = tmp_path / "lesson.html"
     target.write_text("the old page", encoding="utf-8")
 
-    original = page_module.Path.write_text
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    def write_half(self, text, *args, **kwargs):
-        original(self, text[: len(text) // 2], *args, **kwargs)
-        raise OSError("disk full")
-
-    monkeypatch.setattr(page_module.Path, "write_text", write_half)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(pelvisim.output.os, "fsync", disk_full)  # the page's bytes are written, then the disk fails
+    with pytest.raises(OutputError, match="No space left on device"):
         write_page("flare", target, anatomy=anatomy, resolution=LOW, overwrite=True)
     monkeypatch.undo()
     assert target.read_text(encoding="utf-8") == "the old page"  # kept whole
@@ -103,19 +105,23 @@ def test_write_page_is_atomic(tmp_path, monkeypatch, anatomy):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lesson.html"]
 
 
-def test_write_page_refuses_bad_outputs(tmp_path, anatomy):
+def test_write_page_refuses_bad_outputs_before_computing(tmp_path, monkeypatch, anatomy):
+    def never(*args, **kwargs):
+        raise AssertionError("the page was computed for an output that cannot be written")
+
+    monkeypatch.setattr(page_module, "build_page", never)
     with pytest.raises(ParameterError, match="expected an output ending in .html"):
         write_page("flare", tmp_path / "lesson.txt", anatomy=anatomy, resolution=LOW)
-    with pytest.raises(ParameterError, match="the output folder does not exist"):
+    with pytest.raises(OutputError, match="does not exist"):
         write_page("flare", tmp_path / "missing" / "lesson.html", anatomy=anatomy, resolution=LOW)
     (tmp_path / "lesson.html").write_text("x", encoding="utf-8")
-    with pytest.raises(ParameterError, match="exists; pass overwrite=True"):
+    with pytest.raises(OutputError, match="exists; pass --overwrite"):
         write_page("flare", tmp_path / "lesson.html", anatomy=anatomy, resolution=LOW)
 
 
 # --- what is sampled --------------------------------------------------------------------------
 def test_panels_with_the_same_motion_share_samples_and_sliders(anatomy):
-    low = Resolution(grid_points=2, phase_samples=4)
+    low = Resolution(grid_points=2, phase_samples=4, other_grid_points=2)
     motions, panel_motion = scene_motions(load("flagship"), anatomy, low)
     assert panel_motion == [0, 0] and motions[0]["panels"] == [0, 1]  # true scale and ×20: one motion
     motions, panel_motion = scene_motions(load("nutation_axis_levels"), anatomy, low)
@@ -126,7 +132,7 @@ def test_panels_with_the_same_motion_share_samples_and_sliders(anatomy):
 def test_sampled_twists_are_the_models_transforms(anatomy):
     """Each gait sample k is the model's joint state at phase k/n (exp of the stored twist)."""
     scene = load("flagship")
-    low = Resolution(grid_points=2, phase_samples=6)
+    low = Resolution(grid_points=2, phase_samples=6, other_grid_points=2)
     motions, _ = scene_motions(scene, anatomy, low)
     twists = motions[0]["base"]["twists"]
     model = get_model("gait")
@@ -140,7 +146,7 @@ def test_sampled_twists_are_the_models_transforms(anatomy):
 
 def test_readouts_read_the_descriptors_of_each_sample(anatomy):
     """A 1° left flare reads as 1° of left inflare relative to the sacrum (its axis is the SIJ's vertical one)."""
-    columns = readout_columns()
+    columns = readout_columns(anatomy)
     evaluate = Evaluator(anatomy)
     _, readouts, _ = evaluate(get_model("flare"), {"left_deg": 1.0, "right_deg": 0.0}, 0.0)
     values = dict(zip((c["key"] for c in columns), readouts))
@@ -161,15 +167,17 @@ def test_slider_grids_hold_the_scenes_values_and_constant_samples_collapse(anato
     sliders = {s["name"]: s for s in motions[0]["sliders"]}
     assert {0.0, 1.0} <= set(sliders["left_deg"]["grid"])  # the keyframes' 0° and 1° are exact
     assert sliders["left_deg"]["grid"][0] == -15.0 and sliders["left_deg"]["grid"][-1] == 15.0
-    # Holding left_deg leaves nothing moving over time: one sample; right_deg keeps the keyframed left.
-    assert sliders["left_deg"]["n"] == 1
-    assert sliders["right_deg"]["n"] == timeline_axis(scene, Resolution(grid_points=5)).n
+    # Holding left_deg leaves nothing moving over time: one sample; right_deg keeps the keyframed
+    # left moving, sampled at half the timeline's density (the scene does not use right_deg).
+    assert sliders["left_deg"]["n"] == 1 and sliders["left_deg"]["in_scene"]
+    assert not sliders["right_deg"]["in_scene"]
+    assert sliders["right_deg"]["n"] == timeline_axis(scene, Resolution(grid_points=5), coarse=True).n == 26
     assert slider_grid(get_model("gait").parameter("stiffness_ratio"), [2.0], 2) == [0.5, 1.0, 2.0]
 
 
 def test_nutation_readout_names_the_sacrum_first(anatomy):
     motions, _ = scene_motions(load("nutation"), anatomy, LOW)
-    keys = [readout_columns()[i]["key"] for i in motions[0]["key_rows"]]
+    keys = [readout_columns(anatomy)[i]["key"] for i in motions[0]["key_rows"]]
     assert keys[0] == "sacrum.nutation_deg"
     assert "innominate_left.anterior_rotation_deg" in keys  # the same motion seen from the innominate
 
@@ -178,7 +186,7 @@ def test_key_readouts_keep_each_moving_bone(anatomy):
     """A small sacral motion is still shown beside larger innominate ones (one row per moving bone first)."""
     from pelvisim.web.lesson import KEY_DESCRIPTORS, _key_rows
 
-    columns = readout_columns()
+    columns = readout_columns(anatomy)
     index = {c["key"]: i for i, c in enumerate(columns)}
     readouts = np.zeros((1, len(columns)))
     for key, value in (("sacrum.nutation_deg", 0.3), ("innominate_left.anterior_rotation_deg", 2.0),
@@ -200,10 +208,11 @@ def test_resolution_is_validated():
         Resolution(time_samples_per_s=0.0)
 
 
-def test_every_bundled_scene_makes_a_page(tmp_path, anatomy):
-    for name in bundled_scene_names():
+def test_every_bundled_scene_makes_a_page(bundled_pages):
+    assert sorted(bundled_pages) == bundled_scene_names()
+    for name, path in bundled_pages.items():
         scene = load(name)
-        meta, _ = meta_and_bytes(build_page(scene, anatomy, LOW))
+        meta, _ = meta_and_bytes(path.read_text(encoding="utf-8"))
         assert meta["title"] == scene.title
         assert [p["label"] for p in meta["panels"]] == [p.label for p in scene.panels]
         assert [c["text"] for c in meta["captions"]] == [c.text for c in scene.captions]
@@ -216,7 +225,7 @@ def test_share_command_writes_pages(tmp_path, capsys):
     assert main(["share", "flare", "-o", str(target), "--grid", "2", "--phase-samples", "8"]) == 0
     assert "wrote" in capsys.readouterr().out and target.stat().st_size > 100_000
     assert main(["share", "flare", "-o", str(target)]) == 2
-    assert "exists; pass overwrite=True (--overwrite)" in capsys.readouterr().err
+    assert "exists; pass --overwrite to replace it" in capsys.readouterr().err
     assert main(["share", "flare", "shear", "-o", str(tmp_path), "--grid", "2"]) == 0
     assert {p.name for p in tmp_path.iterdir()} == {"lesson.html", "flare.html", "shear.html"}
     assert main(["share", "flare", "shear", "-o", str(target)]) == 2

@@ -102,7 +102,7 @@ class LiveAnswers:
 
     A request is ``{"id": int, "motion": int, "overrides": {parameter: value}}`` (the page's own
     message); the answer is ``{"type": "track", "id", "motion", "overrides", "n", "twists",
-    "readouts", "category", "categories"}`` with the samples of
+    "readouts", "texts", "categories"}`` with the samples of
     :func:`pelvisim.web.lesson.motion_track` flattened, or ``{"type": "error", "id", "message"}``.
     """
 
@@ -130,7 +130,7 @@ class LiveAnswers:
             return {"type": "error", "id": identifier, "message": f"pelvisim: {error}"}
         return {"type": "track", "id": identifier, "motion": motion, "overrides": dict(overrides), "n": int(track["n"]),
                 "twists": track["twists"].ravel().tolist(), "readouts": track["readouts"].ravel().tolist(),
-                "category": track["category"].ravel().tolist(), "categories": list(self.evaluate.categories)}
+                "texts": track["texts"].ravel().tolist(), "categories": list(self.evaluate.categories)}
 
 
 def iframe_html(page: str, height_px: int = DEFAULT_HEIGHT_PX) -> str:

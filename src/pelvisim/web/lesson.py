@@ -20,8 +20,10 @@ sliders and one set of samples. Each sample holds
   magnification ``m`` (the screw scaling of :func:`pelvisim.frames.power`); the femurs follow
   their innominate, unmagnified;
 - the **readouts**: every numeric descriptor of :func:`pelvisim.descriptors.describe` (true
-  scale, never magnified) and the left-minus-right difference of every palpation finding, whose
-  verdict the page decides with the same rule (``|difference| >= threshold``).
+  scale, never magnified), each palpation finding's change from neutral (the page adds the
+  neutral difference and judges the result against the finding's band, as ``describe`` does),
+  and three texts: the sacral torsion's name, the clinical names earned and the joint-limit
+  warnings (:data:`CATEGORY_CHANNELS`).
 
 Arrays whose samples are all equal (a model that ignores the gait phase, a hold) keep one sample.
 This module is model layer: numpy only, no pyvista.
@@ -66,7 +68,11 @@ smooth (ease in/out) keyframe over ``D`` seconds errs by at most ``h²/8 · 6/D�
 (``h`` = 0.1 s): 0.2 % for the bundled 2–2.5 s ramps."""
 
 GRID_POINTS = 13
-"""Slider grid values over a parameter's range (the scene's own values are added)."""
+"""Grid values over the range of a slider the scene uses (the scene's own values are added)."""
+
+OTHER_GRID_POINTS = 5
+"""Grid values over the range of the model's other sliders ("more parameters"): describing a pose
+costs milliseconds, and the gait model alone has eight parameters."""
 
 MAX_TIME_SAMPLES = 1201
 """A keyframes timeline longer than two minutes is sampled more sparsely, never above this."""
@@ -75,17 +81,14 @@ TWIST_SLOTS = ("sacrum", "innominate_left", "innominate_right", "hip_left", "hip
 """The six twists of one sample, in order: ``T_pelvis`` of the three pelvic bones, the hips'
 ``T_innominate_femur`` (left, right) and ``T_world_pelvis``."""
 
-INNOMINATE_FRAME = "relative to the sacrum"
-SACRUM_FRAME = "in the pelvic frame"
-FINDING_FRAME = "left minus right, landmark shifts in the pelvic frame"
 KEY_DESCRIPTORS = 4
 """Descriptor readouts shown per panel at most (the largest over the timeline and slider)."""
 MM_PER_DEG = 2.0
 """Ranks millimetres against degrees when choosing readouts: 1° at a landmark ~110 mm from the joint
 moves it about 2 mm (a pelvisim choice, only used to order rows)."""
-_GROUP_ORDER = ("sacrum", "innominate_left", "innominate_right", "finding")
+_GROUP_ORDER = ("sacrum", "innominate_left", "innominate_right", "ring", "finding")
 KEY_FINDINGS = 4
-"""Palpation findings shown per panel at most (the largest relative to their threshold)."""
+"""Palpation findings shown per panel at most (the largest relative to the lower edge of their band)."""
 
 
 @dataclass(frozen=True)
@@ -95,20 +98,26 @@ class Resolution:
     Attributes
     ----------
     grid_points : int
-        Values per slider over the parameter's range (at least 2; the scene's values are added).
+        Values over the range of each slider the scene sets or animates (at least 2; the
+        scene's values are added).
     phase_samples : int
         Samples per gait cycle (gait timelines).
     time_samples_per_s : float
         Samples per second (keyframes timelines).
+    other_grid_points : int
+        Values over the range of the model's other sliders (the page's "more parameters"), each
+        over the timeline at half the samples (:func:`timeline_axis` with ``coarse``).
     """
 
     grid_points: int = GRID_POINTS
     phase_samples: int = PHASE_SAMPLES
     time_samples_per_s: float = TIME_SAMPLES_PER_S
+    other_grid_points: int = OTHER_GRID_POINTS
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.grid_points, int) and 2 <= self.grid_points <= 101):
-            raise ParameterError(f"grid points per slider must be an integer from 2 to 101, got {self.grid_points!r}")
+        for name, value in (("grid points per slider", self.grid_points), ("grid points per other slider", self.other_grid_points)):
+            if not (isinstance(value, int) and 2 <= value <= 101):
+                raise ParameterError(f"{name} must be an integer from 2 to 101, got {value!r}")
         if not (isinstance(self.phase_samples, int) and 4 <= self.phase_samples <= 720):
             raise ParameterError(f"phase samples must be an integer from 4 to 720, got {self.phase_samples!r}")
         if not (math.isfinite(self.time_samples_per_s) and 0.5 <= self.time_samples_per_s <= 120):
@@ -116,36 +125,63 @@ class Resolution:
 
 
 # --- readout columns --------------------------------------------------------------------------
-def readout_columns() -> list[dict[str, Any]]:
+RING_COLUMNS = (
+    ("symphysis_vertical_shear_mm", "right pubis higher", "left pubis higher"),
+    ("symphysis_sagittal_shift_mm", "right pubis forward", "left pubis forward"),
+    ("symphysis_gap_change_mm", "symphysis gap opens", "symphysis gap closes"),
+)
+"""The symphysis readouts of :class:`pelvisim.descriptors.RingDescriptors` and their words."""
+RING_FRAME = "right pubis relative to the left, at the symphysis"
+
+CATEGORY_CHANNELS = ("torsion", "named", "limits")
+"""Texts every sample carries (shown from the nearest sample, never interpolated): the sacral
+torsion's name, the clinical names earned (:mod:`pelvisim.naming`) and the joint-limit warnings
+(:mod:`pelvisim.limits`)."""
+
+
+def readout_columns(anatomy: Anatomy) -> list[dict[str, Any]]:
     """The numbers every sample carries, in order, with the words and reference frame of each.
+
+    The frames, bands and neutral asymmetries are read off the descriptors of the neutral pose, so
+    the page names exactly what :func:`pelvisim.descriptors.describe` reports.
 
     Returns
     -------
     list of dict
         ``key`` (e.g. ``innominate_left.inflare_deg``), ``group`` (``innominate_left``,
-        ``innominate_right``, ``sacrum`` or ``finding``), ``subject`` (who moves, in words),
-        ``unit`` (``deg`` or ``mm``), ``positive``/``negative`` (the words of the two
-        directions), ``frame`` (what it is measured against); findings also carry ``threshold``,
-        ``source`` and ``note``.
+        ``innominate_right``, ``sacrum``, ``ring`` or ``finding``), ``subject`` (who moves, in
+        words), ``unit`` (``deg`` or ``mm``), ``positive``/``negative`` (the words of the two
+        directions), ``frame`` (what it is measured against). Findings (value: the change from
+        neutral of the left-minus-right difference) also carry ``band`` (the lower and upper edge
+        a hand could start to tell apart), ``at_neutral`` (the difference at neutral: the
+        bundled pelvis is not perfectly symmetric), ``source``, ``note`` and ``reliability``.
     """
+    neutral = describe(anatomy, JointState())
     columns: list[dict[str, Any]] = []
     for side in ("left", "right"):
+        frame = neutral.innominate(side).relative_to_sacrum.frame
         for term in (*INNOMINATE_TERMS.values(), PUBIC_TERM):
             columns.append(dict(key=f"innominate_{side}.{term.field}", group=f"innominate_{side}",
                                 subject=f"{side.capitalize()} innominate", unit=term.unit,
-                                positive=term.positive_words, negative=term.negative_words, frame=INNOMINATE_FRAME))
+                                positive=term.positive_words, negative=term.negative_words, frame=frame))
     sacral_terms = [term for term, _, _ in SACRAL_ROTATION_TERMS]
     sacral_terms += [UNILATERAL_FLEXION_TERMS[s] for s in ("left", "right")]
     sacral_terms += [SACRAL_HALF_TERMS[s] for s in ("left", "right")]
     for term in sacral_terms:
         columns.append(dict(key=f"sacrum.{term.field}", group="sacrum", subject="Sacrum", unit=term.unit,
-                            positive=term.positive_words, negative=term.negative_words, frame=SACRUM_FRAME))
+                            positive=term.positive_words, negative=term.negative_words, frame=neutral.sacrum.frame))
     columns.append(dict(key="sacrum.torsion.angle_deg", group="sacrum", subject="Sacrum", unit="deg",
-                        positive="torsion", negative="torsion", frame=SACRUM_FRAME, category="torsion"))
-    for rule in FINDING_RULES:
-        columns.append(dict(key=f"finding.{rule.name}", group="finding", subject=rule.name, unit=rule.unit,
-                            positive=rule.positive_words, negative=rule.positive_words, frame=FINDING_FRAME,
-                            threshold=rule.threshold, source=rule.source, note=rule.note))
+                        positive="torsion", negative="torsion", frame=neutral.sacrum.frame, category="torsion"))
+    for field, positive, negative in RING_COLUMNS:
+        columns.append(dict(key=f"ring.{field}", group="ring", subject="Symphysis", unit="mm",
+                            positive=positive, negative=negative, frame=RING_FRAME))
+    rules = {rule.name: rule for rule in FINDING_RULES}
+    for finding in neutral.findings:
+        rule = rules[finding.name]
+        columns.append(dict(key=f"finding.{finding.name}", group="finding", subject=finding.name, unit=finding.unit,
+                            positive=rule.positive_words, negative=rule.positive_words, frame=finding.frame,
+                            band=list(finding.band), at_neutral=finding.at_neutral, source=finding.source,
+                            note=finding.note, reliability=finding.reliability))
     return columns
 
 
@@ -158,12 +194,17 @@ def readout_vector(d: Descriptors, columns: Sequence[Mapping[str, Any]]) -> NDAr
         group, _, field = column["key"].partition(".")
         if group == "finding":
             out[i] = findings.get(field, np.nan)
-        else:
+        elif group in plain:
             value: Any = plain[group]
             for part in field.split("."):
                 value = value[part]
             out[i] = float(value)
     return out
+
+
+def category_texts(d: Descriptors) -> tuple[str, str, str]:
+    """The texts of :data:`CATEGORY_CHANNELS` for one pose."""
+    return (d.sacrum.torsion.name, "; ".join(d.named), " ".join(f"{w.text}." for w in d.limit_warnings))
 
 
 # --- one evaluation ---------------------------------------------------------------------------
@@ -184,30 +225,33 @@ class Evaluator:
     columns : list of dict
         :func:`readout_columns`.
     categories : list of str
-        Texts of categorical readouts (the sacral torsion's name), referenced by index.
+        Texts of the categorical readouts (:data:`CATEGORY_CHANNELS`), referenced by index.
     """
 
     anatomy: Anatomy
 
     def __post_init__(self) -> None:
-        self.columns = readout_columns()
+        self.columns = readout_columns(self.anatomy)
         self.categories: list[str] = []
-        self._cache: dict[tuple[Any, ...], tuple[NDArray, NDArray, int]] = {}
+        self._index: dict[str, int] = {}
+        self._cache: dict[tuple[Any, ...], tuple[NDArray, NDArray, NDArray]] = {}
 
     def category(self, text: str) -> int:
         """Index of ``text`` in :attr:`categories` (added when new)."""
-        if text not in self.categories:
+        if text not in self._index:
+            self._index[text] = len(self.categories)
             self.categories.append(text)
-        return self.categories.index(text)
+        return self._index[text]
 
-    def __call__(self, model: PositionalModel, values: Mapping[str, Value], phase: float) -> tuple[NDArray, NDArray, int]:
-        """``(twists (6, 6), readouts (R,), torsion category)`` of ``model`` at ``values`` and ``phase``."""
+    def __call__(self, model: PositionalModel, values: Mapping[str, Value], phase: float) -> tuple[NDArray, NDArray, NDArray]:
+        """``(twists (6, 6), readouts (R,), categories (3,))`` of ``model`` at ``values`` and ``phase``."""
         key = (model.name, tuple(sorted((k, v if isinstance(v, str) else float(v)) for k, v in values.items())), float(phase))
         hit = self._cache.get(key)
         if hit is None:
             state = model.joint_state(self.anatomy, values, phase)
             d = describe(self.anatomy, state)
-            hit = (state_twists(state), readout_vector(d, self.columns), self.category(d.sacrum.torsion.name))
+            texts = np.array([self.category(t) for t in category_texts(d)], dtype=np.uint16)
+            hit = (state_twists(state), readout_vector(d, self.columns), texts)
             self._cache[key] = hit
         return hit
 
@@ -235,18 +279,19 @@ class Axis:
     phases: tuple[float, ...]
 
 
-def timeline_axis(scene: Scene, resolution: Resolution = Resolution()) -> Axis:
-    """How the timeline of ``scene`` is sampled (see :class:`Axis`)."""
+def timeline_axis(scene: Scene, resolution: Resolution = Resolution(), coarse: bool = False) -> Axis:
+    """How the timeline of ``scene`` is sampled (see :class:`Axis`); ``coarse`` halves the samples."""
     timeline = scene.timeline
     if timeline.kind == "gait":
-        n = resolution.phase_samples
+        n = max(4, resolution.phase_samples // 2) if coarse else resolution.phase_samples
         phases = tuple(k / n for k in range(n))
         times = tuple(((p - timeline.start_phase) % 1.0) * timeline.seconds_per_cycle for p in phases)
         return Axis("phase", n, times, phases)
     if timeline.kind == "still":
         return Axis("time", 1, (0.0,), (scene.phase_at(0.0),))
     duration = scene.duration_s
-    n = int(min(MAX_TIME_SAMPLES, max(2, math.ceil(duration * resolution.time_samples_per_s) + 1)))
+    rate = resolution.time_samples_per_s / (2.0 if coarse else 1.0)
+    n = int(min(MAX_TIME_SAMPLES, max(2, math.ceil(duration * rate) + 1)))
     times = tuple(duration * k / (n - 1) for k in range(n))
     return Axis("time", n, times, tuple(scene.phase_at(t) for t in times))
 
@@ -279,13 +324,13 @@ def slider_grid(parameter: Parameter, used: Sequence[float], points: int) -> lis
 
 def _track(evaluate: Evaluator, model: PositionalModel, values: Sequence[Mapping[str, Value]],
            axis: Axis) -> dict[str, Any]:
-    """Twists, readouts and torsion category of ``model`` at every sample of ``axis``."""
+    """Twists, readouts and texts of ``model`` at every sample of ``axis``."""
     results = [evaluate(model, v, phase) for v, phase in zip(values, axis.phases)]
     twists = np.stack([r[0] for r in results])
     readouts = np.stack([r[1] for r in results])
-    category = np.array([r[2] for r in results], dtype=np.uint16)
-    (twists, readouts, category), n = _collapsed([twists, readouts, category], 0)
-    return {"n": n, "twists": twists, "readouts": readouts, "category": category}
+    texts = np.stack([r[2] for r in results])
+    (twists, readouts, texts), n = _collapsed([twists, readouts, texts], 0)
+    return {"n": n, "twists": twists, "readouts": readouts, "texts": texts}
 
 
 def motion_track(anatomy: Anatomy, scene: Scene, panel: int, overrides: Mapping[str, Any] | None = None,
@@ -298,7 +343,8 @@ def motion_track(anatomy: Anatomy, scene: Scene, panel: int, overrides: Mapping[
     Returns
     -------
     dict
-        ``n`` (samples kept), ``twists`` (n, 6, 6), ``readouts`` (n, R), ``category`` (n,).
+        ``n`` (samples kept), ``twists`` (n, 6, 6), ``readouts`` (n, R), ``texts`` (n, 3): indices
+        of the :data:`CATEGORY_CHANNELS` texts in ``evaluate.categories``.
     """
     evaluate = evaluate or Evaluator(anatomy)
     model = get_model(scene.panels[panel].model)
@@ -319,11 +365,11 @@ def _key_rows(readouts: Sequence[NDArray], columns: Sequence[Mapping[str, Any]])
     # The largest motion of each bone first (the sacrum's own nutation before the innominates'
     # readings of it), then the largest of the rest.
     chosen: list[int] = []
-    for group in ("sacrum", "innominate_left", "innominate_right"):
+    for group in ("sacrum", "innominate_left", "innominate_right", "ring"):
         chosen += [i for i in descriptors if columns[i]["group"] == group][:1]
     chosen += [i for i in descriptors if i not in chosen]
     findings = [i for i, c in enumerate(columns) if c["group"] == "finding" and peak[i] >= NEGLIGIBLE]
-    findings = sorted(findings, key=lambda i: -peak[i] / columns[i]["threshold"])[:KEY_FINDINGS]
+    findings = sorted(findings, key=lambda i: -peak[i] / columns[i]["band"][0])[:KEY_FINDINGS]
     return sorted(chosen[:KEY_DESCRIPTORS], key=lambda i: (_GROUP_ORDER.index(columns[i]["group"]), i)) + sorted(findings)
 
 
@@ -350,7 +396,8 @@ def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resol
         Per motion: ``model``, ``model_title``, ``panels`` (indices), ``base`` (see
         :func:`motion_track`, plus ``values``: the numeric parameters at each sample, shape
         (n, P)), ``sliders`` (per numeric parameter: its description, ``grid`` values, ``n``,
-        ``twists`` (G, n, 6, 6), ``readouts`` (G, n, R), ``category`` (G, n), ``key_rows``),
+        ``twists`` (G, n, 6, 6), ``readouts`` (G, n, R), ``texts`` (G, n, 3), ``key_rows``,
+        ``in_scene``: whether the scene sets or animates it; the others are sampled coarser),
         ``fixed`` (choice parameters and their values), ``key_rows`` (readout columns shown
         without an override), ``uses_gait``.
     panel_motion : list of int
@@ -386,14 +433,19 @@ def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resol
         table = np.array([[float(v[p.name]) for p in numeric] for v in values]).reshape(axis.n, len(numeric))
         (table,), n_values = _collapsed([table], 0)
         sliders = []
-        for j, parameter in enumerate(numeric):
-            grid = slider_grid(parameter, scene_values[parameter.name], resolution.grid_points)
-            tracks = [_track(evaluate, model, [{**v, parameter.name: g} for v in values], axis) for g in grid]
+        coarse_axis = timeline_axis(scene, resolution, coarse=True)
+        coarse_values = _panel_values(scene, index, coarse_axis)
+        for parameter in numeric:
+            in_scene = parameter.name in scene_keys
+            points = resolution.grid_points if in_scene else resolution.other_grid_points
+            grid = slider_grid(parameter, scene_values[parameter.name], points)
+            along, at = (axis, values) if in_scene else (coarse_axis, coarse_values)
+            tracks = [_track(evaluate, model, [{**v, parameter.name: g} for v in at], along) for g in grid]
             n = max(t["n"] for t in tracks)
             stacked = {name: np.stack([np.repeat(t[name], n // t["n"], axis=0) for t in tracks])
-                       for name in ("twists", "readouts", "category")}
+                       for name in ("twists", "readouts", "texts")}
             sliders.append(dict(
-                _parameter_info(parameter), grid=grid, n=n, in_scene=parameter.name in scene_keys, **stacked,
+                _parameter_info(parameter), grid=grid, n=n, in_scene=in_scene, **stacked,
                 key_rows=_key_rows([stacked["readouts"], base["readouts"]], evaluate.columns),
             ))
         motions.append(dict(

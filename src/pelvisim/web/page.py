@@ -7,11 +7,11 @@ block. It opens from a file (``file://``), offline, in any browser with WebGL 1.
 
 The bones are decimated to the desktop app's per-bone triangle budget for the scene's number of
 panels (``pelvisim.view.app.INTERACTIVE_TRIANGLES``, quadric decimation of
-:func:`pelvisim.view.panel.bone_surface`), then stored as 16-bit vertex coordinates over each
+:func:`pelvisim.view.meshes.bone_surface`), then stored as 16-bit vertex coordinates over each
 bone's bounding box (0.005 mm steps on the largest bone) and 16-bit triangle indices; the page
 computes the normals.
 
-This module builds a view (it decimates with VTK through :mod:`pelvisim.view.panel`); the samples
+This module builds a view (it decimates with VTK through :mod:`pelvisim.view.meshes`); the samples
 come from the model layer (:mod:`pelvisim.web.lesson`).
 """
 
@@ -35,7 +35,8 @@ from pelvisim import __version__, joints
 from pelvisim.anatomy.core import BONES, PELVIC_BONES, Anatomy
 from pelvisim.errors import ParameterError
 from pelvisim.scene import OVERLAY_NAMES, VIEWS, Scene, load
-from pelvisim.web.lesson import TWIST_SLOTS, Evaluator, Resolution, scene_motions, timeline_axis
+from pelvisim.descriptors import NEGLIGIBLE
+from pelvisim.web.lesson import CATEGORY_CHANNELS, TWIST_SLOTS, Evaluator, Resolution, scene_motions, timeline_axis
 
 FORMAT_VERSION = 1
 """Version of the data layout the viewer reads (``meta.format``)."""
@@ -101,7 +102,7 @@ def encode_bone(vertices_mm: NDArray[np.float64], faces: NDArray[np.int64], pack
 
 def _bones(anatomy: Anatomy, n_panels: int, theme: Any, packer: Packer) -> tuple[list[dict[str, Any]], list[float]]:
     from pelvisim.anatomy.user import is_closed
-    from pelvisim.view.panel import bone_surface
+    from pelvisim.view.meshes import bone_surface
 
     budget = triangle_budget(n_panels)
     out = []
@@ -139,13 +140,13 @@ def _pack_motion(motion: dict[str, Any], packer: Packer) -> dict[str, Any]:
     base = motion["base"]
     out = {key: motion[key] for key in ("model", "model_title", "claim", "panels", "uses_gait", "fixed", "key_rows")}
     out["base"] = {"n": base["n"], "twists": packer.add(base["twists"], "f64"), "readouts": packer.add(base["readouts"], "f32"),
-                   "category": packer.add(base["category"], "u16"), "n_values": base["n_values"],
+                   "texts": packer.add(base["texts"], "u16"), "n_values": base["n_values"],
                    "values": packer.add(base["values"], "f64")}
     sliders = []
     for slider in motion["sliders"]:
-        entry = {k: v for k, v in slider.items() if k not in ("twists", "readouts", "category")}
+        entry = {k: v for k, v in slider.items() if k not in ("twists", "readouts", "texts")}
         entry.update(twists=packer.add(slider["twists"], "f64"), readouts=packer.add(slider["readouts"], "f32"),
-                     category=packer.add(slider["category"], "u16"))
+                     texts=packer.add(slider["texts"], "u16"))
         sliders.append(entry)
     out["sliders"] = sliders
     return out
@@ -163,16 +164,18 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
     resolution : Resolution
         Sample density of the timeline and the sliders.
     evaluate : Evaluator, optional
-        Keeps its results and category texts for later requests (the notebook's live sliders).
+        Keeps its results and texts for later requests (the notebook's live sliders).
 
     Returns
     -------
     meta : dict
     binary : str
     """
-    from pelvisim.view.panel import LABEL_PRIORITY, LANDMARK_LABELS, PALPATION_ERROR_MM, PALPATION_LANDMARKS, \
-        TRAIL_LANDMARKS, _VIEW_DIRECTIONS, get_theme
+    from pelvisim.view.camera import _VIEW_DIRECTIONS
+    from pelvisim.view.labels import LABEL_PRIORITY, LANDMARK_LABELS
+    from pelvisim.view.panel import PALPATION_ERROR_MM, PALPATION_LANDMARKS, TRAIL_LANDMARKS
     from pelvisim.view.state import magnification_text
+    from pelvisim.view.theme import get_theme
 
     theme = get_theme(scene.theme)
     packer = Packer()
@@ -221,13 +224,15 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
                               for lv in joints.SACRAL_LEVELS}},
         "readout_columns": evaluate.columns,
         "categories": evaluate.categories,
+        "category_channels": list(CATEGORY_CHANNELS),
+        "negligible": NEGLIGIBLE,
         "motions": [_pack_motion(m, packer) for m in motions],
         "panels": panels,
         "overlay_names": list(OVERLAY_NAMES),
         "magnifications": [{"value": m, "text": magnification_text(m)} for m in MAGNIFICATIONS],
         "colour_map_range_mm": [0.0, 2.0],
         "resolution": {"grid_points": resolution.grid_points, "phase_samples": resolution.phase_samples,
-                       "time_samples_per_s": resolution.time_samples_per_s},
+                       "time_samples_per_s": resolution.time_samples_per_s, "other_grid_points": resolution.other_grid_points},
     }
     return meta, packer.base64()
 
@@ -298,34 +303,28 @@ class PageResult:
     size_bytes: int
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to a temporary file in the same folder, then rename it to ``path``."""
-    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
 def write_page(scene: Scene | str | os.PathLike[str], output: str | os.PathLike[str], *, anatomy: Anatomy | None = None,
                resolution: Resolution = Resolution(), overwrite: bool = False) -> PageResult:
     """Write the lesson page of ``scene`` to ``output`` (``.html``), atomically.
 
+    The page goes to a temporary file in the same folder, renamed onto ``output`` once complete
+    (:func:`pelvisim.output.write_text_atomic`): an error or Ctrl-C leaves no partial page and an
+    existing one as it was.
+
     Raises
     ------
     ParameterError
-        The output does not end in ``.html``/``.htm``, its folder does not exist, or it exists
-        and ``overwrite`` is False.
+        The output does not end in ``.html``/``.htm``.
+    OutputError
+        The folder does not exist or cannot be written, or ``output`` exists and ``overwrite``
+        is False (checked before the page is computed, and again when it is written).
     """
+    from pelvisim.output import check_writable, write_text_atomic
+
     path = Path(output)
     if path.suffix.lower() not in (".html", ".htm"):
         raise ParameterError(f"{path}: expected an output ending in .html")
-    if not path.parent.exists():
-        raise ParameterError(f"{path.parent}: the output folder does not exist")
-    if path.exists() and not overwrite:
-        raise ParameterError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
+    check_writable(path, overwrite=overwrite)
     text = build_page(scene, anatomy, resolution)
-    write_atomic(path, text)
+    write_text_atomic(path, text, overwrite=overwrite)
     return PageResult(path=path, size_bytes=path.stat().st_size)

@@ -11,7 +11,7 @@
 
   var META = JSON.parse(document.getElementById("pelvisim-meta").textContent);
   var BYTES = decodeBase64(document.getElementById("pelvisim-data").textContent.trim());
-  var NEGLIGIBLE = 0.05; /* deg or mm: pelvisim.descriptors.NEGLIGIBLE, shown as "none" below it */
+  var NEGLIGIBLE = META.negligible; /* deg or mm: pelvisim.descriptors.NEGLIGIBLE, "none" below it */
   var TYPED = { f64: Float64Array, f32: Float32Array, u16: Uint16Array, u32: Uint32Array };
   var SLOTS = 6; /* twists per sample: sacrum, innominate L/R, hip L/R, world */
   var PELVIC = ["sacrum", "innominate_left", "innominate_right"];
@@ -144,21 +144,21 @@
   });
 
   function unpack(track) {
-    return { n: track.n, grid: track.grid, twists: array(track.twists), readouts: array(track.readouts), category: array(track.category) };
+    return { n: track.n, grid: track.grid, twists: array(track.twists), readouts: array(track.readouts), texts: array(track.texts) };
   }
 
-  /* Where time t falls on the timeline's samples: [[sample, weight], ...]. */
+  /* Where time t falls on n samples of the timeline: [[sample, weight], ...]. A gait timeline's
+     sample k is at phase k / n (periodic), any other's at time k * duration / (n - 1). */
   function timeWeights(t, n) {
-    var N = TL.samples;
-    if (n === 1 || N === 1) return [[0, 1]];
+    if (n === 1) return [[0, 1]];
     var u, i0, i1;
     if (TL.axis === "phase") {
-      u = phaseAt(t) * N;
-      i0 = Math.floor(u) % N; i1 = (i0 + 1) % N;
+      u = phaseAt(t) * n;
+      i0 = Math.floor(u) % n; i1 = (i0 + 1) % n;
       return [[i0, 1 - (u - Math.floor(u))], [i1, u - Math.floor(u)]];
     }
-    u = clamp(t / TL.duration_s, 0, 1) * (N - 1);
-    i0 = Math.min(Math.floor(u), N - 2); i1 = i0 + 1;
+    u = clamp(t / TL.duration_s, 0, 1) * (n - 1);
+    i0 = Math.min(Math.floor(u), n - 2); i1 = i0 + 1;
     return [[i0, 1 - (u - i0)], [i1, u - i0]];
   }
 
@@ -184,7 +184,7 @@
     return [[0, 1]];
   }
 
-  /* Blend twists (36 per sample) and readouts (R per sample) of a track at time t. */
+  /* Blend twists (36 per sample) and readouts (R per sample) of a track at time t; texts from the nearest sample. */
   function sampleTrack(track, t, gridPairs) {
     var pairs = [], tw = timeWeights(t, track.n);
     (gridPairs || [[0, 1]]).forEach(function (g) {
@@ -198,7 +198,9 @@
       for (var k = 0; k < SLOTS * 6; k++) twists[k] += w * track.twists[i * SLOTS * 6 + k];
       for (var r = 0; r < R; r++) readouts[r] += w * track.readouts[i * R + r];
     });
-    return { twists: twists, readouts: readouts, category: track.category[best[0]] };
+    var C = META.category_channels.length, texts = [];
+    for (var c = 0; c < C; c++) texts.push(track.texts[best[0] * C + c]);
+    return { twists: twists, readouts: readouts, texts: texts };
   }
 
   /* The parameter values of a motion at time t (the timeline's; the slider overrides them). */
@@ -745,54 +747,73 @@
 
   function unitText(unit) { return unit === "deg" ? "°" : " mm"; }
 
-  function describeValue(column, v, category) {
+  function describeValue(column, v, texts) {
     if (!isFinite(v)) return "n/a";
     if (column.group === "finding") {
       if (Math.abs(v) < NEGLIGIBLE) return column.subject + ": none";
       return column.positive + " on the " + (v > 0 ? "left" : "right") + " by " + fixed2(v) + unitText(column.unit);
     }
     if (column.category === "torsion") {
-      return Math.abs(v) < NEGLIGIBLE ? "no torsion" : META.categories[category] + " " + fixed2(v) + "°";
+      return Math.abs(v) < NEGLIGIBLE ? "no torsion" : META.categories[texts[0]] + " " + fixed2(v) + "°";
     }
     return (v >= 0 ? column.positive : column.negative) + " " + fixed2(v) + unitText(column.unit);
   }
 
-  var GROUP_TITLES = {
-    innominate: "Innominates, relative to the sacrum",
-    sacrum: "Sacrum, in the pelvic frame",
-    finding: "What a hand could feel (left minus right, landmark shifts in the pelvic frame)"
-  };
+  /* pelvisim.descriptors._verdict: the left-minus-right difference at the pose against the band. */
+  function verdict(column, atPose) {
+    var low = column.band[0], high = column.band[1], size = Math.abs(atPose);
+    if (column.unit === "deg") {
+      return size <= high ? [false, "within normal bony asymmetry (up to " + high + "°)"]
+                          : [true, "beyond normal bony asymmetry (" + high + "°)"];
+    }
+    if (size < low) return [false, "below the " + low + "–" + high + " mm landmark-location error"];
+    if (size < high) return [false, "within the " + low + "–" + high + " mm landmark-location error band"];
+    return [true, "beyond the " + low + "–" + high + " mm landmark-location error"];
+  }
+
+  var GROUP_TITLES = { innominate: "Innominates", sacrum: "Sacrum", ring: "Symphysis" };
 
   function readoutHTML(panel, sample) {
     var m = META.motions[META.panels[panel].motion];
     var rows = sample.keyRows || m.key_rows;
     var box = element("div");
     box.appendChild(element("h3", "", "Readout at true scale — the same numbers at every magnification"));
-    if (!rows.length) box.appendChild(element("div", "", "Neutral: no displacement."));
+    var named = META.categories[sample.texts[1]];
+    box.appendChild(element("div", "named", named ? "Named: " + named
+      : "No clinical name: no landmark signature above the RSA precision."));
+    var descriptorRows = rows.filter(function (c) { return COLUMNS[c].group !== "finding"; });
+    var findingRows = rows.filter(function (c) { return COLUMNS[c].group === "finding"; });
+    if (!descriptorRows.length) box.appendChild(element("div", "", "Neutral: no displacement."));
     var lastGroup = null;
-    rows.forEach(function (c) {
+    descriptorRows.forEach(function (c) {
       var column = COLUMNS[c], v = sample.readouts[c];
       var group = column.group.indexOf("innominate") === 0 ? "innominate" : column.group;
-      if (group !== lastGroup) { box.appendChild(element("h4", "", GROUP_TITLES[group])); lastGroup = group; }
+      if (group !== lastGroup) { box.appendChild(element("h4", "", GROUP_TITLES[group] + ", " + column.frame)); lastGroup = group; }
       var row = element("div", "row");
       row.dataset.column = column.key;
-      if (column.group === "finding") {
-        row.appendChild(element("span", "", describeValue(column, v, sample.category)));
-        var palpable = Math.abs(v) >= column.threshold;
-        var verdict = element("span", "verdict " + (palpable ? "palpable" : "below"),
-          palpable ? "palpable" : "below palpation error (" + column.threshold + unitText(column.unit) + ")");
-        verdict.title = column.source + (column.note ? "; " + column.note : "");
-        row.appendChild(verdict);
-      } else {
-        row.appendChild(element("span", "", column.subject));
-        row.appendChild(element("span", "value", describeValue(column, v, sample.category)));
-      }
+      row.appendChild(element("span", "", column.subject));
+      row.appendChild(element("span", "value", describeValue(column, v, sample.texts)));
       box.appendChild(row);
     });
-    if (!rows.some(function (c) { return COLUMNS[c].group === "finding"; })) {
-      box.appendChild(element("h4", "", GROUP_TITLES.finding));
-      box.appendChild(element("div", "", "No left-right difference to palpate (every one below " + NEGLIGIBLE + " mm or °)."));
+    box.appendChild(element("h4", "", "What a hand could feel: left minus right, change from neutral; judged at the pose"));
+    if (!findingRows.length) {
+      box.appendChild(element("div", "", "No left-right difference to palpate (every change below " + NEGLIGIBLE + " mm or °)."));
     }
+    findingRows.forEach(function (c) {
+      var column = COLUMNS[c], v = sample.readouts[c];
+      var row = element("div", "row");
+      row.dataset.column = column.key;
+      var words = element("span", "", describeValue(column, v, sample.texts));
+      words.appendChild(element("span", "frame", " (" + column.frame + ")"));
+      row.appendChild(words);
+      var judged = verdict(column, column.at_neutral + v);
+      var tag = element("span", "verdict " + (judged[0] ? "palpable" : "below"), judged[1]);
+      tag.title = column.source + (column.note ? "; " + column.note : "") + (column.reliability ? "; " + column.reliability : "");
+      row.appendChild(tag);
+      box.appendChild(row);
+    });
+    var limits = META.categories[sample.texts[2]];
+    if (limits) box.appendChild(element("div", "warning", "⚠ " + limits));
     warningsFor(META.panels[panel].motion).forEach(function (w) { box.appendChild(element("div", "warning", "⚠ " + w)); });
     if (sample.source === "grid") box.appendChild(element("div", "note", "Slider value interpolated between values computed in advance."));
     if (sample.source === "kernel") box.appendChild(element("div", "note", "Computed live by the Python kernel."));
@@ -1027,7 +1048,8 @@
         lastReadoutText[p] = readoutBoxes[p].firstChild.innerHTML;
       }
       shown.panels.push({ magnification: m, twists: Array.prototype.slice.call(sample.twists), readouts: Array.prototype.slice.call(sample.readouts),
-                          category: sample.category, source: sample.source, landmarks: points, screen: screen });
+                          texts: sample.texts.map(function (i) { return META.categories[i]; }), source: sample.source,
+                          landmarks: points, screen: screen });
     });
     lastShown = shown;
     updateControls();
@@ -1120,7 +1142,7 @@
       if (!st || data.id !== st.pending) return;
       if (Array.isArray(data.categories)) META.categories = data.categories;
       st.live = { overrides: data.overrides, track: {
-        n: data.n, twists: new Float64Array(data.twists), readouts: new Float64Array(data.readouts), category: data.category } };
+        n: data.n, twists: new Float64Array(data.twists), readouts: new Float64Array(data.readouts), texts: data.texts } };
       trailCache = {};
       requestDraw();
     } else if (data.pelvisim === "error") {
@@ -1159,7 +1181,7 @@
     expTwist: function (twist, factor) { return Array.prototype.slice.call(expTwist(twist, 0, factor)); },
     sample: function (motion, t) {
       var s = motionSample(motion, t);
-      return { twists: Array.prototype.slice.call(s.twists), readouts: Array.prototype.slice.call(s.readouts), category: s.category, source: s.source };
+      return { twists: Array.prototype.slice.call(s.twists), readouts: Array.prototype.slice.call(s.readouts), texts: s.texts, source: s.source };
     },
     redraw: function () { draw(); return state.frames; }
   };
