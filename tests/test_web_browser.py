@@ -200,3 +200,40 @@ def test_every_bundled_scene_page_loads_and_draws(name, browser, bundled_pages):
     finally:
         p.close()
     assert not errors
+
+
+def test_every_overlay_switch_draws_something(page, pages):
+    """Each overlay check box changes the picture, and switching it back restores it exactly."""
+    page.open(pages["flagship"])
+    page.page.evaluate("window.pelvisim.setTime(1.0)")  # a quarter into the stride, the ×20 panel
+    page.page.evaluate("window.pelvisim.redraw()")
+    base = page.view_image(1)
+    for name in ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs"):
+        box = page.page.locator(f"input[data-overlay={name}]")
+        box.evaluate("b => b.click()")  # a real click event, without scrolling the page under the view
+        page.page.evaluate("window.pelvisim.redraw()")
+        changed = page.view_image(1)
+        box.evaluate("b => b.click()")
+        page.page.evaluate("window.pelvisim.redraw()")
+        restored = page.view_image(1)
+        assert np.count_nonzero(np.any(changed != base, axis=-1)) > 50, name  # something drawn, not a stray pixel
+        assert np.array_equal(restored, base), name
+
+
+def test_a_scene_camera_orbit_turns_the_view_over_the_timeline(page, tmp_path, anatomy):
+    scene = tmp_path / "orbit.toml"
+    scene.write_text(
+        'title = "Orbit"\n[[panels]]\nmodel = "flare"\n[timeline]\nkind = "keyframes"\n'
+        '[[timeline.keyframes]]\ntime_s = 0.0\nhold_s = 4.0\nparameters = { left_deg = 1.0 }\n'
+        '[camera]\nview = "anterior"\norbit_deg = 90\n', encoding="utf-8")
+    path = write_page(scene, tmp_path / "orbit.html", anatomy=anatomy, resolution=Resolution(grid_points=2)).path
+    page.open(path)
+    start = page.shown()["panels"][0]
+    page.page.evaluate("window.pelvisim.setTime(4.0)")
+    page.page.evaluate("window.pelvisim.redraw()")
+    end = page.shown()["panels"][0]
+    # Held pose: the bones stay put in the pelvic frame, the camera has turned a quarter round them.
+    np.testing.assert_allclose(end["landmarks"], start["landmarks"], atol=1e-9)
+    asis_left = [s["name"] for s in page.page.evaluate("window.pelvisim.meta.landmarks")].index("asis_left")
+    moved_px = np.hypot(*np.subtract(end["screen"][asis_left], start["screen"][asis_left]))
+    assert moved_px > 50.0

@@ -17,6 +17,7 @@
   var PELVIC = ["sacrum", "innominate_left", "innominate_right"];
   var YLORRD = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026"];
   var FOV_DEG = 30; /* VTK's default view angle, as in the app and the videos */
+  var TRAIL_RADIUS_MM = 1.0; /* the app draws 3-pixel lines; WebGL lines are one pixel wide, so tubes */
 
   function decodeBase64(text) {
     var raw = atob(text);
@@ -484,10 +485,6 @@
       gl.disableVertexAttribArray(locations.aNormal);
       gl.vertexAttrib3f(locations.aNormal, 0, 0, 1);
     }
-    if (mesh.lines) {
-      gl.drawArrays(gl.LINE_STRIP, 0, mesh.count);
-      return;
-    }
     if (options.cull) gl.enable(gl.CULL_FACE); else gl.disable(gl.CULL_FACE);
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, mesh.index);
     gl.drawElements(gl.TRIANGLES, mesh.count, mesh.type, 0);
@@ -618,7 +615,7 @@
     select.value = "scene";
     select.addEventListener("change", function () {
       state.magnification = select.value === "scene" ? "scene" : parseFloat(select.value);
-      trailCache = {};
+      clearTrails();
       requestDraw();
     });
     select.title = differs ? "Intrapelvic motion is magnified for display only; the readouts are always true scale." : "";
@@ -718,14 +715,14 @@
     if (!state.live) st.overrides = {};
     st.overrides[name] = value;
     st.last = MOTIONS[motion].meta.sliders.map(function (s) { return s.name; }).indexOf(name);
-    trailCache = {};
+    clearTrails();
     if (state.live) requestLive(motion);
     requestDraw();
   }
 
   function resetMotion(motion) {
     state.motions[motion] = { overrides: {}, last: null, live: null, pending: null };
-    trailCache = {};
+    clearTrails();
     requestDraw();
   }
 
@@ -941,13 +938,48 @@
         points[i].push(p[0], p[1], p[2]);
       });
     }
-    trailCache[key] = points.map(function (p) {
-      var buffer = gl.createBuffer();
-      gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
-      gl.bufferData(gl.ARRAY_BUFFER, new Float32Array(p), gl.STATIC_DRAW);
-      return { position: buffer, count: p.length / 3, lines: true };
-    });
+    trailCache[key] = points.map(function (p) { return tubeMesh(p, TRAIL_RADIUS_MM); }).filter(Boolean);
     return trailCache[key];
+  }
+
+  /* A tube of radius r along the points (x, y, z, x, y, z, ...): visible at any line width. */
+  function tubeMesh(flat, r) {
+    var pts = [];
+    for (var i = 0; i < flat.length; i += 3) {
+      var q0 = [flat[i], flat[i + 1], flat[i + 2]];
+      if (!pts.length || norm(sub(q0, pts[pts.length - 1])) > 1e-6) pts.push(q0); /* holds repeat a point */
+    }
+    if (pts.length < 2) return null; /* a still landmark has no path */
+    var sides = 8, p = [], n = [], idx = [], reference = [0, 1, 0], normal = null;
+    pts.forEach(function (q, k) {
+      var tangent = unit(sub(pts[Math.min(k + 1, pts.length - 1)], pts[Math.max(k - 1, 0)]));
+      if (!normal || Math.abs(dot(normal, tangent)) > 0.9 || norm(normal) < 0.5) {
+        normal = unit(cross(tangent, Math.abs(dot(tangent, reference)) > 0.9 ? [1, 0, 0] : reference));
+      }
+      normal = unit(sub(normal, scale(tangent, dot(normal, tangent)))); /* carried along the path */
+      var binormal = cross(tangent, normal);
+      for (var j = 0; j < sides; j++) {
+        var a = 2 * Math.PI * j / sides, radial = add(scale(normal, Math.cos(a)), scale(binormal, Math.sin(a)));
+        var v = add(q, scale(radial, r));
+        p.push(v[0], v[1], v[2]); n.push(radial[0], radial[1], radial[2]);
+      }
+      if (k > 0) {
+        for (j = 0; j < sides; j++) {
+          var a0 = (k - 1) * sides + j, a1 = (k - 1) * sides + (j + 1) % sides, b0 = a0 + sides, b1 = a1 + sides;
+          idx.push(a0, b0, a1, a1, b0, b1);
+        }
+      }
+    });
+    return upload(new Float32Array(p), new Float32Array(n), new Uint16Array(idx));
+  }
+
+  function clearTrails() {
+    Object.keys(trailCache).forEach(function (key) {
+      trailCache[key].forEach(function (mesh) {
+        gl.deleteBuffer(mesh.position); gl.deleteBuffer(mesh.normal); gl.deleteBuffer(mesh.index);
+      });
+    });
+    trailCache = {};
   }
 
   function resizeCanvas() {
@@ -1004,7 +1036,7 @@
         META.axes.oblique.forEach(function (a, i) { drawMesh(meshes.axes["oblique" + i], T.world, hexColour(theme.oblique_axis_colour), { cull: true }); });
       }
       if (overlays.trails) {
-        trailFor(p, motionSample).forEach(function (line) { drawMesh(line, identity(), hexColour(theme.trail_colour), { lit: false }); });
+        trailFor(p, motionSample).forEach(function (tube) { drawMesh(tube, identity(), hexColour(theme.trail_colour), { cull: true }); });
       }
       /* Translucent overlays last, without writing depth. */
       gl.enable(gl.BLEND);
@@ -1143,7 +1175,7 @@
       if (Array.isArray(data.categories)) META.categories = data.categories;
       st.live = { overrides: data.overrides, track: {
         n: data.n, twists: new Float64Array(data.twists), readouts: new Float64Array(data.readouts), texts: data.texts } };
-      trailCache = {};
+      clearTrails();
       requestDraw();
     } else if (data.pelvisim === "error") {
       showError(String(data.message));
