@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "pelvisim.cli.render_cmd",
     "pelvisim.cli.share_cmd",
     "pelvisim.cli.describe_cmd",
+    "pelvisim.cli.claims_cmd",
     "pelvisim.cli.scene_cmd",
     "pelvisim.cli.anatomy_cmd",
 )
