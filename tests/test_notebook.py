@@ -110,6 +110,16 @@ def test_a_model_gets_a_one_panel_scene():
         scene_for("gait", view="sideways")
 
 
+def test_without_anywidget_the_viewer_is_the_static_page(anatomy, monkeypatch):
+    import pelvisim.notebook as notebook
+
+    def missing():
+        raise ImportError("No module named 'anywidget'")
+
+    monkeypatch.setattr(notebook, "_widget_class", missing)
+    assert isinstance(viewer("flare", resolution=SMALL, anatomy=anatomy), StaticViewer)
+
+
 def test_static_viewer_without_live_kernel(anatomy):
     static = viewer(get_model("neutral"), resolution=SMALL, anatomy=anatomy, live=False)
     assert isinstance(static, StaticViewer)

@@ -196,6 +196,16 @@ def test_every_bundled_scene_page_loads_and_draws(name, browser, bundled_pages):
         assert state["error"] is None
         background = p.page.evaluate("window.pelvisim.meta.theme.background")
         assert share_of_background(p.view_image(0), background) < 0.97
+        # Every panel's magnification badge is shown, inside its view, and no title or label covers it.
+        uncovered = p.page.evaluate("""() => Array.from(document.querySelectorAll('.view')).map(view => {
+            const box = (e) => e.getBoundingClientRect();
+            const apart = (a, b) => a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+            const badge = view.querySelector('[data-role=magnification]'), r = box(badge), v = box(view);
+            const others = [view.querySelector('.panel-title'),
+                            ...Array.from(view.querySelectorAll('.label')).filter(l => l.style.display !== 'none')];
+            return badge.textContent.length > 0 && r.width > 0 && r.left >= v.left && r.right <= v.right && r.top >= v.top
+                && getComputedStyle(badge).visibility === 'visible' && others.every(o => apart(box(o), r)); })""")
+        assert uncovered and all(uncovered), uncovered
         errors = list(p.errors)
     finally:
         p.close()
@@ -237,3 +247,20 @@ def test_a_scene_camera_orbit_turns_the_view_over_the_timeline(page, tmp_path, a
     asis_left = [s["name"] for s in page.page.evaluate("window.pelvisim.meta.landmarks")].index("asis_left")
     moved_px = np.hypot(*np.subtract(end["screen"][asis_left], start["screen"][asis_left]))
     assert moved_px > 50.0
+
+
+def test_without_webgl_the_page_says_so_instead_of_failing(browser, bundled_pages):
+    from browser_helpers import CHROMIUM_FLAGS, require_browser
+
+    blind = browser.browser_type.launch(executable_path=require_browser(), args=[*CHROMIUM_FLAGS, "--disable-webgl"])
+    try:
+        p = Page(blind)
+        p.open(bundled_pages["flare"], wait_for_frame=False)
+        p.page.wait_for_function("() => window.pelvisim && window.pelvisim.state().error !== null")
+        message = p.page.locator("#error").inner_text()
+        errors = list(p.errors)
+        p.close()
+    finally:
+        blind.close()
+    assert "A browser with WebGL is needed" in message
+    assert not errors  # a warning, not an error: the page itself did nothing wrong

@@ -586,7 +586,9 @@
       var badge = element("div", "badge");
       badge.setAttribute("data-role", "magnification");
       var labels = element("div", "labels");
-      view.appendChild(labels); view.appendChild(title); view.appendChild(badge);
+      var head = element("div", "panel-head");
+      head.appendChild(title); head.appendChild(badge);
+      view.appendChild(labels); view.appendChild(head);
       var readout = element("div", "readout");
       readout.setAttribute("aria-live", "polite");
       box.appendChild(view); box.appendChild(readout);
@@ -852,8 +854,12 @@
     }
     var els = labelElements[panel];
     if (!show) { els.forEach(function (e) { e.style.display = "none"; }); return; }
+    var viewRect = panelViews[panel].getBoundingClientRect();
     var taken = [box(titles[panel]), box(badges[panel])];
-    function box(e) { return [e.offsetLeft, e.offsetLeft + e.offsetWidth, e.offsetTop, e.offsetTop + e.offsetHeight]; }
+    function box(e) { /* in the view's pixels, as the labels are placed */
+      var r = e.getBoundingClientRect();
+      return [r.left - viewRect.left, r.right - viewRect.left, r.top - viewRect.top, r.bottom - viewRect.top];
+    }
     function free(b) {
       if (b[0] < 0 || b[2] < 0 || b[1] > rect.width || b[3] > rect.height) return false;
       return taken.every(function (o) { return !(b[0] < o[1] && o[0] < b[1] && b[2] < o[3] && o[2] < b[3]); });
