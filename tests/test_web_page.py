@@ -66,7 +66,7 @@ def test_bones_are_decimated_to_the_app_budget_and_decode_to_the_surface(anatomy
         vertices, faces = bone_surface(anatomy.bones[bone["name"]], budget)
         assert bone["n_triangles"] == len(faces) <= budget
         decoded = np.array(bone["origin_mm"]) + view(blob, bone["positions"]).reshape(-1, 3) * np.array(bone["step_mm"])
-        # 16-bit coordinates over the bounding box: off by at most half a step (≤ 0.003 mm here).
+        # 16-bit coordinates over the bounding box: off by at most half a step (≤ 0.0034 mm here).
         assert np.abs(decoded - vertices).max() <= 0.5 * max(bone["step_mm"]) + 1e-12
         np.testing.assert_array_equal(view(blob, bone["indices"]).reshape(-1, 3), faces)
 

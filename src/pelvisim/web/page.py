@@ -8,7 +8,7 @@ block. It opens from a file (``file://``), offline, in any browser with WebGL 1.
 The bones are decimated to the desktop app's per-bone triangle budget for the scene's number of
 panels (``pelvisim.view.app.INTERACTIVE_TRIANGLES``, quadric decimation of
 :func:`pelvisim.view.meshes.bone_surface`), then stored as 16-bit vertex coordinates over each
-bone's bounding box (0.005 mm steps on the largest bone) and 16-bit triangle indices; the page
+bone's bounding box (steps of at most 0.007 mm, on the femurs) and 16-bit triangle indices; the page
 computes the normals.
 
 This module builds a view (it decimates with VTK through :mod:`pelvisim.view.meshes`); the samples
