@@ -264,3 +264,20 @@ def test_without_webgl_the_page_says_so_instead_of_failing(browser, bundled_page
         blind.close()
     assert "A browser with WebGL is needed" in message
     assert not errors  # a warning, not an error: the page itself did nothing wrong
+
+
+def test_dragging_a_view_turns_the_shared_camera(page, pages):
+    page.open(pages["flagship"])
+    before = page.shown()["panels"]
+    box = page.page.locator(".view").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.page.mouse.move(x, y)
+    page.page.mouse.down()
+    page.page.mouse.move(x + 120, y + 30, steps=6)
+    page.page.mouse.up()
+    page.page.evaluate("window.pelvisim.redraw()")
+    after = page.shown()["panels"]
+    for panel in range(2):  # linked cameras, as in the app: both panels turn
+        np.testing.assert_allclose(after[panel]["landmarks"], before[panel]["landmarks"], atol=1e-9)
+        moved = np.hypot(*(np.array(after[panel]["screen"]) - np.array(before[panel]["screen"])).T)
+        assert np.median(moved) > 20.0

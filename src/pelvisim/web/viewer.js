@@ -537,7 +537,7 @@
 
   /* Turn the shared camera by a drag (dx, dy pixels) or move it closer (factor < 1). */
   function orbit(dx, dy) {
-    var c = state.camera, view = cameraFor(1);
+    var c = state.camera, view = cameraFor(lastAspect);
     if (c.fit) { c.eye = view.eye; c.fit = false; }
     var offset = sub(c.eye, c.target);
     var right = unit(cross(c.up, offset));
@@ -893,6 +893,7 @@
 
   /* ---------------------------------------------------------------- drawing --------------- */
   var currentView = identity();
+  var lastAspect = 1; /* of the last panel drawn: a drag starts from the camera as shown */
   var drawRequested = false, lastTick = null;
   var trailCache = {};
   var lastReadoutText = [];
@@ -1018,6 +1019,7 @@
       gl.clearColor(background[0], background[1], background[2], 1);
       gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
       var cam = cameraFor(w / h);
+      lastAspect = w / h;
       var distance = norm(sub(cam.eye, cam.target)), b = bounds();
       var radius = 0.5 * Math.sqrt(Math.pow(b[1] - b[0], 2) + Math.pow(b[3] - b[2], 2) + Math.pow(b[5] - b[4], 2));
       currentView = lookAt(cam.eye, cam.target, cam.up);
