@@ -24,6 +24,7 @@ from pelvisim.errors import PelvisimError
 COMMAND_MODULES = (
     "pelvisim.cli.show_cmd",
     "pelvisim.cli.render_cmd",
+    "pelvisim.cli.share_cmd",
     "pelvisim.cli.describe_cmd",
     "pelvisim.cli.claims_cmd",
     "pelvisim.cli.scene_cmd",
