@@ -186,6 +186,17 @@ SYMPHYSIS_BLOCK_STIFFNESS = JointStiffness(
 """Pubic symphysis as an elastic disc block plus ligaments: stiff across the joint (compression),
 softer in vertical shear. An upper bound for the anterior ring (bone taken as rigid)."""
 
+SYMPHYSIS_DISC_STIFFNESS = JointStiffness(
+    rotational_nmm_per_rad=(
+        _DISC_E * (_DISC_D * _DISC_H**3 / 12.0) / _DISC_T,
+        _DISC_E * (_DISC_H * _DISC_D**3 / 12.0) / _DISC_T,
+        _DISC_G * _DISC_A * (_DISC_H**2 + _DISC_D**2) / 12.0 / _DISC_T,
+    ),
+    translational_n_per_mm=(2.0 * _DISC_G * _DISC_A / _DISC_T, _DISC_G * _DISC_A / _DISC_T, _DISC_E * _DISC_A / _DISC_T),
+)
+"""The interpubic disc block of :data:`SYMPHYSIS_BLOCK_STIFFNESS` without the two pubic ligaments
+(the soft-tissue ring, :mod:`pelvisim.tissue`, adds those as fibre bundles)."""
+
 ANTERIOR_ARC_SCALE = 0.05
 """Compliance of the anterior arc lumped into the symphysis spring (calibrated, teaching choice).
 
