@@ -12,8 +12,9 @@ few published dimensions; it is not a scanned bone. Parts:
 - a spinous process tip on the midline behind the body, :data:`SPINOUS_TO_TRANSVERSE_MM` from the
   transverse-process tips.
 
-Axes of the L5 (pelvic frame at neutral): ``up`` = the S1 endplate normal, ``anterior`` = +X made
-orthogonal to ``up``, ``right`` = +Z. Units: mm. This module never imports the view; the mesh it
+Axes of the L5 (pelvic frame at neutral): ``up`` = the S1 endplate normal tilted back by the
+disc's wedge (:data:`LUMBOSACRAL_ANGLE_DEG`), ``anterior`` = +X made orthogonal to ``up``,
+``right`` = +Z. Units: mm. This module never imports the view; the mesh it
 makes (:func:`l5_mesh`) is plain arrays.
 """
 
@@ -43,6 +44,9 @@ PMC9899183) [V]; 33 mm in white adults (Hanson & Sonesson 1998, Acta Anat 163:21
 SPINOUS_TO_TRANSVERSE_MM = 76.7
 """Distance from the L5 spinous process to the origin of the iliolumbar ligament on the transverse
 process, 7.67 ± 0.39 cm in 14 cadaver sides (Kim 2003, J Korean Acad Rehabil Med 27:974) [V]."""
+LUMBOSACRAL_ANGLE_DEG = 15.0
+"""Wedge of the L5/S1 disc: the L5 sits tilted back this much from the S1 endplate (segmental
+lordosis) [U: typical radiographic value, not from the project reference]."""
 PEDICLE_OFFSET_MM = (8.0, 14.0)
 """Transverse-process roots behind the body (mm behind its posterior wall) and beside the midline
 [U: pedicle position, drawn only; the tips carry the ligament]."""
@@ -127,9 +131,13 @@ def l5_geometry(anatomy: Anatomy, iliolumbar_iliac_right: NDArray, iliolumbar_il
     -------
     L5Geometry
     """
-    centre, up, anterior, right = endplate_axes(anatomy)
-    disc = centre + 0.5 * DISC_HEIGHT_MM * up
-    body = centre + (DISC_HEIGHT_MM + 0.5 * BODY_HEIGHT_MM) * up
+    centre, normal, _, _ = endplate_axes(anatomy)
+    disc = centre + 0.5 * DISC_HEIGHT_MM * normal
+    up = frames.rotation_matrix(frames.Z_RIGHT, math.radians(LUMBOSACRAL_ANGLE_DEG)) @ normal
+    anterior = frames.X_ANTERIOR - (frames.X_ANTERIOR @ up) * up
+    anterior = anterior / np.linalg.norm(anterior)
+    right = np.cross(anterior, up)
+    body = disc + 0.5 * (DISC_HEIGHT_MM + BODY_HEIGHT_MM) * up
     behind, beside = PEDICLE_OFFSET_MM
     roots = {side: body - (0.5 * BODY_DEPTH_MM + behind) * anterior + sign * beside * right
              for side, sign in (("right", 1.0), ("left", -1.0))}
