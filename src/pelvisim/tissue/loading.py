@@ -58,15 +58,22 @@ def muscle_matrix(anatomy: Anatomy, forces: Mapping[str, NDArray | float], n: in
     return out
 
 
+@lru_cache(maxsize=16)
+def _follower_axis(anatomy: Anatomy) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(S1 endplate normal, generalised L5 load ``[d × up, up]`` of 1 N along it at the disc centre d)."""
+    _, up, _, _ = endplate_axes(anatomy)
+    disc = find_attachments(anatomy).l5.disc_centre
+    unit = np.concatenate([np.cross(disc, up), up])
+    for a in (up, unit):
+        a.setflags(write=False)
+    return up, unit
+
+
 def follower_split(anatomy: Anatomy, trunk: NDArray) -> tuple[NDArray, NDArray]:
     """Split trunk wrenches (6, n) on the sacrum into (sacrum part, L5 part): see the module docstring."""
-    centre, up, _, _ = endplate_axes(anatomy)
-    disc = find_attachments(anatomy).l5.disc_centre
-    F = trunk[3:]
-    along = up @ F  # (n,)
-    compressive = np.minimum(along, 0.0)
-    Fc = up[:, None] * compressive[None, :]
-    l5 = np.vstack([np.cross(disc, Fc.T).T, Fc])
+    up, unit = _follower_axis(anatomy)
+    compressive = np.minimum(up @ trunk[3:], 0.0)  # (n,) force along the normal, pushing down on the L5
+    l5 = unit[:, None] * compressive[None, :]
     return trunk - l5, l5
 
 

@@ -113,8 +113,10 @@ def describe_entries(anatomy: Anatomy, model: str, values: Mapping[str, Any], ph
     ``max_strain_percent``, ``force_n`` (total tension), ``slack_bundles``, ``tightened_by``;
     muscles: per instance, ``force_n`` (0 when not pulling).
     """
+    from pelvisim.models import get_model
     from pelvisim.tissue.models import tissue_state
 
+    values = get_model(model).resolve(values)
     tissue = tissue_state(anatomy, model, values, phase, state)
     readings = ligament_readings(anatomy, T_pelvis_with_l5(state, tissue.T_pelvis_l5), options_from_values(values))
     ligaments = {}
@@ -129,6 +131,26 @@ def describe_entries(anatomy: Anatomy, model: str, values: Mapping[str, Any], ph
     if tissue.compression_n:
         out["sij_compression_n"] = {side: float(v) for side, v in tissue.compression_n.items()}
     return out
+
+
+def side_table_rows(entries: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(what, value)`` rows for the app's side table from :func:`describe_entries`.
+
+    Every ligament (strain in % of its slack length and tension), then each muscle that pulls, then
+    the compression across each SIJ when the model solves the ring.
+    """
+    rows: list[tuple[str, str]] = []
+    for name, e in entries["ligaments"].items():
+        label = name.replace("_left", " (L)").replace("_right", " (R)").replace("_", " ")
+        slack = ", slack" if e["slack_bundles"] else ""
+        rows.append((f"Ligament: {label}", f"strain {e['strain_percent']:.2f} %, {e['force_n']:.0f} N{slack}"))
+    for name, e in entries["muscles"].items():
+        if e["force_n"] > 0.0:
+            label = name.replace("_left", " (L)").replace("_right", " (R)").replace("_", " ")
+            rows.append((f"Muscle: {label}", f"{e['force_n']:.0f} N"))
+    for side, n in entries.get("sij_compression_n", {}).items():
+        rows.append((f"SIJ compression ({side[0].upper()})", f"{n:.0f} N"))
+    return rows
 
 
 def table_columns(anatomy: Anatomy, model: str, values: Mapping[str, Any], phase: float, state: JointState

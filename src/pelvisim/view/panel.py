@@ -208,6 +208,7 @@ class Panel:
         self._build_axes(axis_level)
         self._build_palpation()
         self.trail_actors: list[Any] = []
+        self.tissue_overlay: Any = None  # view.tissue.TissueOverlay, built when "tissue" or "loads" is first on
         self._build_text(title)
 
         for name in overlays if overlays is not None else DEFAULT_OVERLAYS:
@@ -708,6 +709,21 @@ class Panel:
         elif name == "descriptors":
             self.descriptor_actor.SetVisibility(on)
             self.layout_text()
+        elif name in ("tissue", "loads"):
+            if on and self.tissue_overlay is None:
+                from pelvisim.view.tissue import TissueOverlay
+
+                renderers = self.plotter.renderers
+                index = next(i for i, r in enumerate(renderers) if r is self.renderer)
+                self.plotter.subplot(*np.atleast_1d(renderers.index_to_loc(index)))  # add to this panel
+                self.tissue_overlay = TissueOverlay(self.plotter, self.anatomy, f"{id(self)}_tissue", self.theme.text_colour)
+            if self.tissue_overlay is not None:
+                self.tissue_overlay.set_visible("tissue" in self._overlays, "loads" in self._overlays)
+
+    @property
+    def wants_tissue(self) -> bool:
+        """True when an overlay needs the tissue's state (pass it to :meth:`update`)."""
+        return bool({"tissue", "loads"} & self._overlays)
 
     def set_trails(self, poses: Sequence[Pose], *, frame: str = "world") -> None:
         """Draw the paths of ASIS and PSIS through ``poses`` (e.g. one gait cycle).
@@ -749,7 +765,7 @@ class Panel:
             for actor in self.trail_actors:
                 actor.user_matrix = self._pose.state.T_world_pelvis
 
-    def update(self, pose: Pose, descriptors: Any = None) -> None:
+    def update(self, pose: Pose, descriptors: Any = None, tissue: Any = None) -> None:
         """Show ``pose``: set every actor's ``user_matrix``; refresh the text.
 
         Parameters
@@ -758,6 +774,9 @@ class Panel:
             From :func:`pelvisim.pose.pose` (magnification already applied for display).
         descriptors : Descriptors or str, optional
             Shown in the descriptor block (their ``summary``); None keeps the previous text.
+        tissue : FrameTissue, optional
+            The soft tissue of this frame (:func:`pelvisim.view.tissue.frame_tissue`), drawn by the
+            ``tissue`` and ``loads`` overlays.
         """
         self._pose = pose
         for bone, actor in self.actors.items():
@@ -776,6 +795,8 @@ class Panel:
         self._landmark_poly.Modified()
         if "colour_map" in self._overlays:
             self._update_colour_map(pose)
+        if self.tissue_overlay is not None:
+            self.tissue_overlay.update(pose, tissue)
         self._magnification_label = magnification_text(pose.magnification)
         if descriptors is not None:
             self._descriptor_text = _descriptor_text(descriptors)

@@ -111,6 +111,9 @@ class FramePlan:
     title_card : bool
     orbit_rad : float or None
         Camera turn about its up axis, or None for a still camera.
+    tissue : tuple
+        Soft tissue of each panel (:func:`pelvisim.view.tissue.frame_tissue`), or None when the
+        panel shows no tissue overlay.
     """
 
     key: tuple[Any, ...]
@@ -119,6 +122,7 @@ class FramePlan:
     captions: tuple[str, ...]
     title_card: bool
     orbit_rad: float | None
+    tissue: tuple[Any, ...] = ()
 
 
 def _layout(n: int) -> tuple[int, int]:
@@ -272,7 +276,18 @@ class Stage:
             for panel, state in zip(self.panels, states)
         )
         self._planned = key
-        return FramePlan(key=key, poses=poses, descriptors=descriptors, captions=texts, title_card=title_card, orbit_rad=angle)
+        tissue = tuple(self._tissue(panel, index, time_s, state) for index, (panel, state) in enumerate(zip(self.panels, states)))
+        return FramePlan(key=key, poses=poses, descriptors=descriptors, captions=texts, title_card=title_card, orbit_rad=angle,
+                         tissue=tissue)
+
+    def _tissue(self, panel: Any, index: int, time_s: float, state: Any) -> Any:
+        """The panel's soft tissue at ``time_s`` when it shows a tissue overlay (else None)."""
+        if not panel.wants_tissue:
+            return None
+        from pelvisim.view.tissue import frame_tissue
+
+        return frame_tissue(self.anatomy, self.scene.panels[index].model, self.scene.parameters_at(index, time_s),
+                            self.scene.phase_at(time_s), state)
 
     def apply(self, plan: FramePlan) -> bool:
         """Put ``plan`` on the stage (does not render).
@@ -285,8 +300,8 @@ class Stage:
         """
         if plan.key == self._shown:
             return False
-        for panel, pose, descriptors in zip(self.panels, plan.poses, plan.descriptors):
-            panel.update(pose, descriptors)
+        for i, (panel, pose, descriptors) in enumerate(zip(self.panels, plan.poses, plan.descriptors)):
+            panel.update(pose, descriptors, plan.tissue[i] if i < len(plan.tissue) else None)
         if plan.captions not in self._captions:
             self._captions[plan.captions] = _wrap("  ".join(plan.captions), self.caption_actor,
                                                   CAPTION_WIDTH * self.plotter.window_size[0])

@@ -32,6 +32,8 @@ OVERLAYS: Mapping[str, str] = {
     "palpation": "Palpation-error spheres (15–20 mm)",
     "femurs": "Femurs",
     "descriptors": "Descriptor text in the 3D view",
+    "tissue": "Ligaments (coloured by strain), muscles, L5",
+    "loads": "Body weight and hip reactions (arrows)",
 }
 """Overlay name (as :meth:`pelvisim.view.panel.Panel.set_overlay` takes it) -> check-box label."""
 
@@ -44,6 +46,8 @@ DEFAULT_OVERLAYS: Mapping[str, bool] = {
     "palpation": False,
     "femurs": True,
     "descriptors": False,
+    "tissue": False,
+    "loads": False,
 }
 
 MAGNIFICATIONS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
