@@ -103,13 +103,14 @@ def gait_tissue_loads(anatomy: Anatomy, phases: NDArray | float, params: gait.Ga
     return ring, l5 + l5_part
 
 
-def posture_loads(anatomy: Anatomy, wrenches: Sequence[mechanics.Wrench], muscles: Mapping[str, float]
-                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def posture_loads(anatomy: Anatomy, wrenches: Sequence[mechanics.Wrench], muscles: Mapping[str, float],
+                  femur_poses: Mapping[str, NDArray] | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """(ring loads (18,), L5 loads (6,)) of a static posture: ``wrenches`` (balanced by their own trunk
-    wrench, e.g. :func:`pelvisim.gait.single_leg_stance_loads`) plus muscles, rebalanced by the trunk."""
+    wrench, e.g. :func:`pelvisim.gait.single_leg_stance_loads`) plus muscles (their femur ends at
+    ``femur_poses``), rebalanced by the trunk."""
     others = [w for w in wrenches if not w.label.startswith("trunk")]
     f = mechanics.load_vector(others)
-    M = muscle_matrix(anatomy, muscles, 1)[:, 0]
+    M = load_vector(muscle_loads(anatomy, muscles, femur_poses)) if femur_poses else muscle_matrix(anatomy, muscles, 1)[:, 0]
     ring, l5 = f + M[:18], M[18:].copy()
     total = ring.reshape(3, 6).sum(axis=0) + l5
     trunk = -total

@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from pelvisim import gait, mechanics
+from pelvisim import frames, gait, mechanics
 from pelvisim.anatomy.core import SIDES, Anatomy
 from pelvisim.parameters import Parameter, PositionalModel, Value
 from pelvisim.pose import JointState
 from pelvisim.tissue.loading import posture_loads
 from pelvisim.tissue.muscles import MUSCLES, muscle_loads, muscle_names
-from pelvisim.tissue.ring import TissueOptions
-from pelvisim.tissue.solve import Constraints, TissueSolution, hold, load_vector, pin, solve
+from pelvisim.tissue.ring import TissueOptions, outward_normal
+from pelvisim.tissue.solve import Constraints, PointLoad, TissueSolution, hold, load_vector, pin, solve
 
 MUSCLE_FORCE_MAX_N = 800.0
 """Top of every muscle slider: a teaching range, of the order of the larger hip muscles' maximal
@@ -182,6 +182,32 @@ def hip_flexor_forces(posture: str, body_mass_kg: float = 70.0) -> dict[str, flo
     return {f"iliacus_{side}": 0.5 * total, f"psoas_{side}": 0.5 * total}
 
 
+def sacral_moments(anatomy: Anatomy, nutation_nm: float, torsion_nm: float) -> tuple[PointLoad, ...]:
+    """Pure moments on the sacrum: about the transverse axis (+ = nutation, its base forward and down)
+    and about Mitchell's left oblique axis (+ = turning left on it: left-on-left)."""
+    from pelvisim.ring_models import left_oblique_axis
+
+    _, oblique = left_oblique_axis(anatomy)
+    moment = 1000.0 * (nutation_nm * -frames.Z_RIGHT + torsion_nm * oblique)
+    if not np.any(moment):
+        return ()
+    return (PointLoad("sacrum", np.zeros(3), np.zeros(3), moment, label="moment on the sacrum"),)
+
+
+def compression_pairs(anatomy: Anatomy, compression_n: float) -> tuple[PointLoad, ...]:
+    """Equal and opposite forces pressing each ilium onto the sacrum along the joint normal, at the
+    joint centre — what a pelvic belt or the deep abdominal and pelvic-floor muscles add (Pel 2008)."""
+    if not compression_n:
+        return ()
+    out = []
+    for side in SIDES:
+        T = np.asarray(anatomy.joint_frame(f"sij_{side}"), dtype=float)
+        n, c = outward_normal(T, side), T[:3, 3]
+        out += [PointLoad(f"innominate_{side}", -compression_n * n, c, label=f"compression across the {side} SIJ"),
+                PointLoad("sacrum", compression_n * n, c, label=f"compression across the {side} SIJ")]
+    return tuple(out)
+
+
 @lru_cache(maxsize=256)
 def _soft_tissue_solution(anatomy: Anatomy, key: tuple) -> TissueSolution:
     values = dict(key)
@@ -190,11 +216,14 @@ def _soft_tissue_solution(anatomy: Anatomy, key: tuple) -> TissueSolution:
     forces = muscle_forces(values)
     for name, f in hip_flexor_forces(posture).items():
         forces[name] = forces.get(name, 0.0) + f
+    hips = posture_hips(anatomy, posture)
     if posture == "standing":  # no trunk wrench: the muscles' reactions go to the holds (trunk, legs)
         f = load_vector(muscle_loads(anatomy, forces))
     else:
-        ring, l5 = posture_loads(anatomy, posture_wrenches(anatomy, posture), forces)
+        ring, l5 = posture_loads(anatomy, posture_wrenches(anatomy, posture), forces, hips)
         f = np.concatenate([ring, l5])
+    f = f + load_vector(sacral_moments(anatomy, float(values["nutation_nm"]), float(values["torsion_nm"])))
+    f = f + load_vector(compression_pairs(anatomy, float(values["sij_compression_n"])))
     closure = float(values["closure_gain"])
     return solve(anatomy, f, posture_constraints(anatomy, posture), options, nonlinear=True, closure_gain=closure)
 
@@ -204,8 +233,31 @@ def soft_tissue_solution(anatomy: Anatomy, values: Mapping[str, Value]) -> Tissu
     return _soft_tissue_solution(anatomy, tuple(sorted((k, v) for k, v in values.items())))
 
 
+def posture_hips(anatomy: Anatomy, posture: str) -> dict[str, NDArray[np.float64]]:
+    """``T_innominate_femur`` of the posture: the raised thigh of the hip-flexion test at 90°."""
+    if not posture.startswith("hip_flexion_"):
+        return {}
+    side = posture.rsplit("_", 1)[1]
+    return {side: frames.rotation_about_axis(frames.Z_RIGHT, np.radians(90.0), anatomy.point(f"acetabulum_centre_{side}"))}
+
+
+def referenced_poses(solution: TissueSolution) -> dict[str, NDArray[np.float64]]:
+    """``T_pelvis`` of the four bodies re-referenced so the innominates' mean motion is zero.
+
+    The pelvic frame is built on the ASIS and PSIS, so it follows the innominates (as in the gait
+    model, :func:`pelvisim.ring_models.innominate_referenced`): a rigid change of reference that
+    leaves every relative motion as it is, and keeps a whole-pelvis tilt about the hips out of view.
+    """
+    T = solution.T_pelvis()
+    mean = 0.5 * (frames.log(T["innominate_left"]) + frames.log(T["innominate_right"]))
+    T_ref_inv = frames.exp(-mean)
+    return {b: T_ref_inv @ t for b, t in T.items()}
+
+
 def _soft_tissue_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
-    return soft_tissue_solution(anatomy, values).joint_state()
+    T = referenced_poses(soft_tissue_solution(anatomy, values))
+    return JointState(T_pelvis={b: T[b] for b in mechanics.BODIES},
+                      T_innominate_femur=posture_hips(anatomy, str(values["posture"])))
 
 
 SOFT_TISSUE = PositionalModel(
@@ -220,6 +272,19 @@ SOFT_TISSUE = PositionalModel(
                   source="standing on both feet; single-leg stance (Kibsgård 2014, RSA); standing hip-flexion test "
                          "(Sturesson 2000, RSA)"),
         *MUSCLE_PARAMETERS,
+        Parameter(name="nutation_nm", label="Moment on the sacrum: nutation (+) / counternutation (−)", unit="N·m",
+                  default=0.0, minimum=-30.0, maximum=30.0, positive_means="turns the sacral base forward and down",
+                  source="a test load (teaching); body weight on the sacral promontory nutates the sacrum "
+                         "(Vleeming 2012)"),
+        Parameter(name="torsion_nm", label="Moment on the sacrum about the left oblique axis", unit="N·m",
+                  default=0.0, minimum=-30.0, maximum=30.0, positive_means="turns the sacrum left on the left oblique "
+                  "axis (left-on-left; MELT's side-bent and rotated sacrum)",
+                  source="a test load (teaching); axis after Mitchell (MSU manual medicine)"),
+        Parameter(name="sij_compression_n", label="Added compression across each SIJ", unit="N", default=0.0,
+                  minimum=0.0, maximum=1000.0, positive_means="presses each ilium onto the sacrum (pelvic belt; "
+                  "transversus abdominis and pelvic floor)",
+                  source="Pel 2008 (model): muscles raise SIJ compression by 70–400 %; Damen 2002: a pelvic belt "
+                         "reduces SIJ laxity"),
         Parameter(name="closure_gain", label="Force closure (self-bracing)", unit="×", default=0.0, minimum=0.0,
                   maximum=2.0, positive_means="each SIJ's surfaces resist sliding in proportion to the compression "
                   "across them (1 = the documented law)",
@@ -282,7 +347,7 @@ def tissue_state(anatomy: Anatomy, model: str, values: Mapping[str, Any], phase:
     """
     if model == "soft_tissue":
         sol = soft_tissue_solution(anatomy, values)
-        T = sol.T_pelvis()
+        T = referenced_poses(sol)
         forces = muscle_forces(values)
         for name, f in hip_flexor_forces(str(values["posture"])).items():
             forces[name] = forces.get(name, 0.0) + f

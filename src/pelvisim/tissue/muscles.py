@@ -337,12 +337,17 @@ def fibre_points(anatomy: Anatomy, fibre: Fibre) -> NDArray[np.float64]:
     return P
 
 
-def muscle_loads(anatomy: Anatomy, forces_n: Mapping[str, float]) -> tuple[PointLoad, ...]:
-    """Self-balanced loads on the tissue ring from muscle forces ``{instance: N}`` (≥ 0).
+def muscle_loads(anatomy: Anatomy, forces_n: Mapping[str, float],
+                 femur_poses: Mapping[str, NDArray] | None = None) -> tuple[PointLoad, ...]:
+    """Loads on the tissue ring from muscle forces ``{instance: N}`` (≥ 0).
 
     See the module docstring: each fibre pulls its path points toward their neighbours; pulls on
     the femur or leg reach the pelvis at the same side's acetabulum centre; pulls on the
-    sacrotuberous ligament are shared by its ends in proportion to the distance (lever rule).
+    sacrotuberous ligament are shared by its ends in proportion to the distance (lever rule). The
+    net force is zero; the net moment is what the legs take (the muscle's moment about the hips).
+
+    ``femur_poses``: per side, ``T_innominate_femur`` (e.g. a flexed hip); points on that femur or
+    leg move with it (default: neutral hips).
     """
     muscles = find_muscles(anatomy)
     loads: list[PointLoad] = []
@@ -358,6 +363,11 @@ def muscle_loads(anatomy: Anatomy, forces_n: Mapping[str, float]) -> tuple[Point
         for fibre in m.fibres:
             t = force * fibre.share
             P = fibre_points(anatomy, fibre)
+            for j, body in enumerate(fibre.bodies):
+                side = body.split("_", 1)[1] if body.startswith(("femur_", "leg_")) else None
+                if side and femur_poses and side in femur_poses:
+                    T = np.asarray(femur_poses[side])
+                    P[j] = T[:3, :3] @ P[j] + T[:3, 3]
             for j, body in enumerate(fibre.bodies):
                 pull = np.zeros(3)
                 for k in (j - 1, j + 1):

@@ -3,10 +3,11 @@ and body weight and hip reactions as arrows.
 
 Two overlays (names in :data:`pelvisim.view.state.OVERLAYS`):
 
-- ``tissue``: every ligament bundle as a tube from attachment to attachment, coloured by its
+- ``tissue``: the L5, drawn on the sacrum as displayed (its own small motion on the L5/S1 disc at
+  true scale); every ligament bundle as a tube from attachment to attachment, coloured by its
   change of strain from neutral (true scale, %-points; blue = slackened, white = as at rest,
   red = stretched; green = slack, carrying nothing), with a colour bar; every muscle that pulls as
-  a red line through its path, its width growing with its force; the L5 vertebra.
+  a red line through its path, its width growing with its force.
 - ``loads``: body weight entering at the L5 and each hip joint reaction, as arrows (0.1 mm per N).
 
 Nothing here computes mechanics: the tissue's state comes from :func:`frame_tissue` (model layer),
@@ -34,13 +35,14 @@ from pelvisim.tissue.models import TissueState, tissue_state
 from pelvisim.tissue.muscles import find_muscles, fibre_points
 from pelvisim.tissue.readout import T_pelvis_with_l5, bundle_strains, options_from_values
 from pelvisim.tissue.ring import assemble
+from pelvisim.view.text import display_text, set_font, text_actor
 
 STRAIN_CHANGE_RANGE = 0.5
 """Colour range of the ligament strain change, ± %-points (true scale): walking changes the short
 SIJ ligaments' strain by a few tenths of a percent in this model."""
 ARROW_MM_PER_N = 0.1
 """Arrow length per newton of load (1 kN = 100 mm)."""
-MUSCLE_WIDTH_PX = (2.0, 9.0)
+MUSCLE_WIDTH_PX = (3.0, 14.0)
 """Line width of a pulling muscle at 0 N and at :data:`pelvisim.tissue.models.MUSCLE_FORCE_MAX_N`."""
 SLACK_COLOUR = "#35b779"
 MUSCLE_COLOUR = "#d7301f"
@@ -98,6 +100,8 @@ class TissueOverlay:
         self.plotter = plotter
         self.anatomy = anatomy
         self.renderer = plotter.renderer
+        renderers = plotter.renderers
+        self._loc = np.atleast_1d(renderers.index_to_loc(next(i for i, r in enumerate(renderers) if r is self.renderer)))
         at = find_attachments(anatomy)
         self._bundles = assemble(anatomy).bundles
         n = len(self._bundles)
@@ -132,6 +136,8 @@ class TissueOverlay:
             actor.visibility = False
             self.muscle_meshes[m], self.muscle_actors[m] = mesh, actor
         self.arrow_actors: list[Any] = []
+        self.text_actor = text_actor("", (0.012, 0.86), 13, text_colour, top=True)
+        self.renderer.AddViewProp(self.text_actor)
         self._name = name
         self.tissue_on = False
         self.loads_on = False
@@ -144,6 +150,7 @@ class TissueOverlay:
         self.tissue_on, self.loads_on = bool(tissue), bool(loads)
         self.ligament_actor.visibility = self.tissue_on
         self.l5_actor.visibility = self.tissue_on
+        self.text_actor.SetVisibility(self.tissue_on)
         if self._scalar_bar_actor is not None:
             self._scalar_bar_actor.SetVisibility(self.tissue_on)
         for actor in self.muscle_actors.values():
@@ -166,13 +173,16 @@ class TissueOverlay:
             self._update_ligaments(T, tissue)
             self._update_muscles(T, tissue.state)
             self.l5_actor.user_matrix = T["l5"]
+            self.text_actor.SetInput(display_text(readout_text(pose.state, tissue.state)))
         if self.loads_on:
             self._update_arrows(T, tissue.state)
 
     def _display_transforms(self, pose: Pose, state: TissueState) -> dict[str, NDArray]:
         T = {b: np.asarray(pose.T_world[b]) for b in pose.T_world}
-        W = np.asarray(pose.state.T_world_pelvis)
-        T["l5"] = W @ frames.power(np.asarray(state.T_pelvis_l5), pose.magnification)
+        # The L5 rides on the sacrum as displayed; its own motion on the L5/S1 disc is added at true
+        # scale (magnifying it would swing the vertebra off the sacrum).
+        on_sacrum = frames.invert(np.asarray(pose.state.T_pelvis["sacrum"])) @ np.asarray(state.T_pelvis_l5)
+        T["l5"] = T["sacrum"] @ on_sacrum
         for side in ("left", "right"):
             T[f"leg_{side}"] = T.get(f"femur_{side}", T[f"innominate_{side}"])
             T.setdefault(f"femur_{side}", T[f"innominate_{side}"])
@@ -220,6 +230,8 @@ class TissueOverlay:
         return _world(T[body], np.asarray(p)[None])[0]
 
     def _update_arrows(self, T: Mapping[str, NDArray], state: TissueState) -> None:
+        if len(self.arrow_actors) < len(state.arrows):
+            self.plotter.subplot(*self._loc)  # new actors go to this panel's renderer
         while len(self.arrow_actors) < len(state.arrows):
             actor = self.plotter.add_mesh(pv.Arrow(start=(0, 0, 0), direction=(1, 0, 0), scale=1.0, tip_length=0.2,
                                                    tip_radius=0.06, shaft_radius=0.025),
@@ -244,24 +256,39 @@ class TissueOverlay:
             actor.prop.color = ARROW_COLOURS[kind]
 
 
+def readout_text(state: JointState, tissue: TissueState) -> str:
+    """Two lines for the panel: each SIJ's total rotation (sacrum–ilium, true scale) and, for ring
+    models, the compression across it and the closure factor."""
+    angles = [np.degrees(frames.rotation_angle_rad(state.relative("sacrum", f"innominate_{s}"))) for s in ("left", "right")]
+    lines = [f"SIJ rotation, ilium on sacrum (true scale): L {angles[0]:.3f}°, R {angles[1]:.3f}°"]
+    if tissue.compression_n:
+        c = tissue.compression_n
+        text = f"SIJ compression: L {c['left']:.0f} N, R {c['right']:.0f} N"
+        f = tissue.closure_factor
+        if f and any(abs(v - 1.0) > 1e-9 for v in f.values()):
+            text += f"  (self-bracing ×{f['left']:.1f} / ×{f['right']:.1f})"
+        lines.append(text)
+    return "\n".join(lines)
+
+
 def _colour_bar(lookup_table: Any, text_colour: str) -> Any:
     """A vertical colour bar at the panel's right edge (normalised viewport coordinates)."""
     import vtk
 
     bar = vtk.vtkScalarBarActor()
     bar.SetLookupTable(lookup_table)
-    bar.SetTitle("Ligament strain\nchange (%-points,\ntrue scale)\ngreen = slack")
+    bar.SetTitle("Ligament\nstrain change\n(%-points,\ntrue scale)\ngreen = slack")
     bar.SetOrientationToVertical()
     bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-    bar.GetPositionCoordinate().SetValue(0.9, 0.3)
-    bar.SetWidth(0.07)
+    bar.GetPositionCoordinate().SetValue(0.86, 0.3)
+    bar.SetWidth(0.08)
     bar.SetHeight(0.45)
     bar.SetNumberOfLabels(3)
     bar.SetLabelFormat("%+.1f")
     colour = pv.Color(text_colour).float_rgb
     for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
         prop.SetColor(*colour)
-        prop.SetFontFamilyToArial()
+        set_font(prop)
         prop.ShadowOff()
         prop.ItalicOff()
         prop.BoldOff()
