@@ -44,6 +44,9 @@ PMC9899183) [V]; 33 mm in white adults (Hanson & Sonesson 1998, Acta Anat 163:21
 SPINOUS_TO_TRANSVERSE_MM = 76.7
 """Distance from the L5 spinous process to the origin of the iliolumbar ligament on the transverse
 process, 7.67 ± 0.39 cm in 14 cadaver sides (Kim 2003, J Korean Acad Rehabil Med 27:974) [V]."""
+MIN_TRANSVERSE_MM = 10.0
+"""Shortest transverse process drawn, should the iliac crest lie too close for the published
+ligament length [U: a floor for odd anatomies; the bundled pelvis does not reach it]."""
 LUMBOSACRAL_ANGLE_DEG = 15.0
 """Wedge of the L5/S1 disc: the L5 sits tilted back this much from the S1 endplate (segmental
 lordosis) [U: typical radiographic value, not from the project reference]."""
@@ -145,7 +148,7 @@ def l5_geometry(anatomy: Anatomy, iliolumbar_iliac_right: NDArray, iliolumbar_il
     for side, iliac in (("right", iliolumbar_iliac_right), ("left", iliolumbar_iliac_left)):
         to_iliac = np.asarray(iliac, dtype=float) - roots[side]
         distance = float(np.linalg.norm(to_iliac))
-        reach = max(distance - ILIOLUMBAR_LENGTH_MM, 0.5 * distance)
+        reach = max(distance - ILIOLUMBAR_LENGTH_MM, MIN_TRANSVERSE_MM)
         tips[side] = roots[side] + reach * to_iliac / distance
     spinous = _spinous_tip(body, up, anterior, tips)
     return L5Geometry(disc, body, up, anterior, right, roots["right"], roots["left"], tips["right"], tips["left"],
@@ -212,8 +215,11 @@ def l5_mesh(geometry: L5Geometry) -> tuple[NDArray[np.float64], NDArray[np.int64
     lamina = 0.5 * (geometry.transverse_root_right + geometry.transverse_root_left)
     parts.append(_bar(geometry.transverse_root_right, geometry.transverse_root_left, 8.0, geometry.up))
     parts.append(_bar(lamina, geometry.spinous_tip, 9.0, geometry.up))
+    from pelvisim.anatomy.surface import Surface
+
     vertices, faces, offset = [], [], 0
     for v, f in parts:
+        f = Surface(v, f).outward().faces  # each part wound so its normals point outward
         vertices.append(v)
         faces.append(f + offset)
         offset += len(v)

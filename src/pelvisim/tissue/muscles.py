@@ -18,9 +18,8 @@ Iliacus, psoas, piriformis, gluteus maximus and biceps femoris (long head): path
 OpenSim model of Rajagopal et al. 2016 (IEEE Trans Biomed Eng 63:2068; file
 ``Models/Rajagopal/Rajagopal2016.osim`` of opensim-org/opensim-models), carried over as data in
 :data:`RAJAGOPAL_2016_M` (pelvis frame, metres; femur points in the femur frame). They are mapped
-onto this anatomy by the similarity transform (rotation, uniform scale, translation) that best
-matches the model's ASIS, PSIS and hip centres to this anatomy's (:func:`rajagopal_to_pelvis`),
-then snapped onto the bone they attach to. Multifidus (sacral fibres) and the abdominal wall are
+onto this anatomy by the affine map that best matches the model's ASIS, PSIS and hip centres to
+this anatomy's (:func:`rajagopal_to_pelvis`), then snapped onto the bone they attach to. Multifidus (sacral fibres) and the abdominal wall are
 not in that model: their attachments follow rules on the landmarks (see each definition), from
 anatomy texts (Vleeming 2012, J Anat 221:537).
 
@@ -77,32 +76,28 @@ RAJAGOPAL_2016_M: Mapping[str, tuple[str, tuple[float, float, float]]] = Mapping
 for gluteus maximus 1; the others as carried in the MyoSuite conversion of the same model."""
 
 
-def _umeyama(source: NDArray, target: NDArray) -> tuple[NDArray, float, NDArray]:
-    """Rotation, uniform scale, translation with ``s R source + t ≈ target`` (least squares; Umeyama 1991)."""
-    mu_s, mu_t = source.mean(axis=0), target.mean(axis=0)
-    S, T = source - mu_s, target - mu_t
-    U, D, Vt = np.linalg.svd(T.T @ S / len(source))
-    E = np.eye(3)
-    if np.linalg.det(U) * np.linalg.det(Vt) < 0:
-        E[2, 2] = -1.0
-    R = U @ E @ Vt
-    scale = float(np.trace(np.diag(D) @ E) / (S**2).sum(axis=1).mean())
-    return R, scale, mu_t - scale * R @ mu_s
-
-
 @lru_cache(maxsize=16)
-def rajagopal_to_pelvis(anatomy: Anatomy) -> tuple[NDArray, float, NDArray, float]:
-    """(R, scale, t, rms_mm): the model's pelvis frame (mm) onto ``anatomy`` by ASIS, PSIS and hip centres."""
+def rajagopal_to_pelvis(anatomy: Anatomy) -> tuple[NDArray[np.float64], float]:
+    """(A (3, 4), rms_mm): the affine map from the model's pelvis frame (mm) onto ``anatomy``.
+
+    Least squares over the model's ASIS and PSIS markers and hip joint centres, both sides, matched
+    to this anatomy's ASIS, PSIS and acetabulum centres. An affine map (not only a rotation and one
+    scale) absorbs the model's different proportions; the model's ASIS and PSIS are skin markers,
+    about a centimetre outside the bone, so a residual of several millimetres remains.
+    """
     model_points, ours = [], []
     for name, landmark in (("RASI", "asis"), ("RPSI", "psis"), ("hip_r", "acetabulum_centre")):
         p = 1000.0 * np.array(RAJAGOPAL_2016_M[name][1])
         for side in SIDES:
             model_points.append(p if side == "right" else frames.mirror_points(p))
             ours.append(anatomy.point(f"{landmark}_{side}"))
-    A, B = np.array(model_points), np.array(ours)
-    R, s, t = _umeyama(A, B)
-    rms = float(np.sqrt(np.mean(np.sum((s * A @ R.T + t - B) ** 2, axis=1))))
-    return R, s, t, rms
+    X = np.hstack([np.array(model_points), np.ones((len(ours), 1))])
+    B = np.array(ours)
+    M, *_ = np.linalg.lstsq(X, B, rcond=None)
+    rms = float(np.sqrt(np.mean(np.sum((X @ M - B) ** 2, axis=1))))
+    A = M.T
+    A.setflags(write=False)
+    return A, rms
 
 
 def _rajagopal_point(anatomy: Anatomy, name: str, mirrored: bool = False) -> NDArray[np.float64]:
@@ -115,10 +110,10 @@ def _rajagopal_point(anatomy: Anatomy, name: str, mirrored: bool = False) -> NDA
     p = 1000.0 * np.array(xyz)
     if frame == "femur":
         p = p + 1000.0 * np.array(RAJAGOPAL_2016_M["hip_r"][1])
-    R, s, t, _ = rajagopal_to_pelvis(anatomy)
+    A, _ = rajagopal_to_pelvis(anatomy)
     if mirrored:
-        return frames.mirror_points(s * R @ frames.mirror_points(p) + t)
-    return s * R @ p + t
+        return frames.mirror_points(A[:, :3] @ frames.mirror_points(p) + A[:, 3])
+    return A[:, :3] @ p + A[:, 3]
 
 
 @dataclass(frozen=True)

@@ -37,14 +37,16 @@ class LigamentReading:
     Attributes
     ----------
     strain_percent : float
-        Mean strain of its bundles, % of slack length.
+        Mean tensile strain of its bundles, % of slack length (a bundle shorter than its slack
+        length counts 0: a slack ligament is not compressed).
     max_strain_percent : float
-        Strain of its most stretched bundle, %.
+        Tensile strain of its most stretched bundle, %.
     force_n : float
         Total tension of its bundles, N.
     slack_bundles : int
         Bundles at or below their slack length (carrying nothing).
     bundle_strain_percent : tuple of float
+        Each bundle's strain, % (negative = shorter than its slack length).
     """
 
     strain_percent: float
@@ -80,7 +82,8 @@ def ligament_readings(anatomy: Anatomy, T_pelvis: Mapping[str, NDArray], options
     for name in ligament_names():
         rows = names == name
         s = strain[rows]
-        out[name] = LigamentReading(strain_percent=100.0 * float(s.mean()), max_strain_percent=100.0 * float(s.max()),
+        tensile = np.maximum(s, 0.0)
+        out[name] = LigamentReading(strain_percent=100.0 * float(tensile.mean()), max_strain_percent=100.0 * float(tensile.max()),
                                     force_n=float(force[rows].sum()), slack_bundles=int(np.sum(s <= 0.0)),
                                     bundle_strain_percent=tuple(float(x) for x in 100.0 * s))
     return out
@@ -109,7 +112,7 @@ def describe_entries(anatomy: Anatomy, model: str, values: Mapping[str, Any], ph
                      ) -> dict[str, Any]:
     """``{"ligaments": {...}, "muscles": {...}, "sij_compression_n": {...}}`` for ``describe --json``.
 
-    Ligaments: per instance, ``strain_percent`` (mean of its bundles, % of slack length),
+    Ligaments: per instance, ``strain_percent`` (mean tensile strain of its bundles, % of slack length; 0 when slack),
     ``max_strain_percent``, ``force_n`` (total tension), ``slack_bundles``, ``tightened_by``;
     muscles: per instance, ``force_n`` (0 when not pulling).
     """

@@ -330,8 +330,12 @@ def solve(anatomy: Anatomy, loads: ArrayLike | Iterable[PointLoad | Wrench], con
                     shear_rows = model.rows[bs.start: bs.start + 2 * (cs.stop - cs.start)]
                     J = J + np.outer(shear_rows.T @ st.shear_force_per_factor[side], st.compression_gradient[side]) \
                         * (closure_gain / resting)
+        Jr = N.T @ J @ N
+        if iterations == 1 and (not np.all(np.isfinite(Jr)) or np.linalg.cond(Jr) > 1e13):
+            raise SolverError(f"The constrained tissue ring is a mechanism: expected constraints removing the "
+                              f"rigid-body modes of all four bodies, got {constraints.matrix.shape[0]} rows")
         try:
-            step = np.linalg.solve(N.T @ J @ N, -r)
+            step = np.linalg.solve(Jr, -r)
         except np.linalg.LinAlgError:
             raise SolverError("The constrained tissue ring is a mechanism (singular stiffness)") from None
         q = q + N @ step
