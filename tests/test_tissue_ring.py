@@ -167,6 +167,9 @@ def test_l5_from_its_published_dimensions(anatomy):
     # turned about the transverse axis; the S1 normal leans a little sideways, so the angle between
     # them is the wedge to within a hundredth of a degree
     assert tilt == pytest.approx(l5_module.LUMBOSACRAL_ANGLE_DEG, abs=0.01)
+    # backward: the S1 endplate faces up and forward (sacral slope), the L5 stands more upright (lordosis)
+    from_vertical = lambda v: math.degrees(math.acos(v[1] / np.linalg.norm(v)))  # noqa: E731
+    assert from_vertical(l5.up) == pytest.approx(from_vertical(normal) - l5_module.LUMBOSACRAL_ANGLE_DEG, abs=0.05)
     # iliolumbar ligament: the transverse-process tip placed at its published mean length (31.7 mm)
     at = find_attachments(anatomy)
     for side in ("left", "right"):

@@ -236,7 +236,7 @@ class TissueOverlay:
             actor = self.plotter.add_mesh(pv.Arrow(start=(0, 0, 0), direction=(1, 0, 0), scale=1.0, tip_length=0.2,
                                                    tip_radius=0.06, shaft_radius=0.025),
                                           color=ARROW_COLOURS["hip reaction"], name=f"{self._name}_arrow_{len(self.arrow_actors)}",
-                                          reset_camera=False, lighting=True)
+                                          reset_camera=False, lighting=False)
             self.arrow_actors.append(actor)
         for i, actor in enumerate(self.arrow_actors):
             if i >= len(state.arrows):
@@ -298,14 +298,20 @@ def _colour_bar(lookup_table: Any, text_colour: str) -> Any:
     return bar
 
 
+ARROW_WIDTH_MM = 100.0
+"""Cross-section scale of the unit arrow (shaft radius 0.025 → 2.5 mm, tip radius 0.06 → 6 mm),
+the same for every arrow whatever its length."""
+
+
 def _arrow_matrix(start: NDArray, direction: NDArray, length: float) -> NDArray[np.float64]:
-    """Matrix taking the unit arrow along +x at the origin to ``start`` → ``start + length·direction``."""
+    """Matrix taking the unit arrow along +x at the origin to ``start`` → ``start + length·direction``
+    (stretched along its axis only; its thickness is :data:`ARROW_WIDTH_MM` × the unit arrow's)."""
     x = direction / np.linalg.norm(direction)
     helper = np.array([0.0, 0.0, 1.0]) if abs(x[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     y = np.cross(helper, x)
     y /= np.linalg.norm(y)
     z = np.cross(x, y)
     M = np.eye(4)
-    M[:3, :3] = np.column_stack([x, y, z]) * length
+    M[:3, :3] = np.column_stack([x * length, y * ARROW_WIDTH_MM, z * ARROW_WIDTH_MM])
     M[:3, 3] = start
     return M
