@@ -772,7 +772,7 @@ def _sign_contradictions(left: InnominateDescriptors, right: InnominateDescripto
 
 
 def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], posture: str,
-             warnings: tuple[limits.LimitWarning, ...], names: tuple[str, ...]) -> str:
+             warnings: tuple[limits.LimitWarning, ...], names: tuple[str, ...], moved: bool = False) -> str:
     left, right, sacrum, ring = (descriptors_[k] for k in ("innominate_left", "innominate_right", "sacrum", "ring"))
     parts = []
     for d in (left, right):
@@ -783,6 +783,9 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
     if sacral:
         parts.append(f"{sacral[0].upper()}{sacral[1:]}")
     if not parts and not any(abs(f.difference) >= NEGLIGIBLE for f in findings):
+        if moved:
+            return (f"Every joint motion is below {NEGLIGIBLE:g}° and {NEGLIGIBLE:g} mm (nothing a hand or RSA could "
+                    f"detect).")
         return "Neutral: no displacement."
     text = ". ".join(parts) + ". " if parts else ""
     text += ("Named: " + ", ".join(names) + ". ") if names else "No clinical name: no landmark signature above the RSA precision. "
@@ -801,6 +804,12 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
     for w in warnings:
         text += f" Warning: {w.text}."
     return text.strip()
+
+
+def _moved_at_all(state: JointState) -> bool:
+    """True when any two pelvic bones moved relative to each other (beyond round-off)."""
+    S_inv = frames.invert(state.T_pelvis["sacrum"])
+    return any(not np.allclose(S_inv @ state.T_pelvis[f"innominate_{side}"], np.eye(4), atol=1e-12) for side in SIDES)
 
 
 # --- entry point ------------------------------------------------------------------------------
@@ -848,7 +857,7 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
         sacrum=sacrum,
         landmarks=landmarks,
         findings=findings,
-        summary=_summary(parts, findings, posture, warnings, names.all),
+        summary=_summary(parts, findings, posture, warnings, names.all, moved=_moved_at_all(state)),
         ring=ring,
         posture=posture,
         body_frame=body_frame.BODY_FRAME_TEXT[posture],

@@ -119,22 +119,23 @@ Moves = Callable[[str], NDArray[np.float64]]
 
 @dataclass(frozen=True)
 class Check:
-    """One landmark of a signature: ``landmark`` moves along pelvic ``axis`` with ``sign`` ≥ the minimum.
+    """One landmark motion of a signature: ``Σ coefficient · displacement[axis]`` ≥ the minimum.
 
-    ``minus`` is a landmark whose displacement is subtracted (sulcus depth against the PSIS).
+    ``terms`` lists ``(landmark, coefficient)``: one landmark with +1 or −1 for a plain direction
+    ("left ILA posterior" = −1 × its X motion); a difference of landmarks for what a clinician
+    compares (sulcus depth against the PSIS; one side against the other).
     """
 
-    landmark: str
+    terms: tuple[tuple[str, float], ...]
     axis: int
-    sign: int
     words: str
-    minus: str | None = None
+
+    @property
+    def landmarks(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.terms)
 
     def amount_mm(self, moves: Moves) -> float:
-        d = moves(self.landmark)
-        if self.minus is not None:
-            d = d - moves(self.minus)
-        return float(self.sign * d[self.axis])
+        return float(sum(c * moves(name)[self.axis] for name, c in self.terms))
 
     def met(self, moves: Moves) -> bool:
         return self.amount_mm(moves) >= SIGNATURE_MIN_MM
@@ -147,6 +148,10 @@ def _lateral_sign(side: str) -> int:
     return 1 if side == "right" else -1
 
 
+def _one(name: str, axis: int, sign: int, words: str) -> Check:
+    return Check(((name, float(sign)),), axis, words)
+
+
 def innominate_signature(name: str, side: str) -> tuple[Check, ...]:
     """The §4 checks (palpable components) for an innominate name on ``side``.
 
@@ -155,51 +160,76 @@ def innominate_signature(name: str, side: str) -> tuple[Check, ...]:
     """
     lat = _lateral_sign(side)
     s = f"_{side}"
+    spines = (("asis", "ASIS"), ("psis", "PSIS"), ("pubic_tubercle", "pubic tubercle"), ("ischial_tuberosity", "ischial tuberosity"))
     table: dict[str, tuple[Check, ...]] = {
-        "anterior_rotation": (Check("asis" + s, SUPERIOR, -1, "ASIS lower"), Check("psis" + s, SUPERIOR, +1, "PSIS higher"),
-                              Check("pubic_tubercle" + s, SUPERIOR, -1, "pubic tubercle lower")),
-        "posterior_rotation": (Check("asis" + s, SUPERIOR, +1, "ASIS higher"), Check("psis" + s, SUPERIOR, -1, "PSIS lower"),
-                               Check("pubic_tubercle" + s, SUPERIOR, +1, "pubic tubercle higher")),
-        "inflare": (Check("asis" + s, RIGHT, -lat, "ASIS medial"), Check("psis" + s, RIGHT, lat, "PSIS lateral")),
-        "outflare": (Check("asis" + s, RIGHT, lat, "ASIS lateral"), Check("psis" + s, RIGHT, -lat, "PSIS medial")),
-        "upslip": tuple(Check(n + s, SUPERIOR, +1, f"{w} higher") for n, w in (
-            ("asis", "ASIS"), ("psis", "PSIS"), ("pubic_tubercle", "pubic tubercle"), ("ischial_tuberosity", "ischial tuberosity"))),
-        "downslip": tuple(Check(n + s, SUPERIOR, -1, f"{w} lower") for n, w in (
-            ("asis", "ASIS"), ("psis", "PSIS"), ("pubic_tubercle", "pubic tubercle"), ("ischial_tuberosity", "ischial tuberosity"))),
-        "superior_pubic_shear": (Check("pubic_tubercle" + s, SUPERIOR, +1, "pubic tubercle higher"),),
-        "inferior_pubic_shear": (Check("pubic_tubercle" + s, SUPERIOR, -1, "pubic tubercle lower"),),
+        "anterior_rotation": (_one("asis" + s, SUPERIOR, -1, "ASIS lower"), _one("psis" + s, SUPERIOR, +1, "PSIS higher"),
+                              _one("pubic_tubercle" + s, SUPERIOR, -1, "pubic tubercle lower")),
+        "posterior_rotation": (_one("asis" + s, SUPERIOR, +1, "ASIS higher"), _one("psis" + s, SUPERIOR, -1, "PSIS lower"),
+                               _one("pubic_tubercle" + s, SUPERIOR, +1, "pubic tubercle higher")),
+        "inflare": (_one("asis" + s, RIGHT, -lat, "ASIS medial"), _one("psis" + s, RIGHT, lat, "PSIS lateral")),
+        "outflare": (_one("asis" + s, RIGHT, lat, "ASIS lateral"), _one("psis" + s, RIGHT, -lat, "PSIS medial")),
+        "upslip": tuple(_one(n + s, SUPERIOR, +1, f"{w} higher") for n, w in spines),
+        "downslip": tuple(_one(n + s, SUPERIOR, -1, f"{w} lower") for n, w in spines),
+        "superior_pubic_shear": (_one("pubic_tubercle" + s, SUPERIOR, +1, "pubic tubercle higher"),),
+        "inferior_pubic_shear": (_one("pubic_tubercle" + s, SUPERIOR, -1, "pubic tubercle lower"),),
     }
     return table[name]
+
+
+def _deep(side: str, sign: int = +1) -> Check:
+    """The sulcus of ``side`` deeper (+1) or shallower (−1): the sacral base forward against the PSIS."""
+    return Check(((f"sacral_sulcus_{side}", float(sign)), (f"psis_{side}", float(-sign))), ANTERIOR,
+                 f"{side} sulcus {'deeper' if sign > 0 else 'shallower'}")
+
+
+def _deeper_than(side: str) -> Check:
+    """The sulcus of ``side`` deeper than the other one (compared side to side)."""
+    other = "right" if side == "left" else "left"
+    return Check(((f"sacral_sulcus_{side}", 1.0), (f"psis_{side}", -1.0), (f"sacral_sulcus_{other}", -1.0),
+                  (f"psis_{other}", 1.0)), ANTERIOR, f"{side} sulcus deeper than the {other}")
+
+
+def _ila(side: str, axis: int, sign: int, compared: bool = False) -> Check:
+    words = {(ANTERIOR, 1): "anterior", (ANTERIOR, -1): "posterior", (SUPERIOR, 1): "superior", (SUPERIOR, -1): "inferior"}
+    other = "right" if side == "left" else "left"
+    if compared:
+        return Check(((f"ila_{side}", float(sign)), (f"ila_{other}", float(-sign))), axis,
+                     f"{side} ILA {words[(axis, sign)]} compared with the {other}")
+    return _one(f"ila_{side}", axis, sign, f"{side} ILA {words[(axis, sign)]}")
 
 
 def sacral_signature(name: str) -> tuple[Check, ...]:
     """The §4 checks for a sacral name, e.g. ``"left-on-left forward torsion"`` or ``"nutation"``.
 
-    Sulcus depth is the sulcus moving forward against the same-side PSIS ("deep").
+    How §4 is read: "deep / shallow sulcus" is the sacral base moving forward / back against the
+    same-side PSIS; where §4 compares sides ("deep right sulcus, left ILA posterior" of the
+    torsions) the check compares the two sides, as a clinician does. Unilateral flexion: its sulcus
+    deep and deeper than the other, its ILA down and back and lower than the other; compared side to
+    side a rigid sacrum cannot also show a more posterior ILA on the flexed side (a left-right
+    difference in depth is the same at every height), so that comparison is not asked for.
     """
-    def deep(side: str, sign: int = +1) -> Check:
-        return Check(f"sacral_sulcus_{side}", ANTERIOR, sign, f"{side} sulcus {'deeper' if sign > 0 else 'shallower'}",
-                     minus=f"psis_{side}")
-
-    def ila(side: str, axis: int, sign: int) -> Check:
-        words = {(ANTERIOR, 1): "anterior", (ANTERIOR, -1): "posterior", (SUPERIOR, 1): "superior", (SUPERIOR, -1): "inferior"}
-        return Check(f"ila_{side}", axis, sign, f"{side} ILA {words[(axis, sign)]}")
-
     table: dict[str, tuple[Check, ...]] = {
-        "nutation": (deep("left"), deep("right"), Check("sacral_apex", ANTERIOR, -1, "apex posterior")),
-        "counternutation": (deep("left", -1), deep("right", -1), Check("sacral_apex", ANTERIOR, +1, "apex anterior")),
-        "left-on-left forward torsion": (deep("right"), ila("left", ANTERIOR, -1)),
-        "right-on-right forward torsion": (deep("left"), ila("right", ANTERIOR, -1)),
-        "left-on-right backward torsion": (deep("left", -1), ila("left", ANTERIOR, -1)),
-        "right-on-left backward torsion": (deep("right", -1), ila("right", ANTERIOR, -1)),
-        "sacrum rotated left": (deep("right"), deep("left", -1), ila("left", ANTERIOR, -1)),
-        "sacrum rotated right": (deep("left"), deep("right", -1), ila("right", ANTERIOR, -1)),
-        "sacrum side-bent left": (Check("sacral_sulcus_left", SUPERIOR, -1, "left sulcus lower"), ila("left", SUPERIOR, -1)),
-        "sacrum side-bent right": (Check("sacral_sulcus_right", SUPERIOR, -1, "right sulcus lower"), ila("right", SUPERIOR, -1)),
+        "nutation": (_deep("left"), _deep("right"), _one("sacral_apex", ANTERIOR, -1, "apex posterior")),
+        "counternutation": (_deep("left", -1), _deep("right", -1), _one("sacral_apex", ANTERIOR, +1, "apex anterior")),
+        "sacrum rotated left": (_deeper_than("right"), _ila("left", ANTERIOR, -1, compared=True)),
+        "sacrum rotated right": (_deeper_than("left"), _ila("right", ANTERIOR, -1, compared=True)),
+        "sacrum side-bent left": (Check((("sacral_sulcus_left", -1.0), ("sacral_sulcus_right", 1.0)), SUPERIOR, "left sulcus lower"),
+                                  _ila("left", SUPERIOR, -1, compared=True)),
+        "sacrum side-bent right": (Check((("sacral_sulcus_right", -1.0), ("sacral_sulcus_left", 1.0)), SUPERIOR, "right sulcus lower"),
+                                   _ila("right", SUPERIOR, -1, compared=True)),
     }
-    for side in SIDES:
-        table[f"{side} unilateral sacral flexion"] = (deep(side), ila(side, SUPERIOR, -1), ila(side, ANTERIOR, -1))
-        table[f"{side} unilateral sacral extension"] = (deep(side, -1), ila(side, SUPERIOR, +1), ila(side, ANTERIOR, +1))
+    for side, other in (("left", "right"), ("right", "left")):
+        # forward torsion on the <side> oblique axis: the other base goes forward (deep sulcus there),
+        # the <side> ILA goes back compared with the other one.
+        table[f"{side}-on-{side} forward torsion"] = (_deep(other), _deeper_than(other), _ila(side, ANTERIOR, -1, compared=True))
+        # backward torsion <side>-on-<other>: the <side> base goes back (shallow sulcus there, so the
+        # other side is the deeper), the <side> ILA back compared with the other one.
+        table[f"{side}-on-{other} backward torsion"] = (_deep(side, -1), _deeper_than(other),
+                                                        _ila(side, ANTERIOR, -1, compared=True))
+        table[f"{side} unilateral sacral flexion"] = (_deep(side), _deeper_than(side), _ila(side, SUPERIOR, -1),
+                                                      _ila(side, ANTERIOR, -1), _ila(side, SUPERIOR, -1, compared=True))
+        table[f"{side} unilateral sacral extension"] = (_deep(side, -1), _ila(side, SUPERIOR, +1), _ila(side, ANTERIOR, +1),
+                                                        _ila(side, SUPERIOR, +1, compared=True))
     return table[name]
 
 
@@ -229,7 +259,7 @@ def _mover(anatomy: Anatomy, T_by_bone: Mapping[str, Transform]) -> Moves:
 
 
 def _has(anatomy: Anatomy, checks: tuple[Check, ...]) -> bool:
-    return all(c.landmark in anatomy.landmarks and (c.minus is None or c.minus in anatomy.landmarks) for c in checks)
+    return all(name in anatomy.landmarks for c in checks for name in c.landmarks)
 
 
 INNOMINATE_NAMES = {

@@ -66,6 +66,14 @@ def _parameter_dict(p: Any) -> dict[str, Any]:
     }
 
 
+MARKERS_TEXT = (
+    "Markers: [U] = textbook teaching that could not be checked against a measurement; [D] = derived by arithmetic "
+    "from measured values. RSA = radiostereometric analysis (tantalum balls implanted in the bones, the reference "
+    "method for SIJ motion). 'Seed article' = one of the lay articles whose claims pelvisim shows; "
+    "`pelvisim claims --references` lists every source with its method."
+)
+
+
 def run_models(args: argparse.Namespace) -> int:
     """Print the registry."""
     from pelvisim.models import MODELS
@@ -77,14 +85,18 @@ def run_models(args: argparse.Namespace) -> int:
             for m in MODELS.values()
         ], indent=2, ensure_ascii=False))
         return 0
+
     for m in MODELS.values():
         print(f"{m.name}  —  {m.title}")
-        print(f"    {m.claim}")
+        print(f"    claim: {m.claim}")
         print(f"    source: {m.source}")
+        if m.evidence:
+            print(f"    evidence: {m.evidence}")
         for p in m.parameters:
             sign = f"; + = {p.positive_means}" if p.positive_means else ""
             print(f"    {p.name}: {p.range_text()}, default {p.default!r}{sign}")
         print()
+    print(MARKERS_TEXT)
     return 0
 
 

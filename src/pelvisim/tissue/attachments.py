@@ -26,9 +26,9 @@ joint, z = the joint normal from the sacrum into the ilium):
 * ``sacrotuberous``: sacral end on the lateral border of the lower sacrum, from the inferior
   lateral angle (ILA) up 10 and 20 mm (the most lateral sacral points at those heights); ischial
   end on the postero-medial margin of the ischial tuberosity 10, 20 and 30 mm above its lowest point.
-* ``sacrospinous``: sacral end on the lateral margin of the sacrum below the ILA (5, 15 and 25 mm
-  below it, the most lateral points of the anterior half); iliac end at the ischial spine and
-  5 mm above and below it.
+* ``sacrospinous``: sacral end on the lateral margin of the sacrum below the ILA (15, 45 and 75 %
+  of the way down to the apex; the most lateral points in front of the ILA–apex mid-depth); iliac
+  end at the ischial spine and 5 mm above and below it.
 * ``iliolumbar``: iliac end on the inner lip of the iliac crest 10 and 22 mm in front of the
   PSIS (the highest crest points, then the most medial within 6 mm of that height); L5 end at the
   tip of the L5 transverse process, 2 mm behind and in front of it (:mod:`pelvisim.tissue.l5`).
@@ -361,9 +361,9 @@ def sacrospinous(view: SideView) -> dict[str, tuple[str, NDArray]]:
     """Sacrospinous ligament: lateral margin of the lower sacrum to the ischial spine."""
     ila = view.point("ila_right")
     apex = view.point("sacral_apex")
-    mid_depth = 0.5 * (ila[0] + apex[0]) + 8.0
-    sacral = [_most_lateral(view.sacrum, ila[1] - drop, lambda V: V[:, 0] > mid_depth - 12.0,
-                            _lerp(ila, apex, drop / 60.0)) for drop in (5.0, 15.0, 25.0)]
+    front = 0.5 * (ila[0] + apex[0]) - 4.0
+    sacral = [_most_lateral(view.sacrum, ila[1] + t * (apex[1] - ila[1]), lambda V: V[:, 0] > front,
+                            _lerp(ila, apex, t)) for t in (0.15, 0.45, 0.75)]
     spine = view.point("ischial_spine_right")
     spinal = np.array([spine + [0.0, 5.0, 0.0], spine, spine - [0.0, 5.0, 0.0]])
     return {"sacrum": ("sacrum", snap(np.array(sacral), view.sacrum)),

@@ -254,10 +254,29 @@ def referenced_poses(solution: TissueSolution) -> dict[str, NDArray[np.float64]]
     return {b: T_ref_inv @ t for b, t in T.items()}
 
 
+@dataclass(frozen=True, eq=False)
+class PostureResult:
+    """A posture's tissue solution and its state as the model shows it (innominate-referenced)."""
+
+    solution: TissueSolution
+    hips: Mapping[str, NDArray[np.float64]] = field(default_factory=dict)
+
+    def joint_state(self) -> JointState:
+        """The ring bones re-referenced to the innominates (:func:`referenced_poses`), hips of the posture."""
+        T = referenced_poses(self.solution)
+        return JointState(T_pelvis={b: T[b] for b in mechanics.BODIES}, T_innominate_femur=dict(self.hips))
+
+
+def soft_tissue_result(anatomy: Anatomy, values: Mapping[str, Any]) -> PostureResult:
+    """:class:`PostureResult` for (partial) ``soft_tissue`` model values (defaults filled in)."""
+    from pelvisim.models import get_model
+
+    resolved = get_model("soft_tissue").resolve(values)
+    return PostureResult(soft_tissue_solution(anatomy, resolved), posture_hips(anatomy, str(resolved["posture"])))
+
+
 def _soft_tissue_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
-    T = referenced_poses(soft_tissue_solution(anatomy, values))
-    return JointState(T_pelvis={b: T[b] for b in mechanics.BODIES},
-                      T_innominate_femur=posture_hips(anatomy, str(values["posture"])))
+    return PostureResult(soft_tissue_solution(anatomy, values), posture_hips(anatomy, str(values["posture"]))).joint_state()
 
 
 SOFT_TISSUE = PositionalModel(
@@ -346,6 +365,9 @@ def tissue_state(anatomy: Anatomy, model: str, values: Mapping[str, Any], phase:
     L5 moves with the sacrum and no muscle pulls.
     """
     if model == "soft_tissue":
+        from pelvisim.models import get_model
+
+        values = get_model("soft_tissue").resolve(values)
         sol = soft_tissue_solution(anatomy, values)
         T = referenced_poses(sol)
         forces = muscle_forces(values)
@@ -353,6 +375,11 @@ def tissue_state(anatomy: Anatomy, model: str, values: Mapping[str, Any], phase:
             forces[name] = forces.get(name, 0.0) + f
         arrows = _posture_arrows(anatomy, str(values["posture"]))
         return TissueState(T["l5"], MappingProxyType(forces), sol.compression_n, sol.closure_factor, arrows)
+    if model == "multifidus_imbalance":
+        pull = float(values["pull_n"])
+        return tissue_state(anatomy, "soft_tissue", {"multifidus_left_n": pull,
+                                                     "multifidus_right_n": pull * float(values["right_activation"]),
+                                                     "stiffness_ratio": float(values["stiffness_ratio"])}, phase, state)
     if model == "gait":
         from pelvisim.ring_models import gait_tissue_extras
 
