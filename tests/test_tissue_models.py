@@ -130,3 +130,32 @@ def test_story_scenes_show_their_tissue(anatomy, name):
         assert s.panel_overlays(i)["tissue"]
         state = s.joint_state(anatomy, i, s.output.still_time_s)
         assert all(math.isfinite(_sij_deg(state, side)) for side in ("left", "right"))
+
+
+# --- the story scenes' captions say what the model computes -----------------------------------------
+def test_russell_caption_numbers(anatomy):
+    from pelvisim import descriptors
+
+    s = scene.load("russell_iliacus")
+    d = descriptors.describe(anatomy, s.joint_state(anatomy, 0, s.output.still_time_s))
+    caption = s.captions[0].text
+    assert f"forward by {d.innominate_left.anterior_rotation_deg:.2f}°" in caption
+    assert f"ASIS moves {np.linalg.norm(d.landmarks['asis_left']['shift_mm']):.2f} mm" in caption
+
+
+@pytest.mark.parametrize("name, words, low, high", [("force_closure", "about half as much", 0.4, 0.6),
+                                                     ("melt_closure", "about 40 % less", 0.55, 0.65)])
+def test_closure_captions_match_the_ratio(anatomy, name, words, low, high):
+    s = scene.load(name)
+    t = s.output.still_time_s
+    off, on = (max(_sij_deg(s.joint_state(anatomy, i, t), side) for side in ("left", "right")) for i in (0, 1))
+    assert words in s.captions[0].text and low <= on / off <= high
+
+
+def test_single_leg_and_hip_flexion_captions(anatomy):
+    s = scene.load("single_leg_stance")
+    right = _sij_deg(s.joint_state(anatomy, 0, 0.0), "right")
+    assert "about a third of a degree" in s.captions[0].text and 0.28 <= right <= 0.38
+    s = scene.load("hip_flexion_test")
+    left = _sij_deg(s.joint_state(anatomy, 1, 0.0), "left")
+    assert "a few hundredths of a degree" in s.captions[0].text and 0.02 <= left < 0.1
