@@ -36,6 +36,15 @@ reduced (symmetric positive definite) matrix by Cholesky. Two choices are used:
   hip centres (ball joints on standing legs: translation held, rotation free).
 
 Sources of the default stiffness values are given next to each value (reference/BIOMECHANICS.md §6).
+
+The soft-tissue ring
+--------------------
+The ring models (gait, sacral rotation, soft tissue) solve the soft-tissue ring of
+:mod:`pelvisim.tissue`: its SIJs are joint-surface contact, bracing and ligaments, its symphysis a
+disc block with the pubic ligaments, and an L5 rides on the sacrum. It is built on the classes here
+(:class:`Ring`, :class:`Spring`, :class:`LinearSolver`), so everything in this module works on it;
+the lumped ring of :func:`build_ring` (Miller's values × :data:`SIJ_IN_VIVO_SCALE`) stays for
+comparisons and for the hand-checked tests.
 """
 
 from __future__ import annotations
@@ -751,9 +760,10 @@ def _as_load_vector(loads: Iterable[Wrench] | ArrayLike) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class ClosureStiffening:
-    """SIJ stiffness that rises with nutation and compression (form and force closure).
+    """SIJ stiffness that rises with nutation and compression (form and force closure) — lumped ring.
 
-    Teaching abstraction of Snijders 1993 and Vleeming 1990: nutation is the close-packed,
+    The soft-tissue ring's law is :mod:`pelvisim.tissue.closure` (the joint surfaces' shear
+    bracing follows the compression across them). Teaching abstraction of Snijders 1993 and Vleeming 1990: nutation is the close-packed,
     self-braced position and compression across the joint (muscles, ligaments, fascia) adds
     friction. Each SIJ's stiffness is multiplied by
     ``1 + nutation_gain·s(nutation / reference_rad) + compression_gain·s(compression / reference_mm)``
