@@ -104,6 +104,33 @@ def test_stiffness_ratio_scales_each_sij_and_keeps_the_geometric_mean(anatomy):
         np.testing.assert_allclose(sij_stiffness(skew, side), factor * sij_stiffness(even, side), rtol=1e-12, atol=1e-6)
 
 
+def test_bracing_is_the_lumped_in_vivo_sij_at_the_joint_centre(anatomy):
+    from pelvisim.tissue.ring import SACRUM, relative_stiffness_at_joint
+
+    asm = assemble(anatomy)
+    # by hand: Miller 1987's cadaver SIJ × 18 (mechanics.SIJ_IN_VIVO_SCALE), joint axes:
+    # 30, 6.8, 15 N·m/° turning and 107, 200, 390 N/mm sliding / across
+    per_deg = 1000.0 * 180.0 / math.pi  # N·mm/rad per N·m/°
+    expected = 18.0 * np.diag([30.0 * per_deg, 6.8 * per_deg, 15.0 * per_deg, 107.0, 200.0, 390.0])
+    for i, side in ((1, "left"), (2, "right")):
+        K = relative_stiffness_at_joint(asm.bracing_rows[side], asm.bracing_k[side], SACRUM, i, asm.T_pelvis_sij[side])
+        np.testing.assert_allclose(K, expected, rtol=1e-9, atol=1e-6 * expected.max())
+
+
+def test_sij_slides_more_easily_than_a_bonded_surface_would(anatomy):
+    # Miller 1987: turning ÷ sliding stiffness of the joint ≈ (65–90 mm)²; a layer bonded over the
+    # ≈ 25 mm auricular surface gives ≈ (25 mm)², sliding ~17× too stiff (the stance innominate then
+    # tilts about its ASIS–PSIS line in walking and earns a pubic-shear name). Whole joint, in-plane:
+    # the effective radius sqrt(k_rz / k_tx) must stay well above the surface's radius.
+    from pelvisim.tissue.closure import sij_stiffness
+
+    asm = assemble(anatomy)
+    for side in ("left", "right"):
+        K = sij_stiffness(asm, side)
+        radius_mm = math.sqrt(K[2, 2] / K[3, 3])
+        assert radius_mm > 2.0 * 25.0  # twice the surface's radius: Miller's proportions, not a glued layer
+
+
 # --- nonlinear solve --------------------------------------------------------------------------------
 def test_small_loads_nonlinear_tends_to_linear(anatomy):
     # The toe-region law departs from its tangent at neutral by a term in Δε², so the nonlinear

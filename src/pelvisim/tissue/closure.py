@@ -6,10 +6,11 @@ Snijders, Vleeming and Stoeckart's self-bracing (Snijders 1993, Clin Biomech 8:2
 Spine 15:133): the SIJ's nearly flat surfaces resist shear by friction, and friction grows with
 the compression pressing them together (Coulomb: shear resistance μ·N). Muscles (transversus
 abdominis, gluteus maximus, piriformis, biceps femoris via the sacrotuberous ligament) and
-ligaments add that compression. pelvisim's teaching form of it: the joint surfaces' shear
-bracing — their resistance to sliding and turning in the joint plane
-(:data:`pelvisim.tissue.ring.BRACING_SCALE`) — is proportional to the compression ``N`` across the
-joint, relative to the compression at rest ``N_rest`` (the ligaments' pretension):
+ligaments add that compression. pelvisim's teaching form of it: the joint's shear bracing — its
+resistance to sliding and turning (:data:`pelvisim.tissue.ring.SHEAR_BRACING_ROWS`; on the curved,
+ridged auricular surface every turning slides the surfaces over each other somewhere) — is
+proportional to the compression ``N`` across the joint, relative to the compression at rest
+``N_rest`` (the ligaments' pretension):
 
     factor = max(N / N_rest, FORM_CLOSURE_FLOOR)
 
@@ -36,7 +37,7 @@ from numpy.typing import NDArray
 from pelvisim.anatomy.core import SIDES
 from pelvisim.errors import ParameterError
 from pelvisim.tissue.ligaments import BODIES
-from pelvisim.tissue.ring import TissueAssembly, relative_stiffness_at_joint, sij_elements
+from pelvisim.tissue.ring import SHEAR_BRACING_ROWS, TissueAssembly, relative_stiffness_at_joint, sij_elements
 
 FORM_CLOSURE_FLOOR = 0.25
 """Share of the resting bracing that stays when the joint is unloaded (form closure of the ridges
@@ -61,7 +62,7 @@ def closure_factor(compression_n: float, resting_n: float, gain: float = 1.0) ->
 
 
 def sij_stiffness(asm: TissueAssembly, side: str, factor: float = 1.0) -> NDArray[np.float64]:
-    """6×6 stiffness of the ``side`` SIJ in its joint frame with the shear bracing multiplied by ``factor``.
+    """6×6 stiffness of the ``side`` SIJ in its joint frame with the shear bracing (turning and sliding) × ``factor``.
 
     Ligaments (their stiffness at neutral), cartilage contact and bracing; joint axes
     ``[rx, ry, rz, tx, ty, tz]`` (z = the joint normal, so rz is the in-plane, nutation-like
@@ -70,10 +71,9 @@ def sij_stiffness(asm: TissueAssembly, side: str, factor: float = 1.0) -> NDArra
     if side not in SIDES:
         raise ParameterError(f"Expected side 'left' or 'right', got {side!r}")
     rows, k = sij_elements(asm, side)
-    n_points = len(asm.contact_rows[side])
     k = np.array(k, dtype=float)
-    start = len(k) - 3 * n_points  # bracing rows: x, y (shear), then the normal
-    k[start: start + 2 * n_points] *= factor
+    start = len(k) - len(asm.bracing_k[side])  # bracing rows last: in-plane turning and sliding first
+    k[start: start + SHEAR_BRACING_ROWS] *= factor
     return relative_stiffness_at_joint(rows, k, BODIES.index("sacrum"), BODIES.index(f"innominate_{side}"),
                                        asm.T_pelvis_sij[side])
 

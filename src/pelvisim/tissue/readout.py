@@ -94,10 +94,9 @@ def sij_compression(anatomy: Anatomy, options: TissueOptions, q: NDArray) -> dic
     asm = assemble(anatomy, options)
     out = {}
     for side in SIDES:
-        n = len(asm.contact_rows[side])
-        opening = asm.contact_rows[side] @ q
-        normal_k = asm.bracing_k[side][2 * n:]
-        out[side] = asm.resting_compression_n[side] - float(np.sum((asm.contact_k[side] + normal_k) * opening))
+        contact = asm.contact_k[side] * float(np.sum(asm.contact_rows[side] @ q))
+        bracing = asm.bracing_k[side][-1] * float(asm.bracing_rows[side][-1] @ q)  # its opening at the joint centre
+        out[side] = asm.resting_compression_n[side] - contact - bracing
     return out
 
 

@@ -5,11 +5,12 @@ Each sacroiliac joint (SIJ) is no longer one lumped spring: it is
 - **contact**: compression-only springs over the sampled auricular surface, across the joint,
   with the stiffness of its cartilage layers (Young's modulus :data:`CARTILAGE_MODULUS_MPA` over
   the thickness :data:`CARTILAGE_THICKNESS_MM`);
-- **bracing**: linear springs at the same points, across and along the joint — the form closure
-  of the interlocking ridges and coarse cartilage and the resting force closure of a living joint
-  (Vleeming 1990; Snijders 1993). Their stiffness, :data:`BRACING_SCALE` times the cartilage's, is
-  the one calibrated number of the ring (docs/calibration.md); with closure on it follows the
-  compression across the joint (:mod:`pelvisim.tissue.closure`);
+- **bracing**: a linear spring at the joint centre, in joint axes (turning, sliding and opening) —
+  the form closure of the interlocking ridges and coarse cartilage and the resting force closure
+  of a living joint (Vleeming 1990; Snijders 1993). Its stiffness, :data:`BRACING_SCALE` × the
+  lumped ring's in-vivo SIJ (:data:`BRACING_STIFFNESS`), is the one calibrated number of the SIJs
+  (docs/calibration.md); with closure on its turning and sliding follow the compression across
+  the joint (:mod:`pelvisim.tissue.closure`);
 - **ligaments**: the fibre bundles of :mod:`pelvisim.tissue.ligaments` (anterior sacroiliac,
   interosseous, long dorsal sacroiliac, sacrotuberous, sacrospinous).
 
@@ -54,26 +55,42 @@ SACRUM = BODIES.index("sacrum")
 
 CARTILAGE_MODULUS_MPA = 10.0
 """Young's modulus of SIJ cartilage, 10 MPa (BMC Musculoskelet Disord 2021 Table 1) [V]."""
-CARTILAGE_POISSON = 0.4
-"""Poisson's ratio of SIJ cartilage, 0.4 (same table) [V]."""
 CARTILAGE_THICKNESS_MM = 5.0
 """Both cartilage layers together: iliac fibrocartilage ≈ 1 mm plus sacral hyaline cartilage 3–5 mm
 (radiology texts, e.g. clinicalpub 'The sacroiliac joint') [V; 1 + 4 mm used]."""
 
-BRACING_SCALE = 31.0
-"""How many times stiffer than its cartilage alone the living joint's surface layer is (form and
-force closure). The surfaces are held together by interlocking ridges and grooves, coarse
-cartilage and a preload (Vleeming 1990; Snijders 1993), so each sample point carries, besides the
-cartilage contact, a linear "bracing" spring of ``BRACING_SCALE × E·A/t`` across the joint and
-``BRACING_SCALE × G·A/t`` along it (E, G of the cartilage, A the auricular area, t its thickness,
-shared by the points).
+BRACING_SCALE = 1.0
+"""Multiple of the lumped ring's in-vivo SIJ stiffness that each joint's bracing carries.
 
-Calibrated, not measured — it plays the role the in-vivo factor × 18 on Miller's cadaver values
-played in the lumped ring: chosen so that single-leg stance gives about the same total SIJ rotation
-as that ring (≈ 0.35°, inside Kibsgård 2014's 0–1°; target band 0.3–0.7°) and walking stays at or
-below 0.5° per side on the bundled and on the synthetic test pelvis. docs/calibration.md tabulates
-how much of each joint's stiffness is bracing and how much cartilage and ligament.
+The living SIJ is far stiffer than its cartilage and ligaments alone: its surfaces are held
+together by interlocking ridges and grooves, coarse cartilage and a preload (form and force
+closure; Vleeming 1990; Snijders 1993). pelvisim gives each SIJ, besides its cartilage contact and
+its ligaments, a linear "bracing" spring at the joint centre, in joint axes, of ``BRACING_SCALE``
+× :data:`BRACING_STIFFNESS` — the lumped ring's in-vivo SIJ stiffness (Miller 1987's cadaver
+values × :data:`pelvisim.mechanics.SIJ_IN_VIVO_SCALE`), which keeps the measured proportions of
+turning to sliding: Miller's joints turn stiffly but slide easily, as a surface layer bonded over
+the ≈ 25 mm auricular surface would not (a layer's sliding stiffness, relative to its turning,
+would be some 17× Miller's; the joint's translation in walking then ≈ 0.02 mm, an order below
+the typical 0.3–0.9 mm of Jacob & Kissling 1995, and the stance innominate tilting about its
+ASIS–PSIS line, a "superior pubic shear" in normal walking).
+
+Not recalibrated: the calibration of the lumped ring (its × 18, chosen so that single-leg stance
+gives 0.3–0.7° of total SIJ rotation, Kibsgård 2014, and walking at most 0.5° per side) carries
+over; the ligaments and cartilage add a few percent of stiffness (single-leg stance and walking
+within 5 % of the lumped ring on both test pelves, docs/calibration.md, which also tabulates how
+much of each joint's stiffness is bracing, cartilage and ligament).
 """
+
+BRACING_STIFFNESS = mechanics.SIJ_CADAVER_STIFFNESS.scaled(mechanics.SIJ_IN_VIVO_SCALE)
+"""The lumped ring's in-vivo SIJ (joint axes: x, y in the joint plane, z its normal)."""
+
+SHEAR_BRACING_ROWS = 5
+"""Each SIJ's bracing rows, in order: turning about the joint's x, y, z and sliding along its x, y
+— the "shear" bracing that compression stiffens (:mod:`pelvisim.tissue.closure`): on the curved,
+ridged auricular surface every turning slides the surfaces over each other somewhere (Vleeming
+1990) — then, last, opening along the outward normal at the joint centre, which friction does not
+resist."""
+
 
 LUMBOSACRAL_STIFFNESS = mechanics.JointStiffness(
     # L5/S1 disc frame: x = anterior, y = up (S1 endplate normal), z = right.
@@ -191,13 +208,14 @@ class TissueAssembly:
         Per side, auricular sample points.
     contact_rows : Mapping[str, ndarray (n, 24)]
         Per side, opening of the joint at each point (ilium away from sacrum; + = gapping).
-    bracing_rows : Mapping[str, ndarray (3n, 24)]
-        Per side, displacement of the ilium on the sacrum at each point along the joint's x, y
-        (in the plane) and along the outward normal.
+    bracing_rows : Mapping[str, ndarray (6, 24)]
+        Per side, motion of the ilium on the sacrum at the joint centre, joint axes: turning about
+        x, y, z and sliding along x, y (:data:`SHEAR_BRACING_ROWS`), then opening along the outward
+        normal (+ = gapping).
     contact_k : Mapping[str, float]
         Per side, stiffness of one contact point (N/mm).
-    bracing_k : Mapping[str, ndarray (3n,)]
-        Per side, stiffness of each bracing spring, N/mm.
+    bracing_k : Mapping[str, ndarray (6,)]
+        Per side, stiffness of each bracing row: N·mm/rad for the turning, N/mm for the rest.
     springs : tuple of (name, body_a, body_b, T_pelvis_joint, K (6, 6))
         The 6×6 springs: L5/S1 motion segment and the symphysis disc block (rami share applied).
     K : ndarray (24, 24)
@@ -271,11 +289,12 @@ def assemble(anatomy: Anatomy, options: TissueOptions = TissueOptions()) -> Tiss
         n = len(P)
         sac, ili = np.full(n, SACRUM), np.full(n, ilium)
         contact_rows[side] = axial_rows(sac, ili, P, np.tile(normal, (n, 1)))
-        bracing_rows[side] = np.vstack([axial_rows(sac, ili, P, np.tile(d, (n, 1))) for d in (R[:, 0], R[:, 1], normal)])
         layer = CARTILAGE_MODULUS_MPA * _auricular_area(anatomy, side) / CARTILAGE_THICKNESS_MM / n  # N/mm per point
-        shear = layer / (2.0 * (1.0 + CARTILAGE_POISSON))
         contact_k[side] = factors[side] * layer
-        bracing_k[side] = factors[side] * options.bracing_scale * np.concatenate([np.full(2 * n, shear), np.full(n, layer)])
+        turning_sliding = spring_operator(SACRUM, ilium, T)[:SHEAR_BRACING_ROWS]  # rx, ry, rz, tx, ty
+        opening = axial_rows(SACRUM, ilium, T[:3, 3], normal)  # tz at the joint centre, + = gapping
+        bracing_rows[side] = np.vstack([turning_sliding, opening])
+        bracing_k[side] = factors[side] * options.bracing_scale * np.diag(BRACING_STIFFNESS.matrix())
         contact_points[side] = P
         K = K + contact_k[side] * contact_rows[side].T @ contact_rows[side]
         K = K + bracing_rows[side].T @ (bracing_k[side][:, None] * bracing_rows[side])

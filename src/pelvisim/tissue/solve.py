@@ -36,7 +36,7 @@ from pelvisim.mechanics import SolverError, Wrench
 from pelvisim.pose import JointState
 from pelvisim.tissue.closure import FORM_CLOSURE_FLOOR, closure_factor
 from pelvisim.tissue.ligaments import BODIES, bundle_force_n, bundle_tangent_n
-from pelvisim.tissue.ring import N_DOF, TissueAssembly, TissueOptions, assemble, spring_operator
+from pelvisim.tissue.ring import N_DOF, SHEAR_BRACING_ROWS, TissueAssembly, TissueOptions, assemble, spring_operator
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ class _Model:
     """The tissue ring's elements as flat arrays for fast internal-force evaluation."""
 
     asm: TissueAssembly
-    rows: NDArray[np.float64]  # bundles, then per side contact (n), bracing (3n)
+    rows: NDArray[np.float64]  # bundles, then per side contact (n), bracing (6)
     K_linear: NDArray[np.float64]  # the 6×6 springs (L5/S1, symphysis disc)
     n_bundles: int
     slices: Mapping[str, tuple[slice, slice]]  # per side: contact rows, bracing rows
@@ -269,10 +269,10 @@ def _forces(model: _Model, q: NDArray, factors: Mapping[str, float], nonlinear: 
             T[cs] = kc * delta[cs]
             k[cs] = kc
         kb = np.array(asm.bracing_k[side], dtype=float)
-        shear_rows = slice(bs.start, bs.start + 2 * n)
-        normal_rows = slice(bs.start + 2 * n, bs.stop)
-        shear[side] = kb[:2 * n] * delta[shear_rows]
-        kb[:2 * n] *= factors[side]
+        shear_rows = slice(bs.start, bs.start + SHEAR_BRACING_ROWS)
+        normal_rows = slice(bs.stop - 1, bs.stop)  # the bracing's opening at the joint centre
+        shear[side] = kb[:SHEAR_BRACING_ROWS] * delta[shear_rows]
+        kb[:SHEAR_BRACING_ROWS] *= factors[side]
         T[bs] = kb * delta[bs]
         k[bs] = kb
         compression[side] = asm.resting_compression_n[side] - float(T[cs].sum() + T[normal_rows].sum())
@@ -326,8 +326,8 @@ def solve(anatomy: Anatomy, loads: ArrayLike | Iterable[PointLoad | Wrench], con
             for side in SIDES:
                 resting = asm.resting_compression_n[side]
                 if factors[side] > FORM_CLOSURE_FLOOR:  # d(factor)/dN = gain / N_rest above the floor
-                    cs, bs = model.slices[side]
-                    shear_rows = model.rows[bs.start: bs.start + 2 * (cs.stop - cs.start)]
+                    _, bs = model.slices[side]
+                    shear_rows = model.rows[bs.start: bs.start + SHEAR_BRACING_ROWS]
                     J = J + np.outer(shear_rows.T @ st.shear_force_per_factor[side], st.compression_gradient[side]) \
                         * (closure_gain / resting)
         Jr = N.T @ J @ N
