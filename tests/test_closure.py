@@ -100,3 +100,22 @@ def test_closure_off_is_the_linear_ring_and_closure_converges(anatomy):
     for side in ("left", "right"):
         assert on.closure_factor[side] == pytest.approx(
             max(on.compression_n[side] / asm.resting_compression_n[side], FORM_CLOSURE_FLOOR), rel=1e-9)
+
+
+def test_compression_read_out_of_a_linear_pose_is_the_solvers(anatomy):
+    # Two routes to the compression across each SIJ: the solver's element forces and the read-out
+    # the gait overlay uses (readout.sij_compression). A squeeze presses each joint: the pair of
+    # 200 N forces raises the compression, the ligaments taking a little of it.
+    from pelvisim.tissue import solve as ts
+    from pelvisim.tissue.models import compression_pairs
+    from pelvisim.tissue.readout import sij_compression
+    from pelvisim.tissue.ring import TissueOptions
+
+    f = ts.load_vector(compression_pairs(anatomy, 200.0))
+    s = ts.solve(anatomy, f, ts.hold("sacrum") + ts.hold("l5"))
+    read = sij_compression(anatomy, TissueOptions(), s.q)
+    asm = assemble(anatomy)
+    for side in ("left", "right"):
+        assert read[side] == pytest.approx(s.compression_n[side], rel=1e-9)
+        rise = read[side] - asm.resting_compression_n[side]
+        assert 100.0 < rise < 200.0  # most of the squeeze goes across the joint surfaces
