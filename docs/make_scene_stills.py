@@ -3,7 +3,7 @@
 Each still is one frame of the scene through pelvisim's offscreen renderer (the same Stage as
 ``pelvisim render SCENE -o still.png``) with the scene's panels, camera, magnification and
 overlays, at the moment of largest true-scale landmark motion. To stay legible at thumbnail size
-it leaves out the descriptor text, the captions and the landmark names (the landmark markers stay),
+it leaves out the descriptor text (and the tissue read-out line and colour bar), the captions and the landmark names (the landmark markers stay),
 and it is 224 px high: 384 px wide for one panel, 768 px for two or three. Anti-aliased (final
 quality) and stored with a 256-colour palette to keep the files small.
 
@@ -67,6 +67,10 @@ def render_still(name: str, anatomy: pelvisim.Anatomy, out: Path) -> tuple[Path,
         for panel in stage.panels:
             panel.landmark_label_actor.SetVisibility(False)  # markers without names: names crowd at this size
         stage.show(t)
+        for panel in stage.panels:
+            if panel.tissue_overlay is not None:  # its read-out line is descriptor text too; its colour
+                panel.tissue_overlay.text_actor.SetVisibility(False)  # bar's title does not fit at this size
+                panel.tissue_overlay.set_colour_bar_visible(False)
         image = stage.image()
     finally:
         stage.close()

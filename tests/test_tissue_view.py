@@ -92,3 +92,28 @@ def test_readout_line_gives_each_sij_rotation_and_compression(anatomy):
     right = math.degrees(frames.rotation_angle_rad(state.relative("sacrum", "innominate_right")))
     assert f"R {right:.3f}°" in text and "true scale" in text
     assert f"R {tissue.state.compression_n['right']:.0f} N" in text and "self-bracing" in text
+
+
+def test_colour_bar_can_be_hidden_alone(anatomy):
+    # The README thumbnails hide the bar (its title does not fit) but keep the coloured tissue.
+    from pelvisim.view.render import Stage
+
+    s = parse(SCENE.format(tissue="true", loads="false"), "tissue_view_test.toml")
+    stage = Stage(s, anatomy, (640, 384))
+    try:
+        stage.show(0.0)
+        overlay = stage.panels[0].tissue_overlay
+        with_bar = np.asarray(stage.image()).astype(int)[..., :3]
+        overlay.set_colour_bar_visible(False)
+        without = np.asarray(stage.image()).astype(int)[..., :3]
+        overlay.set_visible(False, False)
+        overlay.set_colour_bar_visible(True)  # with the tissue off the bar stays hidden
+        assert not overlay._scalar_bar_actor.GetVisibility()
+    finally:
+        stage.close()
+    h, w, _ = without.shape
+    rows, cols = slice(int(0.25 * h), int(0.70 * h)), slice(int(0.86 * w), int(0.94 * w))
+    bar_red = lambda im: ((im[rows, cols, 0] > 150) & (im[rows, cols, 2] < 100)).any()  # noqa: E731
+    assert bar_red(with_bar) and not bar_red(without)
+    # everything left of the bar (the bones and their coloured tissue) is unchanged
+    np.testing.assert_array_equal(with_bar[:, : int(0.80 * w)], without[:, : int(0.80 * w)])

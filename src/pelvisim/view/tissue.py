@@ -160,6 +160,11 @@ class TissueOverlay:
         if self._last is not None and (self.tissue_on or self.loads_on):
             self.update(*self._last)
 
+    def set_colour_bar_visible(self, visible: bool) -> None:
+        """Show or hide the strain colour bar alone (while the tissue overlay is on)."""
+        if self._scalar_bar_actor is not None:
+            self._scalar_bar_actor.SetVisibility(bool(visible) and self.tissue_on)
+
     # --- per frame ----------------------------------------------------------------------
     def update(self, pose: Pose, tissue: FrameTissue | None) -> None:
         """Move the tissue with ``pose`` (display magnification applied) and colour it by ``tissue``."""
