@@ -162,7 +162,7 @@ class TissueOptions:
     coupling_gain : float
         Gold 2014's compensation hypothesis (see :func:`pelvisim.mechanics.ring_stiffness`); default 0.
     bracing_scale : float
-        In-vivo surface stiffness of each SIJ as a multiple of its cartilage's (:data:`BRACING_SCALE`).
+        Each SIJ's bracing as a multiple of the lumped ring's in-vivo SIJ stiffness (:data:`BRACING_SCALE`).
     reference_strain : float
         Ligament strain at neutral (:data:`pelvisim.tissue.ligaments.REFERENCE_STRAIN`).
     l5 : str
