@@ -32,7 +32,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-OVERLAY_NAMES = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors", "arrows")
+OVERLAY_NAMES = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors", "arrows",
+                 "tissue", "loads")
 """Overlay keys of the ``[overlays]`` table (same names as :data:`pelvisim.view.OVERLAYS`)."""
 
 DEFAULT_OVERLAYS = {"landmarks": True, "descriptors": True}
@@ -109,6 +110,8 @@ DEFAULT_READOUTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
              "sacrum.nutation_deg", "sacrum.rotation_left_deg"),
     "mitchell_gait": ("sacrum.torsion.angle_deg", "innominate_left.anterior_rotation_deg",
                       "innominate_right.anterior_rotation_deg"),
+    "soft_tissue": ("innominate_left.anterior_rotation_deg", "innominate_right.anterior_rotation_deg",
+                    "sacrum.nutation_deg", "sacrum.rotation_left_deg"),
 })
 """Compact-readout numbers of each model when its panel names none (at most :data:`MAX_READOUTS`)."""
 MAX_READOUTS = 4
@@ -1274,9 +1277,11 @@ def table_rows(scene: Scene, anatomy: Any, times_s: Sequence[float] | None = Non
 
     Each row has ``time_s``, ``phase``, ``panel`` (1-based), ``label``, ``model``, then
     ``<landmark>.x_mm`` … for every landmark the descriptors report and every numeric descriptor
-    (``innominate_left.inflare_deg`` …). Values are true scale.
+    (``innominate_left.inflare_deg`` …), then the soft tissue's ``ligament.<name>.strain_percent``,
+    ``ligament.<name>.force_n`` and ``muscle.<name>.force_n``. Values are true scale.
     """
     from pelvisim.descriptors import describe
+    from pelvisim.tissue.readout import table_columns
 
     times = frame_times(scene) if times_s is None else list(times_s)
     for t in times:
@@ -1291,6 +1296,7 @@ def table_rows(scene: Scene, anatomy: Any, times_s: Sequence[float] | None = Non
             numbers: dict[str, Any] = {}
             _flatten("", d.to_dict()["descriptors"], numbers)
             row.update({k: v for k, v in numbers.items() if ".landmark_shifts." not in k})
+            row.update(table_columns(anatomy, panel.model, scene.parameters_at(index, t), scene.phase_at(t), state))
             yield row
 
 

@@ -12,7 +12,8 @@ Each innominate carries ``relative_to_sacrum`` and ``in_body_frame`` (``anterior
 ``medial_translation_mm``, ``frame``, ``words``) and ``named``; the sacrum and the ring carry
 ``named``; ``body_frame`` defines the frame the landmarks and ``in_body_frame`` are in. Plus
 ``"pelvis"``, ``"joints"`` and ``"events"`` when the gait module offers them (see
-:func:`_gait_extras`).
+:func:`_gait_extras`), and ``"ligaments"``, ``"muscles"`` (and ``"sij_compression_n"`` for ring
+models) from the soft tissue (see :func:`_tissue_extras`).
 """
 
 from __future__ import annotations
@@ -167,7 +168,16 @@ def describe_json(model_name: str, settings: dict[str, Any], magnification: floa
         "warnings": model.warnings(values),
     }
     out.update(_gait_extras(model, state, phase))
+    out.update(_tissue_extras(anatomy, model.name, values, phase, state))
     return out
+
+
+def _tissue_extras(anatomy: Any, model: str, values: dict[str, Any], phase: float, state: Any) -> dict[str, Any]:
+    """``"ligaments"`` (strain %, force N each) and ``"muscles"`` (force N each) of the soft tissue;
+    ``"sij_compression_n"`` for models that solve the tissue ring (:mod:`pelvisim.tissue.readout`)."""
+    from pelvisim.tissue.readout import describe_entries
+
+    return describe_entries(anatomy, model, values, phase, state)
 
 
 def _value(value: float, unit: str) -> str:

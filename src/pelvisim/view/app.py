@@ -394,11 +394,12 @@ class MainWindow(QtWidgets.QMainWindow):
             descriptors = describe(self.anatomy, state)
             self.descriptors[i] = descriptors
             magnification = self.state.panel_magnification(i)
-            self.panels[i].update(make_pose(self.anatomy, state, magnification), descriptors)
+            tissue = self._tissue(i, state) if self.panels[i].wants_tissue else None
+            self.panels[i].update(make_pose(self.anatomy, state, magnification), descriptors, tissue)
             if tables:
                 self.panels[i].set_notes(panel_notes(self.anatomy, state, magnification))
                 controls = self.panel_controls[i]
-                controls.show_descriptors(descriptors)
+                controls.show_descriptors(descriptors, self._tissue_rows(i, state))
                 controls.show_warnings(self.state.warnings(i) + [w.text for w in descriptors.limit_warnings])
                 controls.show_magnification(self.state.panels[i].magnification)
         if self.scene_view is not None and self.scene_view.gait_strip is not None:
@@ -406,6 +407,20 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.scene_view is not None:
             self.scene_view.render()
         self.last_frame_s = time.perf_counter() - start
+
+    def _tissue(self, index: int, state: Any) -> Any:
+        """Soft tissue of panel ``index`` for its overlays (:func:`pelvisim.view.tissue.frame_tissue`)."""
+        from pelvisim.view.tissue import frame_tissue
+
+        choice = self.state.panels[index]
+        return frame_tissue(self.anatomy, choice.model, choice.values, self.state.phase, state)
+
+    def _tissue_rows(self, index: int, state: Any) -> list[tuple[str, str]]:
+        """Ligament strains, muscle forces and SIJ compression rows of panel ``index``'s side table."""
+        from pelvisim.tissue.readout import describe_entries, side_table_rows
+
+        choice = self.state.panels[index]
+        return side_table_rows(describe_entries(self.anatomy, choice.model, choice.values, self.state.phase, state))
 
     def update_trails(self) -> None:
         """Recompute the ASIS/PSIS trails of every panel over one gait cycle."""

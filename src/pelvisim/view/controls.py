@@ -274,9 +274,9 @@ class PanelControls(QtWidgets.QGroupBox):
         self.warning.setToolTip("\n".join(lines))
         self.warning.setVisible(bool(lines))
 
-    def show_descriptors(self, descriptors: Any) -> None:
-        """Fill the descriptor table and summary line."""
-        rows = descriptor_rows(descriptors)
+    def show_descriptors(self, descriptors: Any, extra_rows: Sequence[tuple[str, str]] = ()) -> None:
+        """Fill the descriptor table (plus ``extra_rows``, e.g. the soft tissue's) and summary line."""
+        rows = descriptor_rows(descriptors) + list(extra_rows)
         # A slider step changes a few numbers: rewrite only changed cells, and re-measure the
         # layout only when the rows themselves change (Qt then repaints just those cells).
         relayout = self.table.rowCount() != len(rows)

@@ -125,6 +125,9 @@ class FramePlan:
         Camera turn about its up axis, or None for a still camera.
     phase : float
         Gait phase (the gait strip's cursor).
+    tissue : tuple
+        Soft tissue of each panel (:func:`pelvisim.view.tissue.frame_tissue`), or None when the
+        panel shows no tissue overlay.
     """
 
     key: tuple[Any, ...]
@@ -135,6 +138,7 @@ class FramePlan:
     title_card: bool
     orbit_rad: float | None
     phase: float = 0.0
+    tissue: tuple[Any, ...] = ()
 
 
 class Stage:
@@ -333,8 +337,18 @@ class Stage:
         )
         notes = tuple(panel_notes(self.anatomy, state, m) if fresh else None for state, m in zip(states, magnifications))
         self._planned = key
+        tissue = tuple(self._tissue(panel, index, time_s, state) for index, (panel, state) in enumerate(zip(self.panels, states)))
         return FramePlan(key=key, poses=poses, descriptors=descriptors, notes=notes, captions=texts,
-                         title_card=title_card, orbit_rad=angle, phase=phase)
+                         title_card=title_card, orbit_rad=angle, phase=phase, tissue=tissue)
+
+    def _tissue(self, panel: Any, index: int, time_s: float, state: Any) -> Any:
+        """The panel's soft tissue at ``time_s`` when it shows a tissue overlay (else None)."""
+        if not panel.wants_tissue:
+            return None
+        from pelvisim.view.tissue import frame_tissue
+
+        return frame_tissue(self.anatomy, self.scene.panels[index].model, self.scene.parameters_at(index, time_s),
+                            self.scene.phase_at(time_s), state)
 
     def apply(self, plan: FramePlan) -> bool:
         """Put ``plan`` on the stage (does not render).
@@ -347,8 +361,8 @@ class Stage:
         """
         if plan.key == self._shown:
             return False
-        for panel, pose, descriptors, notes in zip(self.panels, plan.poses, plan.descriptors, plan.notes):
-            panel.update(pose, descriptors)
+        for i, (panel, pose, descriptors, notes) in enumerate(zip(self.panels, plan.poses, plan.descriptors, plan.notes)):
+            panel.update(pose, descriptors, plan.tissue[i] if i < len(plan.tissue) else None)
             if notes is not None:
                 panel.set_notes(notes)
         if self.gait_strip is not None:

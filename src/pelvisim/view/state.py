@@ -33,6 +33,8 @@ OVERLAYS: Mapping[str, str] = {
     "femurs": "Femurs",
     "descriptors": "Key numbers in the 3D view",
     "arrows": "Displacement arrows at the landmarks",
+    "tissue": "Ligaments (coloured by strain), muscles, L5",
+    "loads": "Body weight and hip reactions (arrows)",
 }
 """Overlay name (as :meth:`pelvisim.view.panel.Panel.set_overlay` takes it) -> check-box label."""
 
@@ -46,6 +48,8 @@ DEFAULT_OVERLAYS: Mapping[str, bool] = {
     "femurs": True,
     "descriptors": False,
     "arrows": False,
+    "tissue": False,
+    "loads": False,
 }
 
 MAGNIFICATIONS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
