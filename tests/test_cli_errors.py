@@ -123,13 +123,17 @@ def test_describe_magnification_has_the_same_bound(capsys):
 
 @pytest.mark.render
 def test_long_render_is_announced_before_it_starts(tmp_path, capsys, anatomy):
+    from pelvisim.scene import load as load_scene
     from pelvisim.view.render import RenderCancelled, render
 
     with pytest.raises(RenderCancelled):
         render("gait", tmp_path / "long.mp4", cycles=100, size="320x192", anatomy=anatomy,
                on_progress=lambda done, total: False)  # stop before the first frame
     err = capsys.readouterr().err
-    assert re.search(r"gait → long\.mp4: 12,060 frames at 320x192, about \d+ min to render \(Ctrl-C stops it", err), err
+    scene = load_scene("gait")
+    # 100 cycles of the scene's clock plus its title card, at its frame rate (hand count).
+    frames = round(100 * scene.timeline.seconds_per_cycle * scene.output.fps + scene.output.title_card_s * scene.output.fps)
+    assert re.search(rf"gait → long\.mp4: {frames:,} frames at 320x192, about \d+ min to render \(Ctrl-C stops it", err), err
     assert os.listdir(tmp_path) == []
 
 
