@@ -123,13 +123,17 @@ def test_describe_magnification_has_the_same_bound(capsys):
 
 @pytest.mark.render
 def test_long_render_is_announced_before_it_starts(tmp_path, capsys, anatomy):
+    from pelvisim.scene import load as load_scene
     from pelvisim.view.render import RenderCancelled, render
 
     with pytest.raises(RenderCancelled):
         render("gait", tmp_path / "long.mp4", cycles=100, size="320x192", anatomy=anatomy,
                on_progress=lambda done, total: False)  # stop before the first frame
     err = capsys.readouterr().err
-    assert re.search(r"gait → long\.mp4: 12,060 frames at 320x192, about \d+ min to render \(Ctrl-C stops it", err), err
+    scene = load_scene("gait")
+    # 100 cycles of the scene's clock plus its title card, at its frame rate (hand count).
+    frames = round(100 * scene.timeline.seconds_per_cycle * scene.output.fps + scene.output.title_card_s * scene.output.fps)
+    assert re.search(rf"gait → long\.mp4: {frames:,} frames at 320x192, about \d+ min to render \(Ctrl-C stops it", err), err
     assert os.listdir(tmp_path) == []
 
 
@@ -193,12 +197,17 @@ def test_unknown_keys_in_nested_inline_tables_arrays_and_tables_have_their_line(
 
 @pytest.mark.render
 def test_render_summary_gives_video_length_time_taken_and_size(tmp_path, capsys):
+    from pelvisim.scene import load as load_scene
+
     out = tmp_path / "clip.mp4"
     assert main(["render", "flare", "-o", str(out), "--size", "160x96", "--fps", "4", "--title-card", "0.5"]) == 0
     line = capsys.readouterr().out.strip()
     size_kb = out.stat().st_size / 1024
-    match = re.fullmatch(rf"wrote {re.escape(str(out))} \(22 frames, 160x96, 5\.5 s of video, (\d+) kB\) in (\d+\.\d) s", line)
-    assert match, line  # 5 s of flare + 0.5 s title card at 4 fps = 22 frames
+    seconds = load_scene("flare").duration_s + 0.5  # the scene's timeline + the 0.5 s title card
+    frames = round(seconds * 4)  # at 4 fps (hand count)
+    match = re.fullmatch(rf"wrote {re.escape(str(out))} \({frames} frames, 160x96, {seconds:.1f} s of video, (\d+) kB\) "
+                         r"in (\d+\.\d) s", line)
+    assert match, line
     assert abs(int(match.group(1)) - size_kb) <= 1
 
 
