@@ -142,3 +142,35 @@ def test_colour_bar_can_be_hidden_alone(bar):
     mask = np.ones(with_bar.shape[:2], dtype=bool)
     mask[max(0, int(h - y1) - 16): int(h - y0) + 16, max(0, int(x0) - 16): int(x1) + 16] = False
     np.testing.assert_array_equal(with_bar[mask], without[mask])
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+
+@pytest.mark.parametrize("size", [(640, 384), (1280, 720)])
+def test_tissue_text_and_bar_keep_clear_of_the_title_readout_and_colour_map_bar(anatomy, size):
+    """With the colour map on too, the two colour bars stack; the SIJ line sits under the title."""
+    from pelvisim.view.render import Stage
+
+    text = SCENE.format(tissue="true", loads="false").replace("descriptors = false", "descriptors = true\ncolour_map = true")
+    # a title long enough to take two lines, with the badge under it, at 640 px
+    text = text.replace('model = "soft_tissue"', 'label = "The left iliacus pulls while standing on the right leg, seen from the front"\n'
+                        'model = "soft_tissue"')
+    stage = Stage(parse(text, "tissue_view_test.toml"), anatomy, size)
+    try:
+        stage.show(0.0)
+        stage.image()
+        panel = stage.panels[0]
+        drawing = panel.layers["tissue"].drawing
+        boxes = {"tissue bar": drawing.bar_box, "tissue line": drawing.text_box, "title": panel.title_box,
+                 "readout": panel.readout_box, "colour map bar": panel.layers["colour_map"].boxes()[0]}
+    finally:
+        stage.close()
+    assert all(box is not None for box in boxes.values()), boxes
+    names = list(boxes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert not _overlap(boxes[a], boxes[b]), (a, boxes[a], b, boxes[b])
+    assert boxes["tissue bar"][2] > boxes["colour map bar"][3]  # stacked above it
+    assert boxes["tissue line"][3] <= boxes["title"][2] + 2  # under the title band (boxes carry a 2 px rim)
