@@ -536,3 +536,30 @@ def _ray_triangle(origin: NDArray, direction: NDArray, tri: NDArray) -> tuple[ND
     v = np.einsum("ij,ij->i", direction, q) * inv
     t = np.einsum("ij,ij->i", e2, q) * inv
     return u, v, t
+
+
+def first_hit_distance(surface: Surface, points: NDArray, direction: NDArray) -> NDArray[np.float64]:
+    """Distance from each point along ``direction`` to the first triangle of ``surface`` it meets (mm).
+
+    ``inf`` where the ray from the point meets nothing. For a point inside a closed surface this is
+    how far it must travel along ``direction`` to get out.
+
+    Parameters
+    ----------
+    surface : Surface
+    points : (n, 3) array_like, mm
+    direction : (3,) array_like
+        Need not be a unit vector.
+    """
+    P = np.atleast_2d(np.asarray(points, dtype=float))
+    d = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+    e1 = np.cross(d, [1.0, 0.0, 0.0] if abs(d[0]) < 0.9 else [0.0, 1.0, 0.0])
+    e1 /= np.linalg.norm(e1)
+    basis = np.array([e1, np.cross(d, e1)]).T
+    tri = surface.vertices[surface.faces]
+    point, face = _pairs_in_grid(tri @ basis, P @ basis)
+    u, v, t = _ray_triangle(P[point], np.broadcast_to(d, (len(point), 3)), tri[face])
+    hit = (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
+    out = np.full(len(P), np.inf)
+    np.minimum.at(out, point[hit], t[hit])
+    return out
