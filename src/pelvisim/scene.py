@@ -100,6 +100,8 @@ class PanelSpec:
         Display factor of this panel; None uses the scene's.
     overlays : Mapping[str, bool]
         Overlay switches of this panel over the scene's ``[overlays]``.
+    anatomy : AnatomySpec or None
+        This panel's anatomy (:mod:`pelvisim.anatomy.sources`); None uses the scene's.
     """
 
     model: str
@@ -107,6 +109,7 @@ class PanelSpec:
     label: str = ""
     magnification: float | None = None
     overlays: Mapping[str, bool] = field(default_factory=dict)
+    anatomy: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", _frozen_map(self.parameters))
@@ -277,6 +280,8 @@ class Scene:
     output : Output
     path : str
         The file it came from ("" when built in Python).
+    anatomy : AnatomySpec or None
+        Anatomy of every panel without its own (:mod:`pelvisim.anatomy.sources`); None = bundled.
     """
 
     title: str
@@ -291,6 +296,7 @@ class Scene:
     subtitle: str = ""
     sources: str = ""
     path: str = ""
+    anatomy: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overlays", _frozen_map(self.overlays))
@@ -309,6 +315,15 @@ class Scene:
         """Display factor of panel ``index``."""
         m = self.panels[index].magnification
         return self.magnification if m is None else m
+
+    def panel_anatomy(self, index: int) -> Any:
+        """Anatomy spec of panel ``index``: its own, else the scene's, else the bundled mean."""
+        from pelvisim.anatomy.sources import BUNDLED
+
+        spec = self.panels[index].anatomy
+        if spec is None:
+            spec = self.anatomy
+        return BUNDLED if spec is None else spec
 
     def panel_overlays(self, index: int) -> dict[str, bool]:
         """Every overlay switch of panel ``index`` (scene defaults, then the panel's)."""
@@ -549,8 +564,9 @@ def _overlays(where: _Where, value: Any, keys: Sequence[Any]) -> dict[str, bool]
 
 
 # --- parsing ---------------------------------------------------------------------------------
-TOP_KEYS = ("title", "subtitle", "sources", "magnification", "theme", "panels", "timeline", "camera", "overlays", "captions", "output")
-PANEL_KEYS = ("model", "parameters", "label", "magnification", "overlays")
+TOP_KEYS = ("title", "subtitle", "sources", "magnification", "theme", "panels", "timeline", "camera", "overlays", "captions", "output",
+            "anatomy")
+PANEL_KEYS = ("model", "parameters", "label", "magnification", "overlays", "anatomy")
 TIMELINE_KEYS = ("kind", "cycles", "seconds_per_cycle", "start_phase", "phase", "keyframes", "interpolation", "still_s")
 KEYFRAME_KEYS = ("time_s", "hold_s", "parameters", "panels", "phase")
 CAMERA_KEYS = ("view", "position_mm", "focal_point_mm", "up", "zoom", "orbit_deg")
@@ -712,8 +728,20 @@ def _parse_output(where: _Where, value: Any) -> Output:
     )
 
 
-def parse(text: str, path: str = "<scene>") -> Scene:
+def _anatomy(where: _Where, value: Any, keys: Sequence[Any], base_dir: str | Path | None) -> Any:
+    """An ``anatomy`` value: "bundled", a folder (relative to the scene file), {subject = N} or {modes = {...}}."""
+    from pelvisim.anatomy.sources import spec_from_value
+
+    try:
+        return spec_from_value(value, base_dir)
+    except ParameterError as error:
+        raise where.error(keys, str(error)) from None
+
+
+def parse(text: str, path: str = "<scene>", base_dir: str | Path | None = None) -> Scene:
     """Validate a scene from TOML ``text``; ``path`` is used in error messages.
+
+    ``base_dir`` is where folders named by ``anatomy`` keys are looked up (default: the current folder).
 
     Raises
     ------
@@ -741,6 +769,8 @@ def parse(text: str, path: str = "<scene>") -> Scene:
     if len(raw_panels) > MAX_PANELS:
         raise where.error(("panels", MAX_PANELS), f"expected at most {MAX_PANELS} panels, got {len(raw_panels)}")
     panels = tuple(_parse_panel(where, p, i) for i, p in enumerate(raw_panels))
+    panels = tuple(replace(p, anatomy=_anatomy(where, raw["anatomy"], ("panels", i, "anatomy"), base_dir))
+                   if isinstance(raw, Mapping) and "anatomy" in raw else p for i, (p, raw) in enumerate(zip(panels, raw_panels)))
     magnification = _number(where, data.get("magnification", 1.0), ("magnification",), minimum=0.0, exclusive_minimum=True,
                             maximum=1000.0, what="a display factor")
     overlays = dict(DEFAULT_OVERLAYS)
@@ -758,6 +788,7 @@ def parse(text: str, path: str = "<scene>") -> Scene:
         theme=_string(where, data.get("theme", "default"), ("theme",), THEMES),
         output=_parse_output(where, data.get("output", {})),
         path=path,
+        anatomy=_anatomy(where, data["anatomy"], ("anatomy",), base_dir) if "anatomy" in data else None,
     )
 
 
@@ -796,7 +827,7 @@ def load(name_or_path: str | Path) -> Scene:
     except (OSError, UnicodeDecodeError) as error:
         raise SceneError(f"{path}: cannot read the scene file ({error})") from None
     display = str(name_or_path) if Path(name_or_path).is_file() else f"{path.stem}.toml (bundled)"
-    scene = parse(text, display)
+    scene = parse(text, display, base_dir=path.parent)
     return replace(scene, path=str(path)) if display.endswith("(bundled)") else scene
 
 
@@ -823,8 +854,10 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = float(value)
 
 
-def table_rows(scene: Scene, anatomy: Any, times_s: Sequence[float] | None = None) -> Iterator[dict[str, Any]]:
+def table_rows(scene: Scene, anatomy: Any = None, times_s: Sequence[float] | None = None) -> Iterator[dict[str, Any]]:
     """Rows of the export table: per time and panel, the phase, landmark positions and descriptors.
+
+    ``anatomy`` is used for every panel; None gives each panel its own (:meth:`Scene.panel_anatomy`).
 
     Each row has ``time_s``, ``phase``, ``panel`` (1-based), ``label``, ``model``, then
     ``<landmark>.x_mm`` … for every landmark the descriptors report and every numeric descriptor
@@ -832,11 +865,14 @@ def table_rows(scene: Scene, anatomy: Any, times_s: Sequence[float] | None = Non
     """
     from pelvisim.descriptors import describe
 
+    from pelvisim.anatomy.sources import load as load_anatomy_spec
+
     times = frame_times(scene) if times_s is None else list(times_s)
+    anatomies = [anatomy if anatomy is not None else load_anatomy_spec(scene.panel_anatomy(i)) for i in range(len(scene.panels))]
     for t in times:
         for index, panel in enumerate(scene.panels):
-            state = scene.joint_state(anatomy, index, t)
-            d = describe(anatomy, state)
+            state = scene.joint_state(anatomies[index], index, t)
+            d = describe(anatomies[index], state)
             row: dict[str, Any] = {"time_s": round(float(t), 6), "phase": round(scene.phase_at(t), 6), "panel": index + 1,
                                    "label": panel.label, "model": panel.model}
             for name, entry in d.landmarks.items():

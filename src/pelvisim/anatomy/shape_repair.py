@@ -7,7 +7,7 @@ those fits carry two artefacts the mean hides (both measured over all 26 in ``do
    a subject pass each other, so the surface crosses itself in small pleats: most raw sacra
    self-intersect somewhere, and shape modes at ±2 SD do too. :func:`unfold` smooths each bone's
    node displacement from the mean with a Gaussian in space (σ = :data:`FOLD_SMOOTHING_MM`), within
-   that bone only, then smooths again, more widely each pass, only near them, wherever a face still points more than
+   that bone only, then smooths again near them (fading out over :data:`UNFOLD_REACH_MM`), pass after pass, wherever a face still points more than
    :data:`FOLD_TURN_DEG` away from the same face of the mean (a pleat turns faces over). The mean
    has no displacement and is unchanged; sizes, proportions and left–right asymmetry (which vary
    over tens of millimetres) stay.
@@ -48,8 +48,12 @@ MAX_EASE_ROUNDS = 4
 # pleats turn faces by 90–180°; real shape differences turn the mean's faces by < 50° (measured on
 # the smoothed subjects away from folds).
 FOLD_TURN_DEG = 60.0
-UNFOLD_REACH_MM = 12.0  # nodes this close (on the mean) to a folded face are smoothed again (wider each pass)
-MAX_UNFOLD_ROUNDS = 8
+UNFOLD_REACH_MM = 15.0  # smoothing again fades from full at a folded face to none at this distance (on the mean)
+MAX_UNFOLD_ROUNDS = 12
+UNFOLD_WIDENING = 1.15  # σ of pass k is FOLD_SMOOTHING_MM × 1.15^k (≈ 28 mm at the 12th)
+# A few turned faces (each < 1 mm², at a sharp rim) that survive every pass are left and reported:
+# they cannot be seen, and the bones' disjointness is checked independently afterwards.
+MAX_FOLDED_FACES_LEFT = 10
 CT_RIGHT = np.array([-1.0, 0.0, 0.0])  # anterior (−y) × superior (+z) in the atlas's CT axes
 
 
@@ -101,12 +105,15 @@ class Unfold:
         Faces turned more than :data:`FOLD_TURN_DEG` from the mean after the first, global smoothing.
     local_rounds : int
         Extra local smoothing passes needed.
+    folded_faces_left : int
+        Faces still turned over at the end (at most :data:`MAX_FOLDED_FACES_LEFT`).
     """
 
     node_change_rms_mm: float
     node_change_max_mm: float
     folded_faces_before: int
     local_rounds: int
+    folded_faces_left: int = 0
 
 
 def _turn_deg(a: Surface, b: Surface) -> NDArray[np.float64]:
@@ -136,9 +143,10 @@ def unfold(mean: AtlasMesh, nodes_mm: NDArray, bones: dict[str, tuple[range | li
     raw = np.asarray(nodes_mm, dtype=float)
     nodes = smooth_displacement(raw, mean.nodes_mm, groups)
     folded_first = None
+    best: tuple[int, NDArray[np.float64]] | None = None
     for round_number in range(MAX_UNFOLD_ROUNDS + 1):
         shape = replace(mean, nodes_mm=nodes)
-        again: dict[str, NDArray[np.int64]] = {}
+        blend: dict[str, NDArray[np.float64]] = {}
         n_folded = 0
         for name, (elements, sub) in bones.items():
             surface = Surface(*triangulate(shape, elements, sub))
@@ -147,23 +155,27 @@ def unfold(mean: AtlasMesh, nodes_mm: NDArray, bones: dict[str, tuple[range | li
             folded = _turn_deg(surface, reference[name]) > FOLD_TURN_DEG
             n_folded += int(folded.sum())
             if folded.any():
-                idx = groups[name]
-                near = cKDTree(reference[name].face_centres[folded]).query(mean.nodes_mm[idx], distance_upper_bound=UNFOLD_REACH_MM * 1.25 ** round_number)[0]
-                again[name] = idx[np.isfinite(near)]
+                distance = cKDTree(reference[name].face_centres[folded]).query(mean.nodes_mm[groups[name]])[0]
+                # full smoothing at the fold, fading out smoothly: no new edge where the smoothing stops
+                blend[name] = 0.5 * (1.0 + np.cos(np.pi * np.minimum(distance, UNFOLD_REACH_MM) / UNFOLD_REACH_MM))
         if folded_first is None:
             folded_first = n_folded
-        if not again:
+        if best is None or n_folded < best[0]:
+            best = (n_folded, nodes.copy())
+        if not blend or round_number == MAX_UNFOLD_ROUNDS:
             break
-        if round_number == MAX_UNFOLD_ROUNDS:
-            raise MeshError(f"{', '.join(again)}: {n_folded} faces still folded over after {MAX_UNFOLD_ROUNDS} smoothing passes")
-        # wider each pass: a fold that survives one width is smoothed over a wider neighbourhood next
-        smoother = smooth_displacement(nodes, mean.nodes_mm, groups, FOLD_SMOOTHING_MM * 1.25 ** (round_number + 1))
-        for idx in again.values():
-            nodes[idx] = smoother[idx]
+        # a little wider each pass, for the few folds one width does not undo
+        smoother = smooth_displacement(nodes, mean.nodes_mm, groups, FOLD_SMOOTHING_MM * UNFOLD_WIDENING ** round_number)
+        for name, weight in blend.items():
+            idx = groups[name]
+            nodes[idx] += weight[:, None] * (smoother[idx] - nodes[idx])
+    n_folded, nodes = best  # passes can also turn faces elsewhere: keep the pass with the fewest folds
+    if n_folded > MAX_FOLDED_FACES_LEFT:
+        raise MeshError(f"{', '.join(bones)}: {n_folded} faces still folded over after {MAX_UNFOLD_ROUNDS} smoothing passes")
     change = np.linalg.norm(nodes - raw, axis=1)
     used = np.concatenate(list(groups.values()))
     return nodes, Unfold(float(np.sqrt(np.mean(change[used] ** 2))), float(change[used].max()), int(folded_first or 0),
-                         round_number)
+                         round_number, n_folded)
 
 
 @dataclass(frozen=True)

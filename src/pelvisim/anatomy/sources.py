@@ -280,6 +280,7 @@ def build_spec(spec: AnatomySpec, progress: Progress | None = None) -> tuple[dic
         "fold_smoothing_pelvis_max_mm": round(pelvis_fix.node_change_max_mm, 3),
         "folded_faces_after_global_smoothing": pelvis_fix.folded_faces_before + femur_fix.folded_faces_before,
         "fold_local_passes": max(pelvis_fix.local_rounds, femur_fix.local_rounds),
+        "folded_faces_left": pelvis_fix.folded_faces_left + femur_fix.folded_faces_left,
         "fold_smoothing_femur_rms_mm": round(femur_fix.node_change_rms_mm, 3),
         "fold_smoothing_femur_max_mm": round(femur_fix.node_change_max_mm, 3),
         **{f"sij_{side}_overlap_before_ease_mm": round(v, 3) for side, v in ease.overlap_before_mm.items()},

@@ -16,6 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from pelvisim.cli.anatomy_options import add_anatomy_options, load_anatomy_from_args
 from pelvisim.errors import ParameterError
 
 
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     describe.add_argument("--magnification", type=float, default=1.0,
                           help="display factor; descriptors are always at true scale (default 1)")
     describe.add_argument("--phase", type=float, default=0.0, help="gait phase in [0, 1) (default 0)")
-    describe.add_argument("--anatomy", default=None, help="anatomy folder (default: the bundled mean pelvis)")
+    add_anatomy_options(describe)
     describe.add_argument("--json", action="store_true", help="machine-readable output")
     describe.set_defaults(func=run_describe)
 
@@ -173,11 +174,7 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
 
 def run_describe(args: argparse.Namespace) -> int:
     """Print the descriptors of one model."""
-    anatomy = None
-    if args.anatomy is not None:
-        import pelvisim
-
-        anatomy = pelvisim.load_anatomy(args.anatomy)
+    anatomy = load_anatomy_from_args(args)
     data = describe_json(args.model, parse_settings(args.settings), args.magnification, args.phase, anatomy)
     print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else _table(data, args.magnification))
     return 0

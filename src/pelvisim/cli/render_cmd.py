@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pelvisim.cli.anatomy_options import add_anatomy_options, anatomy_spec, load_anatomy_from_args
 from pelvisim.errors import ParameterError
 
 
@@ -31,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--title-card", type=float, default=None, metavar="SECONDS", help="title card length (0 = none)")
     render.add_argument("--overwrite", action="store_true", help="replace an existing output")
     render.add_argument("--jobs", type=int, default=1, help="scenes rendered in parallel processes (default 1)")
+    add_anatomy_options(render)
     render.set_defaults(func=run_render)
 
     export = subparsers.add_parser(
@@ -42,13 +44,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--fps", type=int, default=None, help="rows per second of timeline (default: the scene's fps)")
     export.add_argument("--cycles", type=float, default=None, help="gait cycles (gait timelines)")
     export.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    add_anatomy_options(export)
     export.set_defaults(func=run_export)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     return dict(frames=args.frames, size=args.size, fps=args.fps, cycles=args.cycles, start_s=args.start, end_s=args.end,
                 magnification=args.magnification, quality=args.quality, title_card_s=args.title_card,
-                overwrite=args.overwrite)
+                overwrite=args.overwrite, **({"anatomy": spec} if (spec := anatomy_spec(args)) else {}))
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -76,7 +79,6 @@ def run_render(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the CSV table (and optionally the plot)."""
-    from pelvisim import load_anatomy
     from pelvisim.scene import frame_times, load, table_rows, write_table
 
     out = Path(args.output)
@@ -88,7 +90,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.plot and Path(args.plot).suffix.lower() != ".png":
         raise ParameterError(f"{args.plot}: expected a plot ending in .png")
     scene = load(args.scene).with_overrides(cycles=args.cycles, fps=args.fps)
-    rows = list(table_rows(scene, load_anatomy(), frame_times(scene)))
+    rows = list(table_rows(scene, load_anatomy_from_args(args) if anatomy_spec(args) else None, frame_times(scene)))
     write_table(rows, out)
     print(f"wrote {out} ({len(rows)} rows)")
     if args.plot:

@@ -7,6 +7,7 @@ import os
 import re
 import sys
 
+from pelvisim.cli.anatomy_options import add_anatomy_options, anatomy_spec, load_anatomy_from_args
 from pelvisim.errors import DisplayError, ParameterError
 
 
@@ -43,6 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="window size in pixels (default 1280x720)")
     parser.add_argument("--presentation", action="store_true",
                         help="start in presentation mode (full screen, large text, controls hidden)")
+    add_anatomy_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -57,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
             "no display found (DISPLAY / WAYLAND_DISPLAY not set), so the window cannot open; "
             "use `pelvisim render SCENE -o video.mp4` to render without a screen"
         )
+    spec = anatomy_spec(args)  # checked before the window opens
     from pelvisim.view import app
 
     return app.run(args.scene, screenshot=args.screenshot, size=args.size, models=args.model,
-                   presentation=args.presentation)
+                   presentation=args.presentation, **({"anatomy": load_anatomy_from_args(args)} if spec else {}))
