@@ -2,77 +2,23 @@
 
 Run ``python benchmarks/calibrate_mechanics.py`` (writes docs/calibration.md and prints it);
 ``--out PATH`` writes the table elsewhere (e.g. to compare with the committed page), ``--out -`` only prints it.
-Every figure is measured here from the model with its defaults, on the bundled pelvis (and on the
-synthetic symmetric pelvis used by the tests), against the targets of issue 4.
+Every figure is measured from the model with its defaults, on the bundled pelvis (and on the
+synthetic symmetric pelvis used by the tests), against the targets of issue 4; the load cases are
+shared with tests/test_calibration.py through :mod:`pelvisim.calibration`.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import numpy as np
 
 import pelvisim
-from pelvisim import frames, gait, mechanics
+from pelvisim import gait, mechanics
+from pelvisim.calibration import PHASES, measure, total_deg
 from pelvisim.errors import PelvisimError
-from pelvisim.models import get_model
-from pelvisim.ring_models import gait_cycle
 from pelvisim.synthetic import synthetic_anatomy
-
-PHASES = np.arange(100) / 100
-
-
-def total_deg(e: np.ndarray) -> np.ndarray:
-    return np.degrees(np.linalg.norm(e[:3], axis=0))
-
-
-def total_mm(e: np.ndarray) -> np.ndarray:
-    """Translation of the innominate relative to the sacrum at the joint origin, mm."""
-    return np.linalg.norm(e[3:], axis=0)
-
-
-def measure(anatomy) -> dict[str, float]:
-    ring = mechanics.build_ring(anatomy)
-    solver = mechanics.LinearSolver(ring, mechanics.hold_body("sacrum"))
-    out: dict[str, float] = {}
-    for side in ("left", "right"):
-        s = solver.solve(mechanics.load_vector(gait.single_leg_stance_loads(anatomy, side)))
-        out[f"single_{side}"] = float(total_deg(s.deformations[f"sij_{side}"]))
-        out[f"single_nutation_{side}"] = math.degrees(s.deformations[f"sij_{side}"][2])
-        out[f"single_shear_{side}"] = abs(float(s.deformations["symphysis"][4]))
-        out[f"single_mm_{side}"] = float(total_mm(s.deformations[f"sij_{side}"]))
-        out["residual"] = max(out.get("residual", 0.0), s.residual)
-    c = gait_cycle(anatomy, {})
-    out["gait_left"] = float(total_deg(c["sij_left"]).max())
-    out["gait_right"] = float(total_deg(c["sij_right"]).max())
-    out["walk_shear"] = float(np.abs(c["symphysis"][4]).max())
-    out["gait_mm"] = float(max(total_mm(c["sij_left"]).max(), total_mm(c["sij_right"]).max()))
-    model = get_model("gait")
-    nut = []
-    for phase, side in ((0.3, "right"), (0.8, "left")):
-        st = model.joint_state(anatomy, {}, phase)
-        nut.append(math.degrees(frames.log(st.relative("sacrum", f"innominate_{side}"))[2]))
-    out["stance_nutation_min"] = min(nut)
-    r2 = gait_cycle(anatomy, {"stiffness_ratio": 2.0})
-    out["ratio_left"] = float(total_deg(r2["sij_left"]).max())
-    out["ratio_right"] = float(total_deg(r2["sij_right"]).max())
-    p = np.degrees(np.array(gait.pelvis_angles_rad(PHASES)))
-    out["rotation_p2p"], out["obliquity_p2p"], out["tilt_p2p"] = (float(np.ptp(x)) for x in p)
-    g = get_model("sacral_rotation").joint_state(anatomy, {"left_deg": 1.0})
-    for side in ("left", "right"):
-        out[f"gurd_{side}"] = math.degrees(frames.log(g.relative("sacrum", f"innominate_{side}"))[1])
-    before = np.linalg.norm(anatomy.point("symphysis_right") - anatomy.point("symphysis_left"))
-    after = np.linalg.norm(frames.apply(g.T_pelvis["innominate_right"], anatomy.point("symphysis_right"))
-                           - frames.apply(g.T_pelvis["innominate_left"], anatomy.point("symphysis_left")))
-    out["gurd_gap"] = float(after - before)
-    closed = mechanics.solve_closure(ring, gait.single_leg_stance_loads(anatomy, "right"), mechanics.hold_body("sacrum"),
-                                     mechanics.ClosureStiffening(1.0, 1.0))
-    out["closure_residual"], out["closure_iterations"] = closed.residual, closed.iterations
-    out["closure_single_right"] = float(total_deg(closed.deformations["sij_right"]))
-    return out
-
 
 def sensitivity(anatomy) -> tuple[list[str], dict[tuple[float, float], float]]:
     """Table rows, and the stiffness-ratio-2 rotation ratio right ÷ left by (anterior-arc scale, SIJ scale)."""

@@ -61,9 +61,12 @@ def test_inflare_moves_asis_medially_by_lever_times_angle(anatomy):
         centre = anatomy.point(f"auricular_innominate_{side}_centroid")
         asis = anatomy.point(f"asis_{side}")
         lever = asis[0] - centre[0]  # antero-posterior distance from the vertical axis, mm
+        z = abs(asis[2] - centre[2])  # lateral distance of the ASIS from the axis, mm
         moved = frames.apply(joints.flare_axis(anatomy, side).rotation(angle), asis)
-        # Hand-computed: a small rotation about a vertical axis moves the point sideways by lever × angle.
-        assert medial * (moved[2] - asis[2]) == pytest.approx(lever * angle, rel=0.02)
+        # Hand-computed, exact: turning by θ about the vertical axis moves the ASIS medially by
+        # lever·sinθ + z·(1 − cosθ) (≈ lever × θ: the z term is 0.02 mm at 1°).
+        expected = lever * np.sin(angle) + z * (1.0 - np.cos(angle))
+        assert medial * (moved[2] - asis[2]) == pytest.approx(expected, abs=1e-9)
 
 
 def test_axis_rejects_zero_direction():

@@ -120,7 +120,7 @@ def test_view_is_the_only_pyvista_importer():
 def test_simplified_bone_keeps_its_shape_within_budget(anatomy, bone):
     from pelvisim.anatomy.surface import Surface
     from pelvisim.anatomy.user import is_closed
-    from pelvisim.view.panel import bone_surface
+    from pelvisim.view.meshes import bone_surface
 
     full = anatomy.bones[bone]
     vertices, faces = bone_surface(full, 5000)
@@ -141,7 +141,7 @@ def test_simplified_bone_keeps_its_shape_within_budget(anatomy, bone):
 
 
 def test_budget_is_a_ceiling_and_too_small_is_rejected(anatomy):
-    from pelvisim.view.panel import MIN_TRIANGLES, bone_surface
+    from pelvisim.view.meshes import MIN_TRIANGLES, bone_surface
 
     femur = anatomy.bones["femur_left"]
     vertices, faces = bone_surface(femur, femur.n_triangles + 1)
@@ -212,7 +212,7 @@ def _special_characters() -> list[str]:
     package = Path(pelvisim.__file__).parent
     files = [*sorted((package / "scenes").glob("*.toml")),
              *(package / name for name in ("descriptors.py", "models.py", "ring_models.py", "scene.py",
-                                            "view/panel.py", "view/render.py"))]
+                                            "view/panel.py", "view/render.py", "view/labels.py", "view/text.py"))]
     characters = {c for f in files for text in _strings_in(f) for c in text
                   if ord(c) > 127 and unicodedata.category(c)[0] not in "ZCM"}
     return sorted(characters)
@@ -236,12 +236,12 @@ def test_project_texts_use_the_special_characters_this_test_checks():
 @pytest.mark.parametrize("bold", [False, True])
 def test_every_special_character_draws_a_glyph(bold):
     """A character the font lacks draws nothing: its text must have more ink than the text without it."""
-    from pelvisim.view.panel import _text_actor, display_text
+    from pelvisim.view.text import display_text, text_actor
 
     plotter = pv.Plotter(off_screen=True, window_size=(320, 96))
     try:
         plotter.set_background("black")
-        actor = _text_actor("", (0.05, 0.2), 48, "#ffffff", bold=bold)
+        actor = text_actor("", (0.05, 0.2), 48, "#ffffff", bold=bold)
         actor.GetTextProperty().SetShadow(False)
         plotter.renderer.AddViewProp(actor)
         plotter.show(auto_close=False)
@@ -258,7 +258,7 @@ def test_font_is_matplotlibs_dejavu_sans():
 
     import matplotlib
 
-    from pelvisim.view.panel import display_text, font_file
+    from pelvisim.view.text import display_text, font_file
 
     folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     assert Path(font_file()) == folder / "DejaVuSans.ttf"
@@ -268,21 +268,21 @@ def test_font_is_matplotlibs_dejavu_sans():
 
 def test_without_dejavu_the_fallback_draws_every_character(monkeypatch):
     """Should the font be missing, VTK's Arial with ASCII stand-ins still draws every character."""
-    from pelvisim.view import panel as panel_module
+    from pelvisim.view import text as text_module
 
-    monkeypatch.setattr(panel_module, "font_file", lambda bold=False: None)
-    assert panel_module.display_text("Sacral rotation → flare") == "Sacral rotation -> flare"
+    monkeypatch.setattr(text_module, "font_file", lambda bold=False: None)
+    assert text_module.display_text("Sacral rotation → flare") == "Sacral rotation -> flare"
     plotter = pv.Plotter(off_screen=True, window_size=(320, 96))
     try:
         plotter.set_background("black")
-        actor = panel_module._text_actor("", (0.05, 0.2), 48, "#ffffff")
+        actor = text_module.text_actor("", (0.05, 0.2), 48, "#ffffff")
         actor.GetTextProperty().SetShadow(False)
         assert actor.GetTextProperty().GetFontFamilyAsString() == "Arial"
         plotter.renderer.AddViewProp(actor)
         plotter.show(auto_close=False)
         plain = _ink(plotter, actor, "aa")
         blank = [c for c in _special_characters()
-                 if _ink(plotter, actor, panel_module.display_text(f"a{c}a")) < plain + 4]
+                 if _ink(plotter, actor, text_module.display_text(f"a{c}a")) < plain + 4]
         assert not blank, f"Arial draws nothing for {' '.join(blank)}: add them to ASCII_FALLBACK"
     finally:
         plotter.close()
@@ -353,7 +353,7 @@ def _pixel_box(box, height: int) -> tuple[slice, slice]:
 
 
 def _check_text_layout(panels, magnification=20.0):
-    from pelvisim.view.panel import MIN_FONT_PX
+    from pelvisim.view.text import MIN_FONT_PX
 
     for i, panel in enumerate(panels):
         width, height = panel.renderer.GetSize()
@@ -439,7 +439,7 @@ def test_text_boxes_hold_all_the_drawn_text(anatomy, long_descriptors):
 def test_wrap_to_width_measures_pixels_and_keeps_every_word():
     import vtk
 
-    from pelvisim.view.panel import set_font, text_size_px, wrap_to_width
+    from pelvisim.view.text import set_font, text_size_px, wrap_to_width
 
     prop = vtk.vtkTextProperty()
     set_font(prop)
@@ -516,7 +516,8 @@ def test_landmark_labels_do_not_overlap(anatomy, n, theme):
                     assert box[0] >= x_display, f"panel {i}: {name} label not to the viewer's right"
         # the scene is crowded: labels all drawn right of their points would collide
         panel = panels[0]
-        from pelvisim.view.panel import LANDMARK_LABELS, text_size_px
+        from pelvisim.view.labels import LANDMARK_LABELS
+        from pelvisim.view.text import text_size_px
 
         prop = panel._landmark_label_prop
         naive = []

@@ -48,7 +48,7 @@ def _culling(stage: Stage, on: bool) -> None:
 @pytest.mark.parametrize("view", ["anterior", "posterior", "left", "superior", "inferior"])
 def test_back_face_culling_does_not_change_the_picture(stage, view):
     """The bones are closed and wound outwards: culling their back faces must leave the image alone."""
-    from pelvisim.view.panel import set_view
+    from pelvisim.view.camera import set_view
 
     assert all(a.GetProperty().GetBackfaceCulling() for p in stage.panels for a in p.actors.values())
     set_view(stage.plotter, view, bounds=stage.panels[0].pelvic_bounds, renderers=[p.renderer for p in stage.panels])

@@ -50,7 +50,7 @@ def test_sacral_rotation_left_gives_left_inflare_right_outflare():
     before = np.linalg.norm(ANATOMY.point("symphysis_right") - ANATOMY.point("symphysis_left"))
     after = np.linalg.norm(frames.apply(state.T_pelvis["innominate_right"], ANATOMY.point("symphysis_right"))
                            - frames.apply(state.T_pelvis["innominate_left"], ANATOMY.point("symphysis_left")))
-    assert abs(after - before) < 0.5
+    assert abs(after - before) < 0.5  # issue 4: the ring closes at the symphysis (gap change < 0.5 mm)
     # both hip centres stay put (standing legs)
     for side in ("left", "right"):
         c = ANATOMY.point(f"acetabulum_centre_{side}")
@@ -202,13 +202,10 @@ def test_in_vivo_warnings():
 
 @pytest.fixture(scope="module")
 def bundled():
+    # The bundled meshes ship with the package: failing to load them is a failure, never a skip.
     import pelvisim
-    from pelvisim.errors import PelvisimError
 
-    try:
-        return pelvisim.load_anatomy()
-    except PelvisimError as exc:  # meshes not built in this checkout
-        pytest.skip(f"bundled anatomy unavailable: {exc}")
+    return pelvisim.load_anatomy()
 
 
 def test_done_criteria_on_the_bundled_anatomy(bundled):

@@ -11,11 +11,8 @@ moving the camera (:func:`set_view`), never by rotating data.
 
 from __future__ import annotations
 
-import functools
 import weakref
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,13 +22,26 @@ from numpy.typing import NDArray
 from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 
 from pelvisim import frames, joints
-from pelvisim.anatomy.core import FEMURS, PELVIC_BONES, Anatomy, Bone
+from pelvisim.anatomy.core import FEMURS, PELVIC_BONES, Anatomy
 from pelvisim.anatomy.user import is_closed
 from pelvisim.errors import ParameterError
 from pelvisim.pose import Pose
-from pelvisim.scene import VIEWS
+from pelvisim.view.camera import set_view
+from pelvisim.view.labels import LANDMARK_LABELS, label_rank, mirror_name, place_labels
+from pelvisim.view.meshes import bone_surface, coarse_copy, polydata
 from pelvisim.view.state import OVERLAYS as OVERLAY_LABELS
 from pelvisim.view.state import magnification_text
+from pelvisim.view.text import (
+    MIN_FONT_PX,
+    cut_lines,
+    display_text,
+    fit_width,
+    set_font,
+    text_actor,
+    text_size_px,
+    wrap_to_width,
+)
+from pelvisim.view.theme import Theme, get_theme
 
 # --- constants -------------------------------------------------------------------------------
 OVERLAYS = tuple(OVERLAY_LABELS)
@@ -41,31 +51,6 @@ DEFAULT_OVERLAYS = frozenset({"landmarks", "descriptors"})
 """Overlays that are on when a panel is created."""
 
 
-# (direction from the focus to the camera, camera up), pelvic frame.
-_VIEW_DIRECTIONS: Mapping[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
-    "anterior": ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
-    "posterior": ((-1.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
-    "superior": ((0.0, 1.0, 0.0), (1.0, 0.0, 0.0)),
-    "inferior": ((0.0, -1.0, 0.0), (1.0, 0.0, 0.0)),
-    "left": ((0.0, 0.0, -1.0), (0.0, 1.0, 0.0)),
-    "right": ((0.0, 0.0, 1.0), (0.0, 1.0, 0.0)),
-}
-
-LANDMARK_LABELS: Mapping[str, str] = {
-    "asis_left": "ASIS L",
-    "asis_right": "ASIS R",
-    "psis_left": "PSIS L",
-    "psis_right": "PSIS R",
-    "pubic_tubercle_left": "pubic tubercle L",
-    "pubic_tubercle_right": "pubic tubercle R",
-    "ischial_tuberosity_left": "ischial tuberosity L",
-    "ischial_tuberosity_right": "ischial tuberosity R",
-    "sacral_promontory": "sacral base",
-    "ila_left": "ILA L",
-    "ila_right": "ILA R",
-}
-"""Landmarks shown by the ``landmarks`` overlay and their on-screen labels."""
-
 TRAIL_LANDMARKS = ("asis_left", "asis_right", "psis_left", "psis_right")
 """Landmarks whose paths the ``trails`` overlay draws."""
 
@@ -73,108 +58,8 @@ PALPATION_LANDMARKS = ("asis_left", "asis_right", "psis_left", "psis_right")
 PALPATION_ERROR_MM = (15.0, 20.0)
 """Landmark palpation error at the iliac spines, 15–20 mm (Della Croce 1999)."""
 
-GHOST_GRID = 40
-"""Quadric-clustering grid of the ghost meshes (the ghost is a faint hint: few triangles keep it cheap)."""
-
-MIN_TRIANGLES = 500
-"""Smallest triangle budget per bone accepted by :func:`bone_surface`: below it bones lose their shape."""
-
 COLOUR_MAP_RANGE_MM = (0.0, 2.0)
 """Default colour range of the displacement map: 0–2 mm covers physiological SIJ motion."""
-
-
-# --- themes ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Theme:
-    """Colours and sizes of a panel.
-
-    Attributes
-    ----------
-    name : str
-    background : str
-        Background colour.
-    text_colour : str
-    bone_colours : Mapping[str, str]
-        Colour per bone name.
-    ghost_opacity : float
-    landmark_colour, axis_colour, trail_colour, palpation_colour : str
-    text_height_fraction : float
-        Height of body text as a fraction of the window height.
-    landmark_size_mm : float
-        Radius of the landmark markers.
-    axis_radius_mm : float
-        Radius of the joint-axis tubes.
-    """
-
-    name: str = "default"
-    background: str = "#1d2128"
-    text_colour: str = "#f2f2f2"
-    bone_colours: Mapping[str, str] | None = None
-    ghost_colour: str = "#9fb4c8"
-    ghost_opacity: float = 0.18
-    landmark_colour: str = "#ff5a36"
-    axis_colour: str = "#3fc1ff"
-    oblique_axis_colour: str = "#b07cff"
-    trail_colour: str = "#ffd23f"
-    palpation_colour: str = "#ff5a36"
-    magnification_colour: str = "#ffb000"
-    text_height_fraction: float = 0.026
-    landmark_size_mm: float = 3.0
-    axis_radius_mm: float = 1.2
-    trail_width: float = 3.0
-    colour_map: str = "YlOrRd"
-
-    def bone_colour(self, bone: str) -> str:
-        """Colour of ``bone``."""
-        colours = self.bone_colours or _DEFAULT_BONE_COLOURS
-        return colours.get(bone, "#e8dfc8")
-
-
-_DEFAULT_BONE_COLOURS = {
-    "sacrum": "#d8c28f",
-    "innominate_left": "#ece3cc",
-    "innominate_right": "#ece3cc",
-    "femur_left": "#b9b2a3",
-    "femur_right": "#b9b2a3",
-}
-
-THEMES: Mapping[str, Theme] = {
-    "default": Theme(),
-    "projector": Theme(
-        name="projector",
-        background="#000000",
-        text_colour="#ffffff",
-        bone_colours={
-            "sacrum": "#ffcc4d",
-            "innominate_left": "#ffffff",
-            "innominate_right": "#ffffff",
-            "femur_left": "#bdbdbd",
-            "femur_right": "#bdbdbd",
-        },
-        ghost_colour="#66ccff",
-        ghost_opacity=0.25,
-        landmark_colour="#ff3b1f",
-        axis_colour="#00e5ff",
-        oblique_axis_colour="#ff66ff",
-        trail_colour="#ffff00",
-        magnification_colour="#ffff00",
-        text_height_fraction=0.045,
-        landmark_size_mm=4.5,
-        axis_radius_mm=2.0,
-        trail_width=5.0,
-    ),
-}
-"""Named themes: ``default`` and ``projector`` (big labels, high contrast)."""
-
-
-def get_theme(theme: str | Theme) -> Theme:
-    """A :class:`Theme` from a name in :data:`THEMES` or a Theme itself."""
-    if isinstance(theme, Theme):
-        return theme
-    try:
-        return THEMES[theme]
-    except KeyError:
-        raise ParameterError(f"Unknown theme {theme!r}. Expected one of: {', '.join(THEMES)}") from None
 
 
 def _descriptor_text(descriptors: Any) -> str:
@@ -184,35 +69,6 @@ def _descriptor_text(descriptors: Any) -> str:
     text = descriptors if isinstance(descriptors, str) else str(getattr(descriptors, "summary", descriptors))
     return text.replace(". ", ".\n")
 
-
-# --- text: font, measuring, fitting -----------------------------------------------------------
-FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
-"""Regular and bold font of all 3D text: DejaVu Sans as shipped in matplotlib's data directory.
-
-VTK's built-in Arial has no glyph for "→", "≈", "κ" or "⚠" (it draws nothing in their place);
-DejaVu Sans has every character pelvisim's titles, captions, sources and descriptors use.
-"""
-
-ASCII_FALLBACK: Mapping[str, str] = {
-    "→": "->",
-    "←": "<-",
-    "↔": "<->",
-    "≈": "~",
-    "≫": ">>",
-    "≪": "<<",
-    "κ": "kappa",
-    "⚠": "(!)",
-}
-"""Stand-ins for the characters VTK's built-in Arial lacks, used only when DejaVu Sans is missing."""
-
-GLUED_TO_NEXT = frozenset({"→", "->", "←", "↔"})
-"""Words that a line break never separates from the word after them."""
-
-MIN_FONT_PX = 10
-"""Panel text never shrinks below this size (pixels) to fit a narrow panel: it wraps instead.
-
-Only a single word wider than the whole panel is drawn smaller (8 px at least).
-"""
 
 TITLE_MIN_SCALE = 0.75
 """Stacked titles wrap onto two lines and shrink to this fraction of their size before taking a
@@ -244,447 +100,6 @@ DESCRIPTOR_BACKDROP_OPACITY = 0.65
 
 TITLE_BACKDROP_OPACITY = 0.5
 """Opacity of the backdrop behind the title and the magnification label."""
-
-
-@functools.cache
-def font_file(bold: bool = False) -> str | None:
-    """Path of the DejaVu Sans font file (bold or regular) in matplotlib's data, or None if missing.
-
-    Parameters
-    ----------
-    bold : bool
-
-    Returns
-    -------
-    str or None
-        ``<matplotlib.get_data_path()>/fonts/ttf/DejaVuSans[-Bold].ttf``; None when matplotlib or
-        the file is missing (text then falls back to VTK's Arial and :data:`ASCII_FALLBACK`).
-    """
-    try:
-        import matplotlib
-    except ImportError:  # pragma: no cover - matplotlib is a dependency
-        return None
-    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / FONT_FILES[int(bool(bold))]
-    return str(path) if path.is_file() else None
-
-
-def display_text(text: str) -> str:
-    """``text`` as the 3D view can draw it: unchanged with DejaVu Sans, ASCII stand-ins without it."""
-    if font_file(False) is not None and font_file(True) is not None:
-        return text
-    for character, stand_in in ASCII_FALLBACK.items():
-        text = text.replace(character, stand_in)
-    return text
-
-
-def set_font(prop: vtk.vtkTextProperty, bold: bool = False) -> None:
-    """Give a VTK text property pelvisim's font (DejaVu Sans; VTK's Arial if it is missing).
-
-    Parameters
-    ----------
-    prop : vtk.vtkTextProperty
-    bold : bool
-        Use the bold face.
-    """
-    path = font_file(bold)
-    if path is None:
-        prop.SetFontFamilyToArial()
-        prop.SetBold(bold)
-        return
-    prop.SetFontFamily(vtk.VTK_FONT_FILE)
-    prop.SetFontFile(path)
-    prop.SetBold(False)  # the bold face is the file itself: no synthetic emboldening on top
-
-
-_TEXT_RENDERER: list[vtk.vtkTextRenderer] = []
-
-
-def text_size_px(prop: vtk.vtkTextProperty, text: str, dpi: int = 72) -> tuple[int, int]:
-    """Width and height in pixels of ``text`` (several lines allowed) drawn with ``prop``.
-
-    Parameters
-    ----------
-    prop : vtk.vtkTextProperty
-        Font, size and line spacing (justification does not change the size).
-    text : str
-    dpi : int
-        Dots per inch of the render window (VTK's default 72 makes a font size a pixel height).
-
-    Returns
-    -------
-    (int, int)
-        ``(0, 0)`` for an empty text.
-    """
-    if not text.strip():
-        return 0, 0
-    if not _TEXT_RENDERER:
-        _TEXT_RENDERER.append(vtk.vtkTextRenderer())
-    bbox = [0, 0, 0, 0]
-    if not _TEXT_RENDERER[0].GetBoundingBox(prop, text, bbox, int(dpi)):
-        return 0, 0
-    return bbox[1] - bbox[0] + 1, bbox[3] - bbox[2] + 1
-
-
-_WORD_WIDTHS: dict[tuple[Any, ...], int] = {}
-"""Measured word widths by (font, size, dpi, word): descriptor text re-wraps every frame of a video."""
-
-
-def _word_width(prop: vtk.vtkTextProperty, word: str, dpi: int) -> int:
-    """Width in pixels of one word (or the advance of ``" "``) drawn with ``prop``, measured once."""
-    key = (prop.GetFontFamily(), prop.GetFontFile(), prop.GetBold(), prop.GetItalic(), prop.GetFontSize(), dpi,
-           word)
-    width = _WORD_WIDTHS.get(key)
-    if width is None:
-        if len(_WORD_WIDTHS) > 20000:
-            _WORD_WIDTHS.clear()
-        if word == " ":  # the advance of a space: a lone space has no ink to measure
-            width = text_size_px(prop, "n n", dpi)[0] - text_size_px(prop, "nn", dpi)[0]
-        else:
-            width = text_size_px(prop, word, dpi)[0]
-        _WORD_WIDTHS[key] = width
-    return width
-
-
-def wrap_to_width(text: str, prop: vtk.vtkTextProperty, width_px: float, dpi: int = 72) -> list[str]:
-    """Greedy word wrap of ``text`` to lines at most ``width_px`` wide, measured with ``prop``.
-
-    Existing line breaks are kept; an arrow (:data:`GLUED_TO_NEXT`) stays with the word after it
-    ("Sacral rotation / → flare"). A single word wider than ``width_px`` stays whole on its own
-    line (callers shrink the font when that happens). Lines are filled from the widths of their
-    words (measured once each) and then measured whole; a paragraph with a line that is still too
-    wide is wrapped again measuring every candidate line.
-
-    Parameters
-    ----------
-    text : str
-    prop : vtk.vtkTextProperty
-        Font and size to measure with.
-    width_px : float
-    dpi : int
-
-    Returns
-    -------
-    list of str
-    """
-    space = _word_width(prop, " ", dpi)
-    lines: list[str] = []
-    for paragraph in text.splitlines():
-        words: list[str] = []
-        for word in paragraph.split():
-            if words and words[-1] in GLUED_TO_NEXT:
-                words[-1] = f"{words[-1]} {word}"
-            else:
-                words.append(word)
-        if not words:
-            lines.append("")
-            continue
-        filled: list[str] = []
-        line, used = words[0], _word_width(prop, words[0], dpi)
-        for word in words[1:]:
-            wide = _word_width(prop, word, dpi)
-            if used + space + wide <= width_px:
-                line, used = f"{line} {word}", used + space + wide
-            else:
-                filled.append(line)
-                line, used = word, wide
-        filled.append(line)
-        if any(" " in f and text_size_px(prop, f, dpi)[0] > width_px for f in filled):
-            filled = []
-            line = words[0]
-            for word in words[1:]:
-                candidate = f"{line} {word}"
-                if text_size_px(prop, candidate, dpi)[0] <= width_px:
-                    line = candidate
-                else:
-                    filled.append(line)
-                    line = word
-            filled.append(line)
-        lines.extend(filled)
-    return lines
-
-
-def _cut_lines(lines: list[str], keep: int, prop: vtk.vtkTextProperty, width_px: float, dpi: int) -> list[str]:
-    """The first ``keep`` lines, the last ending in "…" (shortened until it fits) when any were cut."""
-    if len(lines) <= keep:
-        return list(lines)
-    kept = lines[:max(1, keep)]
-    last = kept[-1].rstrip(" .,;:")
-    while last and text_size_px(prop, last + " …", dpi)[0] > width_px:
-        last = last.rsplit(" ", 1)[0] if " " in last else last[:-1]
-    kept[-1] = (last + " …").strip()
-    return kept
-
-
-def _fit_width(text: str, prop: vtk.vtkTextProperty, size_px: int, width_px: float, dpi: int,
-               steps: Sequence[tuple[int, int]]) -> tuple[int, list[str]]:
-    """The largest font size and the lines at which ``text`` fits ``width_px``.
-
-    Parameters
-    ----------
-    text : str
-    prop : vtk.vtkTextProperty
-        Font to measure with; its font size is set to the returned size.
-    size_px : int
-        Preferred size.
-    width_px : float
-    dpi : int
-    steps : sequence of (int, int)
-        ``(min_px, max_lines)`` pairs tried in order: sizes from the current one down to
-        ``min_px``, each first on one line, then wrapped at word breaks into at most
-        ``max_lines`` lines. The biggest size that fits wins (a wrapped title stays more readable
-        than a shrunk one). If none fits, the lines at the last size are cut (the last ending in
-        "…"); a single word wider than ``width_px`` shrinks the font further (8 px at least).
-
-    Returns
-    -------
-    size : int
-    lines : list of str
-    """
-    size = size_px
-    lines = text.splitlines() or [""]
-    max_lines = 1
-    for min_px, max_lines in steps:
-        for size in range(size, min(size, min_px) - 1, -1):
-            prop.SetFontSize(size)
-            if text_size_px(prop, text, dpi)[0] <= width_px:
-                return size, text.splitlines() or [""]
-            lines = wrap_to_width(text, prop, width_px, dpi)
-            if len(lines) <= max_lines and text_size_px(prop, "\n".join(lines), dpi)[0] <= width_px:
-                return size, lines
-    lines = _cut_lines(lines, max_lines, prop, width_px, dpi)
-    while size > 8 and text_size_px(prop, "\n".join(lines), dpi)[0] > width_px:  # a word wider than the panel
-        size -= 1
-        prop.SetFontSize(size)
-    return size, lines
-
-
-# --- camera ----------------------------------------------------------------------------------
-def set_view(
-    plotter: pv.Plotter,
-    name: str,
-    *,
-    focus_mm: Sequence[float] | None = None,
-    bounds: Sequence[float] | None = None,
-    zoom: float = 1.0,
-    renderers: Sequence[Any] | None = None,
-) -> None:
-    """Point the camera(s) of ``plotter`` along an anatomical view.
-
-    Parameters
-    ----------
-    plotter : pyvista.Plotter
-    name : str
-        One of :data:`VIEWS`. The data stay in the pelvic frame; only the camera moves (its ``up``
-        is +Y superior for the side views and +X anterior for the superior/inferior views).
-    focus_mm : sequence of 3 float, optional
-        Point looked at. Default: the centre of ``bounds`` or of the visible actors.
-    bounds : sequence of 6 float, optional
-        ``(xmin, xmax, ymin, ymax, zmin, zmax)`` to fit in view. Default: the visible actors.
-    zoom : float
-        Extra zoom after fitting (> 1 is closer).
-    renderers : sequence, optional
-        The renderers to set; default every renderer of the plotter (linked views share one camera).
-    """
-    if name not in _VIEW_DIRECTIONS:
-        raise ParameterError(f"Unknown view {name!r}. Expected one of: {', '.join(VIEWS)}")
-    direction, up = _VIEW_DIRECTIONS[name]
-    seen: set[int] = set()
-    for renderer in renderers if renderers is not None else plotter.renderers:
-        camera = renderer.GetActiveCamera()
-        if id(camera) in seen:
-            continue
-        seen.add(id(camera))
-        fit = list(bounds) if bounds is not None else list(renderer.ComputeVisiblePropBounds())
-        if not np.all(np.isfinite(fit)) or fit[0] > fit[1]:
-            fit = [-150.0, 50.0, -150.0, 60.0, -140.0, 140.0]
-        centre = np.asarray(focus_mm, dtype=float) if focus_mm is not None else 0.5 * (np.array(fit[0::2]) + np.array(fit[1::2]))
-        camera.SetFocalPoint(*centre)
-        camera.SetPosition(*(centre + 1000.0 * np.asarray(direction)))
-        camera.SetViewUp(*up)
-        renderer.ResetCamera(fit)
-        camera.SetFocalPoint(*centre)
-        distance = camera.GetDistance()
-        camera.SetPosition(*(centre + distance * np.asarray(direction)))
-        if zoom != 1.0:
-            camera.Zoom(float(zoom))
-        renderer.ResetCameraClippingRange()
-        renderer.camera_set = True  # stop pyvista from resetting to its isometric view on first render
-
-
-# --- helpers ---------------------------------------------------------------------------------
-def _polydata(vertices: NDArray, faces: NDArray) -> pv.PolyData:
-    return pv.PolyData.from_regular_faces(np.array(vertices, dtype=float), np.array(faces, dtype=np.int64))
-
-
-_SIMPLIFIED: weakref.WeakKeyDictionary[Bone, dict[int, tuple[NDArray, NDArray]]] = weakref.WeakKeyDictionary()
-
-
-def bone_surface(bone: Bone, max_triangles: int | None = None) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """The bone's surface, simplified to at most ``max_triangles``: ``(vertices_mm, faces)``.
-
-    ``None`` (or a budget the bone already meets) returns the bone as built. Otherwise the surface
-    is simplified by quadric decimation (Garland & Heckbert 1997; VTK's ``vtkQuadricDecimation``)
-    with its volume preserved, which keeps outlines and joint surfaces at the sizes a panel shows.
-    Results are cached per bone, so four panels of the same anatomy simplify once.
-
-    Parameters
-    ----------
-    bone : Bone
-    max_triangles : int, optional
-        Triangle budget, at least :data:`MIN_TRIANGLES`.
-
-    Returns
-    -------
-    vertices_mm : ndarray, shape (n, 3)
-    faces : ndarray, shape (m, 3)
-    """
-    faces = np.asarray(bone.faces, dtype=np.int64)
-    if max_triangles is None or len(faces) <= max_triangles:
-        return np.asarray(bone.vertices_mm, dtype=float), faces
-    if int(max_triangles) < MIN_TRIANGLES:
-        raise ParameterError(f"max_triangles must be at least {MIN_TRIANGLES} (fewer lose the bone's shape), "
-                             f"got {max_triangles}")
-    budget = int(max_triangles)
-    per_bone = _SIMPLIFIED.setdefault(bone, {})
-    if budget not in per_bone:
-        decimate = vtk.vtkQuadricDecimation()
-        decimate.SetInputData(_polydata(bone.vertices_mm, faces))
-        decimate.SetTargetReduction(1.0 - budget / len(faces))
-        decimate.VolumePreservationOn()
-        decimate.Update()
-        simplified = pv.wrap(decimate.GetOutput())
-        per_bone[budget] = (np.asarray(simplified.points, dtype=float),
-                            simplified.faces.reshape(-1, 4)[:, 1:].astype(np.int64))
-    vertices, simplified_faces = per_bone[budget]
-    return vertices.copy(), simplified_faces.copy()
-
-
-def _coarse(mesh: pv.PolyData) -> pv.PolyData:
-    cluster = vtk.vtkQuadricClustering()
-    cluster.SetInputData(mesh)
-    cluster.SetNumberOfDivisions(GHOST_GRID, GHOST_GRID, GHOST_GRID)
-    cluster.AutoAdjustNumberOfDivisionsOff()
-    cluster.Update()
-    return pv.wrap(cluster.GetOutput())
-
-
-def _text_actor(text: str, position: tuple[float, float], size_px: int, colour: str, *, right: bool = False,
-                top: bool = False, bold: bool = False) -> vtk.vtkTextActor:
-    """A shadowed 2D text actor in pelvisim's font, anchored at ``position`` (normalized viewport)."""
-    actor = vtk.vtkTextActor()
-    actor.SetInput(display_text(text))
-    coordinate = actor.GetPositionCoordinate()
-    coordinate.SetCoordinateSystemToNormalizedViewport()
-    coordinate.SetValue(*position)
-    prop = actor.GetTextProperty()
-    prop.SetFontSize(max(8, int(size_px)))
-    prop.SetColor(pv.Color(colour).float_rgb)
-    prop.SetShadow(True)
-    set_font(prop, bold)
-    prop.SetJustificationToRight() if right else prop.SetJustificationToLeft()
-    prop.SetVerticalJustificationToTop() if top else prop.SetVerticalJustificationToBottom()
-    return actor
-
-
-LABEL_PRIORITY = ("asis", "psis", "sacral_promontory", "pubic_tubercle", "ila", "ischial_tuberosity")
-"""Landmark labels by priority (name prefixes): where labels would overlap, a lower one moves or is hidden."""
-
-
-def _label_rank(name: str) -> tuple[int, str]:
-    for rank, prefix in enumerate(LABEL_PRIORITY):
-        if name.startswith(prefix):
-            return rank, name
-    return len(LABEL_PRIORITY), name
-
-
-def _mirror_name(name: str) -> str | None:
-    """The other side's landmark of a left/right pair (None for a midline landmark)."""
-    for a, b in (("_left", "_right"), ("_right", "_left")):
-        if name.endswith(a):
-            return name[: -len(a)] + b
-    return None
-
-
-def _free(box: tuple[float, float, float, float], others: Sequence[tuple[float, float, float, float]]) -> bool:
-    """Whether ``box`` overlaps none of ``others`` (all ``(x0, x1, y0, y1)``)."""
-    x0, x1, y0, y1 = box
-    for a0, a1, b0, b1 in others:
-        if x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1:
-            return False
-    return True
-
-
-def place_labels(
-    anchors: Sequence[tuple[float, float]],
-    sizes: Sequence[tuple[float, float]],
-    sides: Sequence[int],
-    width: float,
-    height: float,
-    gap: float,
-    obstacles: Sequence[tuple[float, float, float, float]] = (),
-    soft_obstacles: Sequence[tuple[float, float, float, float]] = (),
-) -> list[tuple[float, float] | None]:
-    """Greedy screen-space placement of labels that never overlap each other.
-
-    Parameters
-    ----------
-    anchors : sequence of (x, y)
-        The labelled points in pixels, in priority order (earlier labels are placed first).
-    sizes : sequence of (w, h)
-        Label sizes in pixels.
-    sides : sequence of int
-        Preferred side of each label: +1 right of its point, -1 left, 0 either (right first).
-    width, height : float
-        The viewport: labels stay inside it.
-    gap : float
-        Distance of a label from its point, pixels (clears the marker).
-    obstacles : sequence of (x0, x1, y0, y1)
-        Boxes no label may cover (other text).
-    soft_obstacles : sequence of (x0, x1, y0, y1)
-        Boxes a label avoids if it can (the markers).
-
-    Returns
-    -------
-    list
-        Lower-left corner of each label, or None for a label that has no free place (hidden).
-    """
-    placed: list[tuple[float, float, float, float]] = []
-    out: list[tuple[float, float] | None] = []
-    for (x, y), (w, h), side in zip(anchors, sizes, sides):
-        first = 1 if side >= 0 else -1
-        candidates = []
-        # Beside the point (preferred side first), level then a little higher or lower; then
-        # above or below it; then further off, each time as close as possible.
-        for s in (first, -first):
-            x0 = x + gap if s > 0 else x - gap - w
-            candidates += [(x0, y - h / 2), (x0, y + 0.15 * h), (x0, y - 1.15 * h)]
-        for s in (first, -first):
-            x0 = x + gap - 0.3 * w if s > 0 else x - gap - 0.7 * w
-            candidates += [(x0, y + gap), (x0, y - gap - h)]
-        for s in (first, -first):
-            x0 = x + gap if s > 0 else x - gap - w
-            candidates += [(x0, y + 0.8 * h), (x0, y - 1.8 * h)]
-        fallback = None
-        chosen = None
-        for x0, y0 in candidates:
-            box = (x0, x0 + w, y0, y0 + h)
-            if x0 < 0 or y0 < 0 or x0 + w > width or y0 + h > height:
-                continue
-            if not _free(box, placed) or not _free(box, obstacles):
-                continue
-            if _free(box, soft_obstacles):
-                chosen = box
-                break
-            if fallback is None:
-                fallback = box
-        chosen = chosen or fallback
-        if chosen is None:
-            out.append(None)
-        else:
-            placed.append(chosen)
-            out.append((chosen[0], chosen[2]))
-    return out
-
 
 # --- the panel -------------------------------------------------------------------------------
 _PANELS: weakref.WeakSet[Panel] = weakref.WeakSet()
@@ -759,7 +174,7 @@ class Panel:
         self._vertices: dict[str, NDArray] = {}
         for bone in self.bones:
             vertices_mm, faces = bone_surface(anatomy.bones[bone], max_triangles)
-            mesh = _polydata(vertices_mm, faces)
+            mesh = polydata(vertices_mm, faces)
             mesh.point_data["displacement_mm"] = np.zeros(mesh.n_points)
             self.meshes[bone] = mesh
             self._vertices[bone] = vertices_mm
@@ -776,7 +191,7 @@ class Panel:
             self.actors[bone] = actor
             if bone in PELVIC_BONES:
                 # A faint outline needs few triangles: a decimated copy keeps the ghost cheap.
-                ghost_mesh = _coarse(mesh)
+                ghost_mesh = coarse_copy(mesh)
                 ghost = plotter.add_mesh(
                     ghost_mesh, color=self.theme.ghost_colour, opacity=self.theme.ghost_opacity, show_scalar_bar=False,
                     scalars=None, name=f"{id(self)}_{bone}_ghost", reset_camera=False, lighting=False,
@@ -863,8 +278,8 @@ class Panel:
         """Where each shown landmark label is drawn: ``(x0, x1, y0, y1)`` in pixels of the panel's viewport."""
         # (name, index, index of the other side's landmark or None, label text) in priority order
         index = {name: i for i, name in enumerate(names)}
-        self._label_table = [(name, index[name], index.get(_mirror_name(name)), display_text(LANDMARK_LABELS[name]))
-                             for name in sorted(names, key=_label_rank)]
+        self._label_table = [(name, index[name], index.get(mirror_name(name)), display_text(LANDMARK_LABELS[name]))
+                             for name in sorted(names, key=label_rank)]
         self._label_key: tuple[Any, ...] | None = None
         self._obstacle_cache: dict[Any, Any] = {}
         self._label_sizes: dict[tuple[str, int, int], tuple[int, int]] = {}
@@ -933,10 +348,10 @@ class Panel:
         self._text_layout_key: tuple[Any, ...] | None = None
         self._title_fit_key: tuple[Any, ...] | None = None
         self._title_fit_result = (True, 0, 0)
-        self.title_actor = _text_actor(title, (0.0, 0.0), int(px * 1.25), theme.text_colour, top=True, bold=True)
-        self.magnification_actor = _text_actor(self._magnification_label, (0.0, 0.0), int(px * 1.1),
+        self.title_actor = text_actor(title, (0.0, 0.0), int(px * 1.25), theme.text_colour, top=True, bold=True)
+        self.magnification_actor = text_actor(self._magnification_label, (0.0, 0.0), int(px * 1.1),
                                                theme.magnification_colour, right=True, top=True, bold=True)
-        self.descriptor_actor = _text_actor("", (0.0, 0.0), int(px * 0.85), theme.text_colour)
+        self.descriptor_actor = text_actor("", (0.0, 0.0), int(px * 0.85), theme.text_colour)
         # A semi-opaque backdrop in the background colour keeps the text readable over bone.
         for actor, opacity in ((self.title_actor, TITLE_BACKDROP_OPACITY),
                                (self.magnification_actor, TITLE_BACKDROP_OPACITY),
@@ -991,9 +406,9 @@ class Panel:
             one_line = title_width + (px if title_width else 0) + text_size_px(label_prop, label, dpi)[0] <= room
             # Stacked: two lines down to TITLE_MIN_SCALE, then three down to MIN_FONT_PX.
             smallest = max(MIN_FONT_PX, int(TITLE_MIN_SCALE * title_px))
-            title_px, _ = _fit_width(title, title_prop, title_px, room, dpi, [(smallest, 2), (MIN_FONT_PX, 3)])
+            title_px, _ = fit_width(title, title_prop, title_px, room, dpi, [(smallest, 2), (MIN_FONT_PX, 3)])
             smallest = max(MIN_FONT_PX, int(TITLE_MIN_SCALE * label_px))
-            label_px, _ = _fit_width(label, label_prop, label_px, room, dpi, [(smallest, 1), (MIN_FONT_PX, 1)])
+            label_px, _ = fit_width(label, label_prop, label_px, room, dpi, [(smallest, 1), (MIN_FONT_PX, 1)])
             self._title_fit_key = key
             self._title_fit_result = (one_line, title_px, label_px)
         return self._title_fit_result
@@ -1062,9 +477,9 @@ class Panel:
             title_lines = [title]
         else:
             # At the size the panels share (see _title_fit): wrapped, at most three lines.
-            title_px, title_lines = _fit_width(title, title_prop, min(title_px, common_title_px), room, dpi,
+            title_px, title_lines = fit_width(title, title_prop, min(title_px, common_title_px), room, dpi,
                                                [(MIN_FONT_PX, 3)])
-            label_px, _ = _fit_width(label, label_prop, min(label_px, common_label_px), room, dpi,
+            label_px, _ = fit_width(label, label_prop, min(label_px, common_label_px), room, dpi,
                                      [(MIN_FONT_PX, 1)])
         title_text = "\n".join(title_lines)
         self.title_actor.SetInput(title_text)
@@ -1232,10 +647,10 @@ class Panel:
             prop.SetFontSize(size)
         lines = wrap_to_width(display_text(self._descriptor_text), prop, room, dpi)
         keep = min(len(lines), DESCRIPTOR_MAX_LINES)
-        while keep > 0 and text_size_px(prop, "\n".join(_cut_lines(lines, keep, prop, room, dpi)),
+        while keep > 0 and text_size_px(prop, "\n".join(cut_lines(lines, keep, prop, room, dpi)),
                                         dpi)[1] > max_height:
             keep -= 1
-        lines = _cut_lines(lines, keep, prop, room, dpi) if keep > 0 else []
+        lines = cut_lines(lines, keep, prop, room, dpi) if keep > 0 else []
         while size > 8 and text_size_px(prop, "\n".join(lines), dpi)[0] > room:  # one word wider than the panel
             size -= 1
             prop.SetFontSize(size)

@@ -1,0 +1,77 @@
+"""Bone surfaces as the panels draw them: VTK polydata, simplified copies for the app, coarse ghosts."""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import pyvista as pv
+import vtk
+from numpy.typing import NDArray
+
+from pelvisim.anatomy.core import Bone
+from pelvisim.errors import ParameterError
+
+GHOST_GRID = 40
+"""Quadric-clustering grid of the ghost meshes (the ghost is a faint hint: few triangles keep it cheap)."""
+
+MIN_TRIANGLES = 500
+"""Smallest triangle budget per bone accepted by :func:`bone_surface`: below it bones lose their shape."""
+
+
+def polydata(vertices: NDArray, faces: NDArray) -> pv.PolyData:
+    """A triangle mesh from ``(n, 3)`` vertices (mm) and ``(m, 3)`` vertex indices."""
+    return pv.PolyData.from_regular_faces(np.array(vertices, dtype=float), np.array(faces, dtype=np.int64))
+
+
+_SIMPLIFIED: weakref.WeakKeyDictionary[Bone, dict[int, tuple[NDArray, NDArray]]] = weakref.WeakKeyDictionary()
+
+
+def bone_surface(bone: Bone, max_triangles: int | None = None) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The bone's surface, simplified to at most ``max_triangles``: ``(vertices_mm, faces)``.
+
+    ``None`` (or a budget the bone already meets) returns the bone as built. Otherwise the surface
+    is simplified by quadric decimation (Garland & Heckbert 1997; VTK's ``vtkQuadricDecimation``)
+    with its volume preserved, which keeps outlines and joint surfaces at the sizes a panel shows.
+    Results are cached per bone, so four panels of the same anatomy simplify once.
+
+    Parameters
+    ----------
+    bone : Bone
+    max_triangles : int, optional
+        Triangle budget, at least :data:`MIN_TRIANGLES`.
+
+    Returns
+    -------
+    vertices_mm : ndarray, shape (n, 3)
+    faces : ndarray, shape (m, 3)
+    """
+    faces = np.asarray(bone.faces, dtype=np.int64)
+    if max_triangles is None or len(faces) <= max_triangles:
+        return np.asarray(bone.vertices_mm, dtype=float), faces
+    if int(max_triangles) < MIN_TRIANGLES:
+        raise ParameterError(f"max_triangles must be at least {MIN_TRIANGLES} (fewer lose the bone's shape), "
+                             f"got {max_triangles}")
+    budget = int(max_triangles)
+    per_bone = _SIMPLIFIED.setdefault(bone, {})
+    if budget not in per_bone:
+        decimate = vtk.vtkQuadricDecimation()
+        decimate.SetInputData(polydata(bone.vertices_mm, faces))
+        decimate.SetTargetReduction(1.0 - budget / len(faces))
+        decimate.VolumePreservationOn()
+        decimate.Update()
+        simplified = pv.wrap(decimate.GetOutput())
+        per_bone[budget] = (np.asarray(simplified.points, dtype=float),
+                            simplified.faces.reshape(-1, 4)[:, 1:].astype(np.int64))
+    vertices, simplified_faces = per_bone[budget]
+    return vertices.copy(), simplified_faces.copy()
+
+
+def coarse_copy(mesh: pv.PolyData) -> pv.PolyData:
+    """A few-triangle copy of ``mesh`` (quadric clustering on a :data:`GHOST_GRID` grid) for the ghost."""
+    cluster = vtk.vtkQuadricClustering()
+    cluster.SetInputData(mesh)
+    cluster.SetNumberOfDivisions(GHOST_GRID, GHOST_GRID, GHOST_GRID)
+    cluster.AutoAdjustNumberOfDivisionsOff()
+    cluster.Update()
+    return pv.wrap(cluster.GetOutput())
