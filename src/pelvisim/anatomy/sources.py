@@ -361,8 +361,18 @@ def _read_cache(path: Path) -> Anatomy:
 
 
 def build_report(anatomy_spec: Any) -> dict[str, float]:
-    """The build figures (SIJ overlap before correction, largest move, closest approach) of a built spec."""
+    """The build figures (SIJ overlap before correction, largest move, closest approach …) of a spec.
+
+    The bundled mean's come from its ``landmarks.json``; a subject's or shape-mode point's from the
+    cache (built first when not cached).
+    """
     spec = as_spec(anatomy_spec)
+    if spec.kind == "bundled":
+        from pelvisim.anatomy.io import default_mesh_dir
+
+        return json.loads((default_mesh_dir() / "landmarks.json").read_text(encoding="utf-8")).get("build", {})
+    if spec.kind == "folder":
+        raise ParameterError(f"{spec.key}: a folder of your own bones has no build figures")
     path = cache_path(spec)
     if path.exists():
         with np.load(path, allow_pickle=False) as data:

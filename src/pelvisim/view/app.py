@@ -112,17 +112,19 @@ class SceneView(QtWidgets.QWidget):
 
     Parameters
     ----------
-    anatomy : Anatomy
+    anatomy : Anatomy or list of Anatomy
+        One for every panel, or one per panel.
     state : AppState
         Number of panels, titles and overlays at creation.
     theme : str
         Panel theme, ``"default"`` or ``"projector"``.
     """
 
-    def __init__(self, anatomy: Anatomy, state: AppState, theme: str = "default",
+    def __init__(self, anatomy: Anatomy | Sequence[Anatomy], state: AppState, theme: str = "default",
                  parent: QtWidgets.QWidget | None = None, size: tuple[int, int] | None = None) -> None:
         super().__init__(parent)
-        self.anatomy = anatomy
+        anatomies = list(anatomy) if isinstance(anatomy, (list, tuple)) else [anatomy] * len(state.panels)
+        self.anatomy = anatomies[0]
         self.theme = theme
         self.can_render = QtGui.QGuiApplication.platformName() not in ("offscreen", "minimal")
         layout = QtWidgets.QVBoxLayout(self)
@@ -137,7 +139,7 @@ class SceneView(QtWidgets.QWidget):
         self.panels: list[Panel] = []
         for i, choice in enumerate(state.panels):
             self.panels.append(Panel(
-                self.plotter, anatomy, subplot=(0, i), theme=theme, title=choice.title,
+                self.plotter, anatomies[i], subplot=(0, i), theme=theme, title=choice.title,
                 overlays=[name for name, on in state.overlays.items() if on], max_triangles=interactive_triangles(n),
             ))
         if n > 1:
@@ -293,7 +295,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.scene_view.setParent(None)
             self.scene_view.deleteLater()
         holder = self.view_holder.size()
-        self.scene_view = SceneView(self.anatomy, self.state, "projector" if self.presenting else "default",
+        self.scene_view = SceneView(self.anatomies(), self.state, "projector" if self.presenting else "default",
                                     size=(holder.width(), holder.height()) if self.isVisible() else None)
         self.view_holder.layout().addWidget(self.scene_view)
         for controls in self.panel_controls:
@@ -304,6 +306,7 @@ class MainWindow(QtWidgets.QMainWindow):
             controls = PanelControls(i, choice)
             controls.model_changed.connect(self.set_model)
             controls.value_changed.connect(self.set_value)
+            controls.anatomy_changed.connect(self.set_anatomy)
             self.panel_box.addWidget(controls)
             self.panel_controls.append(controls)
         self.setWindowTitle(f"pelvisim — {self.state.title}")
@@ -319,6 +322,19 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.state
         self.display_box.show_state(len(s.panels), s.magnification, s.overlays)
         self.playback.show_state(s.phase, s.playing, s.speed, s.loop)
+
+    def anatomy_of(self, index: int) -> Anatomy:
+        """The anatomy panel ``index`` shows: its own choice, else the window's."""
+        spec = self.state.panel(index).anatomy
+        if spec is None:
+            return self.anatomy
+        from pelvisim.anatomy import sources
+
+        return sources.load(spec, progress=lambda text: self.statusBar().showMessage(text.strip(), 8000))
+
+    def anatomies(self) -> list[Anatomy]:
+        """The anatomy of every panel, left to right."""
+        return [self.anatomy_of(i) for i in range(len(self.state.panels))]
 
     @property
     def panels(self) -> list[Panel]:
@@ -338,10 +354,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.descriptors.append(None)
         del self.descriptors[len(self.state.panels):]
         for i in which:
-            state = self.state.joint_state(self.anatomy, i)
-            descriptors = describe(self.anatomy, state)
+            anatomy = self.anatomy_of(i)
+            state = self.state.joint_state(anatomy, i)
+            descriptors = describe(anatomy, state)
             self.descriptors[i] = descriptors
-            self.panels[i].update(make_pose(self.anatomy, state, self.state.magnification), descriptors)
+            self.panels[i].update(make_pose(anatomy, state, self.state.magnification), descriptors)
             if tables:
                 controls = self.panel_controls[i]
                 controls.show_descriptors(descriptors)
@@ -352,8 +369,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def update_trails(self) -> None:
         """Recompute the ASIS/PSIS trails of every panel over one gait cycle."""
-        for panel, choice in zip(self.panels, self.state.panels):
-            panel.set_trails(cycle_poses(self.anatomy, choice.positional_model, choice.values,
+        for i, (panel, choice) in enumerate(zip(self.panels, self.state.panels)):
+            panel.set_trails(cycle_poses(self.anatomy_of(i), choice.positional_model, choice.values,
                                          self.state.magnification, TRAIL_SAMPLES))
         if self.scene_view is not None:
             self.scene_view.render()
@@ -381,6 +398,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self.refresh([index])
         if self.state.overlays.get("trails"):
             self.trail_timer.start()
+
+    def set_anatomy(self, index: int, anatomy: Any) -> None:
+        """Show ``anatomy`` (an anatomy spec, or None for the window's) in panel ``index``.
+
+        A subject or shape-mode point not yet built takes a few seconds (the status bar says so);
+        bad input is reported in the status bar and changes nothing.
+        """
+        before = self.state.panel(index).anatomy
+        try:
+            self.state.set_anatomy(index, anatomy)
+            spec = self.state.panel(index).anatomy
+            if spec is not None:
+                self.statusBar().showMessage(f"Loading {spec.label} (first use builds it: a few seconds)…")
+                QtWidgets.QApplication.processEvents()
+            self.anatomy_of(index)
+        except PelvisimError as error:
+            self.state.panel(index).anatomy = before
+            self.panel_controls[index].show_choice(self.state.panel(index))
+            self.statusBar().showMessage(str(error), 8000)
+            return
+        self.statusBar().clearMessage()
+        self.rebuild()
 
     def set_panel_count(self, count: int) -> None:
         """Show ``count`` panels side by side (1–4)."""
@@ -612,7 +651,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         try:
             camera = self.scene_view.moved_camera() if self.scene_view is not None else None
-            out = render_state(self.anatomy, self.state, path, progress=on_progress, overwrite=overwrite, camera=camera)
+            out = render_state(self.anatomies(), self.state, path, progress=on_progress, overwrite=overwrite, camera=camera)
         except RenderCancelled:
             self.statusBar().showMessage("Recording cancelled; no file written", 6000)
             return None
@@ -686,6 +725,9 @@ def run(scene: str | os.PathLike[str] | None = None, *, screenshot: str | os.Pat
     if screenshot is not None and QtGui.QGuiApplication.platformName() in ("offscreen", "minimal"):
         raise DisplayError("--screenshot needs OpenGL, which QT_QPA_PLATFORM=offscreen lacks; run under a display "
                            "or Xvfb, or use `pelvisim render`")
+    if anatomy is not None and state is not None:  # given on the command line: every panel shows it
+        for choice in state.panels:
+            choice.anatomy = None
     window = MainWindow(anatomy or load_anatomy(), state, scenes=scenes, scene_index=index)
     window.resize(*size)
     if presentation:

@@ -125,13 +125,26 @@ def _layout(n: int) -> tuple[int, int]:
     return (2, 2) if n == 4 else (1, n)
 
 
+def _anatomies(scene: Scene, anatomy: Any) -> list[Any]:
+    """One anatomy per panel: ``anatomy`` for all of them (or a list, one per panel), else each panel's own."""
+    from pelvisim.anatomy import sources
+    from pelvisim.anatomy.core import Anatomy
+
+    if anatomy is None:
+        return [sources.load(scene.panel_anatomy(index)) for index in range(len(scene.panels))]
+    if isinstance(anatomy, (list, tuple)) and len(anatomy) == len(scene.panels):  # one per panel (the app's)
+        return [a if isinstance(a, Anatomy) else sources.load(a) for a in anatomy]
+    return [anatomy if isinstance(anatomy, Anatomy) else sources.load(anatomy)] * len(scene.panels)
+
+
 class Stage:
     """A plotter with one :class:`Panel` per scene panel, a caption strip and a title card.
 
     Parameters
     ----------
     scene : Scene
-    anatomy : Anatomy
+    anatomy : Anatomy or sequence of Anatomy
+        One anatomy for every panel, or one per panel.
     size : tuple of int
         Window size (width, height), pixels.
     quality : str
@@ -140,7 +153,9 @@ class Stage:
     """
 
     def __init__(self, scene: Scene, anatomy: Any, size: tuple[int, int], quality: str = "draft", off_screen: bool = True) -> None:
-        self.scene, self.anatomy = scene, anatomy
+        self.scene = scene
+        self.anatomies = list(anatomy) if isinstance(anatomy, (list, tuple)) else [anatomy] * len(scene.panels)
+        self.anatomy = self.anatomies[0]
         self.theme = get_theme(scene.theme)
         shape = _layout(len(scene.panels))
         self.plotter = pv.Plotter(off_screen=off_screen, window_size=list(size), shape=shape, border=False, lighting="light kit")
@@ -154,7 +169,7 @@ class Stage:
         for index, spec in enumerate(scene.panels):
             r, c = divmod(index, cols)
             overlays = [name for name, on in scene.panel_overlays(index).items() if on]
-            panel = Panel(self.plotter, anatomy, subplot=(r, c), theme=self.theme, title=spec.label, overlays=overlays,
+            panel = Panel(self.plotter, self.anatomies[index], subplot=(r, c), theme=self.theme, title=spec.label, overlays=overlays,
                           axis_level=str(spec.parameters.get("axis_level", "S2")))
             x0, x1 = c / cols, (c + 1) / cols
             y0 = strip + (1.0 - strip) * (rows - 1 - r) / rows
@@ -237,7 +252,7 @@ class Stage:
         from pelvisim.models import get_model
 
         for index, (panel, spec) in enumerate(zip(self.panels, self.scene.panels)):
-            panel.set_trails(cycle_poses(self.anatomy, get_model(spec.model), spec.parameters,
+            panel.set_trails(cycle_poses(self.anatomies[index], get_model(spec.model), spec.parameters,
                                          self.scene.panel_magnification(index), TRAIL_SAMPLES))
 
     def show_title_card(self, on: bool) -> None:
@@ -260,16 +275,17 @@ class Stage:
         """
         from pelvisim.descriptors import describe as describe_state
 
-        states = [self.scene.joint_state(self.anatomy, index, time_s) for index in range(len(self.panels))]
-        poses = tuple(make_pose(self.anatomy, state, self.scene.panel_magnification(index)) for index, state in enumerate(states))
+        anatomies = self.anatomies
+        states = [self.scene.joint_state(anatomies[index], index, time_s) for index in range(len(self.panels))]
+        poses = tuple(make_pose(anatomies[index], state, self.scene.panel_magnification(index)) for index, state in enumerate(states))
         texts = tuple(self.scene.captions_at(time_s))
         orbit = bool(self.scene.camera.orbit_deg) and self.scene.duration_s > 0
         angle = math.radians(self.scene.camera.orbit_deg) * time_s / self.scene.duration_s if orbit else None
         key = (title_card, texts, angle, tuple(_pose_key(pose) for pose in poses))
         same = self._planned is not None and key[1:] == self._planned[1:]
         descriptors = tuple(
-            describe_state(self.anatomy, state) if describe and not same and "descriptors" in panel.overlays else None
-            for panel, state in zip(self.panels, states)
+            describe_state(anatomy, state) if describe and not same and "descriptors" in panel.overlays else None
+            for panel, state, anatomy in zip(self.panels, states, anatomies)
         )
         self._planned = key
         return FramePlan(key=key, poses=poses, descriptors=descriptors, captions=texts, title_card=title_card, orbit_rad=angle)
@@ -419,8 +435,10 @@ def render(
         Replace an existing output.
     progress : bool, optional
         Progress bar on stderr; default only on a terminal.
-    anatomy : Anatomy, optional
-        Default: the bundled mean pelvis.
+    anatomy : Anatomy or anatomy spec, optional
+        One anatomy for every panel: an :class:`~pelvisim.anatomy.core.Anatomy`, or anything
+        :func:`pelvisim.anatomy.sources.load` accepts (``{"subject": 7}``, a folder …). Default: each
+        panel's own (the scene's ``anatomy`` keys; the bundled mean pelvis without them).
     on_frame : callable, optional
         Called with (index, image) after each frame (tests, previews). Do not modify the image:
         repeated frames share one array, and it may still be waiting to be encoded.
@@ -462,10 +480,7 @@ def render(
         notice = writers.long_render_notice(label, total, (width, height), len(scene.panels), scene.output.quality)
         if notice and progress is not False:
             print(f"pelvisim: {notice}", file=sys.stderr, flush=True)
-        if anatomy is None:
-            from pelvisim import load_anatomy
-
-            anatomy = load_anatomy()
+        anatomy = _anatomies(scene, anatomy)
         safe.check_interrupted()
 
         pv.global_theme.multi_samples = 1

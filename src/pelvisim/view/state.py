@@ -74,11 +74,14 @@ class PanelChoice:
         Validated value of every parameter of the model (defaults filled in).
     label : str
         Optional caption (from a scene file); empty uses the model's title.
+    anatomy : AnatomySpec or None
+        This panel's anatomy (:mod:`pelvisim.anatomy.sources`); None shows the window's.
     """
 
     model: str
     values: dict[str, Value] = field(default_factory=dict)
     label: str = ""
+    anatomy: Any = None
 
     def __post_init__(self) -> None:
         self.values = get_model(self.model).resolve(self.values)
@@ -90,8 +93,11 @@ class PanelChoice:
 
     @property
     def title(self) -> str:
-        """The caption shown on the panel."""
-        return self.label or self.positional_model.title
+        """The caption shown on the panel (a chosen pelvis is named when there is no scene label)."""
+        if self.label:
+            return self.label
+        kind = getattr(self.anatomy, "kind", "bundled")
+        return self.positional_model.title + ("" if kind == "bundled" else f" — {self.anatomy.label}")
 
 
 @dataclass
@@ -160,6 +166,7 @@ class AppState:
                 str(getattr(p, "model", None) or p["model"]),
                 dict(getattr(p, "parameters", None) or (p.get("parameters", {}) if isinstance(p, Mapping) else {})),
                 str(getattr(p, "label", "") or (p.get("label", "") if isinstance(p, Mapping) else "")),
+                getattr(p, "anatomy", None) or getattr(scene, "anatomy", None),
             )
             for p in getattr(scene, "panels", ())
         ] or [PanelChoice("neutral")]
@@ -203,7 +210,14 @@ class AppState:
         """Show ``model`` in panel ``index``, at its default parameter values."""
         get_model(model)
         if self.panel(index).model != model:
-            self.panels[index] = PanelChoice(model)
+            self.panels[index] = PanelChoice(model, anatomy=self.panels[index].anatomy)
+
+    def set_anatomy(self, index: int, anatomy: Any) -> None:
+        """Show ``anatomy`` in panel ``index``: None (the window's), or anything
+        :func:`pelvisim.anatomy.sources.as_spec` accepts (checked here)."""
+        from pelvisim.anatomy.sources import as_spec
+
+        self.panel(index).anatomy = None if anatomy is None else as_spec(anatomy)
 
     def set_value(self, index: int, name: str, value: Any) -> Value:
         """Set one parameter of panel ``index``; returns the validated value."""
