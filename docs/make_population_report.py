@@ -90,13 +90,38 @@ def neutral_findings(anatomy: Anatomy) -> dict[str, float]:
     return {f.name: f.at_pose for f in describe(anatomy, NEUTRAL).findings if f.name in FINDINGS}
 
 
+def hips_level(anatomy: Anatomy) -> dict[str, float]:
+    """Left-minus-right heights with the pelvis turned about its front-to-back axis until both hip
+    centres are level (standing on legs of equal length), mm.
+
+    The pelvic frame levels the two ASIS by its definition, so it hides an asymmetry of the ASIS
+    themselves; on level hips it shows. Innominate height: iliac crest top to ischial tuberosity.
+    """
+    d = anatomy.point("acetabulum_centre_right") - anatomy.point("acetabulum_centre_left")
+    angle = np.arctan2(d[1], d[2])  # turn about X that brings the right hip centre to the left's height
+    c, s = np.cos(angle), np.sin(angle)
+
+    def height(p: np.ndarray) -> np.ndarray:
+        p = np.atleast_2d(p)
+        return c * p[:, 1] - s * p[:, 2]
+
+    crest = {side: float(height(anatomy.bones[f"innominate_{side}"].vertices_mm).max()) for side in ("left", "right")}
+    tuberosity = {side: float(height(anatomy.point(f"ischial_tuberosity_{side}"))[0]) for side in ("left", "right")}
+    out = {name: float(height(anatomy.point(f"{name}_left"))[0] - height(anatomy.point(f"{name}_right"))[0])
+           for name in ("asis", "psis", "acetabulum_centre")}
+    out["iliac_crest_top"] = crest["left"] - crest["right"]
+    out["innominate_height"] = (crest["left"] - tuberosity["left"]) - (crest["right"] - tuberosity["right"])
+    return out
+
+
 def measure(spec) -> dict:
     started = time.perf_counter()
     anatomy = sources.load(spec)
     d = dimensions(anatomy)
     d["acetabulum_radius_mm"] = (d["acetabulum_radius_left_mm"] + d["acetabulum_radius_right_mm"]) / 2
     return {"anatomy": anatomy, "dims": d, "build": sources.build_report(spec), "sij": sij_figures(anatomy),
-            "mirror": mirror_pairs(anatomy), "findings": neutral_findings(anatomy), "seconds": time.perf_counter() - started}
+            "mirror": mirror_pairs(anatomy), "findings": neutral_findings(anatomy), "level": hips_level(anatomy),
+            "seconds": time.perf_counter() - started}
 
 
 def flag(name: str, value: float) -> str:
@@ -244,6 +269,13 @@ def main() -> int:
         rows.append([name.replace("_", " "), f"{results['mean']['mirror'][name]:.1f}", f"{np.median(values):.1f}",
                      f"{values.max():.1f} (subject {worst})"])
     lines += table(["landmark pair", "mean pelvis", "median of 26", "largest"], rows)
+    odd = [name for name in pair_names if max(r["mirror"][name] for r in subjects.values()) > 20.0]
+    if odd:
+        lines += ["", "Differences above 20 mm are not the bones: " + ", ".join(n.replace("_", " ") for n in odd) + ". "
+                  "The auricular patches are the faces within 2 mm of the other bone, so where one joint region was "
+                  "eased the patch on that side shrinks and its centroid and poles move (compare the auricular-area "
+                  "column above); a rule that takes the extreme point of a band (AIIS) can jump between two "
+                  "bumps of similar height. Joint frames built from these patches inherit that."]
 
     lines += ["", "## What a hand would compare, at neutral", "",
               "The palpation findings of `pelvisim describe` read on each subject with **no joint motion at all**",
@@ -258,6 +290,20 @@ def main() -> int:
     for n, unit in zip(FINDINGS, ("mm", "mm", "°", "mm")):
         values = np.abs([r["findings"][n] for r in subjects.values()])
         lines.append(f"- {n}: median {np.median(values):.1f} {unit}, largest {values.max():.1f} {unit} over the 26.")
+    lines += ["", "The readout's standing frame at neutral is the pelvic frame, which puts both ASIS at one height by its",
+              "definition: the ASIS column is zero for every pelvis, and the bones' asymmetry shows in the PSIS instead.",
+              "Standing on legs of equal length, the two hip centres are level instead; turned that way (about the",
+              "front-to-back axis), the same bones give:", ""]
+    rows = []
+    level_names = ("asis", "psis", "iliac_crest_top", "innominate_height")
+    for k, r in results.items():
+        rows.append([k.replace("subject ", "")] + [f"{r['level'][n]:+.1f}" for n in level_names])
+    lines += table(["", "ASIS height L−R (mm)", "PSIS height L−R (mm)", "iliac crest top L−R (mm)",
+                    "innominate height L−R (mm, crest to ischial tuberosity)"], rows)
+    for n in level_names:
+        values = np.abs([r["level"][n] for r in subjects.values()])
+        lines.append(f"- {n.replace('_', ' ')}, hips level: median {np.median(values):.1f} mm, largest {values.max():.1f} mm "
+                     f"(subject {list(subjects)[int(values.argmax())].split()[1]}).")
 
     # --- modes -----------------------------------------------------------------------------------
     lines += ["", "## The first shape modes at ±2 SD", "",

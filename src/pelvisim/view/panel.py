@@ -67,6 +67,10 @@ def _descriptor_text(descriptors: Any) -> str:
     if descriptors is None:
         return ""
     text = descriptors if isinstance(descriptors, str) else str(getattr(descriptors, "summary", descriptors))
+    if getattr(descriptors, "findings", None) is not None:  # no motion: the pelvis's own asymmetry instead
+        from pelvisim.descriptors import at_rest_words
+
+        text = at_rest_words(descriptors) or text
     return text.replace(". ", ".\n")
 
 
