@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pelvisim.cli.anatomy_options import add_anatomy_options, load_anatomy_from_args
 from pelvisim.errors import ParameterError
 
 
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     describe.add_argument("--posture", default="standing", choices=("standing", "supine", "prone"),
                           help="body frame of the landmark readout: standing (feet on the floor, default), "
                                "supine or prone (on the table)")
-    describe.add_argument("--anatomy", default=None, help="anatomy folder (default: the bundled mean pelvis)")
+    add_anatomy_options(describe)
     describe.add_argument("--json", action="store_true", help="machine-readable output")
     describe.set_defaults(func=run_describe)
 
@@ -257,11 +258,7 @@ def phase_ignored(model_name: str, phase: float) -> str | None:
 
 def run_describe(args: argparse.Namespace) -> int:
     """Print the descriptors of one model."""
-    anatomy = None
-    if args.anatomy is not None:
-        import pelvisim
-
-        anatomy = pelvisim.load_anatomy(args.anatomy)
+    anatomy = load_anatomy_from_args(args)
     data = describe_json(args.model, parse_settings(args.settings), args.magnification, args.phase, anatomy,
                          getattr(args, "posture", "standing"))
     phase_note = phase_ignored(args.model, args.phase)

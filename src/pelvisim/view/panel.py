@@ -851,9 +851,20 @@ class Panel:
         self.layout_text()
 
     def set_descriptor_text(self, descriptors: Any, *, layout: bool = True) -> None:
-        """Show descriptors (the readout numbers) or a ready-made string in the lower-left block."""
-        if isinstance(descriptors, str):
-            self._free_text, self._readout = _descriptor_text(descriptors), []
+        """Show descriptors (the readout numbers) or a ready-made string in the lower-left block.
+
+        A panel with no key numbers (:attr:`readout_keys` empty, e.g. the neutral model) shows, while
+        no joint moves, the pelvis's own asymmetry instead (:func:`pelvisim.descriptors.at_rest_words`).
+        """
+        at_rest = ""
+        if not isinstance(descriptors, str) and descriptors is not None and not self._readout_keys:
+            # A panel without key numbers (the neutral model): with no joint motion, what a hand would
+            # compare is the pelvis's own left-right asymmetry, next to the normal range and palpation error.
+            from pelvisim.descriptors import at_rest_words
+
+            at_rest = at_rest_words(descriptors)
+        if isinstance(descriptors, str) or at_rest:
+            self._free_text, self._readout = _descriptor_text(at_rest or descriptors), []
         else:
             self._free_text = ""
             self._readout = readout_lines(descriptors, self._readout_keys) if descriptors is not None else []
