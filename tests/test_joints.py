@@ -142,3 +142,29 @@ def test_model_layer_never_imports_pyvista():
         "assert 'pyvista' not in sys.modules, 'pyvista imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_nutation_axis_sits_halfway_behind_the_auricular_surface(anatomy):
+    # Bakland & Hansen 1984: the axis lies in the axial interosseous region behind the auricular
+    # surface. pelvisim's rule (joints.sacral_level_point): on the midline, at the height of the
+    # level's posterior landmark, halfway in depth between the mean sacral auricular centroid and
+    # that landmark; by hand here.
+    for level in ("S1", "S2", "S3"):
+        posterior = anatomy.point(f"{level.lower()}_posterior")
+        auricular_x = (anatomy.point("auricular_sacrum_left_centroid")[0] + anatomy.point("auricular_sacrum_right_centroid")[0]) / 2
+        expected = np.array([(auricular_x + posterior[0]) / 2, posterior[1], 0.0])
+        np.testing.assert_allclose(joints.nutation_axis(anatomy, level).point_mm, expected, atol=1e-12)
+        np.testing.assert_allclose(joints.sacral_level_point(anatomy, level), expected, atol=1e-12)
+        assert expected[0] < auricular_x  # behind the auricular surface
+    assert "nutation axis at S2" in joints.nutation_axis(anatomy).name
+
+
+def test_axis_keeps_read_only_copies():
+    point, direction = np.array([1.0, 2.0, 3.0]), np.array([0.0, 0.0, 2.0])
+    axis = joints.Axis("test", point, direction)
+    point[0], direction[2] = 99.0, -5.0
+    np.testing.assert_allclose(axis.point_mm, [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(axis.direction, [0.0, 0.0, 1.0])  # normalised on creation
+    for array in (axis.point_mm, axis.direction):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0.0

@@ -90,6 +90,7 @@ CMPOPS = {ast.Lt: ("<", ">="), ast.LtE: ("<=", ">"), ast.Gt: (">", "<="), ast.Gt
           ast.Eq: ("==", "!="), ast.NotEq: ("!=", "=="), ast.Is: ("is", "is not"), ast.IsNot: ("is not", "is"),
           ast.In: ("in", "not in"), ast.NotIn: ("not in", "in")}
 TINY = 1e-6  # numeric guards (tolerances, eps) are not behaviour: their constants are not mutated
+PROSE_WORDS = 8  # strings longer than this many words are prose (claims, sources), not labels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,8 +112,10 @@ class Mutant:
         return text.splitlines()[self.line - 1].strip()
 
     def note_key(self, text: str) -> str:
-        digest = hashlib.sha1(self.source_line(text).encode()).hexdigest()[:10]
-        return f"{self.module}:{digest}:{self.operator}:{self.original}->{self.replacement}"
+        """``module:line-hash:operator:change-hash`` — plain characters, stable while the line is unchanged."""
+        line = hashlib.sha1(self.source_line(text).encode()).hexdigest()[:8]
+        change = hashlib.sha1(f"{self.original}->{self.replacement}".encode()).hexdigest()[:6]
+        return f"{self.module}:{line}:{self.operator.replace(' ', '-')}:{change}"
 
 
 # --- finding mutants ----------------------------------------------------------------------------
@@ -227,7 +230,7 @@ class _Finder(ast.NodeVisitor):
             if self.scope == "all":
                 self.add(node, "boolean", start, end, str(not v))
         elif isinstance(v, (int, float)):
-            if v != 0 and abs(v) < TINY:
+            if v != 0 and abs(v) <= TINY:
                 return
             if isinstance(v, int):
                 new = "1" if v == 0 else ("0" if v == 1 else str(v + 1))
@@ -248,6 +251,8 @@ class _Finder(ast.NodeVisitor):
 
     def _words(self, node, start, end):
         segment = self.text[start:end]
+        if len(segment.split()) > PROSE_WORDS:
+            return  # claims, evidence and citations are prose, reviewed by people, not tests
         m = WORD_RE.search(segment)
         if m:
             word = m.group(1)
@@ -474,9 +479,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=str(ROOT / "build" / "mutation-results.json"))
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/testing.md")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # internal: worker loop
+    parser.add_argument("--notes-template", metavar="RESULTS_JSON",
+                        help="print TOML lines for the survivors of a results file that have no note yet, then exit")
     args = parser.parse_args(argv)
     if args.serve:
         serve()
+        return 0
+    if args.notes_template:
+        data = json.loads(Path(args.notes_template).read_text(encoding="utf-8"))
+        for module, m in data["modules"].items():
+            for sv in m["survivors"]:
+                if not sv["why"]:
+                    print(f'# {module}:{sv["line"]} {sv["operator"]}: {_short(sv["original"], 40)} -> '
+                          f'{_short(sv["replacement"], 40)} | {_short(sv["source"], 80)}')
+                    print(f'"{sv["note_key"]}" = ""')
         return 0
 
     wanted = [m if m.endswith(".py") else f"{m}.py" for m in args.modules.split(",") if m]
