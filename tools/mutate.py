@@ -66,7 +66,7 @@ MODULES: dict[str, dict] = {
                             "test_models.py", "test_descriptors.py"], "scope": "all"},
     "models.py": {"tests": ["test_models.py", "test_model_labels.py", "test_findings_signs.py", "test_descriptors.py",
                             "test_scene.py", "test_cli_describe.py"], "scope": "all"},
-    "ring_models.py": {"tests": ["test_ring_models.py", "test_calibration.py", "test_descriptors_leg_length.py",
+    "ring_models.py": {"tests": ["test_ring_models.py", "test_ring_model_parameters.py", "test_calibration.py", "test_descriptors_leg_length.py",
                                  "test_cli_describe.py"], "scope": "all"},
     "pose.py": {"tests": ["test_pose.py", "test_models.py", "test_descriptors.py"], "scope": "all"},
     "mechanics.py": {"tests": ["test_calibration.py", "test_mechanics.py", "test_ring_models.py"], "scope": "constants"},
