@@ -13,6 +13,7 @@ any bug is caught by no test.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -65,7 +66,7 @@ def run(name: str, base: Path) -> list[str] | None:
     if text.count(old) != 1:
         return None
     path.write_text(text.replace(old, new), encoding="utf-8")
-    env = {**__import__("os").environ, "PYTHONPATH": str(tree / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(tree / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run(PYTEST, cwd=tree, env=env, capture_output=True, text=True)
     return re.findall(r"^(?:FAILED|ERROR) (\S+)", proc.stdout, flags=re.M) or ([] if proc.returncode == 0 else [f"exit {proc.returncode}"])
 
