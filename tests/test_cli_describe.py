@@ -8,7 +8,8 @@ import pytest
 
 from pelvisim.cli import main
 
-CORE_KEYS = {"model", "parameters", "descriptors", "landmarks", "findings", "summary", "warnings"}
+CORE_KEYS = {"model", "parameters", "descriptors", "landmarks", "findings", "summary", "warnings", "body_frame",
+             "posture", "named", "limit_warnings", "neutral_asymmetry"}
 
 
 def run(capsys, *argv):
@@ -38,7 +39,7 @@ def test_describe_json_contract(capsys):
     data = json.loads(out)
     assert CORE_KEYS <= set(data) and set(data) - CORE_KEYS <= {"pelvis", "joints", "events"}
     assert data["model"] == "flare" and data["parameters"] == {"left_deg": 1.0, "right_deg": 0.0}
-    assert set(data["descriptors"]) == {"innominate_left", "innominate_right", "sacrum"}
+    assert set(data["descriptors"]) == {"innominate_left", "innominate_right", "sacrum", "ring"}
     assert data["descriptors"]["innominate_left"]["inflare_deg"] == pytest.approx(1.0)
     assert set(data["landmarks"]["asis_left"]) == {"position_mm", "shift_mm"}
     assert data["warnings"] == []
@@ -60,7 +61,7 @@ def test_describe_warns_beyond_in_vivo_range(capsys):
 def test_describe_table_in_clinical_words(capsys):
     code, out, _ = run(capsys, "describe", "--model", "sacral_torsion", "--set", "angle_deg=2", "--magnification", "10")
     assert code == 0
-    assert "left-on-left forward torsion" in out and "×10" in out and "below palpation error" in out
+    assert "left-on-left forward torsion" in out and "×10" in out and "below the 15–20 mm landmark-location error" in out
 
 
 @pytest.mark.parametrize(

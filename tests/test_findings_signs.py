@@ -6,6 +6,12 @@ of :mod:`pelvisim.descriptors` — and clinical sign expectations taken from the
 signatures of reference/BIOMECHANICS.md §4. Every finding is "left minus right of how much that
 side shows the named sign", so a motion on the left and the same motion on the right must give
 opposite signs.
+
+Each finding is read in the posture its test is done in (sulcus and ILA prone, leg length supine,
+the iliac spines in the readout's body frame), so the hand computation first re-references the
+state to that body frame (:func:`pelvisim.body_frame.in_body_frame`, whose rule is tested on its
+own in test_body_frame.py). The clinical signatures are checked supine, where these tests are
+done: standing, the femoral heads hold both hips, and an upslip tilts the ring instead.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from pelvisim import descriptors, models
+from pelvisim import body_frame, descriptors, models
 from pelvisim.pose import JointState
 
 ASIS_HEIGHT = "ASIS height difference"
@@ -32,9 +38,18 @@ ALL_FINDINGS = (ASIS_HEIGHT, ASIS_MIDLINE, PSIS_HEIGHT, TILT, SULCUS, ILA_POSTER
 EXACT = 1e-9  # mm or deg: the same rigid arithmetic done twice, so only rounding may differ
 
 
-def finding(anatomy, state: JointState, name: str) -> float:
+POSTURE_OF = {SULCUS: "prone", ILA_POSTERIOR: "prone", ILA_HEIGHT: "prone", LEG: "supine"}
+"""Findings read in a fixed posture; the others follow the readout's posture."""
+
+
+def framed(anatomy, state: JointState, name: str, posture: str) -> JointState:
+    """The state re-referenced to the body frame the finding ``name`` is read in."""
+    return body_frame.in_body_frame(anatomy, state, POSTURE_OF.get(name, posture))
+
+
+def finding(anatomy, state: JointState, name: str, posture: str = "standing") -> float:
     """The named finding's left-minus-right difference; a missing finding is a failure, not a skip."""
-    by_name = {f.name: f for f in descriptors.describe(anatomy, state).findings}
+    by_name = {f.name: f for f in descriptors.describe(anatomy, state, posture=posture).findings}
     assert name in by_name, f"finding {name!r} missing; the pose reports {sorted(by_name)}"
     return by_name[name].difference
 
@@ -84,7 +99,8 @@ def hand_side(anatomy, state, name: str, side: str) -> float:
     raise AssertionError(name)
 
 
-def hand(anatomy, state, name: str) -> float:
+def hand(anatomy, state, name: str, posture: str = "standing") -> float:
+    state = framed(anatomy, state, name, posture)
     return hand_side(anatomy, state, name, "left") - hand_side(anatomy, state, name, "right")
 
 
@@ -120,15 +136,17 @@ INNOMINATE_FINDINGS = (ASIS_HEIGHT, ASIS_MIDLINE, PSIS_HEIGHT, TILT, SULCUS, LEG
 
 @pytest.mark.parametrize("name", INNOMINATE_FINDINGS)
 def test_a_one_sided_innominate_motion_gives_that_side_its_sign(anatomy, name):
-    # Only one innominate moves (the sacrum stays, so the sulcus is fixed and only the PSIS moves):
-    # the finding is that side's own hand value, with + for the left and − for the right.
+    # Only one innominate moves. Supine on the table that side dominates the finding: it carries the
+    # sign + on the left and − on the right, and the value is the hand computation in that frame.
     for seed in range(4):
         full = random_state(100 + seed)
         for side, sign in (("left", +1.0), ("right", -1.0)):
             state = JointState(T_pelvis={f"innominate_{side}": full.T_pelvis[f"innominate_{side}"]})
-            own = hand_side(anatomy, state, name, side)
+            on_table = framed(anatomy, state, name, "supine")
+            own = hand_side(anatomy, on_table, name, side)
+            other = hand_side(anatomy, on_table, name, "right" if side == "left" else "left")
             assert abs(own) > 1e-3, "the random motion must actually move this finding"
-            assert finding(anatomy, state, name) == pytest.approx(sign * own, abs=EXACT), (side, seed)
+            assert finding(anatomy, state, name, "supine") == pytest.approx(sign * (own - other), abs=EXACT), (side, seed)
 
 
 # --- clinical signatures (BIOMECHANICS §4), left and right ------------------------------------------
@@ -164,30 +182,36 @@ SIGNATURES = [
 def test_innominate_signatures_have_the_named_sign(anatomy, model, template, name, left_sign, side):
     params = {key.format(side=side): value for key, value in template.items()}
     state = models.joint_state(anatomy, model, params)
-    value = finding(anatomy, state, name)
+    value = finding(anatomy, state, name, "supine")
     expected_sign = left_sign if side == "left" else -left_sign
     assert np.sign(value) == expected_sign, (side, value)
-    assert value == pytest.approx(hand(anatomy, state, name), abs=EXACT)
+    assert value == pytest.approx(hand(anatomy, state, name, "supine"), abs=EXACT)
 
 
 def test_upslip_and_anterior_rotation_by_hand_numbers(anatomy):
-    # A pure 3 mm upslip lifts every landmark of that innominate by exactly 3 mm.
+    # Supine, a pure 3 mm upslip lifts every landmark of that innominate by exactly 3 mm: the table
+    # contacts on the sacrum do not move and the PSIS only slides along the table.
     state = models.joint_state(anatomy, "shear", {"left_mm": 3.0})
-    assert finding(anatomy, state, ASIS_HEIGHT) == pytest.approx(3.0, abs=EXACT)
-    assert finding(anatomy, state, PSIS_HEIGHT) == pytest.approx(3.0, abs=EXACT)
+    assert finding(anatomy, state, ASIS_HEIGHT, "supine") == pytest.approx(3.0, abs=EXACT)
+    assert finding(anatomy, state, PSIS_HEIGHT, "supine") == pytest.approx(3.0, abs=EXACT)
     assert finding(anatomy, state, LEG) == pytest.approx(-3.0, abs=EXACT)
-    assert finding(anatomy, state, TILT) == pytest.approx(0.0, abs=EXACT)
+    assert finding(anatomy, state, TILT, "supine") == pytest.approx(0.0, abs=EXACT)
     # Anterior rotation by θ about the S2 transverse axis turns the ASIS–PSIS line by exactly θ
-    # (a rigid rotation about Z turns every sagittal line by the same angle).
+    # (a rigid rotation about Z turns every sagittal line by the same angle); a table frame turns
+    # both sides' lines alike, so the difference stays θ (to 0.01°: its small turn about Y tips the
+    # two sagittal projections by slightly different amounts).
     state = models.joint_state(anatomy, "innominate_rotation", {"right_deg": 2.0})
-    assert finding(anatomy, state, TILT) == pytest.approx(-2.0, abs=1e-9)
-    # The PSIS lies behind the axis, so it rises by −(x·sinθ) + y·(cosθ − 1) relative to the axis.
+    assert finding(anatomy, state, TILT, "supine") == pytest.approx(-2.0, abs=0.01)
+    # In the pelvic frame the PSIS lies behind the axis, so it rises by −(x·sinθ) + y·(cosθ − 1).
     axis = descriptors.joints.nutation_axis(anatomy)
     x, y = (anatomy.point("psis_right") - axis.point_mm)[:2]
     theta = math.radians(2.0)
     rise = -x * math.sin(theta) + y * (math.cos(theta) - 1.0)
     assert rise > 0
-    assert finding(anatomy, state, PSIS_HEIGHT) == pytest.approx(-rise, abs=1e-9)
+    pelvic_frame = hand_side(anatomy, state, PSIS_HEIGHT, "left") - hand_side(anatomy, state, PSIS_HEIGHT, "right")
+    assert pelvic_frame == pytest.approx(-rise, abs=1e-9)
+    assert finding(anatomy, state, PSIS_HEIGHT, "supine") == pytest.approx(hand(anatomy, state, PSIS_HEIGHT, "supine"),
+                                                                           abs=EXACT)
 
 
 @pytest.mark.parametrize("side", ["left", "right"])

@@ -97,8 +97,9 @@ def test_gait_frame_times_follow_the_phase_not_the_clock():
     assert len(frame_times(scene, fps=10, start_s=0.5, end_s=1.5)) == 10
 
 
-@pytest.mark.parametrize("text, size", [("720p", (1280, 720)), ("1080p", (1920, 1088)), ("4k", (3840, 2160)), ("1000x500", (1008, 496))])
-def test_sizes_are_multiples_of_16(text, size):
+@pytest.mark.parametrize("text, size", [("720p", (1280, 720)), ("1080p", (1920, 1080)), ("4k", (3840, 2160)), ("1000x500", (1000, 500)),
+                                        ("1001x501", (1000, 500))])
+def test_sizes_are_exact_and_even(text, size):
     assert parse_size(text) == size
 
 

@@ -1,23 +1,33 @@
-"""Clinical descriptors read off a pose: what a clinician would name and what they could feel.
+"""Clinical descriptors read off a pose: what moved, what it is called, what a clinician could feel.
 
 Everything here is computed from a true-scale :class:`~pelvisim.pose.JointState` and the anatomy's
 landmarks only — never echoed from a model's parameters — so every model (kinematic, ring
 mechanics, gait) is described the same way, and display magnification can never reach a number.
 
-Reference frames
-----------------
-- Innominate descriptors: the innominate's motion **relative to the sacrum**
+Reference frames (every readout names the one it uses)
+-------------------------------------------------------
+- **Relative to the sacrum** (joint motion): each innominate's motion seen from the sacrum
   (``JointState.relative("sacrum", "innominate_<side>")``), in pelvic-frame axes, as the six
   clinical degrees of freedom of :mod:`pelvisim.joints` (rotation-vector components; translations
-  of the SIJ centre). Sacral nutation therefore also reads as posterior rotation of both
-  innominates relative to the sacrum — the same motion seen from the other bone.
-- Sacrum descriptors: the sacrum's displacement in the pelvic frame (``T_pelvis["sacrum"]``).
-- Landmark shifts and palpation findings: displacement in the pelvic frame (what a hand on the
-  patient would feel relative to the pelvis as a whole); findings are left-minus-right
-  differences of those shifts, so the neutral pose reads zero even on an asymmetric pelvis.
-- Apparent leg length: read as in the clinic, supine with both legs straight on the table, so
-  the hips are at neutral whatever the pose's hip angles (gait flexion/extension); each leg only
-  follows its acetabulum centre (:func:`supine_leg_shift_mm`).
+  of the SIJ centre). The top-level innominate fields (``inflare_deg`` …) and
+  ``relative_to_sacrum`` hold these. Sacral nutation therefore also reads as posterior rotation of
+  both innominates relative to the sacrum — the same joint motion seen from the other bone.
+- **The sacrum's own motion**: which bone moved is decided once, by the most economical account
+  of the pose (:func:`pelvisim.naming.attributed`: the rigid re-reference with the least total
+  bone motion), so a nutation reads as the sacrum nodding and a unilateral innominate rotation
+  leaves the sacrum still. The sacrum's fields are that motion.
+- **Body frame** (what a hand on the patient feels): standing (default; fixed to the floor through
+  the femurs), supine or prone (fixed to the table); see :mod:`pelvisim.body_frame`. Each
+  innominate's ``in_body_frame``, its ``landmark_shifts`` and the ``landmarks`` are in it.
+- **Palpation findings** are left-minus-right differences of landmark positions, each read in the
+  posture its test is done in: ASIS/PSIS findings in the readout's body frame, sacral sulcus and
+  ILA prone, apparent leg length supine (legs straight, hips at neutral: each leg follows its
+  acetabulum centre, :func:`supine_leg_shift_mm`). Each finding gives the change from neutral and
+  the left–right difference at the pose: the bundled pelvis is not perfectly symmetric at neutral.
+
+Clinical names ("left upslip", "nutation" …) appear only in the ``named`` lists, when the motion
+passes the checks of :mod:`pelvisim.naming` (which bone moved, RSA precision, §4 landmark
+signature); otherwise the words are neutral joint words.
 
 Every magnitude is positive when the named motion occurs, on either side (mirror rule,
 reference/BIOMECHANICS.md §2).
@@ -34,26 +44,38 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial.transform import Rotation
 
-from pelvisim import frames, joints
+from pelvisim import body_frame, frames, joints, limits, naming
 from pelvisim.anatomy.core import SIDES, Anatomy
 from pelvisim.frames import Transform
 from pelvisim.pose import JointState, Pose
 
 # --- thresholds and lengths, each with its source ---------------------------------------------
 PALPATION_ERROR_MM = (15.0, 20.0)
-PALPATION_SOURCE = "landmark palpation error at the iliac spines 15–20 mm (Della Croce 1999)"
+PALPATION_SOURCE = (
+    "error of locating a bony landmark in 3D in a gait laboratory, 15–20 mm at the iliac spines (Della Croce 1999, "
+    "skin-marker placement by examiners) — a location error, not a measured left–right discrimination threshold"
+)
 PALPATION_ASSUMED_SOURCE = (
-    "no error measured for this landmark; the iliac-spine palpation error 15–20 mm (Della Croce 1999) is used [assumption]"
+    "no location error measured for this landmark; the iliac-spine 3D location error of 15–20 mm (Della Croce 1999) is "
+    "used [assumption]"
 )
 NORMAL_HEIGHT_ASYMMETRY_MM = 16.0
 NORMAL_TILT_ASYMMETRY_DEG = 11.0
-ASYMMETRY_SOURCE = "normal bony asymmetry up to 16 mm innominate height and 11° ASIS–PSIS tilt (Preece 2008)"
+ASYMMETRY_SOURCE = "normal bony asymmetry up to 16 mm innominate height and 11° ASIS–PSIS tilt (Preece 2008, cadaver pelves)"
+RELIABILITY = {
+    "asis": "inter-examiner κ for ASIS position −0.01…0.19 (Stovall & Kumar 2010)",
+    "psis": "inter-examiner κ for PSIS position 0.04…0.15 (Stovall & Kumar 2010); 0.04 (O'Haire & Gibbons 2000)",
+    "sacral_sulcus": "inter-examiner κ for sacral sulcus depth −0.4…0.37 (Stovall & Kumar 2010); 0.07 (O'Haire & Gibbons 2000)",
+    "ila": "inter-examiner κ for ILA position 0.08 (O'Haire & Gibbons 2000)",
+    "medial_malleolus": "composites of palpation tests κ 0.11–0.23 (Riddle & Freburger 2002)",
+}
+"""How reliably examiners agree on each palpation (reference/BIOMECHANICS.md §4)."""
 TIBIA_LENGTH_MM = 418.0
 """Knee centre to medial malleolus: leg segment 0.246 × stature (Drillis & Contini 1966) for a
 1700 mm adult [D]; used only to extend the femur line to the malleoli for leg-length checks."""
 NEGLIGIBLE = 0.05  # deg or mm: below this a value is reported as "none" in words
-PATTERN_MAX_OFF_AXIS_DEG = 20.0
-"""A sacral rotation is named a torsion (or a unilateral flexion) only when its rotation axis lies
+PATTERN_MAX_OFF_AXIS_DEG = naming.PATTERN_MAX_OFF_AXIS_DEG
+"""A sacral rotation reads as a torsion (or a unilateral flexion) only when its rotation axis lies
 within this angle of the pattern's axis; otherwise that descriptor reads 0. A pelvisim choice."""
 
 
@@ -103,15 +125,36 @@ INNOMINATE_TERMS: Mapping[str, Term] = {
     "anterior": Term("anterior_translation_mm", "mm", "anterior glide", "posterior glide"),
     "medial": Term("medial_translation_mm", "mm", "medial glide", "lateral glide"),
 }
-"""Keyed by :data:`pelvisim.joints.SIJ_DOFS` names."""
+"""Keyed by :data:`pelvisim.joints.SIJ_DOFS` names: the field names and the component labels."""
 PUBIC_TERM = Term("pubic_superior_mm", "mm", "pubis up", "pubis down")
 
-# Sacrum: rotation-vector component -> clinical term (ISB sign of the named motion).
+JOINT_WORDS: Mapping[str, tuple[str, str]] = {
+    "anterior_rotation_deg": ("turned {v}° forward about a transverse axis (ASIS down)",
+                              "turned {v}° backward about a transverse axis (ASIS up)"),
+    "inflare_deg": ("turned {v}° about the vertical axis, ASIS toward the {midline}",
+                    "turned {v}° about the vertical axis, ASIS away from the {midline}"),
+    "frontal_rotation_deg": ("tilted {v}° in the frontal plane, outer rim down", "tilted {v}° in the frontal plane, outer rim up"),
+    "upslip_mm": ("{v} mm superior", "{v} mm inferior"),
+    "anterior_translation_mm": ("{v} mm anterior", "{v} mm posterior"),
+    "medial_translation_mm": ("{v} mm medial", "{v} mm lateral"),
+}
+"""Neutral joint words (no clinical name) for each degree of freedom: what the ilium did."""
+DEG_TO_MM = 1.7
+"""Words list the larger components first, a degree counting like 1.7 mm (about 1° at a 100 mm lever)."""
+
+# Sacrum between the ilia: rotation-vector component -> clinical term (ISB sign of the named motion).
 SACRAL_ROTATION_TERMS: tuple[tuple[Term, int, int], ...] = (
     (Term("nutation_deg", "deg", "nutation", "counternutation"), 2, -1),
     (Term("rotation_left_deg", "deg", "rotated left", "rotated right"), 1, +1),
     (Term("sidebend_left_deg", "deg", "side-bent left", "side-bent right"), 0, -1),
 )
+SACRAL_WORDS: Mapping[str, tuple[str, str]] = {
+    "nutation_deg": ("nodded {v}° forward (base forward and down)", "nodded {v}° backward (base back and up)"),
+    "rotation_left_deg": ("turned {v}° about the vertical axis, front facing left",
+                          "turned {v}° about the vertical axis, front facing right"),
+    "sidebend_left_deg": ("tilted {v}° in the frontal plane, left side down", "tilted {v}° in the frontal plane, right side down"),
+}
+"""Neutral words for the sacrum's rotation components."""
 SACRAL_HALF_TERMS: Mapping[str, Term] = {
     side: Term(f"{side}_half_inferior_mm", "mm", f"{side} half of the sacrum down", f"{side} half of the sacrum up")
     for side in SIDES
@@ -132,6 +175,8 @@ TORSION_NAMES: Mapping[tuple[str, str], tuple[str, str]] = {
 
 # --- result types -----------------------------------------------------------------------------
 def _plain(value: Any) -> Any:
+    if hasattr(value, "to_dict") and not isinstance(value, _ToDict):
+        return value.to_dict()
     if dataclasses.is_dataclass(value):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -153,7 +198,7 @@ class _ToDict:
 
 @dataclass(frozen=True)
 class LandmarkShift(_ToDict):
-    """Displacement of one landmark in the pelvic frame.
+    """Displacement of one landmark in the readout's body frame.
 
     Attributes
     ----------
@@ -168,8 +213,47 @@ class LandmarkShift(_ToDict):
 
 
 @dataclass(frozen=True)
+class JointMotion(_ToDict):
+    """One innominate's rigid motion as the six clinical degrees of freedom, in a named frame.
+
+    Positive values are the motion named in :data:`INNOMINATE_TERMS` on either side (anterior
+    rotation, ASIS toward the midline, outer rim down, superior, anterior, medial). Rotations are
+    rotation-vector components (deg); translations are those of the SIJ centre (mm).
+
+    Attributes
+    ----------
+    frame : str
+        ``"relative to the sacrum"`` or the body frame's name.
+    words : str
+        Neutral joint words, e.g. ``"ilium turned 0.7° about the vertical axis, ASIS toward the
+        sacrum's midline"``.
+    """
+
+    frame: str
+    anterior_rotation_deg: float
+    inflare_deg: float
+    frontal_rotation_deg: float
+    upslip_mm: float
+    anterior_translation_mm: float
+    medial_translation_mm: float
+    words: str
+
+
+@dataclass(frozen=True)
 class InnominateDescriptors(_ToDict):
-    """One innominate relative to the sacrum; positive = the named motion on either side."""
+    """One innominate. The top-level numbers are relative to the sacrum (= ``relative_to_sacrum``).
+
+    Attributes
+    ----------
+    relative_to_sacrum, in_body_frame : JointMotion
+        The joint motion, and the bone's motion in the readout's body frame.
+    landmark_shifts : Mapping[str, LandmarkShift]
+        ASIS, PSIS, pubic tubercle and ischial tuberosity in the body frame (what a hand feels).
+    named : tuple of str
+        Clinical names earned (:mod:`pelvisim.naming`); empty when no signature is met.
+    words : str
+        The names, then the neutral joint words relative to the sacrum.
+    """
 
     side: str
     anterior_rotation_deg: float
@@ -181,6 +265,9 @@ class InnominateDescriptors(_ToDict):
     pubic_superior_mm: float
     landmark_shifts: Mapping[str, LandmarkShift]
     words: str
+    relative_to_sacrum: JointMotion
+    in_body_frame: JointMotion
+    named: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -196,7 +283,7 @@ class Torsion(_ToDict):
 
 @dataclass(frozen=True)
 class SacrumDescriptors(_ToDict):
-    """The sacrum's displacement in the pelvic frame."""
+    """The sacrum's own motion (:func:`pelvisim.naming.attributed`), pelvic-frame axes."""
 
     nutation_deg: float
     rotation_left_deg: float
@@ -207,6 +294,32 @@ class SacrumDescriptors(_ToDict):
     right_half_inferior_mm: float
     torsion: Torsion
     words: str
+    frame: str
+    in_body_frame_words: str
+    named: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RingDescriptors(_ToDict):
+    """The pubic symphysis: the right pubis relative to the left, at the symphysis centre.
+
+    Attributes
+    ----------
+    symphysis_vertical_shear_mm : float
+        + = right pubis higher.
+    symphysis_sagittal_shift_mm : float
+        + = right pubis forward.
+    symphysis_gap_change_mm : float
+        + = the gap opens.
+    named : tuple of str
+        e.g. ``("left superior pubic shear",)``.
+    """
+
+    symphysis_vertical_shear_mm: float
+    symphysis_sagittal_shift_mm: float
+    symphysis_gap_change_mm: float
+    words: str
+    named: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -218,18 +331,33 @@ class Finding(_ToDict):
     name : str
         e.g. ``"ASIS height difference"``.
     difference : float
-        Left minus right, in ``unit``; positive means the left shows the named sign more.
+        Change from neutral of the left-minus-right difference, in ``unit``; positive means the
+        left shows the named sign more than it did at neutral.
     unit : str
     words : str
-        e.g. ``"ASIS higher on the left by 0.4 mm"``.
+        e.g. ``"ASIS higher on the left by 0.4 mm"`` (change from neutral).
     threshold : float
-        Smallest difference a hand could detect (palpation error or normal asymmetry).
+        Lower edge of the band a hand could start to tell apart (landmark-location error, or normal
+        asymmetry for angles).
     palpable : bool
+        True when the difference at the pose is beyond the band's upper edge.
     verdict : str
-        ``"palpable"`` or ``"below palpation error"``.
+        Where the difference at the pose sits against the band, in words.
     source : str
     note : str
         Normal bony asymmetry, when known.
+    frame : str
+        The posture the test is read in (``standing body frame`` / ``prone, on the table`` …).
+    at_pose : float
+        The left-minus-right difference at the pose (what a hand compares), in ``unit``.
+    at_neutral : float
+        The same at neutral: the bundled pelvis is not perfectly symmetric.
+    pose_words : str
+        ``at_pose`` in words.
+    band : tuple of float
+        Lower and upper edge of the band (equal for angles).
+    reliability : str
+        Inter-examiner agreement for this palpation (κ), when known.
     """
 
     name: str
@@ -241,6 +369,12 @@ class Finding(_ToDict):
     verdict: str
     source: str
     note: str = ""
+    frame: str = ""
+    at_pose: float = 0.0
+    at_neutral: float = 0.0
+    pose_words: str = ""
+    band: tuple[float, float] = (0.0, 0.0)
+    reliability: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,14 +387,21 @@ class Descriptors(_ToDict):
     landmarks: Mapping[str, Mapping[str, list[float]]]
     findings: tuple[Finding, ...]
     summary: str
+    ring: RingDescriptors | None = None
+    posture: str = "standing"
+    body_frame: str = ""
+    named: tuple[str, ...] = ()
+    limit_warnings: tuple[limits.LimitWarning, ...] = ()
+    neutral_asymmetry: str = ""
 
     def innominate(self, side: str) -> InnominateDescriptors:
         """The innominate descriptors of ``side``."""
         return self.innominate_left if side == "left" else self.innominate_right
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"descriptors": {...}, "landmarks": {...}, "findings": [...], "summary": "..."}``."""
-        return {
+        """``{"descriptors": {...}, "landmarks", "findings", "summary", "body_frame", "posture", "named",
+        "limit_warnings", "neutral_asymmetry"}``."""
+        out: dict[str, Any] = {
             "descriptors": {
                 "innominate_left": self.innominate_left.to_dict(),
                 "innominate_right": self.innominate_right.to_dict(),
@@ -269,7 +410,15 @@ class Descriptors(_ToDict):
             "landmarks": _plain(self.landmarks),
             "findings": [f.to_dict() for f in self.findings],
             "summary": self.summary,
+            "body_frame": self.body_frame,
+            "posture": self.posture,
+            "named": list(self.named),
+            "limit_warnings": [w.to_dict() for w in self.limit_warnings],
+            "neutral_asymmetry": self.neutral_asymmetry,
         }
+        if self.ring is not None:
+            out["descriptors"]["ring"] = self.ring.to_dict()
+        return out
 
 
 # --- landmark positions -----------------------------------------------------------------------
@@ -309,26 +458,28 @@ def supine_leg_shift_mm(anatomy: Anatomy, state: JointState, side: str) -> NDArr
         Supplies ``acetabulum_centre_<side>`` (or, without it, ``femoral_head_centre_<side>``,
         the same point at neutral).
     state : JointState
-        True-scale displacements; only ``T_pelvis["innominate_<side>"]`` is used.
+        True-scale displacements; only ``T_pelvis["innominate_<side>"]`` is used. Pass the state
+        re-referenced to the table (:func:`pelvisim.body_frame.in_body_frame`, ``"supine"``) for
+        the clinical reading.
     side : str
         ``"left"`` or ``"right"``.
 
     Returns
     -------
     ndarray
-        (x anterior, y superior, z right) shift of the acetabulum centre in the pelvic frame, mm.
+        (x anterior, y superior, z right) shift of the acetabulum centre, mm.
     """
-    name = f"acetabulum_centre_{side}"
-    hip = anatomy.point(name if name in anatomy.landmarks else f"femoral_head_centre_{side}")
+    hip = body_frame.hip_centre(anatomy, side)
     return frames.apply(state.T_pelvis[f"innominate_{side}"], hip) - hip
 
 
 def landmark_positions(anatomy: Anatomy, state: JointState) -> dict[str, tuple[NDArray, NDArray]]:
     """``{name: (neutral_mm, displaced_mm)}`` for every landmark plus the modelled malleoli.
 
-    The malleoli (``medial_malleolus_<side>``) are where the supine leg-length test would find
-    them (legs straight on the table, see :func:`supine_leg_shift_mm`), not where a walking
-    foot is.
+    Positions are in whatever frame ``state`` is expressed in (re-reference it with
+    :func:`pelvisim.body_frame.in_body_frame` first for a body frame). The malleoli
+    (``medial_malleolus_<side>``) are where the supine leg-length test would find them (legs
+    straight on the table, see :func:`supine_leg_shift_mm`), not where a walking foot is.
     """
     T = bone_displacements(state)
     still = frames.identity()
@@ -344,24 +495,46 @@ def landmark_positions(anatomy: Anatomy, state: JointState) -> dict[str, tuple[N
 
 
 # --- innominate and sacrum --------------------------------------------------------------------
-def _innominate(anatomy: Anatomy, state: JointState, side: str, shifts: Mapping[str, NDArray]) -> InnominateDescriptors:
-    T_rel = state.relative("sacrum", f"innominate_{side}")
-    q = joints.sij_q(anatomy, T_rel, side)
+def _sorted_words(items: list[tuple[float, str]], most: int | None = None) -> str:
+    return ", ".join(text for _, text in sorted(items, key=lambda p: -p[0])[:most])
+
+
+def joint_motion(anatomy: Anatomy, T: Transform, side: str, frame: str, midline: str = "midline") -> JointMotion:
+    """The clinical degrees of freedom of an innominate motion ``T`` about its SIJ centre, with neutral words."""
+    q = joints.sij_q(anatomy, T, side)
     values: dict[str, float] = {}
-    words = []
+    items: list[tuple[float, str]] = []
     for dof, value in zip(joints.SIJ_DOFS, q):
-        term = INNOMINATE_TERMS[dof.name]
-        values[term.field] = float(np.degrees(value) if dof.kind == "rotation" else value)
-        words.append(term.words(values[term.field]))
+        field = INNOMINATE_TERMS[dof.name].field
+        v = float(np.degrees(value) if dof.kind == "rotation" else value)
+        values[field] = v
+        if abs(v) >= NEGLIGIBLE:
+            template = JOINT_WORDS[field][0 if v > 0 else 1]
+            size = abs(v) * (DEG_TO_MM if dof.kind == "rotation" else 1.0)
+            items.append((size, template.format(v=f"{abs(v):.1f}", midline=midline)))
+    words = ("ilium " + _sorted_words(items)) if items else "no motion"
+    return JointMotion(frame=frame, words=words, **values)
+
+
+def _innominate(anatomy: Anatomy, state: JointState, body: JointState, side: str, posture: str,
+                shifts: Mapping[str, NDArray], named: tuple[str, ...]) -> InnominateDescriptors:
+    T_rel = state.relative("sacrum", f"innominate_{side}")
+    relative = joint_motion(anatomy, T_rel, side, "relative to the sacrum", "sacrum's midline")
+    in_body = joint_motion(anatomy, body.T_pelvis[f"innominate_{side}"], side, body_frame.SHORT_NAME[posture])
     pubis = anatomy.point(f"symphysis_{side}")
-    values[PUBIC_TERM.field] = float(frames.apply(T_rel, pubis)[1] - pubis[1])
     landmark_shifts = {
         base: LandmarkShift(tuple(float(v) for v in shifts[f"{base}_{side}"]), shift_words(shifts[f"{base}_{side}"], side))
         for base in ("asis", "psis", "pubic_tubercle", "ischial_tuberosity")
         if f"{base}_{side}" in shifts
     }
+    words = "; ".join(named)
+    if relative.words != "no motion":
+        words = (words + "; " if words else "") + f"{relative.words} relative to the sacrum"
+    values = {k: v for k, v in relative.to_dict().items() if k not in ("frame", "words")}
     return InnominateDescriptors(
-        side=side, landmark_shifts=landmark_shifts, words=", ".join(w for w in words if w) or "neutral", **values
+        side=side, landmark_shifts=landmark_shifts, words=words or "neutral",
+        pubic_superior_mm=float(frames.apply(T_rel, pubis)[1] - pubis[1]),
+        relative_to_sacrum=relative, in_body_frame=in_body, named=named, **values,
     )
 
 
@@ -396,26 +569,58 @@ def _torsion(anatomy: Anatomy, rotvec: NDArray[np.float64]) -> Torsion:
     return Torsion(which, direction, float(np.degrees(abs(along))), f"{name} {kind} torsion", off)
 
 
-def _sacrum(anatomy: Anatomy, state: JointState) -> SacrumDescriptors:
-    T = state.T_pelvis["sacrum"]
+def _sacral_words(rotvec: NDArray[np.float64], most: int | None = None) -> str:
+    items = []
+    for term, axis, sign in SACRAL_ROTATION_TERMS:
+        v = float(np.degrees(sign * rotvec[axis]))
+        if abs(v) >= NEGLIGIBLE:
+            items.append((abs(v), SACRAL_WORDS[term.field][0 if v > 0 else 1].format(v=f"{abs(v):.1f}")))
+    return ("sacrum " + _sorted_words(items, most)) if items else ""
+
+
+SACRUM_FRAME = "its own motion (the account of the pose with the least total bone motion)"
+
+
+def _sacrum(anatomy: Anatomy, T: Transform, body: JointState, posture: str, named: tuple[str, ...]) -> SacrumDescriptors:
     w = _rotvec(T)
     values: dict[str, float] = {}
-    words = []
     for term, axis, sign in SACRAL_ROTATION_TERMS:
         values[term.field] = float(np.degrees(sign * w[axis]))
-        words.append(term.words(values[term.field]))
+    half_words = []
     for side in SIDES:
         flexion = UNILATERAL_FLEXION_TERMS[side]
         values[flexion.field] = _about_axis_deg(w, joints.unilateral_flexion_axis(anatomy, side).direction)
-        words.insert(0, flexion.words(values[flexion.field]))
         c = anatomy.point(f"auricular_sacrum_{side}_centroid")
         term = SACRAL_HALF_TERMS[side]
         values[term.field] = float(-(frames.apply(T, c)[1] - c[1]))
-        words.append(term.words(values[term.field]))
-    torsion = _torsion(anatomy, w)
-    if torsion.axis is not None:
-        words.insert(0, f"{torsion.name} {torsion.angle_deg:.1f}°")
-    return SacrumDescriptors(torsion=torsion, words=", ".join(w for w in words if w) or "neutral", **values)
+        if abs(values[term.field]) >= NEGLIGIBLE:
+            half_words.append(term.words(values[term.field]))
+    rotation_words = _sacral_words(w)
+    words = "; ".join(named)
+    between = ", ".join(x for x in (rotation_words, *half_words) if x)
+    if between:
+        words = (words + "; " if words else "") + between
+    body_words = _sacral_words(_rotvec(body.T_pelvis["sacrum"]))
+    return SacrumDescriptors(
+        torsion=_torsion(anatomy, w), words=words or "neutral", frame=SACRUM_FRAME,
+        in_body_frame_words=(f"{body_words} in the {body_frame.SHORT_NAME[posture]}" if body_words else "no rotation"),
+        named=named, **values,
+    )
+
+
+def _ring(anatomy: Anatomy, state: JointState, named: tuple[str, ...]) -> RingDescriptors:
+    sagittal, vertical, gap = (float(v) for v in limits.symphysis_motion_mm(anatomy, state))
+    items = []
+    if abs(vertical) >= NEGLIGIBLE:
+        items.append((abs(vertical), f"{'right' if vertical > 0 else 'left'} pubis {abs(vertical):.1f} mm higher"))
+    if abs(sagittal) >= NEGLIGIBLE:
+        items.append((abs(sagittal), f"{'right' if sagittal > 0 else 'left'} pubis {abs(sagittal):.1f} mm forward"))
+    if abs(gap) >= NEGLIGIBLE:
+        items.append((abs(gap), f"gap {'opens' if gap > 0 else 'closes'} by {abs(gap):.1f} mm"))
+    words = "; ".join(named)
+    if items:
+        words = (words + "; " if words else "") + "symphysis: " + _sorted_words(items)
+    return RingDescriptors(vertical, sagittal, gap, words or "symphysis unchanged", named)
 
 
 # --- palpation findings -----------------------------------------------------------------------
@@ -423,8 +628,10 @@ def _sacrum(anatomy: Anatomy, state: JointState) -> SacrumDescriptors:
 class FindingRule:
     """How one palpation finding is measured and judged.
 
-    ``measure(shifts, side)`` returns, for one side, how much that side shows ``positive_words``
-    (mm or deg); the finding is the left-minus-right difference.
+    ``measure(positions, side)`` returns, for one side, how much that side shows
+    ``positive_words`` at those landmark positions (mm or deg, absolute); the finding is the
+    left-minus-right difference, at the pose and as a change from neutral. ``posture`` is where
+    the test is done: ``None`` for the readout's body frame, else ``"supine"`` or ``"prone"``.
     """
 
     name: str
@@ -432,97 +639,181 @@ class FindingRule:
     positive_words: str
     measure: Callable[[Mapping[str, NDArray], str], float]
     needs: tuple[str, ...]
-    threshold: float
+    band: tuple[float, float]
     source: str
     note: str = ""
+    posture: str | None = None
+    reliability: str = ""
 
 
-def _medial(shift: NDArray, side: str) -> float:
-    return float(-shift[2] if side == "right" else shift[2])
+def _distance_from_midline(p: NDArray, side: str) -> float:
+    return float(p[2] if side == "right" else -p[2])
 
 
 def _sagittal_tilt_deg(positions: Mapping[str, NDArray], side: str) -> float:
+    """ASIS below the PSIS, as the angle of the PSIS→ASIS line below horizontal (deg)."""
     d = positions[f"asis_{side}"] - positions[f"psis_{side}"]
-    return float(np.degrees(np.arctan2(d[1], d[0])))
+    return float(-np.degrees(np.arctan2(d[1], d[0])))
 
 
+_HEIGHT_NOTE = f"normal asymmetry up to {NORMAL_HEIGHT_ASYMMETRY_MM:g} mm ({ASYMMETRY_SOURCE})"
 FINDING_RULES: tuple[FindingRule, ...] = (
-    FindingRule("ASIS height difference", "mm", "ASIS higher", lambda s, side: float(s[f"asis_{side}"][1]), ("asis",),
-                PALPATION_ERROR_MM[0], PALPATION_SOURCE, f"normal asymmetry up to {NORMAL_HEIGHT_ASYMMETRY_MM:g} mm ({ASYMMETRY_SOURCE})"),
-    FindingRule("ASIS-to-midline difference", "mm", "ASIS further from the midline", lambda s, side: -_medial(s[f"asis_{side}"], side),
-                ("asis",), PALPATION_ERROR_MM[0], PALPATION_SOURCE),
-    FindingRule("PSIS height difference", "mm", "PSIS higher", lambda s, side: float(s[f"psis_{side}"][1]), ("psis",),
-                PALPATION_ERROR_MM[0], PALPATION_SOURCE, f"normal asymmetry up to {NORMAL_HEIGHT_ASYMMETRY_MM:g} mm ({ASYMMETRY_SOURCE})"),
+    FindingRule("ASIS height difference", "mm", "ASIS higher", lambda p, side: float(p[f"asis_{side}"][1]), ("asis",),
+                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["asis"]),
+    FindingRule("ASIS-to-midline difference", "mm", "ASIS further from the midline",
+                lambda p, side: _distance_from_midline(p[f"asis_{side}"], side), ("asis",),
+                PALPATION_ERROR_MM, PALPATION_SOURCE, reliability=RELIABILITY["asis"]),
+    FindingRule("PSIS height difference", "mm", "PSIS higher", lambda p, side: float(p[f"psis_{side}"][1]), ("psis",),
+                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["psis"]),
     FindingRule("ASIS-PSIS tilt difference", "deg", "ASIS tipped further down relative to the PSIS",
-                lambda s, side: -s[f"_tilt_{side}"], ("asis", "psis"), NORMAL_TILT_ASYMMETRY_DEG, ASYMMETRY_SOURCE),
+                _sagittal_tilt_deg, ("asis", "psis"), (NORMAL_TILT_ASYMMETRY_DEG, NORMAL_TILT_ASYMMETRY_DEG), ASYMMETRY_SOURCE,
+                reliability=RELIABILITY["asis"]),
     FindingRule("sacral sulcus depth difference", "mm", "sacral sulcus deeper",
-                lambda s, side: float(s[f"sacral_sulcus_{side}"][0] - s[f"psis_{side}"][0]), ("sacral_sulcus", "psis"),
-                PALPATION_ERROR_MM[0], PALPATION_ASSUMED_SOURCE),
-    FindingRule("ILA posterior difference", "mm", "ILA more posterior", lambda s, side: float(-s[f"ila_{side}"][0]), ("ila",),
-                PALPATION_ERROR_MM[0], PALPATION_ASSUMED_SOURCE),
-    FindingRule("ILA height difference", "mm", "ILA lower", lambda s, side: float(-s[f"ila_{side}"][1]), ("ila",),
-                PALPATION_ERROR_MM[0], PALPATION_ASSUMED_SOURCE),
+                lambda p, side: float(p[f"sacral_sulcus_{side}"][0] - p[f"psis_{side}"][0]), ("sacral_sulcus", "psis"),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["sacral_sulcus"]),
+    FindingRule("ILA posterior difference", "mm", "ILA more posterior", lambda p, side: float(-p[f"ila_{side}"][0]), ("ila",),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"]),
+    FindingRule("ILA height difference", "mm", "ILA lower", lambda p, side: float(-p[f"ila_{side}"][1]), ("ila",),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"]),
     FindingRule("apparent leg-length difference (medial malleoli)", "mm", "leg looks longer",
-                lambda s, side: float(-s[f"medial_malleolus_{side}"][1]), ("medial_malleolus",),
-                PALPATION_ERROR_MM[0], PALPATION_ASSUMED_SOURCE
+                lambda p, side: float(-p[f"medial_malleolus_{side}"][1]), ("medial_malleolus",),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE
                 + f"; supine, legs straight (hips at neutral); leg = femur line + tibia {TIBIA_LENGTH_MM:g} mm "
-                "(Drillis & Contini 1966)"),
+                "(Drillis & Contini 1966)", posture="supine", reliability=RELIABILITY["medial_malleolus"]),
 )
 """The palpation findings, in the order a clinician would report them."""
 
 
-def _findings(shifts: Mapping[str, NDArray]) -> tuple[Finding, ...]:
+def _verdict(at_pose: float, rule: FindingRule) -> tuple[bool, str]:
+    low, high = rule.band
+    size = abs(at_pose)
+    if rule.unit == "deg":
+        within = size <= high
+        return (not within, f"within normal bony asymmetry (up to {high:g}°)" if within else f"beyond normal bony asymmetry ({high:g}°)")
+    if size < low:
+        return False, f"below the {low:g}–{high:g} mm landmark-location error"
+    if size < high:
+        return False, f"within the {low:g}–{high:g} mm landmark-location error band"
+    return True, f"beyond the {low:g}–{high:g} mm landmark-location error"
+
+
+def _difference_words(rule: FindingRule, difference: float) -> str:
+    unit = "°" if rule.unit == "deg" else " mm"
+    if abs(difference) < NEGLIGIBLE:
+        return f"{rule.name}: none (< {NEGLIGIBLE:g}{unit})"
+    return f"{rule.positive_words} on the {'left' if difference > 0 else 'right'} by {abs(difference):.1f}{unit}"
+
+
+def _findings(positions_by_posture: Mapping[str, Mapping[str, tuple[NDArray, NDArray]]], posture: str) -> tuple[Finding, ...]:
     out = []
     for rule in FINDING_RULES:
-        if not all(f"{base}_{side}" in shifts for base in rule.needs for side in SIDES):
+        where = rule.posture or posture
+        positions = positions_by_posture[where]
+        if not all(f"{base}_{side}" in positions for base in rule.needs for side in SIDES):
             continue
-        difference = rule.measure(shifts, "left") - rule.measure(shifts, "right")
-        unit = "°" if rule.unit == "deg" else " mm"
-        if abs(difference) < NEGLIGIBLE:
-            words = f"{rule.name}: none (< {NEGLIGIBLE:g}{unit})"
-        else:
-            words = f"{rule.positive_words} on the {'left' if difference > 0 else 'right'} by {abs(difference):.1f}{unit}"
-        palpable = abs(difference) >= rule.threshold
-        out.append(
-            Finding(
-                name=rule.name, difference=float(difference), unit=rule.unit, words=words,
-                threshold=rule.threshold, palpable=bool(palpable),
-                verdict="palpable" if palpable else "below palpation error",
-                source=rule.source, note=rule.note,
-            )
-        )
+        at_neutral = {name: p[0] for name, p in positions.items()}
+        in_pose = {name: p[1] for name, p in positions.items()}
+        neutral = rule.measure(at_neutral, "left") - rule.measure(at_neutral, "right")
+        pose_difference = rule.measure(in_pose, "left") - rule.measure(in_pose, "right")
+        change = pose_difference - neutral
+        palpable, verdict = _verdict(pose_difference, rule)
+        out.append(Finding(
+            name=rule.name, difference=float(change), unit=rule.unit, words=_difference_words(rule, change),
+            threshold=rule.band[0], palpable=bool(palpable), verdict=verdict, source=rule.source, note=rule.note,
+            frame=body_frame.SHORT_NAME[where], at_pose=float(pose_difference), at_neutral=float(neutral),
+            pose_words=_difference_words(rule, pose_difference), band=rule.band, reliability=rule.reliability,
+        ))
     return tuple(out)
 
 
-def _summary(left: InnominateDescriptors, right: InnominateDescriptors, sacrum: SacrumDescriptors, findings: tuple[Finding, ...]) -> str:
+def neutral_asymmetry_note(findings: tuple[Finding, ...]) -> str:
+    """What the anatomy's own left–right differences at neutral are (none of it is joint motion)."""
+    parts = [f"{f.name.split(' (')[0].replace(' difference', '')} {abs(f.at_neutral):.1f}{'°' if f.unit == 'deg' else ' mm'}"
+             for f in findings if abs(f.at_neutral) >= NEGLIGIBLE]
+    if not parts:
+        return "This pelvis is symmetric at neutral to within 0.05 mm / 0.05°."
+    return ("This pelvis is not perfectly symmetric at neutral (left–right differences: " + ", ".join(parts)
+            + "); findings give the change from neutral and the difference at the pose.")
+
+
+# --- summary ----------------------------------------------------------------------------------
+def _short_words(motion: JointMotion, most: int = 2) -> str:
+    """The ``most`` largest components of a joint motion in neutral words (``""`` when none)."""
+    items = []
+    for field, (positive, negative) in JOINT_WORDS.items():
+        v = float(getattr(motion, field))
+        if abs(v) >= NEGLIGIBLE:
+            size = abs(v) * (DEG_TO_MM if field.endswith("_deg") else 1.0)
+            midline = "sacrum's midline" if motion.frame == "relative to the sacrum" else "midline"
+            items.append((size, (positive if v > 0 else negative).format(v=f"{abs(v):.1f}", midline=midline)))
+    return _sorted_words(items, most)
+
+
+def _sign_contradictions(left: InnominateDescriptors, right: InnominateDescriptors, posture: str) -> list[str]:
+    """Sentences where the joint motion and the palpable landmark motion point opposite ways."""
+    out = []
+    frame = body_frame.SHORT_NAME[posture]
+    for d in (left, right):
+        asis = d.landmark_shifts.get("asis")
+        if asis is None:
+            continue
+        medial = float(asis.shift_mm[2] if d.side == "left" else -asis.shift_mm[2])
+        flare = d.relative_to_sacrum.inflare_deg
+        if abs(flare) >= 0.1 and abs(medial) >= 0.1 and np.sign(flare) != np.sign(medial):
+            joint = "toward" if flare > 0 else "away from"
+            felt = "lateral" if medial < 0 else "medial"
+            true = "inflare" if flare > 0 else "outflare"
+            out.append(
+                f"Relative to the sacrum the {d.side} ilium turns {abs(flare):.1f}° with its ASIS {joint} the sacrum's "
+                f"midline, but in the {frame} that ASIS moves {abs(medial):.1f} mm {felt}: the palpable sign is the "
+                f"opposite of a true {d.side} {true}."
+            )
+    return out
+
+
+def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], posture: str,
+             warnings: tuple[limits.LimitWarning, ...], names: tuple[str, ...], moved: bool = False) -> str:
+    left, right, sacrum, ring = (descriptors_[k] for k in ("innominate_left", "innominate_right", "sacrum", "ring"))
     parts = []
     for d in (left, right):
-        if d.words != "neutral":
-            asis = d.landmark_shifts.get("asis")
-            where = f" (ASIS {asis.words})" if asis is not None and asis.words != "no shift" else ""
-            parts.append(f"{d.side.capitalize()} innominate: {d.words}{where}")
-    if sacrum.words != "neutral":
-        parts.append(f"Sacrum: {sacrum.words}")
-    if not parts:
+        short = _short_words(d.relative_to_sacrum)
+        if short:
+            parts.append(f"{d.side.capitalize()} ilium {short} relative to the sacrum")
+    sacral = _sacral_words(np.radians([-sacrum.sidebend_left_deg, sacrum.rotation_left_deg, -sacrum.nutation_deg]), most=2)
+    if sacral:
+        parts.append(f"{sacral[0].upper()}{sacral[1:]}")
+    if not parts and not any(abs(f.difference) >= NEGLIGIBLE for f in findings):
+        if moved:
+            return (f"Every joint motion is below {NEGLIGIBLE:g}° and {NEGLIGIBLE:g} mm (nothing a hand or RSA could "
+                    f"detect).")
         return "Neutral: no displacement."
+    text = ". ".join(parts) + ". " if parts else ""
+    text += ("Named: " + ", ".join(names) + ". ") if names else "No clinical name: no landmark signature above the RSA precision. "
+    for sentence in _sign_contradictions(left, right, posture):
+        text += sentence + " "
     palpable = [f for f in findings if f.palpable]
     if palpable:
-        verdict = "Palpable: " + "; ".join(f.words for f in palpable) + "."
+        text += "Palpable: " + "; ".join(f"{f.pose_words} ({f.frame})" for f in palpable) + "."
     elif all(abs(f.difference) < NEGLIGIBLE for f in findings):
-        verdict = "No left-right difference to palpate."
+        text += "No left-right difference to palpate."
     elif findings:
-        largest = max(findings, key=lambda f: abs(f.difference) / f.threshold)
-        verdict = (
-            f"Every palpation finding is below palpation error (largest: {largest.words} vs "
-            f"{largest.threshold:g}{'°' if largest.unit == 'deg' else ' mm'})."
-        )
-    else:
-        verdict = ""
-    return ("; ".join(parts) + ". " + verdict).strip()
+        largest = max((f for f in findings if f.unit == "mm"), key=lambda f: abs(f.difference), default=None)
+        if largest is not None:
+            text += (f"Every change is below the {PALPATION_ERROR_MM[0]:g}–{PALPATION_ERROR_MM[1]:g} mm landmark-location "
+                     f"error (largest: {largest.words}, {largest.frame}).")
+    for w in warnings:
+        text += f" Warning: {w.text}."
+    return text.strip()
+
+
+def _moved_at_all(state: JointState) -> bool:
+    """True when any two pelvic bones moved relative to each other (beyond round-off)."""
+    S_inv = frames.invert(state.T_pelvis["sacrum"])
+    return any(not np.allclose(S_inv @ state.T_pelvis[f"innominate_{side}"], np.eye(4), atol=1e-12) for side in SIDES)
 
 
 # --- entry point ------------------------------------------------------------------------------
-def describe(anatomy: Anatomy, state: JointState | Pose) -> Descriptors:
+def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standing") -> Descriptors:
     """Clinical descriptors of a pose, at true scale.
 
     Parameters
@@ -532,6 +823,9 @@ def describe(anatomy: Anatomy, state: JointState | Pose) -> Descriptors:
     state : JointState or Pose
         A :class:`~pelvisim.pose.Pose` is described through its true-scale ``state``, so the
         display magnification never changes a descriptor.
+    posture : {"standing", "supine", "prone"}
+        The body frame of the readout (:mod:`pelvisim.body_frame`); sulcus/ILA findings are always
+        read prone and leg length supine.
 
     Returns
     -------
@@ -539,27 +833,35 @@ def describe(anatomy: Anatomy, state: JointState | Pose) -> Descriptors:
     """
     if isinstance(state, Pose):
         state = state.state
-    positions = landmark_positions(anatomy, state)
-    shifts: dict[str, NDArray] = {name: moved - neutral for name, (neutral, moved) in positions.items()}
-    at_neutral = {name: neutral for name, (neutral, _) in positions.items()}
-    in_pose = {name: moved for name, (_, moved) in positions.items()}
-    # ASIS-PSIS sagittal tilt change per side, as a pseudo-shift for the finding rules.
-    for side in SIDES:
-        if f"asis_{side}" in positions and f"psis_{side}" in positions:
-            shifts[f"_tilt_{side}"] = _sagittal_tilt_deg(in_pose, side) - _sagittal_tilt_deg(at_neutral, side)  # type: ignore[assignment]
-    left = _innominate(anatomy, state, "left", shifts)
-    right = _innominate(anatomy, state, "right", shifts)
-    sacrum = _sacrum(anatomy, state)
-    findings = _findings(shifts)
+    body_frame.check_posture(posture)
+    bodies = {p: body_frame.in_body_frame(anatomy, state, p) for p in body_frame.POSTURES}
+    positions = {p: landmark_positions(anatomy, bodies[p]) for p in body_frame.POSTURES}
+    readout = positions[posture]
+    shifts = {name: moved - neutral for name, (neutral, moved) in readout.items()}
+    own = naming.attributed(anatomy, state)
+    names = naming.names(anatomy, state, own)
+    left = _innominate(anatomy, state, bodies[posture], "left", posture, shifts, names.innominate_left)
+    right = _innominate(anatomy, state, bodies[posture], "right", posture, shifts, names.innominate_right)
+    sacrum = _sacrum(anatomy, own["sacrum"], bodies[posture], posture, names.sacrum)
+    ring = _ring(anatomy, state, names.ring)
+    findings = _findings(positions, posture)
+    warnings = limits.joint_limit_warnings(anatomy, state)
     landmarks = {
-        name: {"position_mm": [float(v) for v in in_pose[name]], "shift_mm": [float(v) for v in shifts[name]]}
-        for name in positions
+        name: {"position_mm": [float(v) for v in moved], "shift_mm": [float(v) for v in shifts[name]]}
+        for name, (_, moved) in readout.items()
     }
+    parts = {"innominate_left": left, "innominate_right": right, "sacrum": sacrum, "ring": ring}
     return Descriptors(
         innominate_left=left,
         innominate_right=right,
         sacrum=sacrum,
         landmarks=landmarks,
         findings=findings,
-        summary=_summary(left, right, sacrum, findings),
+        summary=_summary(parts, findings, posture, warnings, names.all, moved=_moved_at_all(state)),
+        ring=ring,
+        posture=posture,
+        body_frame=body_frame.BODY_FRAME_TEXT[posture],
+        named=names.all,
+        limit_warnings=warnings,
+        neutral_asymmetry=neutral_asymmetry_note(findings),
     )

@@ -35,15 +35,21 @@ from pelvisim.pose import NEUTRAL, JointState
 
 # --- in-vivo limits (reference/BIOMECHANICS.md §1) -------------------------------------------
 SAGITTAL_LIMIT_DEG = 3.6
-SAGITTAL_SOURCE = "max measured SIJ sagittal rotation 3.6° (Jacob & Kissling 1995; Kibsgård 2012)"
+SAGITTAL_SOURCE = (
+    "largest SIJ rotation measured by RSA 3.6° (review in Kibsgård 2012); one symptomatic volunteer exceeded 6° "
+    "(Jacob & Kissling 1995, Kirschner wires with external markers photographed in stereo)"
+)
 FLARE_LIMIT_DEG = 4.0
-FLARE_SOURCE = "horizontal-plane SIJ rotation, review range −0.8…4.0° (Goode 2008)"
+FLARE_SOURCE = "horizontal-plane SIJ rotation, range across studies −0.8…4.0° (Goode 2008, systematic review)"
 TRANSLATION_LIMIT_MM = 2.0
-TRANSLATION_SOURCE = "SIJ translation ≤ 2 mm physiological, > 2 mm proposed pathological (Jacob & Kissling 1995; Kissling & Jacob 1996)"
+TRANSLATION_SOURCE = (
+    "SIJ translation never above 2 mm by RSA (review in Kibsgård 2012); > 2 mm proposed as pathological (Kissling & "
+    "Jacob 1996, Kirschner wires with external markers photographed in stereo)"
+)
 PUBIC_SHEAR_LIMIT_MM = 2.6
-PUBIC_SHEAR_SOURCE = "symphysis vertical shear up to 2.6 mm in one-leg stance (Walheim, in Meissner 1996)"
+PUBIC_SHEAR_SOURCE = "symphysis vertical shear up to 2.6 mm in one-leg stance, living subjects (Walheim, in Meissner 1996)"
 AXIS_OFFSET_SOURCE = (
-    "axis behind the auricular surface at S2 (Bakland & Hansen 1984); helical axes vary widely "
+    "axis behind the auricular surface at S2 (Bakland & Hansen 1984, cadaver anatomy); helical axes vary widely "
     "between subjects (Kissling & Jacob 1996)"
 )
 ANGLE_RANGE_DEG = 15.0  # large enough for clinical stories; flagged beyond the in-vivo limit
@@ -102,7 +108,7 @@ NUTATION_MODEL = PositionalModel(
         "The sacrum nods between two fixed ilia: in nutation its base tips forward and down while its "
         "tip moves back and up; counternutation is the reverse."
     ),
-    source="textbook (Kapandji) [U]; axis at S2 behind the auricular surface: Bakland & Hansen 1984",
+    source="textbook (Kapandji) [U]; axis at S2 behind the auricular surface: Bakland & Hansen 1984 (cadaver anatomy)",
     parameters=(
         _angle("angle_deg", "Sacrum: nutation (+) / counternutation (−)", "nutation (sacral base forward and down)"),
         Parameter(
@@ -116,13 +122,21 @@ NUTATION_MODEL = PositionalModel(
         ),
     ),
     state_function=_nutation_state,
-    evidence="Measured SIJ sagittal rotation is 0.5–2° per posture change, max 3.6° (Jacob & Kissling 1995).",
+    evidence=(
+        "Measured SIJ rotation is 0.5–2° per posture change: mean 1.7° in healthy volunteers (Jacob & Kissling 1995, "
+        "Kirschner wires with external markers photographed in stereo; one symptomatic volunteer > 6°); the largest RSA "
+        "figure is 3.6° (review in Kibsgård 2012)."
+    ),
 )
 
 
 # --- innominate rotation -------------------------------------------------------------------
+INNOMINATE_AXES = ("sij", "symphysis", "inferior_transverse")
+
+
 def _innominate_rotation_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
-    axis = joints.nutation_axis(anatomy) if values["axis"] == "sij" else joints.symphysis_axis(anatomy)
+    axis = {"sij": joints.nutation_axis, "symphysis": joints.symphysis_axis,
+            "inferior_transverse": joints.inferior_transverse_axis}[str(values["axis"])](anatomy)
     return _innominates(**{side: axis.rotation(np.radians(float(values[f"{side}_deg"]))) for side in SIDES})
 
 
@@ -134,19 +148,27 @@ INNOMINATE_ROTATION_MODEL = PositionalModel(
         "'flexion' is a posterior rotation that helps lift the knee and 'extension' an anterior rotation "
         "that locks the leg for standing, and a tight iliacus tips the same-side ilium forward."
     ),
-    source="002_e3f951b4bc40f647.txt (Russell 2024); symphysis axis: MSU manual medicine pages",
+    source="Russell 2024, 'The role of the SI joint in hip and low-back pain' (seed article); symphysis axis and "
+           "Mitchell's inferior transverse axis: MSU manual medicine teaching [U]",
     parameters=(
         _angle("left_deg", "Left innominate: anterior (+) / posterior (−)", "anterior rotation (ASIS forward and down)"),
         _angle("right_deg", "Right innominate: anterior (+) / posterior (−)", "anterior rotation (ASIS forward and down)"),
         Parameter(
-            name="axis", label="Rotation axis", unit="", default="sij", choices=("sij", "symphysis"),
-            source="SIJ (S2 transverse axis, Bakland & Hansen 1984) or symphysis (MSU osteopathic teaching)",
+            name="axis", label="Rotation axis", unit="", default="sij", choices=INNOMINATE_AXES,
+            source="sij: transverse axis at S2 behind the auricular surface (Bakland & Hansen 1984); symphysis: "
+                   "through the pubic symphysis; inferior_transverse: Mitchell's axis at the SIJs' lower poles "
+                   "(both MSU manual medicine teaching [U])",
         ),
     ),
     state_function=_innominate_rotation_state,
     evidence=(
-        "Posterior rotation on the hip-flexion side is supported (Hungerford 2004) but is < 1° by RSA; "
-        "no direct in-vivo evidence that the iliacus pulls the ilium forward."
+        "Posterior rotation of the ilium on the hip-flexion side was seen with skin markers (Hungerford 2004), but RSA "
+        "recorded only very small SIJ rotations in the standing hip-flexion test (Sturesson 2000): below 1°. There is "
+        "no direct in-vivo evidence that the iliacus pulls the ilium forward. Finding on this anatomy: the taught "
+        "signature says 'PSIS posterior' for an anterior rotation, but all three axes offered (S2, the SIJs' "
+        "lower poles, the symphysis) lie below the PSIS, so an anterior rotation carries the PSIS forward and up; the "
+        "heights a hand compares (ASIS lower, PSIS higher, pubic tubercle lower) do follow the teaching. About the "
+        "symphysis axis the acetabulum rises, so the leg looks shorter, not longer."
     ),
 )
 
@@ -162,13 +184,18 @@ FLARE_MODEL = PositionalModel(
     name="flare",
     title="Inflare / outflare",
     claim="An ilium turns about a vertical axis through its SIJ so that its ASIS moves toward (inflare) or away from (outflare) the midline.",
-    source="manual-therapy teaching; magnitudes Goode 2008",
+    source="manual-therapy teaching [U]; magnitudes: Goode 2008 (systematic review)",
     parameters=(
         _angle("left_deg", "Left innominate: inflare (+) / outflare (−)", "inflare (ASIS medial)", FLARE_LIMIT_DEG, FLARE_SOURCE),
         _angle("right_deg", "Right innominate: inflare (+) / outflare (−)", "inflare (ASIS medial)", FLARE_LIMIT_DEG, FLARE_SOURCE),
     ),
     state_function=_flare_state,
-    evidence="Measured horizontal-plane SIJ rotation is ≤ ~1° (Goode 2008): about 2.5 mm at the ASIS, far below palpation error.",
+    evidence=(
+        "Measured horizontal-plane SIJ rotation is about 1° or less (Goode 2008, systematic review): about 2.5 mm at the "
+        "ASIS, far below the 15–20 mm error of locating the ASIS (Della Croce 1999). Turning about the SIJ, a 1° flare "
+        "moves the pubis across the symphysis by about 1.5 mm, where no transverse symphysis motion was measured in "
+        "living subjects (Walheim, in Meissner 1996)."
+    ),
 )
 
 
@@ -181,13 +208,18 @@ SHEAR_MODEL = PositionalModel(
     name="shear",
     title="Upslip / downslip",
     claim="A whole ilium slides straight up (upslip) or down (downslip) against the sacrum.",
-    source="manual-therapy teaching (superior/inferior innominate shear)",
+    source="manual-therapy teaching (superior/inferior innominate shear) [U]",
     parameters=(
         _length("left_mm", "Left innominate: upslip (+) / downslip (−)", "upslip (innominate superior)"),
         _length("right_mm", "Right innominate: upslip (+) / downslip (−)", "upslip (innominate superior)"),
     ),
     state_function=_shear_state,
-    evidence="RSA translations are 0.3–0.9 mm; > 2 mm is proposed as pathological (Kissling & Jacob 1996).",
+    evidence=(
+        "RSA found no measurable SIJ translation in single-leg stance (Kibsgård 2014, patients with pelvic girdle pain) "
+        "and never more than 2 mm (review in Kibsgård 2012); > 2 mm was proposed as pathological (Kissling & Jacob 1996, "
+        "Kirschner wires with external markers). Standing, the femoral heads hold both hips, so an upslip shows as a "
+        "small tilt of the whole ring rather than a higher ASIS; supine, that leg looks shorter by the full shift."
+    ),
 )
 
 
@@ -205,13 +237,14 @@ PUBIC_SHEAR_MODEL = PositionalModel(
     name="pubic_shear",
     title="Pubic shear",
     claim="One pubic bone rides up (or down) at the symphysis while the ASIS and PSIS of that side stay level.",
-    source="manual-therapy teaching (superior/inferior pubic shear); magnitudes Walheim in Meissner 1996",
+    source="manual-therapy teaching (superior/inferior pubic shear) [U]; magnitudes: Walheim, in Meissner 1996",
     parameters=(
         _length("left_mm", "Left pubis: superior (+) / inferior (−)", "left pubis up", PUBIC_SHEAR_LIMIT_MM, PUBIC_SHEAR_SOURCE),
         _length("right_mm", "Right pubis: superior (+) / inferior (−)", "right pubis up", PUBIC_SHEAR_LIMIT_MM, PUBIC_SHEAR_SOURCE),
     ),
     state_function=_pubic_shear_state,
-    evidence="Symphysis vertical shear reaches 2.6 mm in one-leg stance and 2.2 mm in walking (Walheim).",
+    evidence="Symphysis vertical motion reaches 2.6 mm in one-leg stance and 2.2 mm in walking in living subjects "
+             "(Walheim, in Meissner 1996).",
 )
 
 
@@ -229,7 +262,8 @@ SACRAL_TORSION_MODEL = PositionalModel(
         "The sacrum gets stuck turned about a diagonal axis between the ilia: turning toward the side the axis "
         "starts from is a forward torsion (left-on-left, right-on-right), turning the other way a backward one."
     ),
-    source="001_10e228d2c399b5a9.txt (MELT, quoting Dalton); Mitchell oblique axes (MSU manual medicine, teaching-level)",
+    source="MELT Method blog, 'Is rotation of the sacrum causing your pelvic pain?', quoting Erik Dalton (seed article, "
+           "undated); Mitchell's oblique axes (MSU manual medicine teaching [U])",
     parameters=(
         Parameter(name="axis", label="Oblique axis", unit="", default="left_oblique", choices=joints.OBLIQUE_AXES,
                   source="Mitchell: left oblique axis from the upper pole of the left SIJ to the lower pole of the right SIJ"),
@@ -238,7 +272,14 @@ SACRAL_TORSION_MODEL = PositionalModel(
         _angle("angle_deg", "Torsion angle", "rotation in the chosen direction", minimum=0.0),
     ),
     state_function=_sacral_torsion_state,
-    evidence="The oblique axes are hypothetical; palpation tests for torsion have κ ≈ 0.1 (Stovall & Kumar 2010).",
+    evidence=(
+        "Their authors call the oblique axes hypothetical; inter-examiner agreement for sulcus depth is κ −0.4…0.37 "
+        "(Stovall & Kumar 2010). Finding on this anatomy: the two SIJs lie further apart than they are tall, so an "
+        "oblique axis (upper pole of one SIJ to the lower pole of the other) runs about 60° from vertical and a torsion "
+        "about it is mostly nutation (forward torsions) or counternutation (backward torsions). The teaching signature "
+        "holds when the sides are compared (left-on-left: the right sulcus deeper than the left, the left ILA more "
+        "posterior than the right), but in a backward torsion both ILAs move forward — the named one less than the other."
+    ),
 )
 
 
@@ -254,13 +295,19 @@ UNILATERAL_SACRAL_FLEXION_MODEL = PositionalModel(
     name="unilateral_sacral_flexion",
     title="Unilateral sacral flexion",
     claim="One half of the sacral base sinks forward and down (a deep sulcus) and the same-side ILA drops, while the other SIJ stays put.",
-    source="osteopathic teaching (Mitchell; MSU manual medicine) [U]; axis construction in pelvisim.joints",
+    source="osteopathic teaching (Mitchell; MSU manual medicine) [U]; axis built from the anatomy (pelvisim.joints)",
     parameters=(
         _angle("left_deg", "Left sacral base: flexion (+) / extension (−)", "left half of the base forward and down"),
         _angle("right_deg", "Right sacral base: flexion (+) / extension (−)", "right half of the base forward and down"),
     ),
     state_function=_unilateral_flexion_state,
-    evidence="Sacral sulcus palpation has κ −0.4…0.37 (Stovall & Kumar 2010).",
+    evidence=(
+        "Sacral sulcus palpation agreement is κ −0.4…0.37 (Stovall & Kumar 2010). Finding on this anatomy: the textbook "
+        "motion in equal parts (side-bend toward, rotation away, nutation) carries the flexed side's ILA forward, not "
+        "back; pelvisim's axis (through the other SIJ's lower pole, with the rotation a fifth of the other two parts) "
+        "gives the taught signature on the flexed side — deeper sulcus, ILA down and back. Compared side to side, a rigid "
+        "sacrum cannot show a deeper sulcus and a more posterior ILA on the same side: the other ILA goes back further."
+    ),
 )
 
 
@@ -298,7 +345,7 @@ TWISTED_SHIFTED_SACRUM_MODEL = PositionalModel(
         "One side of the sacrum drops a little and twists forward, jamming that SIJ; a millimetre or two is said "
         "to be enough for symptoms, and walking then overworks the other SIJ."
     ),
-    source="004_623d341af4548522.txt (Gold 2014)",
+    source="Gold 2014, 'Understanding the sacro-iliac joints, stopping the pain and weird symptoms' (seed article)",
     parameters=(
         Parameter(name="side", label="Shifted (jammed) side", unit="", default="left", choices=SIDES,
                   source="Gold 2014 names no preferred side"),
@@ -307,8 +354,10 @@ TWISTED_SHIFTED_SACRUM_MODEL = PositionalModel(
     ),
     state_function=_twisted_shifted_state,
     evidence=(
-        "1–2 mm is consistent with RSA but not palpable; fixing one SIJ did not make the other hypermobile "
-        "(Cho 2023, cadaver) and fusion changes adjacent motion only 1–5% (Lindsey 2015)."
+        "1–2 mm is within what RSA allows (SIJ translation never above 2 mm, review in Kibsgård 2012) but far below the "
+        "15–20 mm error of locating a landmark (Della Croce 1999). Only the sacrum moves, so only the sacrum is named. "
+        "Fixing one SIJ did not make the other hypermobile (Cho 2023, cadaver) and fusing an SIJ changes adjacent "
+        "motion by only 1–5 % (Lindsey 2015, finite elements)."
     ),
 )
 

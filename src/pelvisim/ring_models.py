@@ -2,6 +2,8 @@
 
 - ``sacral_rotation``: prescribe a sacral rotation about a vertical axis (Gurd 2010 seed) and let
   the innominates answer through the SIJs and the symphysis (mechanics, not a hard-coded rule).
+- ``multifidus_imbalance``: Gurd's cause — the left sacral multifidus pulling, the right one weak —
+  solved through the ring standing on both hips.
 - ``gait``: the walking cycle; intrapelvic motion is the ring's equilibrium under the hip
   reactions, abductors and trunk load of :mod:`pelvisim.gait`, with a left/right SIJ stiffness
   ratio.
@@ -89,7 +91,7 @@ COUPLING = Parameter(
     minimum=0.0,
     maximum=2.0,
     positive_means="the laxer SIJ is made laxer still, in proportion to the asymmetry",
-    source="claim of the Gold 2014 seed (004); default 0 because the evidence is weak or contrary: fixing "
+    source="claim of Gold 2014 (seed article); default 0 because the evidence is weak or contrary: fixing "
            "one SIJ did not make the other hypermobile in cadavers (Cho 2023, Asian Spine J 17:185) and "
            "fusion changed adjacent motion by only 1–5 % in a finite-element model (Lindsey 2015, IJSS 9:64)",
 )
@@ -115,7 +117,7 @@ def _iliacus(side: str) -> Parameter:
         minimum=0.0,
         maximum=30.0,
         positive_means=f"tilts the {side} innominate anteriorly",
-        source="claim of the Russell 2024 seed (002); no direct in-vivo evidence that the iliacus tilts the "
+        source="claim of Russell 2024 (seed article); no direct in-vivo evidence that the iliacus tilts the "
                "ilium; magnitude is illustrative",
     )
 
@@ -158,7 +160,8 @@ SACRAL_ROTATION = PositionalModel(
     title="Sacral rotation → flare",
     claim="When the sacrum turns to one side between the ilia, its ligaments tug the innominates: the ilium on "
           "that side flares in (ASIS toward the navel) and the other flares out.",
-    source="003_5569d2696eb3ade8.txt (Gurd 2010); innominate response from the ring mechanics",
+    source="Gurd 2010, 'Mobilizations to get rid of SI joint pain' (seed article); innominate response from the "
+           "ring mechanics (hips held, as when standing)",
     parameters=(
         Parameter(
             name="left_deg",
@@ -174,9 +177,88 @@ SACRAL_ROTATION = PositionalModel(
         STIFFNESS_RATIO,
     ),
     state_function=_sacral_rotation_state,
-    evidence="Kinematically consistent: the flare (relative to the sacrum) follows from the ring, but measured "
-             "horizontal-plane SIJ rotation is about 1° or less (Goode 2008), i.e. ≈ 2.5 mm at the ASIS — far "
-             "below the 15–20 mm palpation error at the iliac spines (Della Croce 1999).",
+    evidence="Both sides of it. Relative to the sacrum, the ilium on the side the sacrum turns toward does flare in "
+             "(its ASIS toward the sacrum's midline) — what Gurd calls a left inflare — and the other flares out. But "
+             "the ring turns both ilia partly with the sacrum, so in the body a clinician palpates (standing, hips "
+             "held) the left ASIS moves outward: the palpable sign is the opposite of a true left inflare. The "
+             "relative flare is the sacral rotation minus what the ilia follow, so it is there by construction; the "
+             "ring decides only how much. Either way measured horizontal-plane SIJ rotation is about 1° or less "
+             "(Goode 2008, systematic review), ≈ 2.5 mm at the ASIS, far below the 15–20 mm error of locating it "
+             "(Della Croce 1999). Gurd's cause, a weak right sacral multifidus, is the multifidus_imbalance model.",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# multifidus_imbalance (Gurd's cause, through the ring)
+# --------------------------------------------------------------------------------------------
+
+
+def standing_constraints(anatomy: Anatomy) -> mechanics.Constraints:
+    """Both hip centres held (ball joints on standing legs) and the pelvis's tilt over them kept.
+
+    Two pinned hips leave the ring free to pitch about the line through them; the last row holds
+    the mean rotation of the two innominates about that line at zero (the trunk keeps the pelvis's
+    tilt), the same rule as the standing body frame (:mod:`pelvisim.body_frame`).
+    """
+    constraints = mechanics.Constraints(np.zeros((0, mechanics.N_DOF)), np.zeros(0))
+    for side in SIDES:
+        constraints = constraints + mechanics.pin_point(f"innominate_{side}", anatomy.point(f"acetabulum_centre_{side}"),
+                                                        f"hip centre ({side})")
+    left, right = anatomy.point("acetabulum_centre_left"), anatomy.point("acetabulum_centre_right")
+    u = (right - left) / np.linalg.norm(right - left)
+    row = np.zeros((1, mechanics.N_DOF))
+    for side in SIDES:
+        i = mechanics.BODIES.index(f"innominate_{side}")
+        row[0, 6 * i: 6 * i + 3] = 0.5 * u
+    return constraints + mechanics.Constraints(row, np.zeros(1), ("pelvic tilt over the hips",))
+
+
+def multifidus_solution(anatomy: Anatomy, pull_n: float, right_activation: float,
+                        stiffness: mechanics.RingStiffness | None = None) -> mechanics.Solution:
+    """Ring equilibrium with both sacral multifidi pulling, the right one at ``right_activation`` of the left.
+
+    Each pull is :func:`pelvisim.mechanics.multifidus_pull` (from the back of S2, 15 mm to its side,
+    up and slightly forward toward the lumbar spinous processes [teaching approximation]); its
+    reaction is taken by the trunk, outside the ring. The ring stands on both hips
+    (:func:`standing_constraints`).
+    """
+    loads = [mechanics.multifidus_pull(anatomy, "left", pull_n),
+             mechanics.multifidus_pull(anatomy, "right", pull_n * right_activation)]
+    return mechanics.solve_linear(mechanics.build_ring(anatomy, stiffness), loads, standing_constraints(anatomy))
+
+
+def _multifidus_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
+    stiffness = mechanics.ring_stiffness(float(values["stiffness_ratio"]))
+    return multifidus_solution(anatomy, float(values["pull_n"]), float(values["right_activation"]), stiffness).joint_state()
+
+
+MULTIFIDUS_IMBALANCE = PositionalModel(
+    name="multifidus_imbalance",
+    title="Weak right multifidus (Gurd's cause)",
+    claim="With the right sacral multifidus not firing, nothing pulls the right side of the sacrum back, so the sacrum "
+          "turns left and the ilia follow into a left inflare and a right outflare.",
+    source="Gurd 2010, 'Mobilizations to get rid of SI joint pain' (seed article); multifidus line of pull: pelvisim "
+           "teaching approximation; response from the ring mechanics (hips held, as when standing)",
+    parameters=(
+        Parameter(
+            name="pull_n", label="Left multifidus pull on the sacrum", unit="N", default=100.0, minimum=0.0,
+            maximum=500.0, positive_means="a stronger pull from the working (left) multifidus",
+            source="illustrative: no in-vivo force of the sacral multifidus has been measured",
+        ),
+        Parameter(
+            name="right_activation", label="Right multifidus, fraction of the left pull", unit="×", default=0.0,
+            minimum=0.0, maximum=1.0, positive_means="1 = both sides pull alike; 0 = the right side not firing (Gurd)",
+            source="Gurd 2010: the right sacral multifidus 'not firing at all'",
+        ),
+        STIFFNESS_RATIO,
+    ),
+    state_function=_multifidus_state,
+    evidence="Computed, not told: through the ring (stiffness calibrated to RSA in single-leg stance, Kibsgård 2014), a "
+             "100 N pull on one side only moves the sacrum by less than a hundredth of a degree, and turns it to the right, "
+             "not the left, because the fibres run up and slightly forward to the lumbar spinous processes. The pull's "
+             "lever about the vertical axis is about 15 mm, against the SIJs' resistance to twisting. Gurd's chain "
+             "(sacrum turned left about 1° → flare) appears only if the rotation is imposed, as in sacral_rotation. "
+             "The line of pull is a teaching approximation [U]; the sacral multifidus force was never measured in vivo.",
 )
 
 
@@ -282,14 +364,17 @@ GAIT = PositionalModel(
     title="Walking: the ring twists",
     claim="Walking loads each hip in turn, so the pelvic ring twists a little at every step; what matters is "
           "whether the two SIJs are equally stiff, not a fixed 'position'.",
-    source="000_8a6ba1e9aa3caa82.txt (Ilia rotation technique; Damen 2002); ring mechanics calibrated to "
-           "Kibsgård 2014; direction from Toyohara 2020",
+    source="Luchau 2022, 'The twisting sacrum: Ilia Rotation Technique' (seed article) and Damen 2002 (Doppler "
+           "laxity); ring mechanics calibrated to Kibsgård 2014 (RSA, patients with pelvic girdle pain); direction "
+           "from Toyohara 2020 (finite elements)",
     parameters=(STIFFNESS_RATIO, BODY_MASS, SPEED, AMPLITUDE, COUPLING, CLOSURE, _iliacus("left"), _iliacus("right")),
     state_function=_gait_state,
     evidence="Direction supported by finite elements (Toyohara 2020: the sacrum nutates on the stance side, "
-             "counternutates on the swing side); the size was never measured in vivo — at most ≈ 0.5° per side. "
-             "This is a model, not a measurement. Position labels (upslip, torsion, outflare) are unreliable by "
-             "palpation (κ ≈ 0–0.2).",
+             "counternutates on the swing side); the size was never measured in vivo. Calibrated so that even SIJs "
+             "stay within the 0.5° per side seen in single-leg stance (Kibsgård 2014, RSA, patients with pelvic "
+             "girdle pain); with uneven stiffness the laxer side moves more (about 0.6° at a ratio of 2). This is a "
+             "model, not a measurement. Position labels (upslip, torsion, outflare) are unreliable by palpation "
+             "(κ ≈ 0–0.2, Stovall & Kumar 2010; O'Haire & Gibbons 2000).",
     uses_gait=True,
 )
 
@@ -352,7 +437,8 @@ MITCHELL_GAIT = PositionalModel(
     title="Mitchell gait torsions",
     claim="In each stride the sacrum twists forward about the oblique axis of the loaded side: left-on-left in "
           "left stance, neutral at each heel strike, right-on-right in right stance.",
-    source="MSU manual medicine teaching (Mitchell model); axes per reference/BIOMECHANICS.md §3",
+    source="MSU manual medicine teaching (Mitchell model) [U]; oblique axes from the upper pole of one SIJ to the "
+           "lower pole of the other",
     parameters=(
         Parameter(
             name="torsion_deg",
@@ -364,18 +450,19 @@ MITCHELL_GAIT = PositionalModel(
             positive_means="larger alternating forward torsions",
             in_vivo_limit=0.5,
             source="no in-vivo measurement in walking exists; 0.5° per side is the ceiling used for gait "
-                   "(Kibsgård 2014 single-leg stance)",
+                   "(Kibsgård 2014: single-leg stance, RSA, patients with pelvic girdle pain)",
         ),
         SPEED,
         AMPLITUDE,
     ),
     state_function=_mitchell_state,
     evidence="A teaching model: the oblique axes are called hypothetical by their authors, and sacral torsion is "
-             "not reliably palpable (sulcus κ −0.4…0.37, Stovall & Kumar 2010).",
+             "not reliably palpable (sulcus κ −0.4…0.37, Stovall & Kumar 2010). At the default 0.5° the torsions stay "
+             "below what RSA can tell from zero (0.71°, Kibsgård 2012), so pelvisim names none of them.",
     uses_gait=True,
 )
 
-RING_MODELS: tuple[PositionalModel, ...] = (SACRAL_ROTATION, GAIT, MITCHELL_GAIT)
+RING_MODELS: tuple[PositionalModel, ...] = (SACRAL_ROTATION, MULTIFIDUS_IMBALANCE, GAIT, MITCHELL_GAIT)
 
 
 # --------------------------------------------------------------------------------------------

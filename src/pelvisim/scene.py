@@ -39,44 +39,61 @@ DEFAULT_OVERLAYS = {"landmarks": True, "descriptors": True}
 VIEWS = ("anterior", "posterior", "superior", "inferior", "left", "right")
 """Anatomical camera presets, in button order (the app and the panels use this list too)."""
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
-"""Named output sizes (the height of 1080p becomes 1088: sizes are rounded to multiples of 16)."""
+"""Named output sizes, written exactly (an odd WxH is rounded to even numbers, which H.264 needs)."""
+MAX_PIXELS = 3840 * 2160
+"""Largest frame: 4k (8.3 megapixels). A 7680x7680 frame needed 3.1 GB to render."""
 QUALITIES = ("draft", "final")
 TIMELINE_KINDS = ("gait", "keyframes", "still")
 INTERPOLATIONS = ("smooth", "linear", "step")
 THEMES = ("default", "projector")
 MAX_PANELS = 4
+MAX_DURATION_S = 600.0
+"""Longest timeline a scene may have (10 minutes of video; title card excluded)."""
+MAX_MAGNIFICATION = 1000.0
+"""Largest display factor (scene files and the command line alike)."""
+MAX_TITLE_CARD_S = 60.0
+MAX_SCENE_CHARS = 200_000
+"""Largest scene file (the bundled ones are 1–2 kB; a file of hundreds of keyframes is ~50 kB)."""
+MAX_KEYFRAMES = 1000
+MAX_CAPTIONS = 200
+MAX_COORDINATE_MM = 10_000.0
+"""Explicit camera coordinates stay within 10 m of the pelvis."""
+TEXT_LIMITS = {"title": 200, "subtitle": 300, "sources": 2000, "label": 120, "text": 1000}
+"""Longest strings, characters (the bundled scenes use at most 39, 65, 188, 36 and 215)."""
 
 
 # --- sizes -----------------------------------------------------------------------------------
 def parse_size(text: str | Sequence[int]) -> tuple[int, int]:
-    """``"720p"``, ``"1080p"``, ``"4k"`` or ``"WxH"`` to (width, height), each rounded to a multiple of 16.
+    """``"720p"``, ``"1080p"``, ``"4k"`` or ``"WxH"`` to (width, height), pixels.
+
+    Sizes are kept as given except that odd numbers are rounded down to even ones (H.264 video
+    needs even sizes): ``"1080p"`` is exactly 1920x1080.
 
     Raises
     ------
     ParameterError
-        For anything else, or sizes below 64 or above 7680 pixels.
+        For anything else, sides below 64 or above 7680 pixels, or more than 4k's 8.3 megapixels.
     """
     if isinstance(text, str):
         key = text.strip().lower()
         if key in SIZES:
             w, h = SIZES[key]
         else:
-            match = re.fullmatch(r"(\d+)\s*[x×]\s*(\d+)", key)
+            match = re.fullmatch(r"(\d{1,6})\s*[x×]\s*(\d{1,6})", key)
             if not match:
-                raise ParameterError(f"size must be 720p, 1080p, 4k or WIDTHxHEIGHT (e.g. 1280x720), got {text!r}")
+                raise ParameterError(f"size must be 720p, 1080p, 4k or WIDTHxHEIGHT (e.g. 1280x720), got {_shown(text)}")
             w, h = int(match.group(1)), int(match.group(2))
     else:
         try:
             w, h = (int(v) for v in text)
         except (TypeError, ValueError):
-            raise ParameterError(f"size must be 720p, 1080p, 4k or WIDTHxHEIGHT, got {text!r}") from None
+            raise ParameterError(f"size must be 720p, 1080p, 4k or WIDTHxHEIGHT, got {_shown(text)}") from None
     if not (64 <= w <= 7680 and 64 <= h <= 7680):
         raise ParameterError(f"size must be between 64 and 7680 pixels on each side, got {w}x{h}")
-    return _multiple_of_16(w), _multiple_of_16(h)
-
-
-def _multiple_of_16(n: int) -> int:
-    return max(16, int(math.floor(n / 16.0 + 0.5)) * 16)
+    if w * h > MAX_PIXELS:
+        raise ParameterError(f"size must be at most {MAX_PIXELS / 1e6:.1f} megapixels (4k, 3840x2160), got {w}x{h} "
+                             f"({w * h / 1e6:.1f} megapixels)")
+    return w - w % 2, h - h % 2
 
 
 # --- dataclasses -----------------------------------------------------------------------------
@@ -358,14 +375,17 @@ class Scene:
         """A copy with command-line overrides applied (validated like the file's values)."""
         scene = self
         if cycles is not None:
-            if not (math.isfinite(cycles) and cycles > 0):
-                raise ParameterError(f"cycles must be a number > 0, got {cycles!r}")
+            if not (math.isfinite(cycles) and 0 < cycles <= 100):
+                raise ParameterError(f"cycles must be a number in (0, 100], got {cycles!r}")
             if scene.timeline.kind != "gait":
                 raise ParameterError(f"--cycles needs a gait timeline; scene {scene.name or scene.title!r} has kind {scene.timeline.kind!r}")
-            scene = replace(scene, timeline=replace(scene.timeline, cycles=float(cycles)))
+            timeline = replace(scene.timeline, cycles=float(cycles))
+            if timeline.duration_s > MAX_DURATION_S:
+                raise ParameterError(f"--cycles {cycles:g} makes the video {timeline.duration_s:g} s long "
+                                     f"({timeline.seconds_per_cycle:g} s per cycle); at most {MAX_DURATION_S:g} s")
+            scene = replace(scene, timeline=timeline)
         if magnification is not None:
-            if not (math.isfinite(magnification) and magnification > 0):
-                raise ParameterError(f"magnification must be a number > 0, got {magnification!r}")
+            check_magnification(magnification)
             panels = tuple(replace(p, magnification=None) for p in scene.panels)
             scene = replace(scene, magnification=float(magnification), panels=panels)
         output = scene.output
@@ -373,7 +393,7 @@ class Scene:
             parse_size(size)
             output = replace(output, size=size)
         if fps is not None:
-            if not (1 <= int(fps) <= 120):
+            if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 120:
                 raise ParameterError(f"fps must be an integer from 1 to 120, got {fps!r}")
             output = replace(output, fps=int(fps))
         if quality is not None:
@@ -381,8 +401,20 @@ class Scene:
                 raise ParameterError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
             output = replace(output, quality=quality)
         if title_card_s is not None:
-            output = replace(output, title_card_s=max(0.0, float(title_card_s)))
+            if isinstance(title_card_s, bool) or not isinstance(title_card_s, (int, float)) or not (
+                    math.isfinite(title_card_s) and 0.0 <= title_card_s <= MAX_TITLE_CARD_S):
+                raise ParameterError(f"the title card must be a number of seconds from 0 to {MAX_TITLE_CARD_S:g}, "
+                                     f"got {title_card_s!r}")
+            output = replace(output, title_card_s=float(title_card_s))
         return replace(scene, output=output)
+
+
+def check_magnification(value: Any, what: str = "magnification") -> float:
+    """``value`` as a display factor in (0, :data:`MAX_MAGNIFICATION`], or :class:`ParameterError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and 0 < value <= MAX_MAGNIFICATION):
+        raise ParameterError(f"{what} must be a display factor > 0 and <= {MAX_MAGNIFICATION:g}, got {_shown(value)}")
+    return float(value)
 
 
 def _smooth(u: float) -> float:
@@ -406,65 +438,279 @@ def _interpolate(track: Sequence[tuple[float, float, Any]], t: float, interpolat
 
 
 # --- locating keys in the TOML text ----------------------------------------------------------
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
+MAX_NESTING = 16
+"""Deepest nesting of arrays and inline tables a scene file may have (scene files need 3)."""
+
+_MAX_KEY_PARTS = 32  # key paths are recorded up to this many parts (scene files use 5)
+_BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_SCALAR_END = frozenset(",]}#\n")
 
 
-def _split_key(text: str) -> list[str]:
-    return [part.strip().strip("\"'") for part in text.split(".")]
+class _Scanner:
+    """One pass over a TOML text, in time linear in its length and without recursion.
+
+    Records the 1-based line of every key path (``("panels", 0, "parameters", "left_deg")``),
+    including dotted keys, inline tables and arrays of inline tables, and the deepest nesting of
+    arrays and inline tables with its line. It never raises: on text that is not TOML it records
+    what it can (tomllib reports the syntax error itself).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text, self.n = text, len(text)
+        self.i, self.line = 0, 1
+        self.lines: dict[tuple[Any, ...], int] = {}
+        self.counts: dict[tuple[str, ...], int] = {}
+        self.depth, self.max_depth, self.max_depth_line = 0, 0, 0
+        self.max_key_parts, self.max_key_parts_line = 0, 0
+        self._scan()
+
+    # -- small readers (each advances self.i and counts newlines) --
+    def _skip_space(self, newlines: bool) -> None:
+        text, n = self.text, self.n
+        while self.i < n:
+            c = text[self.i]
+            if c in " \t\r":
+                self.i += 1
+            elif c == "\n" and newlines:
+                self.line += 1
+                self.i += 1
+            elif c == "#":
+                end = text.find("\n", self.i)
+                self.i = n if end < 0 else end
+                if not newlines:
+                    return
+            else:
+                return
+
+    def _string(self) -> str:
+        """Read a string starting at self.i; returns its raw content (escapes not decoded)."""
+        text, quote = self.text, self.text[self.i]
+        if text.startswith(quote * 3, self.i):
+            end = text.find(quote * 3, self.i + 3)
+            while quote == '"' and end > 0 and _escaped(text, end):
+                end = text.find(quote * 3, end + 1)
+            end = self.n if end < 0 else end
+            while end + 3 < self.n and text[end + 3] == quote:  # up to two quotes may close the string
+                end += 1
+            content = text[self.i + 3:end]
+            self.line += content.count("\n")
+            self.i = min(self.n, end + 3)
+            return content
+        end = self.i + 1
+        while True:
+            end = _next_of(text, quote, "\n", end)
+            if end < 0 or text[end] == "\n" or not (quote == '"' and _escaped(text, end)):
+                break
+            end += 1
+        end = self.n if end < 0 else end
+        content = text[self.i + 1:end]
+        self.i = end + 1 if end < self.n and text[end] == quote else end
+        return content
+
+    def _key(self) -> list[str]:
+        """A dotted key: bare parts and quoted parts separated by dots."""
+        parts: list[str] = []
+        text, n = self.text, self.n
+        while self.i < n:
+            self._skip_space(newlines=False)
+            if self.i >= n:
+                break
+            c = text[self.i]
+            if c in "\"'":
+                parts.append(self._string())
+            elif c in _BARE_KEY:
+                start = self.i
+                while self.i < n and text[self.i] in _BARE_KEY:
+                    self.i += 1
+                parts.append(text[start:self.i])
+            else:
+                break
+            self._skip_space(newlines=False)
+            if self.i < n and text[self.i] == ".":
+                self.i += 1
+                continue
+            break
+        if len(parts) > self.max_key_parts:
+            self.max_key_parts, self.max_key_parts_line = len(parts), self.line
+        return parts
+
+    def _resolve(self, names: Sequence[str]) -> tuple[Any, ...]:
+        names = names[:_MAX_KEY_PARTS]
+        out: list[Any] = []
+        for k in range(len(names)):
+            out.append(names[k])
+            count = self.counts.get(tuple(names[: k + 1]))
+            if count:
+                out.append(count - 1)
+        return tuple(out)
+
+    def _note(self, path: tuple[Any, ...], line: int) -> None:
+        self.lines.setdefault(path, line)
+
+    # -- the pass --
+    def _scan(self) -> None:
+        text, n = self.text, self.n
+        table: tuple[Any, ...] = ()
+        while self.i < n:
+            self._skip_space(newlines=True)
+            if self.i >= n:
+                break
+            c = text[self.i]
+            if c == "[":  # [table] or [[array of tables]]
+                double = text.startswith("[[", self.i)
+                self.i += 2 if double else 1
+                names = self._key()
+                if double:
+                    self.counts[tuple(names)] = self.counts.get(tuple(names), 0) + 1
+                table = self._resolve(names)
+                self._note(table, self.line)
+                self._to_line_end()
+                continue
+            start_line = self.line
+            names = self._key()
+            if not names:
+                self._to_line_end()
+                continue
+            path = table + tuple(names[:_MAX_KEY_PARTS])
+            self._note(path, start_line)
+            self._skip_space(newlines=False)
+            if self.i < n and text[self.i] == "=":
+                self.i += 1
+                self._value(path)
+            self._to_line_end()
+
+    def _to_line_end(self) -> None:
+        end = self.text.find("\n", self.i)
+        self.i = self.n if end < 0 else end
+
+    def _value(self, path: tuple[Any, ...]) -> None:
+        """Read one value (arrays and inline tables with an explicit stack, never recursion)."""
+        text, n = self.text, self.n
+        stack: list[list[Any]] = []  # [kind, path, element index]; kind "a" = array, "t" = inline table
+        expect_key = False
+        self.depth = 0
+        while True:
+            self._skip_space(newlines=bool(stack))
+            if self.i >= n:
+                return
+            c = text[self.i]
+            top = stack[-1] if stack else None
+            if top is not None and ((c == "]" and top[0] == "a") or (c == "}" and top[0] == "t")):
+                self.i += 1
+                stack.pop()
+                self.depth -= 1
+            elif top is not None and top[0] == "t" and expect_key:
+                line = self.line
+                names = self._key()
+                if not names:
+                    self.i += 1  # not TOML: step over it
+                    continue
+                path = top[1] + tuple(names[:_MAX_KEY_PARTS])
+                self._note(path, line)
+                self._skip_space(newlines=False)
+                if self.i < n and text[self.i] == "=":
+                    self.i += 1
+                expect_key = False
+                continue
+            else:
+                here = top[1] + (top[2],) if top is not None and top[0] == "a" else path
+                if top is not None and top[0] == "a":
+                    self._note(here, self.line)
+                if c in "[{":
+                    self.i += 1
+                    self.depth += 1
+                    if self.depth > self.max_depth:
+                        self.max_depth, self.max_depth_line = self.depth, self.line
+                    if self.depth > MAX_NESTING:  # the file is refused for this: no need to read on
+                        self.i = n
+                        return
+                    stack.append(["a" if c == "[" else "t", here, 0])
+                    expect_key = c == "{"
+                    continue
+                if c in "\"'":
+                    self._string()
+                else:
+                    start = self.i
+                    while self.i < n and text[self.i] not in _SCALAR_END and text[self.i] not in " \t\r\n":
+                        self.i += 1
+                    if self.i == start:
+                        self.i += 1  # a stray character: step over it
+            if not self._after_value(stack):
+                return
+            expect_key = bool(stack) and stack[-1][0] == "t"
+
+    def _after_value(self, stack: list[list[Any]]) -> bool:
+        """After a value: consume a separating comma; False when the statement is over."""
+        if not stack:
+            return False
+        self._skip_space(newlines=True)
+        if self.i < self.n and self.text[self.i] == ",":
+            self.i += 1
+            if stack[-1][0] == "a":
+                stack[-1][2] += 1
+        return True
+
+
+def _escaped(text: str, index: int) -> bool:
+    """True when the character at ``index`` is preceded by an odd number of backslashes."""
+    count = 0
+    while index - count - 1 >= 0 and text[index - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
+
+
+def _next_of(text: str, a: str, b: str, start: int) -> int:
+    """Index of the first ``a`` or ``b`` at or after ``start`` (-1 if neither)."""
+    i, j = text.find(a, start), text.find(b, start)
+    if i < 0:
+        return j
+    if j < 0:
+        return i
+    return min(i, j)
 
 
 def key_lines(text: str) -> dict[tuple[Any, ...], int]:
     """Map each key path (``("panels", 0, "model")``) to its 1-based line in a TOML text.
 
-    A simple scanner for the subset scene files use (tables, arrays of tables, dotted keys, one-line
-    inline tables); keys inside an inline table map to the line of the table's key.
+    Tables, arrays of tables, dotted and quoted keys, inline tables and arrays (over several lines
+    too) are followed; elements of arrays get their index (``("captions", 2)``). Linear in the
+    length of the text and free of recursion, whatever the nesting.
     """
-    lines: dict[tuple[Any, ...], int] = {}
-    counts: dict[tuple[str, ...], int] = {}
-    current: tuple[Any, ...] = ()
+    return _Scanner(text).lines
 
-    def resolve(names: Sequence[str]) -> tuple[Any, ...]:
-        out: list[Any] = []
-        for i in range(len(names)):
-            out.append(names[i])
-            prefix = tuple(names[: i + 1])
-            if prefix in counts:
-                out.append(counts[prefix] - 1)
-        return tuple(out)
 
-    depth = 0  # inside a multi-line array or string: skip key detection
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0] if '"' not in raw and "'" not in raw else raw
-        if depth > 0:
-            depth += line.count("[") - line.count("]")
-            continue
-        header = _HEADER.match(raw)
-        if header and "=" not in raw.split("]")[0]:
-            names = _split_key(header.group(2))
-            if header.group(1) == "[[":
-                counts[tuple(names)] = counts.get(tuple(names), 0) + 1
-            current = resolve(names)
-            lines.setdefault(current, number)
-            continue
-        key = _KEY.match(line)
-        if key:
-            path = current + tuple(_split_key(key.group(1)))
-            lines.setdefault(path, number)
-            rest = line.split("=", 1)[1]
-            inline = re.findall(r"([A-Za-z0-9_]+)\s*=", rest)
-            for name in inline:
-                lines.setdefault(path + (name,), number)
-            depth = max(0, rest.count("[") - rest.count("]"))
-    return lines
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to about ``limit`` characters (and 3 levels), for error messages."""
+    import reprlib
+
+    shower = reprlib.Repr()
+    shower.maxlevel, shower.maxstring, shower.maxother = 3, limit, limit
+    shower.maxlist = shower.maxtuple = shower.maxdict = shower.maxset = 6
+    text = shower.repr(value)
+    if isinstance(value, str) and len(value) > limit:
+        text += f" ({len(value):,} characters)"
+    return text
+
+
+def _cut_message(text: str, limit: int = 400) -> str:
+    """One line of at most ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _Where:
-    """Builds SceneError messages with file:line and the key path."""
+    """Builds SceneError messages with file:line and the key path (lines found only when needed)."""
 
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str, lines: dict[tuple[Any, ...], int] | None = None) -> None:
         self.path = path
-        self.lines = key_lines(text)
+        self.text = text
+        self._lines = lines
+
+    @property
+    def lines(self) -> dict[tuple[Any, ...], int]:
+        if self._lines is None:
+            self._lines = key_lines(self.text)
+        return self._lines
 
     def line(self, keys: Sequence[Any]) -> int | None:
         keys = tuple(keys)
@@ -479,13 +725,13 @@ class _Where:
         out = ""
         for k in keys:
             out += f"[{k + 1}]" if isinstance(k, int) else (f".{k}" if out else str(k))
-        return out
+        return _cut_message(out, 120)
 
     def error(self, keys: Sequence[Any], message: str) -> SceneError:
         line = self.line(keys)
         where = f"{self.path}:{line}" if line is not None else self.path
         key = self.key_text(keys)
-        return SceneError(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+        return SceneError(_cut_message(f"{where}: {key}: {message}" if key else f"{where}: {message}"))
 
 
 # --- validation helpers ----------------------------------------------------------------------
@@ -494,52 +740,60 @@ def _check_keys(where: _Where, table: Mapping[str, Any], keys: Sequence[Any], al
 
     for key in table:
         if key not in allowed:
-            close = difflib.get_close_matches(key, list(allowed), n=1)
+            close = difflib.get_close_matches(key[:100], list(allowed), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise where.error((*keys, key), f"unknown key. Expected one of: {', '.join(allowed)}.{hint}")
 
 
 def _number(where: _Where, value: Any, keys: Sequence[Any], *, minimum: float | None = None, maximum: float | None = None,
             exclusive_minimum: bool = False, what: str = "a number") -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise where.error(keys, f"expected {what}, got {value!r}")
-    v = float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise where.error(keys, f"expected {what}, got {_shown(value)}")
+    try:
+        v = float(value)
+    except OverflowError:  # an integer too large for a float
+        v = math.inf
+    if not math.isfinite(v):
+        raise where.error(keys, f"expected {what} (a finite number), got {_shown(value)}")
     if minimum is not None and (v <= minimum if exclusive_minimum else v < minimum):
         bound = f"> {minimum:g}" if exclusive_minimum else f">= {minimum:g}"
-        raise where.error(keys, f"expected {what} {bound}, got {value!r}")
+        raise where.error(keys, f"expected {what} {bound}, got {_shown(value)}")
     if maximum is not None and v > maximum:
-        raise where.error(keys, f"expected {what} <= {maximum:g}, got {value!r}")
+        raise where.error(keys, f"expected {what} <= {maximum:g}, got {_shown(value)}")
     return v
 
 
 def _string(where: _Where, value: Any, keys: Sequence[Any], choices: Sequence[str] | None = None) -> str:
     if not isinstance(value, str):
-        raise where.error(keys, f"expected a string, got {value!r}")
+        raise where.error(keys, f"expected a string, got {_shown(value)}")
     if choices is not None and value not in choices:
         import difflib
 
-        close = difflib.get_close_matches(value, list(choices), n=1)
+        close = difflib.get_close_matches(value[:100], list(choices), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise where.error(keys, f"expected one of {', '.join(choices)}, got {value!r}.{hint}")
+        raise where.error(keys, f"expected one of {', '.join(choices)}, got {_shown(value)}.{hint}")
+    limit = TEXT_LIMITS.get(str(keys[-1]) if keys else "", 200 if choices is None else None)
+    if limit is not None and len(value) > limit:
+        raise where.error(keys, f"expected at most {limit:,} characters, got {len(value):,}")
     return value
 
 
 def _bool(where: _Where, value: Any, keys: Sequence[Any]) -> bool:
     if not isinstance(value, bool):
-        raise where.error(keys, f"expected true or false, got {value!r}")
+        raise where.error(keys, f"expected true or false, got {_shown(value)}")
     return value
 
 
 def _table(where: _Where, value: Any, keys: Sequence[Any]) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise where.error(keys, f"expected a table, got {value!r}")
+        raise where.error(keys, f"expected a table, got {_shown(value)}")
     return value
 
 
-def _vector(where: _Where, value: Any, keys: Sequence[Any]) -> tuple[float, float, float]:
+def _vector(where: _Where, value: Any, keys: Sequence[Any], limit: float = MAX_COORDINATE_MM) -> tuple[float, float, float]:
     if not isinstance(value, list) or len(value) != 3:
-        raise where.error(keys, f"expected a list of 3 numbers [x, y, z], got {value!r}")
-    return tuple(_number(where, v, keys) for v in value)  # type: ignore[return-value]
+        raise where.error(keys, f"expected a list of 3 numbers [x, y, z], got {_shown(value)}")
+    return tuple(_number(where, v, keys, minimum=-limit, maximum=limit) for v in value)  # type: ignore[return-value]
 
 
 def _overlays(where: _Where, value: Any, keys: Sequence[Any]) -> dict[str, bool]:
@@ -568,6 +822,9 @@ def _resolve_parameters(where: _Where, model_name: str, values: Mapping[str, Any
         except ParameterError as error:
             raise where.error((*keys, key), str(error)) from None
     for key, value in values.items():
+        if isinstance(value, (list, dict)) or (isinstance(value, int) and abs(value) > 1e300):
+            raise where.error((*keys, key), f"model {model_name!r}: {key} must be {model.parameter(key).range_text()}, "
+                                            f"got {_shown(value)}")
         try:
             model.parameter(key).validate(value, f"model {model_name!r}")
         except ParameterError as error:
@@ -592,7 +849,8 @@ def _parse_panel(where: _Where, value: Any, index: int) -> PanelSpec:
     resolved = _resolve_parameters(where, model_name, parameters, (*keys, "parameters"))
     magnification = None
     if "magnification" in table:
-        magnification = _number(where, table["magnification"], (*keys, "magnification"), minimum=0.0, exclusive_minimum=True, maximum=1000.0)
+        magnification = _number(where, table["magnification"], (*keys, "magnification"), minimum=0.0, exclusive_minimum=True,
+                                maximum=MAX_MAGNIFICATION, what="a display factor")
     overlays = _overlays(where, table.get("overlays", {}), (*keys, "overlays"))
     label = _string(where, table.get("label", model.title), (*keys, "label"))
     return PanelSpec(model=model_name, parameters=resolved, label=label, magnification=magnification, overlays=overlays)
@@ -611,8 +869,12 @@ def _parse_timeline(where: _Where, value: Any, panels: Sequence[PanelSpec]) -> T
         start_phase=_number(where, table.get("start_phase", 0.0), (*keys, "start_phase"), minimum=0.0, maximum=0.999999, what="a phase in [0, 1)"),
         phase=_number(where, table.get("phase", 0.0), (*keys, "phase"), minimum=0.0, maximum=0.999999, what="a phase in [0, 1)"),
         interpolation=_string(where, table.get("interpolation", "smooth"), (*keys, "interpolation"), INTERPOLATIONS),
-        still_s=_number(where, table.get("still_s", 3.0), (*keys, "still_s"), minimum=0.0, exclusive_minimum=True, maximum=3600.0, what="seconds"),
+        still_s=_number(where, table.get("still_s", 3.0), (*keys, "still_s"), minimum=0.0, exclusive_minimum=True,
+                        maximum=MAX_DURATION_S, what="seconds"),
     )
+    if kind == "gait" and t.duration_s > MAX_DURATION_S:
+        raise where.error((*keys, "cycles"), f"cycles x seconds_per_cycle = {t.cycles:g} x {t.seconds_per_cycle:g} s = "
+                                             f"{t.duration_s:g} s of video; a scene lasts at most {MAX_DURATION_S:g} s")
     raw_keyframes = table.get("keyframes", [])
     if not isinstance(raw_keyframes, list):
         raise where.error((*keys, "keyframes"), "expected an array of tables [[timeline.keyframes]]")
@@ -620,6 +882,8 @@ def _parse_timeline(where: _Where, value: Any, panels: Sequence[PanelSpec]) -> T
         raise where.error((*keys, "kind"), "a keyframes timeline needs at least one [[timeline.keyframes]]")
     if kind != "keyframes" and raw_keyframes:
         raise where.error((*keys, "keyframes"), f"keyframes need kind = \"keyframes\", got kind = {kind!r}")
+    if len(raw_keyframes) > MAX_KEYFRAMES:
+        raise where.error((*keys, "keyframes", MAX_KEYFRAMES), f"expected at most {MAX_KEYFRAMES} keyframes, got {len(raw_keyframes)}")
     keyframes = []
     previous_end = -math.inf
     for i, raw in enumerate(raw_keyframes):
@@ -628,20 +892,22 @@ def _parse_timeline(where: _Where, value: Any, panels: Sequence[PanelSpec]) -> T
         _check_keys(where, ktable, kkeys, KEYFRAME_KEYS)
         if "time_s" not in ktable:
             raise where.error(kkeys, "missing key 'time_s' (seconds from the start of the timeline)")
-        time_s = _number(where, ktable["time_s"], (*kkeys, "time_s"), minimum=0.0, what="seconds")
-        hold_s = _number(where, ktable.get("hold_s", 0.0), (*kkeys, "hold_s"), minimum=0.0, what="seconds")
+        time_s = _number(where, ktable["time_s"], (*kkeys, "time_s"), minimum=0.0, maximum=MAX_DURATION_S, what="seconds")
+        hold_s = _number(where, ktable.get("hold_s", 0.0), (*kkeys, "hold_s"), minimum=0.0, maximum=MAX_DURATION_S, what="seconds")
+        if time_s + hold_s > MAX_DURATION_S:
+            raise where.error((*kkeys, "hold_s"), f"time_s + hold_s = {time_s + hold_s:g} s; a scene lasts at most {MAX_DURATION_S:g} s")
         if time_s < previous_end - 1e-9:
             raise where.error((*kkeys, "time_s"), f"expected a time >= {previous_end:g} s (the previous keyframe's time + hold), got {time_s:g}")
         previous_end = time_s + hold_s
         panel_indices: tuple[int, ...] | None = None
         if "panels" in ktable:
             raw_panels = ktable["panels"]
-            if not isinstance(raw_panels, list) or not raw_panels:
-                raise where.error((*kkeys, "panels"), f"expected a list of panel numbers from 1 to {len(panels)}, got {raw_panels!r}")
-            panel_indices = tuple(
-                int(_number(where, p, (*kkeys, "panels"), minimum=1, maximum=len(panels), what=f"a panel number from 1 to {len(panels)}")) - 1
-                for p in raw_panels
-            )
+            wanted = f"a list of panel numbers from 1 to {len(panels)}"
+            if not isinstance(raw_panels, list) or not raw_panels or len(raw_panels) > MAX_PANELS:
+                raise where.error((*kkeys, "panels"), f"expected {wanted}, got {_shown(raw_panels)}")
+            if any(isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= len(panels) for p in raw_panels):
+                raise where.error((*kkeys, "panels"), f"expected {wanted}, got {_shown(raw_panels)}")
+            panel_indices = tuple(p - 1 for p in raw_panels)
         parameters = _table(where, ktable.get("parameters", {}), (*kkeys, "parameters"))
         for index in panel_indices if panel_indices is not None else range(len(panels)):
             merged = {**panels[index].parameters, **parameters}
@@ -661,11 +927,22 @@ def _parse_camera(where: _Where, value: Any) -> Camera:
     if explicit and len(explicit) != 3:
         missing = [k for k in ("position_mm", "focal_point_mm", "up") if k not in table]
         raise where.error((*keys, explicit[0]), f"an explicit camera needs position_mm, focal_point_mm and up; missing {', '.join(missing)}")
+    position = focal = up = None
+    if explicit:
+        position = _vector(where, table["position_mm"], (*keys, "position_mm"))
+        focal = _vector(where, table["focal_point_mm"], (*keys, "focal_point_mm"))
+        up = _vector(where, table["up"], (*keys, "up"))
+        sight = [p - f for p, f in zip(position, focal)]
+        if math.hypot(*sight) < 1.0:
+            raise where.error((*keys, "position_mm"), "the camera must be at least 1 mm away from focal_point_mm")
+        across = (sight[1] * up[2] - sight[2] * up[1], sight[2] * up[0] - sight[0] * up[2], sight[0] * up[1] - sight[1] * up[0])
+        if math.hypot(*up) == 0 or math.hypot(*across) < 1e-6 * math.hypot(*sight) * math.hypot(*up):
+            raise where.error((*keys, "up"), f"expected a direction not along the line of sight, got {list(up)}")
     return Camera(
         view=_string(where, table.get("view", "anterior"), (*keys, "view"), VIEWS),
-        position_mm=_vector(where, table["position_mm"], (*keys, "position_mm")) if explicit else None,
-        focal_point_mm=_vector(where, table["focal_point_mm"], (*keys, "focal_point_mm")) if explicit else None,
-        up=_vector(where, table["up"], (*keys, "up")) if explicit else None,
+        position_mm=position,
+        focal_point_mm=focal,
+        up=up,
         zoom=_number(where, table.get("zoom", 1.0), (*keys, "zoom"), minimum=0.0, exclusive_minimum=True, maximum=20.0),
         orbit_deg=_number(where, table.get("orbit_deg", 0.0), (*keys, "orbit_deg"), minimum=-3600.0, maximum=3600.0, what="degrees"),
     )
@@ -674,6 +951,8 @@ def _parse_camera(where: _Where, value: Any) -> Camera:
 def _parse_captions(where: _Where, value: Any) -> tuple[Caption, ...]:
     if not isinstance(value, list):
         raise where.error(("captions",), "expected an array of tables [[captions]]")
+    if len(value) > MAX_CAPTIONS:
+        raise where.error(("captions", MAX_CAPTIONS), f"expected at most {MAX_CAPTIONS} captions, got {len(value)}")
     out = []
     for i, raw in enumerate(value):
         keys = ("captions", i)
@@ -681,8 +960,9 @@ def _parse_captions(where: _Where, value: Any) -> tuple[Caption, ...]:
         _check_keys(where, table, keys, CAPTION_KEYS)
         if "text" not in table:
             raise where.error(keys, "missing key 'text'")
-        start = _number(where, table.get("start_s", 0.0), (*keys, "start_s"), minimum=0.0, what="seconds")
-        end = _number(where, table["end_s"], (*keys, "end_s"), minimum=0.0, what="seconds") if "end_s" in table else math.inf
+        start = _number(where, table.get("start_s", 0.0), (*keys, "start_s"), minimum=0.0, maximum=MAX_DURATION_S, what="seconds")
+        end = (_number(where, table["end_s"], (*keys, "end_s"), minimum=0.0, maximum=MAX_DURATION_S, what="seconds")
+               if "end_s" in table else math.inf)
         if end <= start:
             raise where.error((*keys, "end_s"), f"expected end_s > start_s = {start:g}, got {end:g}")
         out.append(Caption(text=_string(where, table["text"], (*keys, "text")).strip(), start_s=start, end_s=end))
@@ -695,20 +975,22 @@ def _parse_output(where: _Where, value: Any) -> Output:
     _check_keys(where, table, keys, OUTPUT_KEYS)
     size = table.get("size", "720p")
     if not isinstance(size, str):
-        raise where.error((*keys, "size"), f"expected a string such as \"720p\", \"1080p\", \"4k\" or \"1280x720\", got {size!r}")
+        raise where.error((*keys, "size"), f"expected a string such as \"720p\", \"1080p\", \"4k\" or \"1280x720\", got {_shown(size)}")
     try:
         parse_size(size)
     except ParameterError as error:
         raise where.error((*keys, "size"), str(error)) from None
     fps = table.get("fps", 30)
     if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 120:
-        raise where.error((*keys, "fps"), f"expected an integer from 1 to 120 (frames per second), got {fps!r}")
+        raise where.error((*keys, "fps"), f"expected an integer from 1 to 120 (frames per second), got {_shown(fps)}")
     return Output(
         size=size,
         fps=fps,
         quality=_string(where, table.get("quality", "draft"), (*keys, "quality"), QUALITIES),
-        title_card_s=_number(where, table.get("title_card_s", 2.0), (*keys, "title_card_s"), minimum=0.0, maximum=60.0, what="seconds"),
-        still_time_s=_number(where, table.get("still_time_s", 0.0), (*keys, "still_time_s"), minimum=0.0, what="seconds"),
+        title_card_s=_number(where, table.get("title_card_s", 2.0), (*keys, "title_card_s"), minimum=0.0, maximum=MAX_TITLE_CARD_S,
+                             what="seconds"),
+        still_time_s=_number(where, table.get("still_time_s", 0.0), (*keys, "still_time_s"), minimum=0.0, maximum=MAX_DURATION_S,
+                             what="seconds"),
     )
 
 
@@ -720,6 +1002,18 @@ def parse(text: str, path: str = "<scene>") -> Scene:
     SceneError
         With ``path:line: key: what was expected, what was got``.
     """
+    if not isinstance(text, str):
+        raise SceneError(f"{path}: expected the text of a scene file, got {type(text).__name__}")
+    if len(text) > MAX_SCENE_CHARS:
+        raise SceneError(f"{path}: the file has {len(text):,} characters; a scene file has at most {MAX_SCENE_CHARS:,} "
+                         "(is it really a scene file?)")
+    scanner = _Scanner(text)  # linear, no recursion: checks what would make the TOML parser slow or recurse
+    if scanner.max_depth > MAX_NESTING:
+        raise SceneError(f"{path}:{scanner.max_depth_line}: arrays or inline tables nested more than {MAX_NESTING} deep; "
+                         "a scene file needs at most 3 levels")
+    if scanner.max_key_parts > _MAX_KEY_PARTS:
+        raise SceneError(f"{path}:{scanner.max_key_parts_line}: a key of more than {_MAX_KEY_PARTS} dotted parts; "
+                         "scene keys have at most 5")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -727,11 +1021,13 @@ def parse(text: str, path: str = "<scene>") -> Scene:
         match = re.search(r"\(at line (\d+), column (\d+)\)", message)
         if match:
             message = message[: match.start()].strip()
-            raise SceneError(f"{path}:{match.group(1)}: invalid TOML: {message} (column {match.group(2)})") from None
+            raise SceneError(_cut_message(f"{path}:{match.group(1)}: invalid TOML: {message} (column {match.group(2)})")) from None
         line = len(text.splitlines()) if "end of document" in message else None
         where = f"{path}:{line}" if line else path
-        raise SceneError(f"{where}: invalid TOML: {message}") from None
-    where = _Where(path, text)
+        raise SceneError(_cut_message(f"{where}: invalid TOML: {message}")) from None
+    except (ValueError, RecursionError) as error:  # e.g. an integer of more than 4,300 digits
+        raise SceneError(_cut_message(f"{path}: invalid TOML: {error}")) from None
+    where = _Where(path, text, scanner.lines)
     _check_keys(where, data, (), TOP_KEYS)
     if "title" not in data:
         raise where.error((), "missing key 'title' (a string shown on the title card)")
@@ -742,7 +1038,7 @@ def parse(text: str, path: str = "<scene>") -> Scene:
         raise where.error(("panels", MAX_PANELS), f"expected at most {MAX_PANELS} panels, got {len(raw_panels)}")
     panels = tuple(_parse_panel(where, p, i) for i, p in enumerate(raw_panels))
     magnification = _number(where, data.get("magnification", 1.0), ("magnification",), minimum=0.0, exclusive_minimum=True,
-                            maximum=1000.0, what="a display factor")
+                            maximum=MAX_MAGNIFICATION, what="a display factor")
     overlays = dict(DEFAULT_OVERLAYS)
     overlays.update(_overlays(where, data.get("overlays", {}), ("overlays",)))
     return Scene(
@@ -776,26 +1072,43 @@ def find_scene(name_or_path: str | Path) -> Path:
     SceneError
         When it is neither an existing file nor a bundled scene name (the names are listed).
     """
-    path = Path(name_or_path)
-    if path.is_file():
-        return path
-    stem = path.name[:-5] if path.name.endswith(".toml") else path.name
-    if str(path) == path.name or str(path) == f"{stem}.toml":
-        candidate = Path(str(resources.files("pelvisim") / "scenes" / f"{stem}.toml"))
-        if candidate.is_file():
-            return candidate
+    shown = _cut_message(str(name_or_path), 200)
+    try:
+        path = Path(name_or_path)
+        if path.is_file():
+            return path
+        stem = path.name[:-5] if path.name.endswith(".toml") else path.name
+        if str(path) == path.name or str(path) == f"{stem}.toml":
+            candidate = Path(str(resources.files("pelvisim") / "scenes" / f"{stem}.toml"))
+            if candidate.is_file():
+                return candidate
+    except (OSError, ValueError) as error:  # a name too long, a NUL byte ...
+        raise SceneError(f"{shown}: not a usable file name ({_cut_message(str(error), 100)})") from None
+    if path.is_dir():
+        raise SceneError(f"{shown}: is a folder; expected a scene file (.toml) or a bundled scene name")
     names = ", ".join(bundled_scene_names())
-    raise SceneError(f"{name_or_path}: no such scene file, and not a bundled scene. Bundled scenes: {names}")
+    raise SceneError(f"{shown}: no such scene file, and not a bundled scene. Bundled scenes: {names}")
 
 
 def load(name_or_path: str | Path) -> Scene:
     """Read and validate a scene file, or a bundled scene by name (e.g. ``"flagship"``)."""
     path = find_scene(name_or_path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SceneError(f"{path}: cannot read the scene file ({error})") from None
-    display = str(name_or_path) if Path(name_or_path).is_file() else f"{path.stem}.toml (bundled)"
+        size = path.stat().st_size
+        if size > 4 * MAX_SCENE_CHARS:
+            raise SceneError(f"{path}: the file is {size:,} bytes; a scene file has at most {MAX_SCENE_CHARS:,} characters "
+                             "(is it really a scene file?)")
+        data = path.read_bytes()
+    except OSError as error:
+        raise SceneError(f"{path}: cannot read the scene file ({error.strerror or error})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SceneError(f"{path}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x}); save the scene file as UTF-8") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark from some Windows editors
+    display = _cut_message(str(name_or_path), 200) if Path(name_or_path).is_file() else f"{path.stem}.toml (bundled)"
     scene = parse(text, display)
     return replace(scene, path=str(path)) if display.endswith("(bundled)") else scene
 
@@ -848,9 +1161,13 @@ def table_rows(scene: Scene, anatomy: Any, times_s: Sequence[float] | None = Non
             yield row
 
 
-def write_table(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
-    """Write rows as CSV atomically (temporary file, then rename)."""
-    import os
+def write_table(rows: Sequence[Mapping[str, Any]], path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write rows as CSV atomically (an exclusive temporary in the same folder, then a rename).
+
+    An error or interrupt leaves no partial file and an existing ``path`` as it was; without
+    ``overwrite`` an existing ``path`` is an error (:class:`~pelvisim.output.OutputError`).
+    """
+    from pelvisim.output import atomic_path
 
     path = Path(path)
     columns: list[str] = []
@@ -858,15 +1175,10 @@ def write_table(rows: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
         for key in row:
             if key not in columns:
                 columns.append(key)
-    temporary = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
-    try:
+    with atomic_path(path, overwrite=overwrite) as temporary:
         with temporary.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             for row in rows:
                 writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
     return path

@@ -161,7 +161,8 @@ def build_default_anatomy() -> BuiltAnatomy:
         "left": (left.mirrored(), right.mirrored(), sacrum.mirrored(), frames.mirror_points(asis_l),
                  frames.mirror_points(pub_l)),
     }
-    psis_side = {}
+    # Both sulci from the same PSIS height and distance from the midline (mean of the two PSIS).
+    psis_symmetric = (rules.psis_point(right) + rules.psis_point(left.mirrored())) / 2
     for side, (bone, other, sac, asis, pub) in inputs.items():
         mirror = side == "left"
         for name, f in rules.innominate_landmarks(bone, other, sac, asis, pub, inter_asis, depth,
@@ -169,8 +170,7 @@ def build_default_anatomy() -> BuiltAnatomy:
             key = name.replace("auricular_innominate_", f"auricular_innominate_{side}_") if name.startswith(
                 "auricular") else f"{name}_{side}"
             found[key] = _found_to_json(f"innominate_{side}", f, mirror)
-        psis_side[side] = rules.psis_point(bone)
-        for name, f in rules.sacrum_landmarks(sac, bone, psis_side[side], AURICULAR_GAP_MM).items():
+        for name, f in rules.sacrum_landmarks(sac, bone, psis_symmetric, AURICULAR_GAP_MM).items():
             if "right" in name:
                 found[name.replace("right", side)] = _found_to_json("sacrum", f, mirror)
             elif not mirror:

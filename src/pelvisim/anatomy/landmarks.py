@@ -257,6 +257,57 @@ def s1_endplate(sacrum: Surface) -> Found:
     return patch_landmarks(sacrum, pick)["centroid"]
 
 
+SULCUS_MEDIAL_TO_PSIS_MM = 15.0
+"""The sacral sulcus is palpated a thumb's width medial to the PSIS, at its height [U: teaching
+convention; pelvisim's choice of 15 mm]."""
+SULCUS_SEARCH_RADIUS_MM = 3.0
+
+
+def inferior_lateral_angle(sacrum: Surface, endplate_centre: NDArray, apex: NDArray) -> NDArray[np.float64]:
+    """The right inferior lateral angle (ILA): where the sacrum's lateral border turns toward the apex.
+
+    Rule: along the long axis (apex → S1 endplate centre, coordinate ``t``), take the sacrum's full
+    width (right-most minus left-most point) in 0.5 mm slices over the lower 60 %. Below the
+    auricular surface the width shrinks slowly; at the inferior lateral angle the border turns and
+    the width falls steeply toward the apex. The corner is the slice farthest from the straight
+    line (chord) joining the two ends of that width profile — the point of greatest bend. Using
+    the full width makes the level the same on both sides. The ILA is the mean of the vertices in
+    that slice (± 1 mm) lying within 1 mm of its most lateral point.
+    """
+    V = sacrum.vertices
+    axis = _unit(endplate_centre - apex)
+    t = (V - apex) @ axis
+    profile = []
+    for level in np.arange(0.0, 0.6 * float(t.max()), 0.5):
+        slab = np.abs(t - level) < 0.5
+        if slab.any():
+            profile.append((level, float(V[slab, 2].max() - V[slab, 2].min())))
+    if len(profile) < 3:
+        raise LandmarkError("inferior lateral angle: the sacrum has too few slices above its apex")
+    P = np.array(profile)
+    chord = P[-1] - P[0]
+    normal = np.array([-chord[1], chord[0]]) / np.linalg.norm(chord)
+    bend = (P - P[0]) @ normal
+    corner = float(P[int(np.argmax(np.abs(bend))), 0])
+    slab = V[np.abs(t - corner) < 1.0]
+    lateral = slab[slab[:, 2] > slab[:, 2].max() - 1.0]
+    return lateral.mean(axis=0)
+
+
+def sacral_sulcus(sacrum: Surface, psis_mm: NDArray) -> NDArray[np.float64]:
+    """The right sacral sulcus: the posterior sacral surface a thumb's width medial to the PSIS.
+
+    Rule: the most posterior sacral vertex within :data:`SULCUS_SEARCH_RADIUS_MM` (in the
+    frontal plane) of the point at the PSIS's height, :data:`SULCUS_MEDIAL_TO_PSIS_MM` medial to
+    it. Pass the mean of both PSIS (right-side coordinates) so both sulci are placed by the same
+    rule at the same height and distance from the midline.
+    """
+    V = sacrum.vertices
+    target = np.array([psis_mm[1], psis_mm[2] - SULCUS_MEDIAL_TO_PSIS_MM])
+    near = V[np.linalg.norm(V[:, 1:] - target, axis=1) < SULCUS_SEARCH_RADIUS_MM]
+    return support_point(near, -frames.X_ANTERIOR)
+
+
 def sacrum_landmarks(sacrum: Surface, innominate_right: Surface, psis_right: NDArray,
                      auricular_gap_mm: float) -> dict[str, Found]:
     """Landmarks of the sacrum; per-side ones are returned for the right side (``*_right``).
@@ -269,13 +320,14 @@ def sacrum_landmarks(sacrum: Surface, innominate_right: Surface, psis_right: NDA
     * ``sacral_apex``: the sacral point furthest from the S1 endplate centre.
     * ``sacral_ala_right``: the point of the upward-facing surface lateral to the S1 body
       (> 25 mm from the midline), nearest to that region's area-weighted centre.
-    * ``sacral_sulcus_right``: the most posterior sacral point at the height of the PSIS (± 8 mm)
-      8–25 mm medial to it — where the thumb sinks in beside the PSIS.
+    * ``sacral_sulcus_right``: :func:`sacral_sulcus` — the posterior surface a thumb's width (15 mm)
+      medial to the PSIS at its height; ``psis_right`` should be the mean of both PSIS (right-side
+      coordinates) so the two sulci are placed symmetrically.
     * ``s1_posterior``, ``s2_posterior``, ``s3_posterior``: most posterior point within 4 mm of the
       midline at the height of that segment (:data:`SACRAL_LEVEL_FRACTIONS` along the auricular
       surface, which spans S1 to mid-S3).
-    * ``ila_right``: the most lateral point of the lowest 30 % of the sacrum (along the S1–apex
-      line): the inferior lateral angle.
+    * ``ila_right``: :func:`inferior_lateral_angle` — where the lateral border turns toward the
+      apex (the sharpest bend of the width profile).
     * ``auricular_sacrum_right_*``: faces within ``auricular_gap_mm`` of the right innominate.
     """
     V = sacrum.vertices
@@ -291,8 +343,7 @@ def sacrum_landmarks(sacrum: Surface, innominate_right: Surface, psis_right: NDA
     c = sacrum.face_centres
     ala = (n @ endplate.normal > 0.7) & (c[:, 2] > 25.0)
     out["sacral_ala_right"] = Found(patch_landmarks(sacrum, ala)["centroid"].position)
-    band = (np.abs(V[:, 1] - psis_right[1]) < 8.0) & (V[:, 2] < psis_right[2] - 8.0) & (V[:, 2] > psis_right[2] - 25.0)
-    out["sacral_sulcus_right"] = Found(support_point(V[band], -frames.X_ANTERIOR))
+    out["sacral_sulcus_right"] = Found(sacral_sulcus(sacrum, psis_right))
     patch = patch_landmarks(sacrum, contact_patch(sacrum, innominate_right, auricular_gap_mm))
     for part, found in patch.items():
         out[f"auricular_sacrum_right_{part}"] = found
@@ -301,10 +352,7 @@ def sacrum_landmarks(sacrum: Surface, innominate_right: Surface, psis_right: NDA
         height = top + fraction * (bottom - top)
         band = near_midline & (np.abs(V[:, 1] - height) < 3.0)
         out[f"{level}_posterior"] = Found(support_point(V[band], -frames.X_ANTERIOR))
-    axis = _unit(ep - apex)
-    t = (V - apex) @ axis
-    low = t < 0.3 * t.max()
-    out["ila_right"] = Found(support_point(V[low], frames.Z_RIGHT))
+    out["ila_right"] = Found(inferior_lateral_angle(sacrum, ep, apex))
     return out
 
 

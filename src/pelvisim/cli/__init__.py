@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "pelvisim.cli.show_cmd",
     "pelvisim.cli.render_cmd",
     "pelvisim.cli.describe_cmd",
+    "pelvisim.cli.claims_cmd",
     "pelvisim.cli.scene_cmd",
     "pelvisim.cli.anatomy_cmd",
 )

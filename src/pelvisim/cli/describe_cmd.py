@@ -2,10 +2,16 @@
 
 ``describe --json`` prints one stable JSON object::
 
-    {"model", "parameters", "descriptors": {"innominate_left", "innominate_right", "sacrum"},
-     "landmarks": {name: {"position_mm", "shift_mm"}}, "findings", "summary", "warnings"}
+    {"model", "parameters",
+     "descriptors": {"innominate_left", "innominate_right", "sacrum", "ring"},
+     "landmarks": {name: {"position_mm", "shift_mm"}}, "findings", "summary", "warnings",
+     "body_frame", "posture", "named", "limit_warnings", "neutral_asymmetry"}
 
-plus ``"pelvis"``, ``"joints"`` and ``"events"`` when the gait module offers them (see
+Each innominate carries ``relative_to_sacrum`` and ``in_body_frame`` (``anterior_rotation_deg``,
+``inflare_deg``, ``frontal_rotation_deg``, ``upslip_mm``, ``anterior_translation_mm``,
+``medial_translation_mm``, ``frame``, ``words``) and ``named``; the sacrum and the ring carry
+``named``; ``body_frame`` defines the frame the landmarks and ``in_body_frame`` are in. Plus
+``"pelvis"``, ``"joints"`` and ``"events"`` when the gait module offers them (see
 :func:`_gait_extras`).
 """
 
@@ -32,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     describe.add_argument("--magnification", type=float, default=1.0,
                           help="display factor; descriptors are always at true scale (default 1)")
     describe.add_argument("--phase", type=float, default=0.0, help="gait phase in [0, 1) (default 0)")
+    describe.add_argument("--posture", default="standing", choices=("standing", "supine", "prone"),
+                          help="body frame of the landmark readout: standing (feet on the floor, default), "
+                               "supine or prone (on the table)")
     describe.add_argument("--anatomy", default=None, help="anatomy folder (default: the bundled mean pelvis)")
     describe.add_argument("--json", action="store_true", help="machine-readable output")
     describe.set_defaults(func=run_describe)
@@ -56,6 +65,14 @@ def _parameter_dict(p: Any) -> dict[str, Any]:
     }
 
 
+MARKERS_TEXT = (
+    "Markers: [U] = textbook teaching that could not be checked against a measurement; [D] = derived by arithmetic "
+    "from measured values. RSA = radiostereometric analysis (tantalum balls implanted in the bones, the reference "
+    "method for SIJ motion). 'Seed article' = one of the lay articles whose claims pelvisim shows; "
+    "`pelvisim claims --references` lists every source with its method."
+)
+
+
 def run_models(args: argparse.Namespace) -> int:
     """Print the registry."""
     from pelvisim.models import MODELS
@@ -67,14 +84,18 @@ def run_models(args: argparse.Namespace) -> int:
             for m in MODELS.values()
         ], indent=2, ensure_ascii=False))
         return 0
+
     for m in MODELS.values():
         print(f"{m.name}  —  {m.title}")
-        print(f"    {m.claim}")
+        print(f"    claim: {m.claim}")
         print(f"    source: {m.source}")
+        if m.evidence:
+            print(f"    evidence: {m.evidence}")
         for p in m.parameters:
             sign = f"; + = {p.positive_means}" if p.positive_means else ""
             print(f"    {p.name}: {p.range_text()}, default {p.default!r}{sign}")
         print()
+    print(MARKERS_TEXT)
     return 0
 
 
@@ -109,7 +130,7 @@ def _gait_extras(model: Any, state: Any, phase: float) -> dict[str, Any]:
 
 
 def describe_json(model_name: str, settings: dict[str, Any], magnification: float = 1.0, phase: float = 0.0,
-                  anatomy: Any = None) -> dict[str, Any]:
+                  anatomy: Any = None, posture: str = "standing") -> dict[str, Any]:
     """The ``describe --json`` object (pure; the CLI prints it)."""
     import math
 
@@ -126,7 +147,7 @@ def describe_json(model_name: str, settings: dict[str, Any], magnification: floa
         anatomy = pelvisim.load_anatomy()
     state = model.joint_state(anatomy, values, phase)
     displayed = pose(anatomy, state, magnification)  # validates magnification; descriptors ignore it
-    d = descriptors.describe(anatomy, displayed).to_dict()
+    d = descriptors.describe(anatomy, displayed, posture).to_dict()
     out = {
         "model": model.name,
         "parameters": values,
@@ -137,35 +158,66 @@ def describe_json(model_name: str, settings: dict[str, Any], magnification: floa
     return out
 
 
+def _value(value: float, unit: str) -> str:
+    return f"{value:+.2f}{'°' if unit == 'deg' else ' mm'}"
+
+
+def _motion_lines(motion: dict[str, Any], indent: str) -> list[str]:
+    from pelvisim.descriptors import INNOMINATE_TERMS
+
+    lines = []
+    for term in INNOMINATE_TERMS.values():
+        label = f"{term.positive_words} (+) / {term.negative_words} (−)"
+        lines.append(f"{indent}{label:<44} {_value(motion[term.field], term.unit)}")
+    return lines
+
+
 def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
-    from pelvisim.descriptors import INNOMINATE_TERMS, SACRAL_HALF_TERMS, SACRAL_ROTATION_TERMS, UNILATERAL_FLEXION_TERMS
+    from pelvisim.descriptors import SACRAL_ROTATION_TERMS
 
     lines = [f"Model: {data['model']}   " + ", ".join(f"{k} = {v}" for k, v in data["parameters"].items())]
     if magnification != 1.0:
         lines.append(f"Display magnification ×{magnification:g} (descriptors below are true scale)")
+    lines.append(f"Body frame: {data['body_frame']}")
     lines.append("")
     for side in ("left", "right"):
         d = data["descriptors"][f"innominate_{side}"]
-        lines.append(f"{side.capitalize()} innominate (relative to the sacrum):")
-        for term in INNOMINATE_TERMS.values():
-            value = d[term.field]
-            lines.append(f"  {term.positive_words + ' / ' + term.negative_words:<40} {term.words(value) or 'none'}")
+        rel, body = d["relative_to_sacrum"], d["in_body_frame"]
+        lines.append(f"{side.capitalize()} innominate — named: {', '.join(d['named']) or 'none'}")
+        lines.append(f"  relative to the sacrum (joint motion): {rel['words']}")
+        lines.extend(_motion_lines(rel, "    "))
+        lines.append(f"  in the {body['frame']}: {body['words']}")
         for name, shift in d["landmark_shifts"].items():
-            lines.append(f"  {name.replace('_', ' '):<40} {shift['words']}")
+            lines.append(f"    {name.replace('_', ' '):<44} {shift['words']}")
     s = data["descriptors"]["sacrum"]
-    lines.append("Sacrum:")
+    lines.append(f"Sacrum, {s['frame']} — named: {', '.join(s['named']) or 'none'}")
+    lines.append(f"  {s['words']}")
     for term, _, _ in SACRAL_ROTATION_TERMS:
-        lines.append(f"  {term.positive_words + ' / ' + term.negative_words:<40} {term.words(s[term.field]) or 'none'}")
-    for term in (*UNILATERAL_FLEXION_TERMS.values(), *SACRAL_HALF_TERMS.values()):
-        lines.append(f"  {term.positive_words:<40} {term.words(s[term.field]) or 'none'}")
+        lines.append(f"    {term.positive_words + ' (+) / ' + term.negative_words + ' (−)':<44} "
+                     f"{_value(s[term.field], 'deg')}")
     torsion = s["torsion"]
-    lines.append(f"  {'torsion':<40} {torsion['name']}" + (f" {torsion['angle_deg']:.1f}°" if torsion["axis"] else ""))
+    lines.append(f"    {'about a Mitchell oblique axis':<44} {torsion['name']}"
+                 + (f" {torsion['angle_deg']:.1f}°" if torsion["axis"] else ""))
+    lines.append(f"  in the body frame: {s['in_body_frame_words']}")
+    ring = data["descriptors"].get("ring")
+    if ring is not None:
+        lines.append(f"Ring — named: {', '.join(ring['named']) or 'none'}")
+        lines.append(f"  {ring['words']}")
     lines.append("")
-    lines.append("What a clinician could feel:")
+    lines.append(f"Named (only where the landmark signature is met): {', '.join(data['named']) or 'nothing'}")
+    lines.append("")
+    lines.append("What a clinician could feel (change from neutral | left–right difference at the pose | posture):")
     for f in data["findings"]:
-        lines.append(f"  {f['words']:<58} {f['verdict']}")
+        lines.append(f"  {f['words']:<58} | {f['pose_words']:<52} | {f['frame']}")
+        lines.append(f"  {'':<58}   {f['verdict']}")
+    lines.append(f"  {data['neutral_asymmetry']}")
+    lines.append("  Location error 15–20 mm is the 3D error of placing a landmark (Della Croce 1999), not a measured "
+                 "left–right threshold; normal bony asymmetry reaches 16 mm and 11° (Preece 2008); examiners agree "
+                 "poorly (κ −0.4…0.37, Stovall & Kumar 2010).")
     lines.append("")
     lines.append(data["summary"])
+    for warning in data["limit_warnings"]:
+        lines.append(f"Joint limit: {warning['text']} — {warning['source']}")
     for warning in data["warnings"]:
         lines.append(f"Warning: {warning}")
     return "\n".join(lines)
@@ -178,6 +230,7 @@ def run_describe(args: argparse.Namespace) -> int:
         import pelvisim
 
         anatomy = pelvisim.load_anatomy(args.anatomy)
-    data = describe_json(args.model, parse_settings(args.settings), args.magnification, args.phase, anatomy)
+    data = describe_json(args.model, parse_settings(args.settings), args.magnification, args.phase, anatomy,
+                         getattr(args, "posture", "standing"))
     print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else _table(data, args.magnification))
     return 0

@@ -107,14 +107,18 @@ PLOTTED = (
 )
 
 
-def plot_table(rows: list[dict[str, Any]], scene: Any, path: str | os.PathLike) -> Path:
-    """Plot the main descriptors of every panel against gait phase, with the gait events marked."""
+def plot_table(rows: list[dict[str, Any]], scene: Any, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Plot the main descriptors of every panel against gait phase, with the gait events marked.
+
+    The PNG is written atomically (:func:`pelvisim.output.atomic_path`).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from pelvisim import gait
+    from pelvisim.output import atomic_path
 
     path = Path(path)
     fig, axes = plt.subplots(len(PLOTTED), 1, figsize=(8, 1.7 * len(PLOTTED)), sharex=True)
@@ -134,12 +138,9 @@ def plot_table(rows: list[dict[str, Any]], scene: Any, path: str | os.PathLike) 
     axes[0].legend(fontsize=7, loc="upper right")
     fig.suptitle(f"{scene.title} — true-scale descriptors", fontsize=10, y=0.995)
     fig.tight_layout()
-    temporary = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
     try:
-        fig.savefig(temporary, dpi=110, format="png")
-        os.replace(temporary, path)
+        with atomic_path(path, overwrite=overwrite) as temporary, open(temporary, "r+b") as handle:
+            fig.savefig(handle, dpi=110, format="png")
     finally:
         plt.close(fig)
-        if temporary.exists():
-            temporary.unlink()
     return path

@@ -28,6 +28,7 @@ from pyvistaqt import QtInteractor
 from pelvisim.anatomy.core import Anatomy
 from pelvisim.descriptors import describe
 from pelvisim.errors import DisplayError, PelvisimError, SceneError
+from pelvisim.output import atomic_path
 from pelvisim.pose import cycle_poses
 from pelvisim.pose import pose as make_pose
 from pelvisim.scene import Camera
@@ -579,10 +580,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if target.suffix.lower() != ".png":
             raise PelvisimError(f"screenshot must be a .png file, got {target.name!r}")
         image = self.window_image()
-        temporary = target.with_name(f".{target.name}.part.png")
-        if not image.save(str(temporary), "PNG"):
-            raise PelvisimError(f"could not write {target}")
-        os.replace(temporary, target)
+        with atomic_path(target, overwrite=True) as temporary:  # the save dialog asked before replacing
+            if not image.save(str(temporary), "PNG"):
+                raise PelvisimError(f"could not write {target}")
         self.statusBar().showMessage(f"Saved {target}", 4000)
         return target
 

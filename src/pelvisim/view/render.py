@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import math
 import os
-import queue
-import shutil
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -37,14 +34,17 @@ import pyvista as pv
 import vtk
 from vtk.util import numpy_support
 
+from pelvisim import output as safe
 from pelvisim import pose as make_pose
 from pelvisim.pose import cycle_poses
 from pelvisim.errors import ParameterError, PelvisimError
 from pelvisim.scene import Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
+from pelvisim.view import writers
 from pelvisim.view.camera import set_view
 from pelvisim.view.panel import Panel
 from pelvisim.view.text import display_text, text_actor, wrap_to_width
 from pelvisim.view.theme import get_theme
+from pelvisim.view.writers import FORMATS, Progress, RenderError  # noqa: F401  (public names of this module)
 
 CAPTION_WIDTH = 0.96
 """Captions wrap to this fraction of the frame's width."""
@@ -55,16 +55,9 @@ CARD_NOTES_WIDTH = 0.66
 TITLE_CARD_VEIL_OPACITY = 0.88
 """Opacity of the background-coloured veil over the scene while the title card shows."""
 
-FORMATS = (".png", ".mp4", ".gif")
 MSAA_SAMPLES = 8
 """Multi-sampling of ``quality="final"`` (drafts use none: MSAA costs 3–5× on software OpenGL)."""
 TRAIL_SAMPLES = 60
-WRITE_QUEUE = 2
-"""Frames waiting for ffmpeg at most (each 2.7 MB at 720p)."""
-
-
-class RenderError(PelvisimError, RuntimeError):
-    """Rendering or encoding failed."""
 
 
 class RenderCancelled(PelvisimError):
@@ -84,7 +77,11 @@ class RenderResult:
         (width, height) in pixels.
     fps : int
     seconds : float
-        Wall time spent.
+        Wall time the render took.
+    video_s : float
+        Length of the video (title card included); 0 for a PNG.
+    n_bytes : int
+        Bytes written (all frames of a frames folder).
     """
 
     path: Path
@@ -92,6 +89,8 @@ class RenderResult:
     size: tuple[int, int]
     fps: int
     seconds: float
+    video_s: float = 0.0
+    n_bytes: int = 0
 
 
 # --- the stage: plotter + panels + overlay text ----------------------------------------------
@@ -373,108 +372,6 @@ def _wrap(text: str, actor: vtk.vtkTextActor, width_px: float) -> str:
     return "\n".join(wrap_to_width(display_text(text), actor.GetTextProperty(), width_px)) if text else ""
 
 
-# --- progress --------------------------------------------------------------------------------
-class Progress:
-    """A one-line progress bar with ETA on a terminal; silent otherwise."""
-
-    def __init__(self, total: int, label: str, enabled: bool | None = None, stream: Any = None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = (hasattr(self.stream, "isatty") and self.stream.isatty()) if enabled is None else enabled
-        self.total, self.label, self.start = max(1, total), label, time.perf_counter()
-        self._last = 0.0
-
-    def __call__(self, done: int) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if done < self.total and now - self._last < 0.1:
-            return
-        self._last = now
-        elapsed = now - self.start
-        eta = elapsed / done * (self.total - done) if done else float("nan")
-        filled = int(30 * done / self.total)
-        eta_text = f"ETA {eta:4.0f} s" if done < self.total else f"done in {elapsed:.1f} s"
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} {eta_text} ")
-        if done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
-# --- writers ---------------------------------------------------------------------------------
-def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
-
-
-class _FfmpegWriter:
-    """Streams RGB frames to the bundled ffmpeg (MP4 H.264 or GIF with per-frame palettes).
-
-    Frames go down ffmpeg's pipe from a background thread, so rendering the next frame overlaps
-    with handing this one over; at most :data:`WRITE_QUEUE` frames wait. An encoder error is
-    raised (as :class:`RenderError`) by the next :meth:`write` or by :meth:`close`.
-    """
-
-    def __init__(self, path: Path, size: tuple[int, int], fps: int, quality: str) -> None:
-        import imageio_ffmpeg
-
-        self.path = path
-        if path.suffix == ".gif":
-            kwargs: dict[str, Any] = dict(
-                codec="gif", pix_fmt_out="rgb8", quality=None, macro_block_size=1,
-                output_params=["-filter_complex", "split[a][b];[a]palettegen=stats_mode=single:max_colors=96[p];[b][p]paletteuse=new=1:dither=bayer:bayer_scale=4",
-                               "-loop", "0"],
-            )
-        else:
-            kwargs = dict(codec="libx264", pix_fmt_out="yuv420p", quality=None, macro_block_size=16,
-                          output_params=["-crf", "18" if quality == "final" else "23", "-preset", "medium" if quality == "final" else "veryfast",
-                                         "-movflags", "+faststart"])
-        self.generator = imageio_ffmpeg.write_frames(str(path), size, fps=fps, ffmpeg_log_level="error", **kwargs)
-        self.generator.send(None)
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=WRITE_QUEUE)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._pump, name="pelvisim-ffmpeg", daemon=True)
-        self._thread.start()
-
-    def _pump(self) -> None:
-        while True:
-            image = self._queue.get()
-            if image is None:
-                return
-            if self._error is None:
-                try:
-                    self.generator.send(image)
-                except BaseException as error:  # noqa: BLE001 - reported by write()/close() in the caller's thread
-                    self._error = error
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise RenderError(f"{self.path.name}: the video encoder (ffmpeg) failed: {self._error}") from self._error
-
-    def write(self, image: np.ndarray) -> None:
-        """Queue one (h, w, 3) uint8 frame; the array must not be changed afterwards."""
-        self._raise()
-        self._queue.put(np.ascontiguousarray(image, dtype=np.uint8))
-
-    def close(self) -> None:
-        """Wait for the queued frames, then let ffmpeg finish the file."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        self.generator.close()
-        self._raise()
-
-
-def _check_output(path: Path, frames: bool, overwrite: bool) -> None:
-    if frames:
-        if path.exists() and not path.is_dir():
-            raise ParameterError(f"{path}: --frames writes a folder, but a file with that name exists")
-    elif path.suffix.lower() not in FORMATS:
-        raise ParameterError(f"{path}: expected an output ending in {', '.join(FORMATS)} (or --frames for a folder of PNGs)")
-    if path.exists() and not overwrite:
-        raise ParameterError(f"{path} exists; pass overwrite=True (--overwrite) to replace it")
-    if not path.parent.exists():
-        raise ParameterError(f"{path.parent}: the output folder does not exist")
-
-
 def render(
     scene: Scene | str | Path,
     output: str | Path,
@@ -545,82 +442,73 @@ def render(
         ``on_progress`` returned False (nothing is written; an existing output is kept).
     """
     started = time.perf_counter()
-    if not isinstance(scene, Scene):
-        scene = load(scene)
-    scene = scene.with_overrides(cycles=cycles, magnification=magnification, size=size if isinstance(size, str) else None,
-                                 fps=fps, quality=quality, title_card_s=title_card_s)
-    width, height = parse_size(size if size is not None and not isinstance(size, str) else scene.output.size)
-    fps = scene.output.fps
-    path = Path(output)
-    _check_output(path, frames, overwrite)
-    if anatomy is None:
-        from pelvisim import load_anatomy
-
-        anatomy = load_anatomy()
-
-    still = path.suffix.lower() == ".png" and not frames
-    if still:
-        t0 = scene.output.still_time_s if start_s is None else float(start_s)
-        times, card = [t0], 0
-    else:
-        times = frame_times(scene, fps, start_s, end_s)
-        card = int(round(scene.output.title_card_s * fps)) if (start_s or 0.0) == 0.0 and scene.output.title_card_s > 0 else 0
-    total = card + len(times)
-
-    pv.global_theme.multi_samples = 1
-    temporary = _temporary(path) if not frames else path.with_name(f".{path.name}.partial-{os.getpid()}")
-    stage = None
-    writer = None
-    try:
-        stage = Stage(scene, anatomy, (width, height), quality=scene.output.quality)
-        bar = Progress(total, f"{scene.name or 'scene'} → {path.name}", progress)
-        if frames:
-            temporary.mkdir()
-        elif not still:
-            writer = _FfmpegWriter(temporary, (width, height), fps, scene.output.quality)
-        _report(on_progress, 0, total)
-        # Frame k + 1 is planned in a worker thread while frame k renders (VTK drops the GIL).
-        jobs = [(times[0], True, k == 0) for k in range(card)] + [(t, False, True) for t in times]
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pelvisim-plan")
-        try:
-            upcoming = pool.submit(stage.plan, jobs[0][0], title_card=jobs[0][1], describe=jobs[0][2])
-            image: np.ndarray | None = None
-            for k in range(total):
-                plan = upcoming.result()
-                if k + 1 < total:
-                    t, on_card, with_text = jobs[k + 1]
-                    upcoming = pool.submit(stage.plan, t, title_card=on_card, describe=with_text)
-                if stage.apply(plan) or image is None:
-                    image = stage.image()  # a new array: frames still queued for ffmpeg are not touched
-                # else: title card, holds and still timelines repeat the last image without drawing it again
-                _emit(k, image, width, height, temporary, still, frames, writer, on_frame)
-                bar(k + 1)
-                _report(on_progress, k + 1, total)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if writer is not None:
-            writer.close()
-            writer = None
-        if frames and path.exists():
-            trash = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, trash)
-            os.replace(temporary, path)
-            shutil.rmtree(trash, ignore_errors=True)
+    with safe.deferred_interrupts():  # Ctrl-C / SIGTERM stop between frames, never inside VTK
+        if not isinstance(scene, Scene):
+            scene = load(scene)
+        scene = scene.with_overrides(cycles=cycles, magnification=magnification, size=size if isinstance(size, str) else None,
+                                     fps=fps, quality=quality, title_card_s=title_card_s)
+        width, height = parse_size(size if size is not None and not isinstance(size, str) else scene.output.size)
+        path = Path(output)
+        kind = writers.check_output(path, frames, overwrite)
+        fps = writers.gif_fps(scene.output.fps) if kind == ".gif" else scene.output.fps
+        if kind == ".png":
+            t0 = scene.output.still_time_s if start_s is None else float(start_s)
+            times, card = [t0], 0
         else:
-            os.replace(temporary, path)
-    except BaseException:
-        if writer is not None:
-            try:
-                writer.close()
-            except Exception:  # noqa: BLE001 - the original error matters more
-                pass
-        raise
-    finally:
-        if stage is not None:
-            stage.close()
-        if temporary.exists():
-            shutil.rmtree(temporary, ignore_errors=True) if temporary.is_dir() else temporary.unlink()
-    return RenderResult(path=path, n_frames=total, size=(width, height), fps=fps, seconds=time.perf_counter() - started)
+            times = frame_times(scene, fps, start_s, end_s)
+            card = int(round(scene.output.title_card_s * fps)) if (start_s or 0.0) == 0.0 and scene.output.title_card_s > 0 else 0
+        total = card + len(times)
+        label = f"{scene.name or 'scene'} → {path.name}"
+        notice = writers.long_render_notice(label, total, (width, height), len(scene.panels), scene.output.quality)
+        if notice and progress is not False:
+            print(f"pelvisim: {notice}", file=sys.stderr, flush=True)
+        if anatomy is None:
+            from pelvisim import load_anatomy
+
+            anatomy = load_anatomy()
+        safe.check_interrupted()
+
+        pv.global_theme.multi_samples = 1
+        stage = None
+        try:
+            with writers.open_output(path, kind, (width, height), fps, scene.output.quality, overwrite=overwrite,
+                                     n_frames=total) as writer:
+                stage = Stage(scene, anatomy, (width, height), quality=scene.output.quality)
+                bar = writers.Progress(total, label, progress)
+                bar(0)
+                _report(on_progress, 0, total)
+                safe.check_interrupted()
+                # Frame k + 1 is planned in a worker thread while frame k renders (VTK drops the GIL).
+                jobs = [(times[0], True, k == 0) for k in range(card)] + [(t, False, True) for t in times]
+                pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pelvisim-plan")
+                try:
+                    upcoming = pool.submit(stage.plan, jobs[0][0], title_card=jobs[0][1], describe=jobs[0][2])
+                    image: np.ndarray | None = None
+                    for k in range(total):
+                        plan = upcoming.result()
+                        if k + 1 < total:
+                            t, on_card, with_text = jobs[k + 1]
+                            upcoming = pool.submit(stage.plan, t, title_card=on_card, describe=with_text)
+                        if stage.apply(plan) or image is None:
+                            image = stage.image()  # a new array: frames still queued for the writer are not touched
+                        # else: title card, holds and still timelines repeat the last image without drawing it again
+                        if image.shape[:2] != (height, width):
+                            raise RenderError(f"expected {width}x{height} frames, the renderer gave {image.shape[1]}x{image.shape[0]}")
+                        writer.write(image)
+                        if on_frame is not None:
+                            on_frame(k, image)
+                        bar(k + 1)
+                        _report(on_progress, k + 1, total)
+                        safe.check_interrupted()
+                finally:
+                    pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            if stage is not None:
+                stage.close()
+    if writer.fps_written is not None:  # a GIF thinned to stay within its size budget
+        total, fps = int(round(total * writer.fps_written / fps)), writer.fps_written
+    return RenderResult(path=path, n_frames=total, size=(width, height), fps=fps, seconds=time.perf_counter() - started,
+                        video_s=0.0 if kind == ".png" else total / fps, n_bytes=writers.output_bytes(path))
 
 
 # --- the app's "Record this" ------------------------------------------------------------------
@@ -754,30 +642,9 @@ def render_state(
     return result.path
 
 
-def _emit(k: int, image: np.ndarray, width: int, height: int, temporary: Path, still: bool, frames: bool,
-          writer: _FfmpegWriter | None, on_frame: Callable[[int, np.ndarray], None] | None) -> None:
-    """Hand frame ``k`` to its output (PNG, folder of PNGs or the encoder) and to ``on_frame``."""
-    if image.shape[:2] != (height, width):
-        raise RenderError(f"expected {width}x{height} frames, the renderer gave {image.shape[1]}x{image.shape[0]}")
-    if still:
-        _write_png(temporary, image)
-    elif frames:
-        _write_png(temporary / f"frame_{k:05d}.png", image)
-    else:
-        writer.write(image)  # type: ignore[union-attr]
-    if on_frame is not None:
-        on_frame(k, image)
-
-
 def _report(on_progress: Callable[[int, int], bool | None] | None, done: int, total: int) -> None:
     if on_progress is not None and on_progress(done, total) is False:
         raise RenderCancelled(f"rendering cancelled after {done} of {total} frames; no file was written")
-
-
-def _write_png(path: Path, image: np.ndarray) -> None:
-    from PIL import Image
-
-    Image.fromarray(np.ascontiguousarray(image)).save(path, format="PNG")
 
 
 def _render_job(job: tuple[Any, str, dict[str, Any]]) -> tuple[str, int, float]:

@@ -40,15 +40,20 @@ def bone_polydata(anatomy: Anatomy, name: str):
 
 
 def anatomy_png(anatomy: Anatomy, path: Path, size: tuple[int, int] = (1800, 640), landmarks: bool = True,
-                femurs: bool = False) -> None:
+                femurs: bool = False, overwrite: bool = True) -> None:
     """Write a PNG with the anterior, right-lateral and superior views of the pelvis.
 
-    The file is written to a temporary name first and renamed, so no partial PNG is ever left.
+    The file is written atomically (:func:`pelvisim.output.atomic_path`): an error or interrupt
+    leaves no partial PNG and an existing file as it was; without ``overwrite`` an existing file
+    is an error.
     """
     prepare_offscreen()
     import pyvista as pv
 
-    path = Path(path)
+    from pelvisim.output import atomic_path, check_writable
+    from pelvisim.view.writers import write_png
+
+    path = check_writable(Path(path), overwrite=overwrite)
     plotter = pv.Plotter(off_screen=True, shape=(1, 3), window_size=list(size), border=False)
     plotter.set_background("white")
     bones = [b for b in anatomy.bones if femurs or not b.startswith("femur")]
@@ -69,11 +74,9 @@ def anatomy_png(anatomy: Anatomy, path: Path, size: tuple[int, int] = (1800, 640
         plotter.camera.parallel_projection = True
         plotter.reset_camera()
         plotter.camera.zoom(1.25)
-    tmp = path.with_name(path.stem + ".partial" + path.suffix)
     try:
-        plotter.screenshot(str(tmp))
-        tmp.replace(path)
+        image = plotter.screenshot(return_img=True)
     finally:
         plotter.close()
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path, overwrite=overwrite) as temporary:
+        write_png(temporary, image)

@@ -1,0 +1,159 @@
+"""``pelvisim claims`` and ``pelvisim models``: every claim present, computed, cited by method, no file names.
+
+Also: the generated docs match their generators, every cited key is a known reference, and the
+scene captions' numbers are what the models compute.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pelvisim import claims, descriptors, models, references, ring_models, scene
+from pelvisim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FILE_NAME = re.compile(r"\b\d{3}_[0-9a-f]{16}\b|\.txt\b|\.md\b|BIOMECHANICS|seeds/")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+@pytest.fixture(scope="module")
+def claim_rows():
+    import pelvisim
+
+    return {row["key"]: row for row in claims.rows(pelvisim.load_anatomy())}
+
+
+SEED_CLAIMS = {
+    "gurd_sacral_rotation_flare": "Gurd",
+    "russell_ilium_flexion_iliacus": "Russell",
+    "luchau_walking_twist_asymmetric_stiffness": "Luchau",
+    "melt_side_bent_rotated_sacrum": "MELT",
+    "gold_twisted_shifted_sacrum": "Gold",
+    "gold_jammed_side": "Gold",
+}
+TEXTBOOK_MODELS = ("nutation", "innominate_rotation", "flare", "shear", "pubic_shear", "sacral_torsion",
+                   "unilateral_sacral_flexion", "mitchell_gait")
+
+
+def test_claims_json_has_every_seed_claim_and_every_textbook_model(capsys):
+    data = json.loads(run(capsys, "claims", "--json"))
+    by_key = {row["key"]: row for row in data}
+    for key, who in SEED_CLAIMS.items():
+        assert by_key[key]["kind"] == "seed article" and who in by_key[key]["source"]
+    assert {row["model"] for row in data if row["kind"] == "textbook"} >= set(TEXTBOOK_MODELS)
+    for row in data:
+        assert row["says"] and row["model_shows"] and row["measurement"] and row["hand_could_feel"]
+        assert row["measured_by"] and all(m["method"] for m in row["measured_by"])
+
+
+def test_no_output_names_a_file(capsys):
+    for argv in (("models",), ("models", "--json"), ("claims",), ("claims", "--json"), ("claims", "--markdown"),
+                 ("claims", "--references")):
+        out = run(capsys, *argv)
+        assert not FILE_NAME.search(out), (argv, FILE_NAME.search(out).group(0))
+
+
+def test_every_marker_is_explained(capsys):
+    for argv in (("models",), ("claims",), ("claims", "--markdown"), ("claims", "--references")):
+        out = run(capsys, *argv)
+        if "[U]" in out:
+            assert "[U] = textbook teaching" in out or "**[U]** marks textbook teaching" in out, argv
+
+
+def test_what_the_model_shows_is_computed(anatomy, claim_rows):
+    # Gurd's row equals the descriptors of the same pose, read independently here.
+    d = descriptors.describe(anatomy, models.joint_state(anatomy, "sacral_rotation", {"left_deg": 1.0}))
+    gurd = claim_rows["gurd_sacral_rotation_flare"]["numbers"]
+    assert gurd["relative_inflare_left_deg"] == pytest.approx(d.innominate_left.relative_to_sacrum.inflare_deg, abs=1e-12)
+    z = d.landmarks["asis_left"]["shift_mm"][2]
+    assert gurd["left_asis_outward_standing_mm"] == pytest.approx(-z, abs=1e-12)
+    assert f"{abs(-z):.1f} mm outward" in claim_rows["gurd_sacral_rotation_flare"]["model_shows"]
+    # The jammed-side numbers are the gait cycle's, recomputed here.
+    cycle = ring_models.gait_cycle(anatomy, {"stiffness_ratio": 2.0}, 100)
+    lax = float(np.max(np.linalg.norm(np.degrees(cycle["sij_right"][:3]), axis=0)))
+    assert claim_rows["gold_jammed_side"]["numbers"]["lax_right_deg"] == pytest.approx(lax, abs=1e-12)
+
+
+def test_a_different_anatomy_gives_different_numbers(symmetric, claim_rows):
+    # Nothing typed in: on the symmetrised pelvis the Gurd numbers change.
+    row = claims.CLAIMS[0].row(symmetric)
+    assert row["numbers"]["relative_inflare_left_deg"] != pytest.approx(
+        claim_rows["gurd_sacral_rotation_flare"]["numbers"]["relative_inflare_left_deg"], abs=1e-9)
+
+
+def test_every_cited_key_is_a_known_reference():
+    assert claims.check_references() == []
+
+
+def test_references_say_how_each_source_measured():
+    for r in references.REFERENCES.values():
+        assert r.authors and r.title and r.where and r.method and r.measured, r.key
+    assert "skin markers" in references.reference("Hungerford 2004").method
+    assert "not RSA" in references.reference("Jacob & Kissling 1995").method
+    assert "6°" in references.reference("Jacob & Kissling 1995").measured
+    assert "RSA" in references.reference("Sturesson 2000").method
+    assert "pelvic girdle pain" in references.reference("Kibsgård 2014").method
+    assert "not a measured" in references.reference("Della Croce 1999").measured
+
+
+def test_generated_docs_are_up_to_date(anatomy):
+    assert (ROOT / "docs" / "claims.md").read_text(encoding="utf-8") == claims.markdown(anatomy)
+    assert (ROOT / "docs" / "references.md").read_text(encoding="utf-8") == references.markdown()
+
+
+def test_model_texts_cite_methods_not_files():
+    for m in models.MODELS.values():
+        texts = [m.source, m.evidence, m.claim] + [p.source for p in m.parameters]
+        for text in texts:
+            assert not FILE_NAME.search(text), (m.name, text)
+        assert "Hungerford 2004, RSA" not in m.evidence and "(Hungerford 2004) but is < 1° by RSA" not in m.evidence
+
+
+# --- captions say what the models compute ----------------------------------------------------------
+def test_sacral_rotation_caption_numbers(anatomy):
+    caption = scene.load("sacral_rotation").captions[0].text
+    d = descriptors.describe(anatomy, models.joint_state(anatomy, "sacral_rotation", {"left_deg": 1.0}))
+    assert f"{d.innominate_left.relative_to_sacrum.inflare_deg:.1f}°" in caption
+    assert f"{-d.landmarks['asis_left']['shift_mm'][2]:.1f} mm outward" in caption
+
+
+def test_gait_captions_do_not_contradict_the_model(anatomy):
+    caption = scene.load("gait").captions[0].text
+    even = ring_models.gait_cycle(anatomy, {"stiffness_ratio": 1.0}, 100)
+    uneven = ring_models.gait_cycle(anatomy, {"stiffness_ratio": 2.0}, 100)
+    peak = lambda c, j: float(np.max(np.linalg.norm(np.degrees(c[j][:3]), axis=0)))  # noqa: E731
+    assert max(peak(even, "sij_left"), peak(even, "sij_right")) < 0.5 and "under half a degree" in caption
+    assert f"{peak(uneven, 'sij_right'):.2f}° at a stiffness ratio of 2" in caption
+    for name in ("flagship", "stiffness_symmetric_vs_asymmetric"):
+        assert "≤ 0.5° per side" not in scene.load(name).sources
+
+
+def test_innominate_rotation_caption_names_the_shear(anatomy):
+    caption = scene.load("innominate_rotation").captions[0].text
+    from pelvisim import limits
+
+    state = models.joint_state(anatomy, "innominate_rotation", {"left_deg": -1.0, "right_deg": 1.0})
+    assert f"{abs(limits.symphysis_motion_mm(anatomy, state)[1]):.1f} mm" in caption
+
+
+def test_gurd_multifidus_scene_caption(anatomy):
+    s = scene.load("gurd_multifidus")
+    caption = s.captions[0].text
+    state = s.joint_state(anatomy, 0, 0.0)
+    from scipy.spatial.transform import Rotation
+
+    rotvec = np.degrees(Rotation.from_matrix(np.asarray(state.T_pelvis["sacrum"])[:3, :3]).as_rotvec())
+    assert np.linalg.norm(rotvec) < 0.01 and "less than a hundredth of a degree" in caption
+    assert rotvec[1] < 0 and "turns it right" in caption  # +Y = rotation to the left
+    assert [p.model for p in s.panels] == ["multifidus_imbalance", "sacral_rotation"]
