@@ -86,7 +86,7 @@ def test_twisted_shifted_sacrum_sliders(anatomy, side):
     ("nutation", "angle_deg", 3.6, "Jacob & Kissling 1995"),          # max measured SIJ sagittal rotation
     ("innominate_rotation", "left_deg", 3.6, "Jacob & Kissling 1995"),
     ("flare", "right_deg", 4.0, "Goode 2008"),                        # review range −0.8…4.0°
-    ("shear", "left_mm", 2.0, "Jacob & Kissling 1995"),               # > 2 mm proposed pathological
+    ("shear", "left_mm", 2.0, "Kissling & Jacob 1996"),               # > 2 mm proposed pathological
     ("pubic_shear", "right_mm", 2.6, "Meissner 1996"),                # Walheim: up to 2.6 mm in one-leg stance
     ("twisted_shifted_sacrum", "twist_deg", 4.0, "Goode 2008"),
 ])

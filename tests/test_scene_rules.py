@@ -119,8 +119,10 @@ def test_panel_magnification_falls_back_to_the_scene():
 
 def test_overrides_change_only_what_was_asked():
     s = scene("[output]\nsize = \"720p\"\nfps = 24\n")
-    o = s.with_overrides(size="1080p", fps=10, quality="final", title_card_s=-3)
+    o = s.with_overrides(size="1080p", fps=10, quality="final", title_card_s=0)
     assert (o.output.size, o.output.fps, o.output.quality, o.output.title_card_s) == ("1080p", 10, "final", 0.0)
+    with pytest.raises(ParameterError, match="title card"):
+        s.with_overrides(title_card_s=-3)
     assert s.output.fps == 24  # the original is untouched
     with pytest.raises(ParameterError, match="gait timeline"):
         scene('[timeline]\nkind = "still"\n').with_overrides(cycles=2)
@@ -133,14 +135,16 @@ def test_overrides_change_only_what_was_asked():
 
 
 # --- sizes and frame times ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("text", "size"), [("64x64", (64, 64)), ("7680x4320", (7680, 4320)), ("100x100", (96, 96)),
-                                            ("105x105", (112, 112)), ((1000, 500), (1008, 496))])
-def test_sizes_round_to_the_nearest_multiple_of_16(text, size):
+@pytest.mark.parametrize(("text", "size"), [("64x64", (64, 64)), ("720p", (1280, 720)), ("1080p", (1920, 1080)),
+                                            ("4k", (3840, 2160)), ("100x100", (100, 100)), ("105x107", (104, 106)),
+                                            ("7680x1080", (7680, 1080)), ((1000, 500), (1000, 500))])
+def test_sizes_are_kept_and_odd_ones_rounded_down_to_even(text, size):
+    # docs/scenes.md: 720p, 1080p, 4k or WxH; H.264 needs even sizes, so odd sides lose one pixel.
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["63x100", "100x7681", "0x0", "abc", (1, 2, 3)])
-def test_sizes_outside_64_to_7680_are_refused(text):
+@pytest.mark.parametrize("text", ["63x100", "100x7681", "0x0", "abc", (1, 2, 3), "7680x4320", "3856x2160"])
+def test_sizes_outside_64_to_7680_or_above_4k_pixels_are_refused(text):
     with pytest.raises(ParameterError):
         parse_size(text)
 
