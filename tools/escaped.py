@@ -36,7 +36,7 @@ SOURCE_LINE = '''    source = json.loads((folder / "landmarks.json").read_text(e
 
 # name -> (file under src/pelvisim, old text, new text, what it means)
 BUGS: dict[str, tuple[str, str, str, str]] = {
-    "psis_sign": ("descriptors.py", 'lambda s, side: float(s[f"psis_{side}"][1])', 'lambda s, side: -float(s[f"psis_{side}"][1])',
+    "psis_sign": ("descriptors.py", 'lambda p, side: float(p[f"psis_{side}"][1])', 'lambda p, side: -float(p[f"psis_{side}"][1])',
                   "1. the sign of the 'PSIS height difference' finding flipped"),
     "sij_scale_40": ("mechanics.py", "SIJ_IN_VIVO_SCALE = 18.0", "SIJ_IN_VIVO_SCALE = 40.0",
                      "2. SIJ_IN_VIVO_SCALE 18 -> 40 (single-leg stance 0.36° -> 0.17°)"),
