@@ -109,3 +109,26 @@ def test_slider_ranges_reach_the_clinical_stories_and_stop_there(anatomy, model,
     models.joint_state(anatomy, model, {name: -reach})
     with pytest.raises(ParameterError, match=f"from {-reach:g} to {reach:g}"):
         models.joint_state(anatomy, model, {name: reach + 1.0})
+
+
+def test_nutation_axis_offset_slider_moves_the_axis_forward(anatomy):
+    from pelvisim import joints
+
+    p = models.get_model("nutation").parameter("axis_anterior_mm")
+    assert p.label == "Nutation axis: anterior (+) / posterior (−) offset" and p.positive_means == "axis moved forward"
+    # The fixed point of the nodding sacrum, with the offset +10 mm: 10 mm in front of the default one.
+    state = models.joint_state(anatomy, "nutation", {"angle_deg": 2.0, "axis_anterior_mm": 10.0})
+    T = np.asarray(state.T_pelvis["sacrum"])
+    default = joints.nutation_axis(anatomy).point_mm
+    forward = default + np.array([10.0, 0.0, 0.0])
+    np.testing.assert_allclose(T[:3, :3] @ forward + T[:3, 3], forward, atol=1e-9)
+    assert np.linalg.norm(T[:3, :3] @ default + T[:3, 3] - default) > 0.3
+
+
+def test_model_titles_and_gold_words():
+    assert models.get_model("nutation").title == "Nutation / counternutation"
+    assert models.get_model("unilateral_sacral_flexion").title == "Unilateral sacral flexion"
+    gold = models.get_model("twisted_shifted_sacrum")
+    assert gold.parameter("shift_mm").positive_means == "that half of the sacrum shifted down"
+    assert gold.parameter("twist_deg").positive_means == "that half of the sacrum forward"
+    assert gold.parameter("side").default == "left" and gold.parameter("side").choices == ("left", "right")

@@ -112,3 +112,103 @@ def test_gait_models_swing_the_hips_and_move_the_pelvis(anatomy, model):
             np.testing.assert_allclose(state.T_innominate_femur[side], gait.T_innominate_femur(anatomy, phase, side), atol=1e-12)
         np.testing.assert_allclose(state.T_world_pelvis, gait.T_world_pelvis(phase), atol=1e-12)
     assert math.degrees(gait.hip_flexion_rad(0.0, "right")) > 10  # the swing is really there at initial contact
+
+
+# --- fallbacks for missing keys, report loads, cycle errors, Mitchell axes -------------------------------------
+def test_missing_values_fall_back_to_the_model_defaults(anatomy):
+    # The helpers take partial values ("defaults for missing keys"): {} must mean the gait model's defaults.
+    from pelvisim import ring_models
+
+    defaults = models.get_model("gait").resolve({})
+    assert ring_models.gait_ring_stiffness({}) == mechanics.ring_stiffness(defaults["stiffness_ratio"],
+                                                                          coupling_gain=defaults["coupling_gain"])
+    np.testing.assert_allclose(ring_models.gait_solution(anatomy, {}, 0.3).q, ring_models.gait_solution(anatomy, defaults, 0.3).q,
+                               atol=1e-12)
+    np.testing.assert_allclose(models.get_model("gait").state_function(anatomy, {}, 0.3).T_pelvis["innominate_left"],
+                               models.joint_state(anatomy, "gait", defaults, 0.3).T_pelvis["innominate_left"], atol=1e-12)
+
+
+@pytest.mark.parametrize("model", ["gait", "sacral_rotation", "mitchell_gait"])
+def test_report_loads_are_what_the_innominate_receives(anatomy, model):
+    # gait_report: the load a joint carries is the one the innominate (symphysis: right pubis)
+    # receives from the other bone, −K e in joint axes, for solved and prescribed models alike.
+    from pelvisim.ring_models import gait_report
+
+    report = gait_report(anatomy, None, 0.3, model=model)
+    ring = mechanics.build_ring(anatomy)
+    for joint in mechanics.JOINTS:
+        entry = report["joints"][joint]
+        e = np.concatenate([np.radians(entry["rotations_deg"]), entry["translations_mm"]])
+        load = -ring.spring(joint).stiffness @ e
+        np.testing.assert_allclose(entry["moment_nmm"], load[:3], rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(entry["force_n"], load[3:], rtol=1e-9, atol=1e-9)
+
+
+def test_gait_cycle_refuses_what_it_cannot_do(anatomy):
+    from pelvisim.ring_models import gait_cycle
+
+    with pytest.raises(ParameterError, match="n_phases"):
+        gait_cycle(anatomy, {}, n_phases=0)
+    assert gait_cycle(anatomy, {}, n_phases=1)["phase"].tolist() == [0.0]
+    with pytest.raises(ParameterError, match="closure_gain"):
+        gait_cycle(anatomy, {"closure_gain": 0.5}, n_phases=4)
+
+
+def test_mitchell_torsions_turn_about_their_oblique_axes(anatomy):
+    # Each oblique axis runs through two sacral poles: both stay put under its torsion.
+    from pelvisim.ring_models import left_oblique_axis, mitchell_sacrum
+
+    point, direction = left_oblique_axis(anatomy)
+    assert np.linalg.norm(direction) == pytest.approx(1.0)
+    for phase, upper, lower in ((0.75, "left", "right"), (0.25, "right", "left")):
+        T = mitchell_sacrum(anatomy, phase, 2.0)
+        assert math.degrees(frames.rotation_angle_rad(T)) == pytest.approx(2.0)
+        for pole in (f"auricular_sacrum_{upper}_superior_pole", f"auricular_sacrum_{lower}_inferior_pole"):
+            np.testing.assert_allclose(frames.apply(T, anatomy.point(pole)), anatomy.point(pole), atol=1e-9)
+
+
+def test_mitchell_peak_torsion_parameter():
+    # Walking ceiling 0.5° per side (BIOMECHANICS §7, from Kibsgård 2014): the default and the in-vivo limit.
+    p = models.get_model("mitchell_gait").parameter("torsion_deg")
+    assert (p.default, p.minimum, p.maximum, p.in_vivo_limit) == (0.5, 0.0, 5.0, 0.5)
+    assert p.positive_means == "larger alternating forward torsions"
+
+
+# --- Gurd's cause: the multifidus imbalance ------------------------------------------------------------------
+def test_multifidus_model_parameters():
+    m = models.get_model("multifidus_imbalance")
+    assert m.title == "Weak right multifidus (Gurd's cause)"
+    pull, right = m.parameter("pull_n"), m.parameter("right_activation")
+    assert (pull.default, pull.minimum, pull.maximum) == (100.0, 0.0, 500.0)
+    assert pull.label == "Left multifidus pull on the sacrum" and "(left)" in pull.positive_means
+    # Gurd 2010: the right multifidus "not firing at all" -> 0 by default; 1 = both sides alike.
+    assert (right.default, right.minimum, right.maximum) == (0.0, 0.0, 1.0)
+    assert right.label == "Right multifidus, fraction of the left pull"
+
+
+def test_multifidus_ring_stands_on_both_hips_and_keeps_its_tilt(anatomy):
+    from pelvisim.ring_models import multifidus_solution
+
+    s = multifidus_solution(anatomy, 100.0, 0.0)
+    state = s.joint_state()
+    for side in SIDES:
+        c = anatomy.point(f"acetabulum_centre_{side}")
+        np.testing.assert_allclose(frames.apply(state.T_pelvis[f"innominate_{side}"], c), c, atol=1e-9)
+    # The innominates' mean rotation about the inter-hip line is held at zero (the trunk keeps the tilt).
+    u = anatomy.point("acetabulum_centre_right") - anatomy.point("acetabulum_centre_left")
+    u /= np.linalg.norm(u)
+    q = s.q.reshape(3, 6)
+    assert abs(0.5 * (q[1, :3] + q[2, :3]) @ u) < 1e-12
+    assert s.residual < 1e-9
+
+
+def test_multifidus_pulls_superpose(anatomy):
+    # Linear ring: left pull with the right at 60 % = left-only + 0.6 × right-only (each solved on its own).
+    from pelvisim.ring_models import multifidus_solution, standing_constraints
+
+    both = multifidus_solution(anatomy, 100.0, 0.6).q
+    ring = mechanics.build_ring(anatomy)
+    left = mechanics.solve_linear(ring, [mechanics.multifidus_pull(anatomy, "left", 100.0)], standing_constraints(anatomy)).q
+    right = mechanics.solve_linear(ring, [mechanics.multifidus_pull(anatomy, "right", 60.0)], standing_constraints(anatomy)).q
+    np.testing.assert_allclose(both, left + right, atol=1e-12)
+    assert np.abs(right).max() > 1e-6  # the right pull really acts
