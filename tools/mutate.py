@@ -510,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deselect", action="append", default=[], metavar="TEST_ID",
                         help="leave out a test that fails on the unmutated code (repeatable; listed in the results)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # internal: worker loop
+    parser.add_argument("--docs-from", metavar="RESULTS_JSON",
+                        help="rewrite docs/testing.md from a results file (with the current notes), then exit")
     parser.add_argument("--notes-template", metavar="RESULTS_JSON",
                         help="print TOML lines for the survivors of a results file that have no note yet, then exit")
     args = parser.parse_args(argv)
@@ -517,6 +519,14 @@ def main(argv: list[str] | None = None) -> int:
         serve()
         return 0
     DESELECT.extend(args.deselect)
+    if args.docs_from:
+        data = json.loads(Path(args.docs_from).read_text(encoding="utf-8"))
+        notes = _notes()
+        for m in data["modules"].values():
+            for sv in m["survivors"]:
+                sv["why"] = notes.get(sv["note_key"], "")
+        _write_docs(_markdown(data))
+        return 0
     if args.notes_template:
         data = json.loads(Path(args.notes_template).read_text(encoding="utf-8"))
         for module, m in data["modules"].items():
@@ -573,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _summary(plan, results, clean, elapsed, args) -> dict:
-    notes = tomllib.loads(NOTES.read_text(encoding="utf-8")).get("survivor", {}) if NOTES.exists() else {}
+    notes = _notes()
     modules = {}
     for module, (total, chosen) in plan.items():
         rs = [r for r in results if r.mutant.module == module]
@@ -591,6 +601,10 @@ def _summary(plan, results, clean, elapsed, args) -> dict:
         }
     return {"elapsed_s": round(elapsed, 1), "workers": args.workers, "seed": args.seed, "deselected": list(DESELECT),
             "python": sys.version.split()[0], "modules": modules}
+
+
+def _notes() -> dict[str, str]:
+    return tomllib.loads(NOTES.read_text(encoding="utf-8")).get("survivor", {}) if NOTES.exists() else {}
 
 
 def _short(text: str, n: int = 60) -> str:
