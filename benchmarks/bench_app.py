@@ -17,6 +17,8 @@ For 1 panel and 4 panels side by side, with the 3D area at 1280×720 and no anti
 - **raw pyvista, full meshes**: the same with the bones as built (what the app drew before it
   had a triangle budget), for context.
 
+Every overlay of issue 13 is on (:data:`NEW_OVERLAYS`); four panels are laid out 2 × 2.
+
 Targets (issue 5): app median ≤ 60 ms (1 panel) and ≤ 120 ms (4 panels). Timings jitter ±20 % on
 shared machines: the ratio app / raw, measured in the same run, is the number to compare, and the
 load average is printed.
@@ -39,6 +41,9 @@ from _common import load_text  # noqa: E402
 SIZE = (1280, 720)
 TARGET_MS = {1: 60.0, 4: 120.0}
 MODELS_4 = ("flare", "nutation", "sacral_torsion", "shear")
+NEW_OVERLAYS = ("landmarks", "descriptors", "arrows", "axes", "colour_map")
+"""Issue 13's overlays, all on: landmark names with leaders and occlusion, key numbers and warnings,
+displacement arrows, axis rods with their x-ray layer, the colour map with its bar."""
 
 
 def bench_app(models: tuple[str, ...], repeats: int) -> tuple[float, float, tuple[int, int], int, tuple[list[dict], list]]:
@@ -51,7 +56,10 @@ def bench_app(models: tuple[str, ...], repeats: int) -> tuple[float, float, tupl
     from pelvisim.view.state import AppState
 
     app = application()
-    window = MainWindow(pelvisim.load_anatomy(), AppState.from_models(models))
+    state = AppState.from_models(models)
+    for name in NEW_OVERLAYS:
+        state.set_overlay(name, True)
+    window = MainWindow(pelvisim.load_anatomy(), state)
     window.show()
     app.processEvents()
     # make the 3D area exactly SIZE, whatever the control column takes

@@ -1,11 +1,11 @@
 """Render the README's scene stills into docs/images/scenes/ (one small PNG per bundled scene).
 
 Each still is one frame of the scene through pelvisim's offscreen renderer (the same Stage as
-``pelvisim render SCENE -o still.png``) with the scene's panels, camera, magnification and
-overlays, at the moment of largest true-scale landmark motion. To stay legible at thumbnail size
-it leaves out the descriptor text, the captions and the landmark names (the landmark markers stay),
-and it is 224 px high: 384 px wide for one panel, 768 px for two or three. Anti-aliased (final
-quality) and stored with a 256-colour palette to keep the files small.
+``pelvisim render SCENE -o still.png``) with the scene's panels, views, magnification and
+overlays — landmark names, key numbers and warnings included — at the moment of largest
+true-scale landmark motion. It leaves out the captions and the title card. One panel: 960 × 540;
+two or more: 1280 × 720 (2 × 2 for four). Anti-aliased (final quality) and stored with a 256-colour
+palette to keep the files small.
 
 Run from the repository root:  python docs/make_scene_stills.py [SCENE ...]
 """
@@ -30,18 +30,15 @@ from pelvisim.scene import Scene, bundled_scene_names, frame_times, load
 from pelvisim.view.render import Stage
 
 OUT = Path(__file__).resolve().parent / "images" / "scenes"
-HEIGHT = 224
-WIDTHS = {1: 384, 2: 768, 3: 768, 4: 768}
-"""Still width by number of panels: about 250–380 px per panel keeps a title and the magnification label apart."""
+SIZES = {1: (960, 540), 2: (1280, 720), 3: (1280, 720), 4: (1280, 720)}
+"""Still size by number of panels: at least 960 px wide, so names and numbers stay readable."""
 SAMPLES_PER_S = 4
 """Timeline times tried when looking for the moment of largest motion."""
 
 
 def still_scene(scene: Scene) -> Scene:
-    """The scene without descriptor text and captions, with no title card."""
-    overlays = dict(scene.overlays, descriptors=False)
-    panels = tuple(replace(p, overlays={**p.overlays, "descriptors": False}) for p in scene.panels)
-    return replace(scene, overlays=overlays, panels=panels, captions=(), output=replace(scene.output, title_card_s=0.0))
+    """The scene without captions and title card."""
+    return replace(scene, captions=(), output=replace(scene.output, title_card_s=0.0))
 
 
 def largest_motion_time(scene: Scene, anatomy: pelvisim.Anatomy) -> float:
@@ -60,12 +57,10 @@ def largest_motion_time(scene: Scene, anatomy: pelvisim.Anatomy) -> float:
 def render_still(name: str, anatomy: pelvisim.Anatomy, out: Path) -> tuple[Path, float, tuple[int, int]]:
     """Render scene ``name`` to ``out/<name>.png``; returns (path, time, size)."""
     scene = still_scene(load(name))
-    size = (WIDTHS[len(scene.panels)], HEIGHT)
+    size = SIZES[len(scene.panels)]
     t = largest_motion_time(scene, anatomy)
     stage = Stage(scene, anatomy, size, quality="final")
     try:
-        for panel in stage.panels:
-            panel.landmark_label_actor.SetVisibility(False)  # markers without names: names crowd at this size
         stage.show(t)
         image = stage.image()
     finally:

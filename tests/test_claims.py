@@ -122,14 +122,14 @@ def test_model_texts_cite_methods_not_files():
 
 # --- captions say what the models compute ----------------------------------------------------------
 def test_sacral_rotation_caption_numbers(anatomy):
-    caption = scene.load("sacral_rotation").captions[0].text
+    caption = " ".join(c.text for c in scene.load("sacral_rotation").captions)  # a caption may run over several
     d = descriptors.describe(anatomy, models.joint_state(anatomy, "sacral_rotation", {"left_deg": 1.0}))
     assert f"{d.innominate_left.relative_to_sacrum.inflare_deg:.1f}°" in caption
     assert f"{-d.landmarks['asis_left']['shift_mm'][2]:.1f} mm outward" in caption
 
 
 def test_gait_captions_do_not_contradict_the_model(anatomy):
-    caption = scene.load("gait").captions[0].text
+    caption = " ".join(c.text for c in scene.load("gait").captions)
     even = ring_models.gait_cycle(anatomy, {"stiffness_ratio": 1.0}, 100)
     uneven = ring_models.gait_cycle(anatomy, {"stiffness_ratio": 2.0}, 100)
     peak = lambda c, j: float(np.max(np.linalg.norm(np.degrees(c[j][:3]), axis=0)))  # noqa: E731
@@ -140,7 +140,7 @@ def test_gait_captions_do_not_contradict_the_model(anatomy):
 
 
 def test_innominate_rotation_caption_names_the_shear(anatomy):
-    caption = scene.load("innominate_rotation").captions[0].text
+    caption = " ".join(c.text for c in scene.load("innominate_rotation").captions)
     from pelvisim import limits
 
     state = models.joint_state(anatomy, "innominate_rotation", {"left_deg": -1.0, "right_deg": 1.0})
@@ -149,7 +149,7 @@ def test_innominate_rotation_caption_names_the_shear(anatomy):
 
 def test_gurd_multifidus_scene_caption(anatomy):
     s = scene.load("gurd_multifidus")
-    caption = s.captions[0].text
+    caption = " ".join(c.text for c in s.captions)
     state = s.joint_state(anatomy, 0, 0.0)
     from scipy.spatial.transform import Rotation
 

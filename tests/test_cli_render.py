@@ -14,7 +14,8 @@ from render_helpers import count_video_frames
 @pytest.mark.render
 def test_render_bundled_scene_by_name(tmp_path, capsys):
     out = tmp_path / "clip.mp4"
-    assert main(["render", "mitchell_gait", "-o", str(out), "--size", "320x192", "--fps", "5", "--title-card", "0"]) == 0
+    assert main(["render", "mitchell_gait", "-o", str(out), "--size", "320x192", "--fps", "5", "--title-card", "0",
+                 "--end", "4"]) == 0
     assert count_video_frames(out)[0] == 20  # 4 s at 5 fps
     assert main(["render", "mitchell_gait", "-o", str(out), "--size", "320x192"]) == 2
     assert "exists" in capsys.readouterr().err
@@ -36,9 +37,9 @@ def test_render_unknown_scene_is_one_line(capsys):
 
 def test_export_table_and_plot(tmp_path):
     out, plot = tmp_path / "t.csv", tmp_path / "t.png"
-    assert main(["export", "flagship", "-o", str(out), "--plot", str(plot), "--fps", "5"]) == 0
+    assert main(["export", "flagship", "-o", str(out), "--plot", str(plot), "--fps", "5", "--cycles", "1"]) == 0
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 2 * 20  # two panels, 4 s at 5 fps
+    assert len(rows) == 2 * 20  # two panels, one 4 s cycle at 5 fps
     assert {"time_s", "phase", "panel", "asis_left.x_mm", "sacrum.nutation_deg", "innominate_left.inflare_deg"} <= set(rows[0])
     assert plot.read_bytes()[:4] == b"\x89PNG"
     assert main(["export", "flagship", "-o", str(out)]) == 2

@@ -10,6 +10,7 @@ import pyvista as pv
 import pelvisim
 from pelvisim.errors import ParameterError
 from pelvisim.models import joint_state
+from pelvisim.scene import DEFAULT_READOUTS
 from pelvisim.view import OVERLAYS, VIEWS, Panel, magnification_text, set_view
 from render_helpers import is_blank, mean_abs_difference
 
@@ -43,7 +44,7 @@ def test_landmarks_move_with_their_bones(plotter, anatomy):
     panel = Panel(plotter, anatomy)
     shown = pelvisim.pose(anatomy, joint_state(anatomy, "shear", {"left_mm": 2.0}), 1.0)
     panel.update(shown)
-    names = panel._landmark_names
+    names = panel.landmark_names
     moved = panel.landmark_positions(shown)
     i = names.index("asis_left")
     j = names.index("asis_right")
@@ -54,11 +55,10 @@ def test_landmarks_move_with_their_bones(plotter, anatomy):
 def test_colour_map_is_true_scale_displacement(plotter, anatomy):
     panel = Panel(plotter, anatomy, overlays=["colour_map"])
     panel.update(pelvisim.pose(anatomy, joint_state(anatomy, "shear", {"left_mm": 1.5}), 20.0))
-    left = panel.meshes["innominate_left"].point_data["displacement_mm"]
-    right = panel.meshes["innominate_right"].point_data["displacement_mm"]
-    np.testing.assert_allclose(left, 1.5, atol=1e-9)  # magnification never reaches the colours
-    np.testing.assert_allclose(right, 0.0, atol=1e-12)
-    assert panel.actors["innominate_left"].mapper.scalar_visibility
+    layer = panel.layers["colour_map"]
+    np.testing.assert_allclose(layer.displacements_mm("innominate_left"), 1.5, atol=1e-9)  # never magnified
+    np.testing.assert_allclose(layer.displacements_mm("innominate_right"), 0.0, atol=1e-12)
+    assert layer.coloured_bones() == ("innominate_left", "innominate_right")  # relative to the sacrum
 
 
 def test_overlays_toggle_and_unknown_names_are_rejected(plotter, anatomy):
@@ -101,7 +101,7 @@ def test_trails_and_axis_level(plotter, anatomy):
     panel = Panel(plotter, anatomy, overlays=["trails", "axes"], axis_level="S1")
     poses = [pelvisim.pose(anatomy, joint_state(anatomy, "mitchell_gait", {}, p / 10), 20.0) for p in range(10)]
     panel.set_trails(poses, frame="pelvis")
-    assert len(panel.trail_actors) == 4 and all(a.visibility for a in panel.trail_actors)
+    assert len(panel.layers["trails"].actors) == 4 and all(a.visibility for a in panel.layers["trails"].actors)
     panel.set_axis_level("S3")
     assert panel.axis_level == "S3"
 
@@ -331,10 +331,17 @@ def _text_panels(anatomy, descriptors, shape, size, theme, titles, magnification
         row, column = divmod(i, shape[1])
         panel = Panel(plotter, anatomy, subplot=(row, column), theme=theme, title=title,
                       overlays=["landmarks", "descriptors"], max_triangles=1000)
+        panel.set_readout_keys(DEFAULT_READOUTS["sacral_rotation"])
         panel.update(shown, descriptors)
         panels.append(panel)
     plotter.show(auto_close=False)
     return plotter, panels
+
+
+def _landmark_actors(panel) -> tuple:
+    """Markers, names and leader lines of the panel's landmarks."""
+    layer = panel.layers["landmarks"]
+    return layer.marker_actor, layer.label_actor, layer.leader_actor
 
 
 def _ink_of(plotter, hidden) -> np.ndarray:
@@ -426,7 +433,7 @@ def test_text_boxes_hold_all_the_drawn_text(anatomy, long_descriptors):
     plotter, (panel,) = _text_panels(anatomy, long_descriptors, (1, 1), (640, 360), "default",
                                      ["Sacral rotation → flare"])
     try:
-        ink = _ink_of(plotter, (*panel.actors.values(), panel.landmark_actor, panel.landmark_label_actor))
+        ink = _ink_of(plotter, (*panel.actors.values(), *_landmark_actors(panel)))
         inside = np.zeros_like(ink)
         for actor in (panel.title_actor, panel.magnification_actor, panel.descriptor_actor):
             inside[_pixel_box(_box(actor, panel.renderer), ink.shape[0])] = True
@@ -455,7 +462,9 @@ def test_wrap_to_width_measures_pixels_and_keeps_every_word():
 
 
 # --- landmark labels placed apart; text backdrop ---------------------------------------------
-_ALWAYS_LABELLED = ("asis_left", "asis_right", "psis_left", "psis_right")
+_ALWAYS_LABELLED = ("asis_left", "asis_right")
+"""In the anterior view these are in plain sight (the PSIS are behind bone there, and at ×20 the
+crossing pubic bones hide one pubic tubercle)."""
 
 
 def _crowded_panels(anatomy, n, theme):
@@ -484,7 +493,7 @@ def test_landmark_labels_do_not_overlap(anatomy, n, theme):
         for i, panel in enumerate(panels):
             renderer = panel.renderer
             width, height = renderer.GetSize()
-            shown = panel.landmark_label_boxes
+            shown = panel.layers["landmarks"].boxes_px
             for name in _ALWAYS_LABELLED:
                 assert name in shown, f"panel {i}: {name} label hidden"
             names = sorted(shown)
@@ -499,12 +508,12 @@ def test_landmark_labels_do_not_overlap(anatomy, n, theme):
                 assert 0 <= x0 and x1 <= width and 0 <= y0 and y1 <= height, f"panel {i}: {name} {box} leaves"
                 assert all(_disjoint(box, other) for other in text), f"panel {i}: {name} covers the panel's text"
             # the markers stay, labelled or not
-            assert panel.landmark_actor.visibility
+            assert panel.layers["landmarks"].marker_actor.visibility
             # labels sit beside their markers, on the side away from the midline (anterior view:
             # right-side landmarks to the viewer's left) where there is room (a wide panel)
             if n > 1:
                 continue
-            points = dict(zip(panel._landmark_names, panel._landmark_poly.points))
+            points = dict(zip(panel.landmark_names, panel.layers["landmarks"].positions))
             for name in ("asis_left", "asis_right"):
                 renderer.SetWorldPoint(*points[name], 1.0)
                 renderer.WorldToDisplay()
@@ -519,9 +528,9 @@ def test_landmark_labels_do_not_overlap(anatomy, n, theme):
         from pelvisim.view.labels import LANDMARK_LABELS
         from pelvisim.view.text import text_size_px
 
-        prop = panel._landmark_label_prop
+        prop = panel.layers["landmarks"].label_prop
         naive = []
-        for name, point in zip(panel._landmark_names, panel._landmark_poly.points):
+        for name, point in zip(panel.landmark_names, panel.layers["landmarks"].positions):
             panel.renderer.SetWorldPoint(*point, 1.0)
             panel.renderer.WorldToDisplay()
             x, y = panel.renderer.GetDisplayPoint()[:2]
@@ -536,19 +545,21 @@ def test_landmark_labels_are_drawn_in_their_boxes_and_follow_the_camera(anatomy)
     plotter, (panel,) = _crowded_panels(anatomy, 1, "default")
     try:
         # only the labels, on black: every label pixel lies in a box, and every box has ink
-        ink = _ink_of(plotter, (*panel.actors.values(), *panel.ghost_actors.values(), panel.landmark_actor,
-                                panel.title_actor, panel.magnification_actor, panel.descriptor_actor))
+        ink = _ink_of(plotter, (*panel.actors.values(), *panel.ghost_actors.values(), panel.layers["landmarks"].marker_actor,
+                                panel.layers["landmarks"].leader_actor, panel.title_actor, panel.magnification_actor,
+                                panel.descriptor_actor))
         inside = np.zeros_like(ink)
-        assert len(panel.landmark_label_boxes) >= 8
-        for name, label_box in panel.landmark_label_boxes.items():
+        boxes = panel.layers["landmarks"].boxes_px
+        assert len(boxes) >= 6
+        for name, label_box in boxes.items():
             box = _pixel_box(label_box, ink.shape[0])
             assert ink[box].sum() > 20, f"no {name} label drawn in its box"
             inside[box] = True
         assert not (ink & ~inside).any(), f"{(ink & ~inside).sum()} label pixels outside the boxes"
-        before = dict(panel.landmark_label_boxes)
+        before = dict(boxes)
         panel.set_view("posterior")
         plotter.render()
-        assert panel.landmark_label_boxes["asis_left"] != before["asis_left"]
+        assert panel.layers["landmarks"].boxes_px.get("psis_left") != before.get("psis_left")
     finally:
         plotter.close()
 
@@ -590,3 +601,203 @@ def test_cycle_poses_close_the_gait_path(anatomy):
         np.testing.assert_array_equal(poses[-1].T_world[bone], poses[0].T_world[bone])
     # the samples really are spread over the cycle: the pelvis at half a cycle is elsewhere
     assert not np.allclose(poses[6].T_world["sacrum"], poses[0].T_world["sacrum"])
+
+
+# --- issue 13: readout, arrows, names, views, layers ------------------------------------------
+def test_readout_numbers_keep_their_width(anatomy):
+    """Two poses, the same readout lines apart from the digits: the block does not reflow."""
+    import vtk
+
+    from pelvisim.descriptors import describe
+    from pelvisim.view.readout import format_number, readout_lines
+    from pelvisim.view.text import set_font, text_size_px
+
+    assert format_number(0.5, "°") == "+0.50°" and format_number(-0.004, "mm") == "+0.00 mm"
+    assert format_number(-1.234, "mm") == "−1.23 mm"
+    keys = DEFAULT_READOUTS["gait"]
+    prop = vtk.vtkTextProperty()
+    set_font(prop)
+    prop.SetFontSize(18)
+    widths = set()
+    for phase in (0.1, 0.35, 0.6, 0.85):
+        lines = readout_lines(describe(anatomy, joint_state(anatomy, "gait", {"stiffness_ratio": 2.0}, phase)), keys)
+        assert len(lines) == len(keys) <= 4
+        widths.add(tuple(text_size_px(prop, line)[0] for line in lines))
+    assert len(widths) == 1, widths
+
+
+def test_default_readouts_name_their_frame_and_exist_for_every_model(anatomy):
+    from pelvisim.descriptors import describe
+    from pelvisim.models import MODELS
+    from pelvisim.scene import MAX_READOUTS, READOUTS
+    from pelvisim.view.readout import read_path
+
+    assert set(DEFAULT_READOUTS) == set(MODELS)
+    d = describe(anatomy, joint_state(anatomy, "innominate_rotation", {"left_deg": -1.0, "right_deg": 1.0}))
+    for model, keys in DEFAULT_READOUTS.items():
+        assert len(keys) <= MAX_READOUTS
+        for key in keys:
+            assert read_path(d, key) is not None, key
+    for key, (label, _) in READOUTS.items():
+        assert any(words in label for words in ("vs sacrum", "body frame", "own motion", "vs L", "symphysis")), label
+    # independent: the readout repeats the descriptor, and the left innominate turned posterior reads negative
+    assert read_path(d, "innominate_left.anterior_rotation_deg") == pytest.approx(-1.0, abs=0.05)
+
+
+def test_arrows_show_true_displacement_times_their_scale(plotter, anatomy):
+    """Bones at true scale, arrows ×20: each arrow starts at its landmark and its tip lies at
+    20 × the landmark's true-scale displacement (computed here from the state)."""
+    from pelvisim.view.overlays import ARROW_MIN_LENGTH_MM
+
+    panel = Panel(plotter, anatomy, overlays=["arrows", "landmarks"])
+    panel.set_arrow_scale(20.0)
+    state = joint_state(anatomy, "shear", {"left_mm": 1.5})
+    shown = pelvisim.pose(anatomy, state, 1.0)
+    panel.update(shown)
+    arrows = panel.layers["arrows"]
+    np.testing.assert_allclose(panel.actors["innominate_left"].user_matrix, shown.T_world["innominate_left"])
+    per = len(arrows.mesh.points) // len(panel.landmark_names)
+    tips = arrows.mesh.points.reshape(len(panel.landmark_names), per, 3)[:, -1]
+    for i, name in enumerate(panel.landmark_names):
+        landmark = anatomy.landmark(name)
+        moved = landmark.bone == "innominate_left"
+        expected = np.array([0.0, 1.5, 0.0]) * 20 if moved else np.zeros(3)
+        start = anatomy.point(name) + (np.array([0.0, 1.5, 0.0]) if moved else 0.0)
+        if np.linalg.norm(expected) >= ARROW_MIN_LENGTH_MM:
+            np.testing.assert_allclose(tips[i], start + expected, atol=1e-9)
+        assert arrows.lengths_mm[i] == pytest.approx(np.linalg.norm(expected), abs=1e-9)
+    assert panel.magnification_actor.GetInput() == "true scale · arrows ×20"
+    panel.set_overlay("arrows", False)
+    assert panel.magnification_actor.GetInput() == "true scale"
+
+
+def test_landmark_names_are_at_least_12_px_capitals_at_720p(anatomy):
+    """Measured on the picture: the capitals of "ASIS L" (no descenders) are at least 12 px tall
+    in a 1280×720 frame, also in a 2 × 2 layout."""
+    from pelvisim.view.landmarks import CAP_HEIGHT_PER_EM
+
+    plotter = pv.Plotter(off_screen=True, window_size=(1280, 720), shape=(2, 2), border=False)
+    try:
+        panels = []
+        for i in range(4):
+            panel = Panel(plotter, anatomy, subplot=divmod(i, 2), overlays=["landmarks"], max_triangles=1000)
+            panel.update(pelvisim.pose(anatomy, joint_state(anatomy, "neutral"), 1.0))
+            panel.set_view("anterior")
+            panels.append(panel)
+        plotter.show(auto_close=False)
+        layer = panels[0].layers["landmarks"]
+        assert "asis_left" in layer.boxes_px
+        assert layer.label_prop.GetFontSize() * CAP_HEIGHT_PER_EM >= 12.0
+        ink = _ink_of(plotter, (*(a for p in panels for a in p.actors.values()), layer.marker_actor, layer.leader_actor,
+                                *(p.title_actor for p in panels), *(p.magnification_actor for p in panels)))
+        x0, x1, y0, y1 = layer.boxes_px["asis_left"]  # viewport pixels of the first panel, origin lower left
+        ox, oy = panels[0].renderer.GetOrigin()
+        top, bottom = ink.shape[0] - int(oy + y1) - 2, ink.shape[0] - int(oy + y0) + 2
+        box = ink[max(0, top):bottom, int(ox + x0) - 2:int(ox + x1) + 2]
+        tall = np.flatnonzero(box.any(axis=1))
+        cap_height = tall[-1] - tall[0] + 1
+        print(f"label font {layer.label_prop.GetFontSize()} px, capitals {cap_height} px (shadow included)")
+        assert cap_height >= 12
+    finally:
+        plotter.close()
+
+
+def test_sagittal_cut_away_hides_the_near_bone_and_the_cut_half(plotter, anatomy):
+    panel = Panel(plotter, anatomy, overlays=["landmarks"])
+    panel.update(pelvisim.pose(anatomy, joint_state(anatomy, "nutation", {"angle_deg": 2.0}), 10.0))
+    panel.set_view("sagittal_left")
+    assert not panel.actors["innominate_left"].GetVisibility() and panel.actors["innominate_right"].GetVisibility()
+    assert len(panel.bone_actors("sacrum")) == 3  # the kept half, its cut face and the cut's outline
+    for name in panel.landmark_names:
+        landmark = anatomy.landmark(name)
+        if landmark.bone == "innominate_left":
+            assert not panel.landmark_visible(name), name
+        if landmark.bone == "sacrum":  # the left half of the sacrum is cut away (z < midline)
+            assert panel.landmark_visible(name) == (anatomy.point(name)[2] > -1.0 + panel._cut.origin[2]), name
+    assert not panel.landmark_visible("ila_left") and panel.landmark_visible("ila_right")
+    panel.set_view("anterior")  # back: nothing hidden, nothing cut
+    assert panel.actors["innominate_left"].GetVisibility() and len(panel.bone_actors("sacrum")) == 1
+
+
+def test_every_layer_draws_in_its_own_panel(anatomy):
+    """Actors added after construction (axes, trails, a cut) go into their own panel's subplot."""
+    from pelvisim.models import get_model
+    from pelvisim.pose import cycle_poses
+
+    plotter = pv.Plotter(off_screen=True, window_size=(640, 240), shape=(1, 2))
+    try:
+        panels = [Panel(plotter, anatomy, subplot=(0, i), overlays=["axes", "trails"], max_triangles=1000) for i in range(2)]
+        for panel in panels:  # built after both panels exist, with the second subplot active
+            panel.set_axes(["left_oblique"])
+            panel.set_trails(cycle_poses(anatomy, get_model("gait"), {}, 1.0, 8))
+            panel.update(pelvisim.pose(anatomy, joint_state(anatomy, "neutral"), 1.0))
+            panel.set_view("medial_left")
+        for panel in panels:
+            own = set(map(id, panel.renderer.actors.values()))
+            layered = [*panel.layers["axes"].actors.values(), *panel.layers["trails"].actors, *panel.bone_actors("sacrum")]
+            assert all(id(actor) in own for actor in layered)
+    finally:
+        plotter.close()
+
+
+def test_a_registered_layer_is_built_and_switched_in_every_new_panel(plotter, anatomy):
+    """The hook a new overlay (e.g. ligaments and muscles) uses: subclass Overlay, register it."""
+    from pelvisim.view import overlays
+
+    class Marker(overlays.Overlay):
+        name = "test_marker_layer"
+
+        def __init__(self, panel):
+            super().__init__(panel)
+            self.actor = panel.add_mesh(pv.Sphere(radius=5.0), color="white", reset_camera=False)
+            self.actor.visibility = False
+            self.poses = 0
+
+        def show(self, on):
+            super().show(on)
+            self.actor.visibility = on
+
+        def update(self, pose):
+            self.poses += 1
+
+    overlays.register_overlay(Marker)
+    try:
+        panel = Panel(plotter, anatomy, overlays=["test_marker_layer"])
+        layer = panel.layers["test_marker_layer"]
+        assert layer.actor.visibility and "test_marker_layer" in panel.overlays
+        panel.update(pelvisim.pose(anatomy, joint_state(anatomy, "neutral"), 1.0))
+        assert layer.poses == 1
+        panel.set_overlay("test_marker_layer", False)
+        assert not layer.actor.visibility
+    finally:
+        del overlays.OVERLAY_TYPES["test_marker_layer"]
+
+
+def test_axes_follow_the_model(anatomy):
+    from pelvisim.view.overlays import axes_for_model
+
+    assert axes_for_model("nutation") == ("nutation",)
+    assert axes_for_model("sacral_torsion", [{"axis": "right_oblique"}]) == ("right_oblique",)
+    assert axes_for_model("unilateral_sacral_flexion", [{"left_deg": 0.0}, {"left_deg": 2.0}]) == ("unilateral_flexion_left",)
+    assert axes_for_model("gait") == ("nutation", "left_oblique", "right_oblique")
+
+
+def test_oblique_axis_rod_leaves_the_sacrum_at_both_ends(plotter, anatomy):
+    """The rod's two ends lie outside the sacrum, beyond every point of the line inside it
+    (inside-ness from VTK's implicit distance to the sacrum's surface, sampled every 0.5 mm)."""
+    from pelvisim import joints
+    from pelvisim.view.overlays import AXIS_MARGIN_MM
+
+    panel = Panel(plotter, anatomy, overlays=["axes"])
+    panel.set_axes(["left_oblique"])
+    axis = joints.oblique_axis(anatomy, "left_oblique")
+    d = np.asarray(axis.direction)
+    rod = np.asarray(panel.layers["axes"].actors["left_oblique"].mapper.dataset.points)
+    along = (rod - axis.point_mm) @ d
+    t = np.arange(-250.0, 250.0, 0.5)
+    line = pv.PolyData(np.asarray(axis.point_mm) + np.outer(t, d))
+    sacrum = pv.PolyData.from_regular_faces(np.array(anatomy.bones["sacrum"].vertices_mm), np.array(anatomy.bones["sacrum"].faces))
+    inside = t[line.compute_implicit_distance(sacrum)["implicit_distance"] < 0]
+    assert len(inside) > 20, "the oblique axis should pass through the sacrum"
+    margin = AXIS_MARGIN_MM - 1.0  # the sampling step and the cap's thickness
+    assert along.min() <= inside.min() - margin and along.max() >= inside.max() + margin

@@ -117,7 +117,7 @@ def test_scene_from_state_carries_the_panels_and_display_settings():
     assert scene.panel_overlays(0)["trails"] and not scene.panel_overlays(0)["ghost"]
     assert scene.timeline.kind == "gait" and scene.timeline.cycles == 1.0
     assert scene.timeline.seconds_per_cycle == 4.0 and scene.timeline.start_phase == pytest.approx(0.3)
-    assert scene.output.size == "640x368" and scene.output.fps == 24 and scene.output.title_card_s == 0.0
+    assert scene.output.size == "640x360" and scene.output.fps == 24 and scene.output.title_card_s == 0.0
     assert scene.captions == ()
 
 

@@ -153,3 +153,58 @@ def test_scene_check_cli_reports_file_line(tmp_path):
 def test_scene_module_never_imports_pyvista():
     code = "import sys, pelvisim.scene; pelvisim.scene.load('flagship'); assert 'pyvista' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- view keys of issue 13: panel views, key numbers, arrows, colour-map frame, caption timing -----
+def test_panel_views_key_numbers_and_display_keys():
+    text = MINIMAL + 'view = "sagittal_left"\nreadouts = ["innominate_left.inflare_deg"]\n'
+    scene = parse(text, "v.toml")
+    assert scene.panel_view(0) == "sagittal_left" and scene.panel_readouts(0) == ("innominate_left.inflare_deg",)
+    plain = parse(MINIMAL, "m.toml")
+    assert plain.panel_view(0) == "anterior" and plain.panel_readouts(0) == ("innominate_left.inflare_deg",
+                                                                            "innominate_right.inflare_deg")
+    assert plain.arrow_scale == 20.0 and plain.colour_map_frame == "sacrum" and plain.output.title_card_s == 1.5
+    top = parse('title = "t"\narrow_scale = 50\ncolour_map_frame = "pelvis"\n[[panels]]\nmodel = "flare"\n', "t.toml")
+    assert top.arrow_scale == 50.0 and top.colour_map_frame == "pelvis"
+
+
+@pytest.mark.parametrize("extra, line, words", [
+    ('view = "sagital_left"\n', 5, "Did you mean 'sagittal_left'"),
+    ('readouts = ["sacrum.nutation"]\n', 5, "expected one of"),
+    ('readouts = ["sacrum.nutation_deg", "sacrum.nutation_deg", "sacrum.nutation_deg", "sacrum.nutation_deg", '
+     '"sacrum.nutation_deg"]\n', 5, "at most 4"),
+])
+def test_view_key_errors_name_the_line(extra, line, words):
+    with pytest.raises(SceneError) as error:
+        parse(MINIMAL + extra, "v.toml")
+    assert f"v.toml:{line}:" in str(error.value) and words in str(error.value)
+
+
+def test_captions_shorter_than_a_reading_pace_are_warned():
+    from pelvisim.scene import caption_warnings
+
+    ten_words = "one two three four five six seven eight nine ten"
+    short = parse(MINIMAL + f'[timeline]\nkind = "still"\nstill_s = 10\n[[captions]]\ntext = "{ten_words}"\nend_s = 2.5\n', "c.toml")
+    warnings = caption_warnings(short)
+    assert len(warnings) == 1 and "10 words shown for 2.5 s; expected at least 3.0 s" in warnings[0]
+    enough = parse(MINIMAL + f'[timeline]\nkind = "still"\nstill_s = 10\n[[captions]]\ntext = "{ten_words}"\nend_s = 3\n', "c.toml")
+    assert caption_warnings(enough) == []
+    past_the_end = parse(MINIMAL + f'[timeline]\nkind = "still"\nstill_s = 2\n[[captions]]\ntext = "{ten_words}"\n', "c.toml")
+    assert caption_warnings(past_the_end)  # shown until the end of a 2 s timeline
+
+
+@pytest.mark.parametrize("name", bundled_scene_names())
+def test_bundled_captions_can_be_read_and_title_cards_are_short(name):
+    from pelvisim.scene import caption_warnings
+
+    scene = load(name)
+    assert caption_warnings(scene) == []
+    assert scene.output.title_card_s <= 1.5
+
+
+def test_scene_check_warns_about_hurried_captions(tmp_path):
+    path = tmp_path / "fast.toml"
+    path.write_text(MINIMAL + '[[captions]]\ntext = "a caption of many words that nobody could read in time at all"\nend_s = 1\n')
+    result = subprocess.run([sys.executable, "-m", "pelvisim.cli", "scene", "check", str(path)], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0 and "warning:" in result.stderr and "13 words shown for 1.0 s" in result.stderr

@@ -177,7 +177,8 @@ def test_fuzz_inputs_reach_every_outcome():
             outcomes["valid"] += 1
         except SceneError as error:
             outcomes["toml" if "invalid TOML" in str(error) else "validation"] += 1
-    assert outcomes["valid"] >= 30 and outcomes["validation"] >= 30 and outcomes["toml"] >= 30, outcomes
+    # "some": about a tenth of the mutations stay valid (29 of 300 with the re-timed, split captions of issue 13)
+    assert outcomes["valid"] >= 20 and outcomes["validation"] >= 30 and outcomes["toml"] >= 30, outcomes
 
 
 def _examples(n: int) -> list[str]:

@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial.transform import Rotation
 
 from pelvisim import body_frame, frames, joints, limits, naming
 from pelvisim.anatomy.core import SIDES, Anatomy
@@ -80,7 +79,7 @@ within this angle of the pattern's axis; otherwise that descriptor reads 0. A pe
 
 
 def _rotvec(T: Transform) -> NDArray[np.float64]:
-    return Rotation.from_matrix(np.array(T[:3, :3], dtype=float, copy=True)).as_rotvec()
+    return joints.rotation_vector(T)
 
 
 def shift_words(shift_mm: NDArray[np.float64], side: str | None) -> str:

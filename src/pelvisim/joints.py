@@ -303,6 +303,20 @@ def rotation_for_landmark_shift(axis: Axis, point_mm: ArrayLike, shift_mm: float
     return float(brentq(residual, a, b, xtol=1e-14, rtol=1e-14))
 
 
+def rotation_vector(T: ArrayLike) -> NDArray[np.float64]:
+    """Rotation vector (3,) (unit axis × angle in rad, angle < π) of a transform's rotation.
+
+    The angle is ``atan2(sin, cos)`` from the skew part and the trace, accurate for small angles too.
+    """
+    R = np.asarray(T, dtype=float)[:3, :3]
+    w = 0.5 * np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
+    sine = float(np.linalg.norm(w))
+    if sine < 1e-300:
+        return np.zeros(3)
+    angle = float(np.arctan2(sine, 0.5 * (np.trace(R) - 1.0)))
+    return w * (angle / sine)
+
+
 def q_to_transform(q: ArrayLike, side: str, centre_mm: ArrayLike) -> Transform:
     """Rigid motion of an innominate relative to the sacrum from clinical ``q`` (6,).
 
@@ -337,7 +351,7 @@ def transform_to_q(T: ArrayLike, side: str, centre_mm: ArrayLike) -> NDArray[np.
     """Clinical ``q`` (6,) of a rigid motion; the inverse of :func:`q_to_transform`."""
     _check_side(side)
     A = np.asarray(T, dtype=float)
-    rotvec = Rotation.from_matrix(np.array(A[:3, :3], copy=True)).as_rotvec()
+    rotvec = rotation_vector(A)
     c = np.asarray(centre_mm, dtype=float)
     t = frames.apply(A, c) - c
     return np.array(

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial.transform import Rotation
 
 from pelvisim import frames, joints
 from pelvisim.anatomy.core import SIDES, Anatomy
@@ -287,7 +286,7 @@ def _innominate_names(anatomy: Anatomy, T_own: Transform, side: str) -> list[str
 
 
 def _rotvec(T: Transform) -> NDArray[np.float64]:
-    return Rotation.from_matrix(np.array(T[:3, :3], copy=True)).as_rotvec()
+    return joints.rotation_vector(T)
 
 
 def _sacral_names(anatomy: Anatomy, own: Mapping[str, Transform]) -> list[str]:

@@ -13,7 +13,7 @@ Operating-system errors become one :class:`OutputError` line naming the user's p
 Interrupts: :func:`install_interrupt_handlers` makes SIGINT and SIGTERM raise :class:`Interrupted`
 (exit codes 130 and 143 on the command line). Inside :func:`deferred_interrupts` a signal only
 records itself and :func:`check_interrupted` raises it at a safe point (between two frames), so a
-signal never lands inside VTK or halfway through a rename. A second signal raises at once.
+signal never lands inside VTK or halfway through a rename.
 
 This module is part of the model layer: it imports neither pyvista nor Qt.
 """
@@ -195,6 +195,8 @@ def check_free_space(path: str | os.PathLike[str], needed_bytes: float) -> None:
 
 
 def _mb(n: float) -> str:
+    if n < MB:
+        return f"{n / 1024:.0f} kB"
     return f"{n / MB:.0f} MB" if n >= 10 * MB else f"{n / MB:.1f} MB"
 
 
@@ -341,18 +343,24 @@ def foreign_entries(folder: Path, own: re.Pattern[str]) -> list[str]:
 
 
 def check_folder_replaceable(path: Path, own: re.Pattern[str], what: str) -> None:
-    """Refuse, before any work, to replace a folder that holds anything but pelvisim's ``own`` files."""
+    """Refuse, before any work, to replace a folder that holds anything but pelvisim's ``own`` files.
+
+    ``what`` names those files in the message (e.g. ``"frame_NNNNN.png frames"``).
+    """
     if path.is_dir() and not path.is_symlink():
+        if os.path.ismount(path):  # a folder that is a disk of its own cannot be swapped for a new one
+            raise OutputError(f"cannot write {what} into {path}: it is a mount point; write them into a new folder "
+                              "inside it")
         foreign = foreign_entries(path, own)
         if foreign:
             shown = ", ".join(_cut(name, 60) for name in foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
             raise OutputError(
-                f"{path} holds files that are not {what} ({shown}); pelvisim replaces only a folder of its own "
-                f"{what}, so nothing of yours is deleted. Choose a new or empty folder")
+                f"{path} holds files that are not pelvisim's {what} ({shown}); pelvisim replaces only a folder of "
+                f"its own {what}, so nothing of yours is deleted: choose a new or empty folder")
 
 
 @contextmanager
-def atomic_folder(path: str | os.PathLike[str], *, own: re.Pattern[str], what: str = "pelvisim files",
+def atomic_folder(path: str | os.PathLike[str], *, own: re.Pattern[str], what: str = "files",
                   overwrite: bool = False) -> Iterator[Path]:
     """Fill a folder all at once: yields a fresh temporary folder next to ``path`` to write into.
 
@@ -413,8 +421,12 @@ _SIGNALS = tuple(s for s in (getattr(signal, "SIGINT", None), getattr(signal, "S
 
 def _handler(signum: int, frame: object) -> None:
     global _pending
-    if _deferring and _pending is None:
-        _pending = signum  # raised by check_interrupted() at the next safe point
+    if _deferring:
+        # Raised by check_interrupted() at the next safe point. Never raised here: this handler may
+        # run inside a Python callback that VTK called, and VTK answers a KeyboardInterrupt there
+        # with "Caught a Ctrl-C within python, exiting program." and exit code 1.
+        if _pending is None:
+            _pending = signum
         return
     raise Interrupted(signum)
 
@@ -443,7 +455,8 @@ def deferred_interrupts() -> Iterator[None]:
     """Inside, SIGINT/SIGTERM are held until :func:`check_interrupted` (or the block's end).
 
     Only the main thread can own signal handlers; elsewhere this does nothing. Nested blocks are
-    fine. A second signal while one is pending raises at once.
+    fine. Code inside must call :func:`check_interrupted` often (every frame); a pending signal is
+    also raised when the block ends.
     """
     global _deferring, _pending
     if not _in_main_thread():

@@ -32,12 +32,87 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-OVERLAY_NAMES = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors")
+OVERLAY_NAMES = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors", "arrows")
 """Overlay keys of the ``[overlays]`` table (same names as :data:`pelvisim.view.OVERLAYS`)."""
 
 DEFAULT_OVERLAYS = {"landmarks": True, "descriptors": True}
 VIEWS = ("anterior", "posterior", "superior", "inferior", "left", "right")
 """Anatomical camera presets, in button order (the app and the panels use this list too)."""
+LESSON_VIEWS = ("posterior_superior", "sagittal_left", "sagittal_right", "medial_left", "medial_right",
+                "left_hemipelvis", "right_hemipelvis")
+"""Views made for one lesson each (``pelvisim.view.camera.VIEW_PRESETS`` says what each shows):
+from behind and above; a sagittal cut-away seen from one side (the near innominate removed, the
+sacrum cut at the midline); one SIJ seen from inside the pelvis; one hemipelvis from the side (the
+far innominate hidden)."""
+CAMERA_VIEWS = VIEWS + LESSON_VIEWS
+"""Every view a scene's ``[camera]`` or a panel's ``view`` accepts."""
+COLOUR_MAP_FRAMES = ("sacrum", "pelvis")
+"""Frames the displacement colour map is measured in: relative to the sacrum (default) or in the pelvic frame."""
+ARROW_SCALE = 20.0
+"""Default length factor of the displacement arrows (bones stay at the panel's magnification)."""
+MIN_CAPTION_S_PER_WORD = 0.3
+"""A caption should stay on screen at least this long per word (200 words a minute; subtitle
+guidelines such as the BBC's aim at 160–180)."""
+
+READOUTS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    **{f"innominate_{side}.{key}": (f"{side[0].upper()} innominate {words} (vs sacrum)", unit)
+       for side in ("left", "right")
+       for key, words, unit in (("anterior_rotation_deg", "anterior rotation", "°"), ("inflare_deg", "inflare", "°"),
+                                ("frontal_rotation_deg", "lateral tilt", "°"), ("upslip_mm", "upslip", "mm"),
+                                ("anterior_translation_mm", "anterior glide", "mm"),
+                                ("medial_translation_mm", "medial glide", "mm"),
+                                ("pubic_superior_mm", "pubis up", "mm"))},
+    **{f"innominate_{side}.{frame}.{key}": (f"{side[0].upper()} innominate {words} ({words_frame})", unit)
+       for side in ("left", "right")
+       for frame, words_frame in (("relative_to_sacrum", "vs sacrum"), ("in_body_frame", "body frame"))
+       for key, words, unit in (("anterior_rotation_deg", "anterior rotation", "°"), ("inflare_deg", "inflare", "°"),
+                                ("frontal_rotation_deg", "lateral tilt", "°"), ("upslip_mm", "upslip", "mm"))},
+    "sacrum.nutation_deg": ("sacrum nutation (own motion)", "°"),
+    "sacrum.rotation_left_deg": ("sacrum turned left (own motion)", "°"),
+    "sacrum.sidebend_left_deg": ("sacrum side-bent left (own motion)", "°"),
+    "sacrum.unilateral_flexion_left_deg": ("sacrum L unilateral flexion (own motion)", "°"),
+    "sacrum.unilateral_flexion_right_deg": ("sacrum R unilateral flexion (own motion)", "°"),
+    "sacrum.left_half_inferior_mm": ("sacrum left half down (own motion)", "mm"),
+    "sacrum.right_half_inferior_mm": ("sacrum right half down (own motion)", "mm"),
+    "sacrum.torsion.angle_deg": ("sacral torsion (own motion)", "°"),
+    "ring.symphysis_vertical_shear_mm": ("symphysis: R pubis up vs L", "mm"),
+    "ring.symphysis_sagittal_shift_mm": ("symphysis: R pubis forward vs L", "mm"),
+    "ring.symphysis_gap_change_mm": ("symphysis gap opening", "mm"),
+})
+"""Numbers a panel's compact readout can show: descriptor path -> (label naming its reference frame, unit).
+
+A path is read attribute by attribute from :func:`pelvisim.descriptors.describe`'s result
+(``innominate_left.inflare_deg``). Innominate numbers are relative to the sacrum (also under
+``relative_to_sacrum``) or in the body frame (``in_body_frame``); the sacrum's are its own motion
+(the account of the pose with the least total bone motion); the symphysis is the right pubis
+relative to the left."""
+
+DEFAULT_READOUTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "neutral": (),
+    "nutation": ("sacrum.nutation_deg",),
+    "innominate_rotation": ("innominate_left.anterior_rotation_deg", "innominate_right.anterior_rotation_deg",
+                            "ring.symphysis_vertical_shear_mm"),
+    "flare": ("innominate_left.inflare_deg", "innominate_right.inflare_deg"),
+    "shear": ("innominate_left.upslip_mm", "innominate_right.upslip_mm"),
+    "pubic_shear": ("ring.symphysis_vertical_shear_mm", "innominate_left.pubic_superior_mm",
+                    "innominate_right.pubic_superior_mm"),
+    "sacral_torsion": ("sacrum.torsion.angle_deg", "sacrum.nutation_deg", "sacrum.rotation_left_deg"),
+    "unilateral_sacral_flexion": ("sacrum.unilateral_flexion_left_deg", "sacrum.unilateral_flexion_right_deg",
+                                  "sacrum.left_half_inferior_mm"),
+    "twisted_shifted_sacrum": ("sacrum.left_half_inferior_mm", "sacrum.right_half_inferior_mm",
+                               "sacrum.rotation_left_deg"),
+    "sacral_rotation": ("sacrum.rotation_left_deg", "innominate_left.inflare_deg", "innominate_left.in_body_frame.inflare_deg",
+                        "innominate_right.inflare_deg"),
+    "multifidus_imbalance": ("sacrum.rotation_left_deg", "innominate_left.inflare_deg",
+                             "innominate_left.in_body_frame.inflare_deg"),
+    "gait": ("innominate_left.anterior_rotation_deg", "innominate_right.anterior_rotation_deg",
+             "sacrum.nutation_deg", "sacrum.rotation_left_deg"),
+    "mitchell_gait": ("sacrum.torsion.angle_deg", "innominate_left.anterior_rotation_deg",
+                      "innominate_right.anterior_rotation_deg"),
+})
+"""Compact-readout numbers of each model when its panel names none (at most :data:`MAX_READOUTS`)."""
+MAX_READOUTS = 4
+"""Numbers in a panel's compact readout at most (the full table is in the app and ``describe``)."""
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
 """Named output sizes, written exactly (an odd WxH is rounded to even numbers, which H.264 needs)."""
 MAX_PIXELS = 3840 * 2160
@@ -117,6 +192,10 @@ class PanelSpec:
         Display factor of this panel; None uses the scene's.
     overlays : Mapping[str, bool]
         Overlay switches of this panel over the scene's ``[overlays]``.
+    view : str or None
+        This panel's camera view (one of :data:`CAMERA_VIEWS`); None uses the scene's ``[camera]``.
+    readouts : tuple of str or None
+        Keys of :data:`READOUTS` shown in the panel's compact readout; None uses the model's defaults.
     """
 
     model: str
@@ -124,6 +203,8 @@ class PanelSpec:
     label: str = ""
     magnification: float | None = None
     overlays: Mapping[str, bool] = field(default_factory=dict)
+    view: str | None = None
+    readouts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", _frozen_map(self.parameters))
@@ -268,7 +349,7 @@ class Output:
     size: str = "720p"
     fps: int = 30
     quality: str = "draft"
-    title_card_s: float = 2.0
+    title_card_s: float = 1.5
     still_time_s: float = 0.0
 
 
@@ -294,6 +375,11 @@ class Scene:
     output : Output
     path : str
         The file it came from ("" when built in Python).
+    arrow_scale : float
+        Length factor of the ``arrows`` overlay (landmark displacement × this, bones unchanged).
+    colour_map_frame : str
+        ``"sacrum"``: the colour map shows each innominate's displacement relative to the sacrum;
+        ``"pelvis"``: each bone's displacement in the pelvic frame.
     """
 
     title: str
@@ -308,6 +394,8 @@ class Scene:
     subtitle: str = ""
     sources: str = ""
     path: str = ""
+    arrow_scale: float = ARROW_SCALE
+    colour_map_frame: str = "sacrum"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overlays", _frozen_map(self.overlays))
@@ -326,6 +414,15 @@ class Scene:
         """Display factor of panel ``index``."""
         m = self.panels[index].magnification
         return self.magnification if m is None else m
+
+    def panel_view(self, index: int) -> str:
+        """Camera view of panel ``index``: its own ``view``, else the scene's ``[camera] view``."""
+        return self.panels[index].view or self.camera.view
+
+    def panel_readouts(self, index: int) -> tuple[str, ...]:
+        """Compact-readout keys of panel ``index``: its own ``readouts``, else its model's defaults."""
+        own = self.panels[index].readouts
+        return tuple(own) if own is not None else DEFAULT_READOUTS.get(self.panels[index].model, ())
 
     def panel_overlays(self, index: int) -> dict[str, bool]:
         """Every overlay switch of panel ``index`` (scene defaults, then the panel's)."""
@@ -803,8 +900,9 @@ def _overlays(where: _Where, value: Any, keys: Sequence[Any]) -> dict[str, bool]
 
 
 # --- parsing ---------------------------------------------------------------------------------
-TOP_KEYS = ("title", "subtitle", "sources", "magnification", "theme", "panels", "timeline", "camera", "overlays", "captions", "output")
-PANEL_KEYS = ("model", "parameters", "label", "magnification", "overlays")
+TOP_KEYS = ("title", "subtitle", "sources", "magnification", "theme", "panels", "timeline", "camera", "overlays", "captions",
+            "output", "arrow_scale", "colour_map_frame")
+PANEL_KEYS = ("model", "parameters", "label", "magnification", "overlays", "view", "readouts")
 TIMELINE_KEYS = ("kind", "cycles", "seconds_per_cycle", "start_phase", "phase", "keyframes", "interpolation", "still_s")
 KEYFRAME_KEYS = ("time_s", "hold_s", "parameters", "panels", "phase")
 CAMERA_KEYS = ("view", "position_mm", "focal_point_mm", "up", "zoom", "orbit_deg")
@@ -853,7 +951,18 @@ def _parse_panel(where: _Where, value: Any, index: int) -> PanelSpec:
                                 maximum=MAX_MAGNIFICATION, what="a display factor")
     overlays = _overlays(where, table.get("overlays", {}), (*keys, "overlays"))
     label = _string(where, table.get("label", model.title), (*keys, "label"))
-    return PanelSpec(model=model_name, parameters=resolved, label=label, magnification=magnification, overlays=overlays)
+    view = _string(where, table["view"], (*keys, "view"), CAMERA_VIEWS) if "view" in table else None
+    readouts = _readouts(where, table["readouts"], (*keys, "readouts")) if "readouts" in table else None
+    return PanelSpec(model=model_name, parameters=resolved, label=label, magnification=magnification, overlays=overlays,
+                     view=view, readouts=readouts)
+
+
+def _readouts(where: _Where, value: Any, keys: Sequence[Any]) -> tuple[str, ...]:
+    if not isinstance(value, list) or len(value) > MAX_READOUTS:
+        raise where.error(keys, f"expected a list of at most {MAX_READOUTS} readout names, got {value!r}")
+    for name in value:
+        _string(where, name, keys, tuple(READOUTS))
+    return tuple(value)
 
 
 def _parse_timeline(where: _Where, value: Any, panels: Sequence[PanelSpec]) -> Timeline:
@@ -939,7 +1048,7 @@ def _parse_camera(where: _Where, value: Any) -> Camera:
         if math.hypot(*up) == 0 or math.hypot(*across) < 1e-6 * math.hypot(*sight) * math.hypot(*up):
             raise where.error((*keys, "up"), f"expected a direction not along the line of sight, got {list(up)}")
     return Camera(
-        view=_string(where, table.get("view", "anterior"), (*keys, "view"), VIEWS),
+        view=_string(where, table.get("view", "anterior"), (*keys, "view"), CAMERA_VIEWS),
         position_mm=position,
         focal_point_mm=focal,
         up=up,
@@ -987,7 +1096,7 @@ def _parse_output(where: _Where, value: Any) -> Output:
         size=size,
         fps=fps,
         quality=_string(where, table.get("quality", "draft"), (*keys, "quality"), QUALITIES),
-        title_card_s=_number(where, table.get("title_card_s", 2.0), (*keys, "title_card_s"), minimum=0.0, maximum=MAX_TITLE_CARD_S,
+        title_card_s=_number(where, table.get("title_card_s", Output.title_card_s), (*keys, "title_card_s"), minimum=0.0, maximum=MAX_TITLE_CARD_S,
                              what="seconds"),
         still_time_s=_number(where, table.get("still_time_s", 0.0), (*keys, "still_time_s"), minimum=0.0, maximum=MAX_DURATION_S,
                              what="seconds"),
@@ -1054,6 +1163,9 @@ def parse(text: str, path: str = "<scene>") -> Scene:
         theme=_string(where, data.get("theme", "default"), ("theme",), THEMES),
         output=_parse_output(where, data.get("output", {})),
         path=path,
+        arrow_scale=_number(where, data.get("arrow_scale", ARROW_SCALE), ("arrow_scale",), minimum=0.0,
+                            exclusive_minimum=True, maximum=10000.0, what="a length factor"),
+        colour_map_frame=_string(where, data.get("colour_map_frame", "sacrum"), ("colour_map_frame",), COLOUR_MAP_FRAMES),
     )
 
 
@@ -1113,6 +1225,27 @@ def load(name_or_path: str | Path) -> Scene:
     return replace(scene, path=str(path)) if display.endswith("(bundled)") else scene
 
 
+# --- checks beyond validity ------------------------------------------------------------------
+def caption_warnings(scene: Scene) -> list[str]:
+    """Captions shown too briefly to be read: less than :data:`MIN_CAPTION_S_PER_WORD` seconds a word.
+
+    Returns
+    -------
+    list of str
+        One line per caption, e.g. ``"captions[1]: 25 words shown for 2.0 s; expected at least
+        7.5 s (0.3 s a word)"``; empty when every caption can be read.
+    """
+    out = []
+    for i, caption in enumerate(scene.captions):
+        shown_s = min(caption.end_s, scene.duration_s) - caption.start_s
+        words = len(caption.text.split())
+        needed_s = MIN_CAPTION_S_PER_WORD * words
+        if shown_s < needed_s - 1e-9:
+            out.append(f"captions[{i + 1}]: {words} words shown for {max(shown_s, 0.0):.1f} s; expected at least "
+                       f"{needed_s:.1f} s ({MIN_CAPTION_S_PER_WORD:g} s a word)")
+    return out
+
+
 # --- frame times and tables ------------------------------------------------------------------
 def frame_times(scene: Scene, fps: int | None = None, start_s: float | None = None, end_s: float | None = None) -> list[float]:
     """Timeline times of the frames of a video, ``start_s + k / fps`` (never the wall clock).
@@ -1122,8 +1255,8 @@ def frame_times(scene: Scene, fps: int | None = None, start_s: float | None = No
     fps = int(fps or scene.output.fps)
     start = 0.0 if start_s is None else float(start_s)
     end = scene.duration_s if end_s is None else float(end_s)
-    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end <= start:
-        raise ParameterError(f"expected 0 <= start < end (seconds), got start={start:g}, end={end:g}")
+    if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end <= start or end > MAX_DURATION_S:
+        raise ParameterError(f"expected 0 <= start < end <= {MAX_DURATION_S:g} (seconds), got start={start:g}, end={end:g}")
     n = max(1, int(round((end - start) * fps)))
     return [start + k / fps for k in range(n)]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from pelvisim.anatomy.core import Anatomy
+from pelvisim.errors import LandmarkError
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
@@ -53,6 +54,9 @@ def dimensions(anatomy: Anatomy) -> dict[str, float]:
         "inter_hip_centre_mm": float(np.linalg.norm(p("acetabulum_centre_right") - p("acetabulum_centre_left"))),
     }
     endplate = anatomy.landmark("s1_endplate_centre")
+    if endplate.normal is None:
+        raise LandmarkError("s1_endplate_centre has no normal: pelvic incidence and sacral slope need the endplate's "
+                            "direction (give 'normal' in the landmark file, or let pelvisim find the landmark)")
     hips = (p("acetabulum_centre_left") + p("acetabulum_centre_right")) / 2
     n = np.array(endplate.normal, dtype=float)
     n[2] = 0.0

@@ -160,7 +160,7 @@ def acetabulum(innominate: Surface, seed: NDArray, iterations: int = 4) -> Found
 
 def contact_patch(bone: Surface, other: Surface, max_gap_mm: float) -> NDArray[np.bool_]:
     """Faces of ``bone`` whose centres lie within ``max_gap_mm`` of ``other``'s vertices."""
-    distance, _ = cKDTree(other.vertices).query(bone.face_centres)
+    distance, _ = cKDTree(other.vertices).query(bone.face_centres, distance_upper_bound=max_gap_mm)  # inf beyond: fast
     return distance < max_gap_mm
 
 
@@ -189,7 +189,7 @@ def patch_landmarks(bone: Surface, faces: NDArray[np.bool_]) -> dict[str, Found]
 
 def innominate_landmarks(bone: Surface, other_innominate: Surface, sacrum: Surface, asis: NDArray,
                          pubic_tangent: NDArray, inter_asis_mm: float, asis_psis_depth_mm: float,
-                         auricular_gap_mm: float) -> dict[str, Found]:
+                         auricular_gap_mm: float, symphysis_gap_mm: float = 6.0) -> dict[str, Found]:
     """Every landmark of the right innominate (pelvic frame), given its ASIS and APP pubic point.
 
     Rules (Y superior, X anterior, +Z lateral on the right side):
@@ -203,7 +203,8 @@ def innominate_landmarks(bone: Surface, other_innominate: Surface, sacrum: Surfa
     * ``piis``: most posterior point of the band 15–50 mm below the PSIS.
     * ``iliac_tubercle``: most lateral point of the iliac crest 25–80 mm behind the ASIS, above it.
     * ``pubic_tubercle``: tangent point of the anterior pelvic plane on the pubis (given).
-    * ``symphysis``: centre of the faces within 6 mm of the other innominate.
+    * ``symphysis``: centre of the faces within ``symphysis_gap_mm`` (6 mm for the bundled bones)
+      of the other innominate.
     * ``ischial_tuberosity``: lowest point of the bone.
     * ``ischial_spine``: most postero-medial point of the part more than 20 mm behind the
       acetabulum centre, from its height down 35 mm.
@@ -225,7 +226,7 @@ def innominate_landmarks(bone: Surface, other_innominate: Surface, sacrum: Surfa
     out["piis"] = Found(support_point(V[band], -frames.X_ANTERIOR))
     crest = (V[:, 0] > asis[0] - 80.0) & (V[:, 0] < asis[0] - 25.0) & (y > asis[1] - 5.0)
     out["iliac_tubercle"] = Found(support_point(V[crest], frames.Z_RIGHT))
-    out["symphysis"] = patch_landmarks(bone, contact_patch(bone, other_innominate, 6.0))["centroid"]
+    out["symphysis"] = patch_landmarks(bone, contact_patch(bone, other_innominate, symphysis_gap_mm))["centroid"]
     out["ischial_tuberosity"] = Found(support_point(V, -frames.Y_SUPERIOR))
     back = (V[:, 0] < ac[0] - 20.0) & (y > ac[1] - 35.0) & (y < ac[1])
     out["ischial_spine"] = Found(support_point(V[back], _unit(-frames.X_ANTERIOR - frames.Z_RIGHT)))

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 from pathlib import Path
 
 from pelvisim.errors import ParameterError
+
+IMPORT_PNG = "import_check.png"
+IMPORT_OWN_FILES = re.compile(r"(sacrum|innominate_left|innominate_right|femur_left|femur_right)\.ply"
+                              r"|landmarks\.json|import_check\.png")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,9 +32,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b = msub.add_parser("build", help="rebuild the bundled meshes from the installed dataset")
     b.add_argument("-o", "--output", metavar="DIR", help="write here instead of the package's meshes folder")
     b.set_defaults(func=_build)
-    i = msub.add_parser("import", help="check a folder of your own bones and landmarks")
+    i = msub.add_parser("import", help="check a folder of your own bones, find their landmarks, write them",
+                        description="Read a folder of bone meshes (sacrum, innominate_left, innominate_right; "
+                                    "optional femur_left, femur_right; STL, OBJ, PLY, VTP or VTK; any frame; mm or m), "
+                                    "find every landmark, check the anatomy and print each landmark with a "
+                                    "confidence. An optional landmarks.json or landmarks.csv in the folder overrides "
+                                    "landmarks. See docs/anatomy.md.")
     i.add_argument("folder", metavar="DIR")
-    i.add_argument("-o", "--output", metavar="DIR", help="write the bones, moved into the pelvic frame in mm, here")
+    i.add_argument("-o", "--output", metavar="OUT",
+                   help="write the bones (pelvic frame, mm, PLY), landmarks.json and a check picture "
+                        f"({IMPORT_PNG}) to this new folder (never the input folder; with --overwrite, the folder "
+                        "of an earlier import)")
+    i.add_argument("--png", metavar="FILE", help="write the three-view check picture to FILE")
+    i.add_argument("--no-png", action="store_true", help="do not write the check picture")
+    i.add_argument("--clear-joints", action="store_true",
+                   help="where the sacrum and an ilium overlap, move the sacrum 0.3 mm clear (as for the bundled bones)")
+    i.add_argument("--overwrite", action="store_true",
+                   help="replace the folder of an earlier import (a folder holding anything else is refused)")
     i.set_defaults(func=_import)
 
 
@@ -49,8 +69,10 @@ def anatomy_report(anatomy) -> dict:
 def _anatomy(args: argparse.Namespace) -> int:
     from pelvisim.anatomy import load_anatomy
 
-    if args.png and Path(args.png).exists() and not args.overwrite:
-        raise ParameterError(f"{args.png} exists; pass --overwrite to replace it")
+    if args.png:
+        from pelvisim.output import check_writable
+
+        check_writable(Path(args.png), overwrite=args.overwrite)  # before loading and rendering
     anatomy = load_anatomy(args.anatomy)
     report = anatomy_report(anatomy)
     if args.json:
@@ -66,7 +88,7 @@ def _anatomy(args: argparse.Namespace) -> int:
     if args.png:
         from pelvisim.view.snapshots import anatomy_png
 
-        anatomy_png(anatomy, Path(args.png))
+        anatomy_png(anatomy, Path(args.png), overwrite=args.overwrite)
         if not args.json:
             print(f"Wrote {args.png}")
     return 0
@@ -84,22 +106,91 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from pelvisim.anatomy.ply import write_ply
     from pelvisim.anatomy.user import load_user_anatomy
+    from pelvisim.output import atomic_folder, check_writable
 
-    report = load_user_anatomy(Path(args.folder))
+    folder = Path(args.folder)
+    out = Path(args.output) if args.output else None
+    png = None if args.no_png else (Path(args.png) if args.png else None)
+    if out is not None:
+        check_import_output(folder, out, args.overwrite)
+    if png is not None:
+        check_writable(png, overwrite=args.overwrite)
+    report = load_user_anatomy(folder, clear_joints=args.clear_joints)
     for line in report.lines():
         print(line)
-    if args.output:
-        out = Path(args.output)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, bone in report.anatomy.bones.items():
-            write_ply(out / f"{name}.ply", bone.vertices_mm, bone.faces, comment="imported by pelvisim; pelvic frame, mm")
-        payload = {"source": report.anatomy.source, "landmarks": {
-            n: {"bone": lm.bone, "position_mm": lm.position_mm.round(4).tolist(),
-                **({"normal": lm.normal.round(6).tolist()} if lm.normal is not None else {}),
-                **({"radius_mm": lm.radius_mm} if lm.radius_mm is not None else {})}
-            for n, lm in report.anatomy.landmarks.items()}}
-        (out / "landmarks.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
-        print(f"Wrote {len(report.anatomy.bones)} bones and landmarks.json to {out}")
+    if out is not None:
+        from pelvisim.view.snapshots import anatomy_png
+
+        with atomic_folder(out, own=IMPORT_OWN_FILES, what="files of a pelvisim import",
+                           overwrite=args.overwrite) as staging:
+            write_import(report.anatomy, staging)
+            if not args.no_png and png is None:
+                anatomy_png(report.anatomy, staging / IMPORT_PNG, **check_marks(report))
+        print(f"Wrote {len(report.anatomy.bones)} bones (PLY, pelvic frame, mm) and landmarks.json to {out}")
+        if not args.no_png and png is None:
+            print(f"Wrote {out / IMPORT_PNG} (anterior, right lateral and superior views: the main landmarks red, "
+                  "medium confidence orange, low purple and named): check it")
+    if png is not None:
+        from pelvisim.view.snapshots import anatomy_png
+
+        anatomy_png(report.anatomy, png, overwrite=args.overwrite, **check_marks(report))
+        print(f"Wrote {png} (anterior, right lateral and superior views: the main landmarks red, medium confidence "
+              "orange, low purple and named): check it")
+    if out is None and png is None:
+        print("Add -o OUT to write the imported bones, or --png FILE to see the landmarks on the bones.")
     return 0
+
+
+CHECK_COLOURS = {"medium": "#e67e22", "low": "#8e44ad"}  # orange, purple (the usual landmarks are red)
+
+
+def check_marks(report) -> dict:
+    """``anatomy_png`` options marking the landmarks to check: medium confidence orange, low purple and named."""
+    highlight = {n: CHECK_COLOURS[c.confidence] for n, c in report.checks.items() if c.confidence in CHECK_COLOURS}
+    return {"highlight": highlight, "labelled": [n for n, colour in highlight.items() if colour == CHECK_COLOURS["low"]]}
+
+
+def check_import_output(folder: Path, out: Path, overwrite: bool) -> None:
+    """Refuse, before any work, an output folder that is the input or holds anything of the user's.
+
+    ``meshes import -o OUT`` fills OUT all at once (:func:`pelvisim.output.atomic_folder`): a new
+    or empty folder, or, with ``--overwrite``, the folder of an earlier import (nothing in it but
+    pelvisim's bones, landmarks.json and the check picture). The input meshes are never written over.
+    """
+    from pelvisim.output import check_folder_replaceable, check_writable
+
+    if folder.exists() and os.path.lexists(out) and out.resolve() == folder.resolve():
+        raise ParameterError(f"{out}: -o is the input folder; pelvisim never writes over your meshes: "
+                             "choose a new folder")
+    if os.path.lexists(out) and (out.is_symlink() or not out.is_dir()):
+        raise ParameterError(f"{out}: exists and is not a folder; -o takes a new folder")
+    if out.is_dir():
+        check_folder_replaceable(out, IMPORT_OWN_FILES, "files of a pelvisim import")
+    check_writable(out, overwrite=overwrite, folder=True)
+
+
+def write_import(anatomy, folder: Path) -> None:
+    """Write the bones (binary PLY, pelvic frame, mm) and ``landmarks.json`` into ``folder``."""
+    from pelvisim.anatomy.ply import write_ply
+
+    for name, bone in anatomy.bones.items():
+        write_ply(folder / f"{name}.ply", bone.vertices_mm, bone.faces, comment="imported by pelvisim; pelvic frame, mm")
+    payload = {
+        "frame": "ISB pelvic frame (Wu 2002): +X anterior, +Y superior, +Z right, origin mid-ASIS; mm",
+        "source": anatomy.source,
+        "landmarks": {n: landmark_entry(lm) for n, lm in anatomy.landmarks.items()},
+    }
+    (folder / "landmarks.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+
+
+def landmark_entry(lm) -> dict:
+    """One landmark as written to ``landmarks.json`` (mm)."""
+    entry: dict = {"bone": lm.bone, "position_mm": [round(float(v), 4) for v in lm.position_mm]}
+    if lm.normal is not None:
+        entry["normal"] = [round(float(v), 6) for v in lm.normal]
+    if lm.radius_mm is not None:
+        entry["radius_mm"] = round(float(lm.radius_mm), 4)
+    if lm.area_mm2 is not None:
+        entry["area_mm2"] = round(float(lm.area_mm2), 2)
+    return entry

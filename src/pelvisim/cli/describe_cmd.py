@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,17 +28,25 @@ from pelvisim.errors import ParameterError
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``models`` and ``describe`` sub-commands."""
-    models_parser = subparsers.add_parser("models", help="list the positional models and their parameters")
+    models_parser = subparsers.add_parser(
+        "models", help="list the positional models and their parameters",
+        description="List every positional model: what it claims, its source and evidence, and each parameter with "
+                    "its unit, range, default and what a positive value means.")
     models_parser.add_argument("--json", action="store_true", help="machine-readable output")
     models_parser.set_defaults(func=run_models)
 
-    describe = subparsers.add_parser("describe", help="clinical descriptors of one positional model")
+    describe = subparsers.add_parser(
+        "describe", help="clinical descriptors of one positional model",
+        description="Pose one model (--set its parameters) and print what a clinician would describe and feel: each "
+                    "innominate relative to the sacrum, the sacrum, landmark shifts and palpation findings, always at "
+                    "true scale.")
     describe.add_argument("--model", required=True, help="model name (see `pelvisim models`)")
     describe.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                           help="set a parameter, e.g. --set left_deg=1.5 (repeatable)")
     describe.add_argument("--magnification", type=float, default=1.0,
-                          help="display factor; descriptors are always at true scale (default 1)")
-    describe.add_argument("--phase", type=float, default=0.0, help="gait phase in [0, 1) (default 0)")
+                          help="display factor, > 0 and at most 1000; descriptors are always at true scale (default 1)")
+    describe.add_argument("--phase", type=float, default=0.0,
+                          help="gait phase in [0, 1) for models with a gait cycle (default 0)")
     describe.add_argument("--posture", default="standing", choices=("standing", "supine", "prone"),
                           help="body frame of the landmark readout: standing (feet on the floor, default), "
                                "supine or prone (on the table)")
@@ -139,10 +148,13 @@ def describe_json(model_name: str, settings: dict[str, Any], magnification: floa
     from pelvisim.models import get_model
     from pelvisim.pose import pose
 
+    from pelvisim.scene import check_magnification
+
     model = get_model(model_name)
     values = model.resolve(settings)
     if not math.isfinite(phase) or not 0.0 <= phase < 1.0:
         raise ParameterError(f"--phase must be in [0, 1), got {phase!r}")
+    check_magnification(magnification, "--magnification")
     if anatomy is None:
         anatomy = pelvisim.load_anatomy()
     state = model.joint_state(anatomy, values, phase)
@@ -223,6 +235,16 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
     return "\n".join(lines)
 
 
+def phase_ignored(model_name: str, phase: float) -> str | None:
+    """The warning for ``--phase`` given to a model without a gait cycle, else None."""
+    from pelvisim.models import MODELS, get_model
+
+    if phase == 0.0 or getattr(get_model(model_name), "uses_gait", False):
+        return None
+    with_gait = ", ".join(name for name, model in MODELS.items() if getattr(model, "uses_gait", False))
+    return f"--phase {phase:g} has no effect: model {model_name!r} has no gait cycle (models with one: {with_gait})"
+
+
 def run_describe(args: argparse.Namespace) -> int:
     """Print the descriptors of one model."""
     anatomy = None
@@ -232,5 +254,8 @@ def run_describe(args: argparse.Namespace) -> int:
         anatomy = pelvisim.load_anatomy(args.anatomy)
     data = describe_json(args.model, parse_settings(args.settings), args.magnification, args.phase, anatomy,
                          getattr(args, "posture", "standing"))
+    phase_note = phase_ignored(args.model, args.phase)
+    if phase_note:
+        print(f"pelvisim: warning: {phase_note}", file=sys.stderr)
     print(json.dumps(data, indent=2, ensure_ascii=False) if args.json else _table(data, args.magnification))
     return 0

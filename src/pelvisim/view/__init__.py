@@ -1,7 +1,12 @@
 """The view: the only package of pelvisim that imports pyvista (and, in the app, Qt).
 
-:class:`Panel` shows one positional model with its overlays; :func:`set_view` points cameras along
-anatomical views; :mod:`pelvisim.view.render` renders scenes offscreen to PNG, MP4 or GIF.
+Modules, one idea each: ``panel`` (one 3D panel: bones, text, views), ``overlays`` (the switchable
+layers and the :func:`~pelvisim.view.overlays.register_overlay` hook), ``landmarks`` (markers,
+names with leader lines, occlusion), ``labels`` (name texts and their placement), ``readout`` (key
+numbers and warnings), ``camera`` (view presets, lesson views), ``layout`` (1, 2, 3 or 2 × 2
+panels), ``gait_strip``, ``flat`` (2D shapes), ``text`` (font, measuring, wrapping), ``theme``, ``meshes`` (bone surfaces,
+simplification, ghosts), ``render`` (offscreen scenes), ``writers`` (PNG/MP4/GIF files), ``app``,
+``controls``, ``state`` and ``keys`` (the desktop app), ``snapshots`` (anatomy pictures).
 """
 
 from __future__ import annotations

@@ -34,8 +34,14 @@ from pelvisim.pose import pose as make_pose
 from pelvisim.scene import Camera
 from pelvisim.view.controls import DisplayBox, PanelControls, PlaybackBar, presentation_style
 from pelvisim.view.keys import KEYMAP, help_text
+from pelvisim.view.camera import set_view
+from pelvisim.view.gait_strip import STRIP_HEIGHT_FRACTION, GaitStrip
+from pelvisim.view.layout import panel_grid, panel_viewports
+from pelvisim.view.overlays import axes_for_model
 from pelvisim.view.panel import Panel
+from pelvisim.view.readout import panel_notes
 from pelvisim.view.state import MAGNIFICATIONS, AppState
+from pelvisim.view.theme import get_theme
 
 BUNDLED_SCENES = Path(__file__).resolve().parent.parent / "scenes"
 """Teaching scenes shipped with pelvisim (PageDown/PageUp step through them)."""
@@ -108,13 +114,16 @@ def scene_files(folder: str | os.PathLike[str]) -> list[Path]:
 
 # --- the 3D area --------------------------------------------------------------------------
 class SceneView(QtWidgets.QWidget):
-    """The 3D panels: one ``QtInteractor`` with ``shape=(1, n)``, cameras linked, one Panel each.
+    """The 3D panels: one ``QtInteractor``, one Panel each, a gait strip under gait panels.
+
+    Panels sit side by side, or 2 × 2 when the area's aspect favours it (re-laid out on resize);
+    each shows its own view, and panels with the same view share one camera.
 
     Parameters
     ----------
     anatomy : Anatomy
     state : AppState
-        Number of panels, titles and overlays at creation.
+        Panels (models, titles, views, key numbers), overlays, arrow scale and colour-map frame at creation.
     theme : str
         Panel theme, ``"default"`` or ``"projector"``.
     """
@@ -136,19 +145,61 @@ class SceneView(QtWidgets.QWidget):
         layout.addWidget(self.plotter.interactor)
         self.panels: list[Panel] = []
         for i, choice in enumerate(state.panels):
-            self.panels.append(Panel(
-                self.plotter, anatomy, subplot=(0, i), theme=theme, title=choice.title,
-                overlays=[name for name, on in state.overlays.items() if on], max_triangles=interactive_triangles(n),
-            ))
-        if n > 1:
-            self.plotter.link_views()
-        self.set_view(state.view)
+            panel = Panel(self.plotter, anatomy, subplot=(0, i), theme=theme, title=choice.title,
+                          overlays=[name for name, on in state.overlays.items() if on],
+                          max_triangles=interactive_triangles(n))
+            panel.set_readout_keys(choice.readout_keys)
+            panel.set_arrow_scale(state.arrow_scale)
+            panel.set_colour_map_frame(state.colour_map_frame)
+            panel.set_axes(axes_for_model(choice.model, [choice.values]))
+            self.panels.append(panel)
+        self.gait_strip: GaitStrip | None = None
+        if state.uses_gait:
+            self.gait_strip = GaitStrip(get_theme(theme), int(self.plotter.window_size[1]))
+            self.gait_strip.add_to(self.plotter.ren_win)
+        self.grid = (1, n)
+        self.layout_panels()
+        self.set_views([state.panel_view(i) for i in range(n)])
+
+    def layout_panels(self) -> None:
+        """Put the panels in a row or 2 × 2 (whichever suits the area's aspect) above the gait strip."""
+        width, height = (int(v) for v in self.plotter.window_size)
+        if min(self.width(), self.height()) > 50:  # the render window follows the widget's size
+            width, height = self.width(), self.height()
+        bottom = STRIP_HEIGHT_FRACTION if self.gait_strip is not None else 0.0
+        self.grid = panel_grid(len(self.panels), width, height * (1.0 - bottom))
+        for panel, viewport in zip(self.panels, panel_viewports(len(self.panels), self.grid, bottom)):
+            panel.renderer.SetViewport(*viewport)
+        if self.gait_strip is not None:
+            self.gait_strip.set_viewport((0.0, 0.0, 1.0, bottom))
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt name
+        """Lay the panels out again for the new aspect (a wide area: a row; a squarer one: 2 × 2)."""
+        super().resizeEvent(event)
+        grid = self.grid
+        self.layout_panels()
+        if self.grid != grid:
+            self.set_views(self._views)
 
     def set_view(self, view: str) -> None:
-        """Anatomical camera preset, fitted to the pelvis (cameras are linked)."""
-        for panel in self.panels:
-            panel.set_view(view)
-        self._view = view
+        """One view for every panel (cameras linked)."""
+        self.set_views([view] * len(self.panels))
+
+    def set_views(self, views: Sequence[str]) -> None:
+        """A view per panel; panels with the same view share one camera, fitted to the pelvis."""
+        self._views = list(views)
+        groups: dict[str, list[Panel]] = {}
+        for panel, view in zip(self.panels, views):
+            groups.setdefault(view, []).append(panel)
+        parallel = bool(self.panels[0].renderer.GetActiveCamera().GetParallelProjection())
+        for view, group in groups.items():
+            camera = pv.Camera()  # a fresh camera per view: no panel stays linked to another view's
+            camera.SetParallelProjection(parallel)
+            for panel in group:
+                panel.renderer.camera = camera
+                panel.apply_view(view)
+            set_view(self.plotter, view, bounds=group[0].view_bounds(), renderers=[p.renderer for p in group])
+        self._view = views[0]
         self._preset_camera = self._camera()
 
     def _camera(self) -> tuple[tuple[float, ...], ...]:
@@ -304,13 +355,14 @@ class MainWindow(QtWidgets.QMainWindow):
             controls = PanelControls(i, choice)
             controls.model_changed.connect(self.set_model)
             controls.value_changed.connect(self.set_value)
+            controls.magnification_changed.connect(self.set_panel_magnification)
             self.panel_box.addWidget(controls)
             self.panel_controls.append(controls)
         self.setWindowTitle(f"pelvisim — {self.state.title}")
         self._show_state_in_widgets()
         if self.isVisible():
             QtWidgets.QApplication.processEvents()  # let the new 3D area take its size before fitting
-            self.scene_view.set_view(self.state.view)
+            self.fit_views()
         self.refresh()
         if self.state.overlays.get("trails"):
             self.update_trails()
@@ -341,11 +393,16 @@ class MainWindow(QtWidgets.QMainWindow):
             state = self.state.joint_state(self.anatomy, i)
             descriptors = describe(self.anatomy, state)
             self.descriptors[i] = descriptors
-            self.panels[i].update(make_pose(self.anatomy, state, self.state.magnification), descriptors)
+            magnification = self.state.panel_magnification(i)
+            self.panels[i].update(make_pose(self.anatomy, state, magnification), descriptors)
             if tables:
+                self.panels[i].set_notes(panel_notes(self.anatomy, state, magnification))
                 controls = self.panel_controls[i]
                 controls.show_descriptors(descriptors)
-                controls.show_warnings(self.state.warnings(i))
+                controls.show_warnings(self.state.warnings(i) + [w.text for w in descriptors.limit_warnings])
+                controls.show_magnification(self.state.panels[i].magnification)
+        if self.scene_view is not None and self.scene_view.gait_strip is not None:
+            self.scene_view.gait_strip.set_phase(self.state.phase)
         if self.scene_view is not None:
             self.scene_view.render()
         self.last_frame_s = time.perf_counter() - start
@@ -354,7 +411,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """Recompute the ASIS/PSIS trails of every panel over one gait cycle."""
         for panel, choice in zip(self.panels, self.state.panels):
             panel.set_trails(cycle_poses(self.anatomy, choice.positional_model, choice.values,
-                                         self.state.magnification, TRAIL_SAMPLES))
+                                         self.state.panel_magnification(self.panels.index(panel)), TRAIL_SAMPLES))
         if self.scene_view is not None:
             self.scene_view.render()
 
@@ -369,6 +426,8 @@ class MainWindow(QtWidgets.QMainWindow):
         control = self.panel_controls[index].controls.get(name)
         if control is not None and control.value() != checked:
             control.set_value(checked)
+        if isinstance(checked, str):  # a choice (e.g. the torsion's axis) may change the axes drawn
+            self._configure_panel(index)
         self.refresh([index])
         if self.state.overlays.get("trails"):
             self.trail_timer.start()
@@ -378,6 +437,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state.set_model(index, model)
         self.panel_controls[index].show_choice(self.state.panels[index])
         self.panels[index].set_title(self.state.panels[index].title)
+        self._configure_panel(index)
         self.refresh([index])
         if self.state.overlays.get("trails"):
             self.trail_timer.start()
@@ -389,10 +449,17 @@ class MainWindow(QtWidgets.QMainWindow):
             self.rebuild()
 
     def set_magnification(self, magnification: float) -> None:
-        """Display magnification (1 = true scale); shown in every panel."""
+        """Display magnification of every panel (1 = true scale); panels drop their own."""
         self.state.set_magnification(magnification)
         self.display_box.show_state(len(self.state.panels), self.state.magnification, self.state.overlays)
-        self.refresh(tables=False)
+        self.refresh()
+        if self.state.overlays.get("trails"):
+            self.update_trails()
+
+    def set_panel_magnification(self, index: int, magnification: float | None) -> None:
+        """Display magnification of panel ``index`` only (None: back to the one of all panels)."""
+        self.state.set_panel_magnification(index, magnification)
+        self.refresh([index])
         if self.state.overlays.get("trails"):
             self.update_trails()
 
@@ -408,11 +475,22 @@ class MainWindow(QtWidgets.QMainWindow):
             self.scene_view.render()
 
     def set_view(self, view: str) -> None:
-        """Camera preset (anterior, posterior, superior, inferior, left, right)."""
+        """One camera view for every panel (anatomical or lesson view, see ``view.camera.VIEW_PRESETS``)."""
         self.state.set_view(view)
+        self.fit_views()
         assert self.scene_view is not None
-        self.scene_view.set_view(view)
         self.scene_view.render()
+
+    def fit_views(self) -> None:
+        """Point every panel's camera along its view (its own, else the one of all panels)."""
+        assert self.scene_view is not None
+        self.scene_view.set_views([self.state.panel_view(i) for i in range(len(self.state.panels))])
+
+    def _configure_panel(self, index: int) -> None:
+        """Give panel ``index`` its model's key numbers and axes."""
+        choice = self.state.panels[index]
+        self.panels[index].set_readout_keys(choice.readout_keys)
+        self.panels[index].set_axes(axes_for_model(choice.model, [choice.values]))
 
     def set_phase(self, phase: float) -> None:
         """Move every panel to gait ``phase`` in [0, 1)."""
@@ -631,7 +709,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not getattr(self, "_fitted", False) and self.scene_view is not None:
             self._fitted = True
             QtWidgets.QApplication.processEvents()
-            self.scene_view.set_view(self.state.view)
+            self.fit_views()
             self.refresh()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt name
@@ -694,7 +772,7 @@ def run(scene: str | os.PathLike[str] | None = None, *, screenshot: str | os.Pat
     if screenshot is not None:
         for _ in range(3):
             app.processEvents()
-        window.set_view(window.state.view)
+        window.fit_views()
         window.refresh()
         window.screenshot(screenshot)
         window.close()

@@ -15,6 +15,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from pelvisim.models import MODELS
 from pelvisim.parameters import Parameter, Value
+from pelvisim.scene import LESSON_VIEWS
+from pelvisim.view.camera import VIEW_PRESETS
 from pelvisim.view.state import MAGNIFICATIONS, OVERLAYS, VIEWS, PanelChoice, magnification_text
 
 UNIT_TEXT = {"deg": "°", "mm": " mm", "kg": " kg", "×": "×", "": ""}
@@ -179,6 +181,8 @@ class PanelControls(QtWidgets.QGroupBox):
 
     model_changed = QtCore.Signal(int, str)
     value_changed = QtCore.Signal(int, str, object)
+    magnification_changed = QtCore.Signal(int, object)
+    """``(panel index, magnification or None)``: None follows the magnification of all panels."""
 
     def __init__(self, index: int, choice: PanelChoice, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(f"Panel {index + 1}", parent)
@@ -194,6 +198,17 @@ class PanelControls(QtWidgets.QGroupBox):
         self.claim.setWordWrap(True)
         self.claim.setObjectName("claim")
         layout.addWidget(self.claim)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(QtWidgets.QLabel("Magnification, this panel only"))
+        self.magnification = QtWidgets.QComboBox()
+        self.magnification.addItem("as all panels", None)
+        for m in MAGNIFICATIONS:
+            self.magnification.addItem(magnification_text(m), m)
+        self.magnification.setToolTip("Sets this panel's display factor; the Display box sets all panels at once.")
+        self.magnification.currentIndexChanged.connect(
+            lambda row: self.magnification_changed.emit(self.index, self.magnification.itemData(row)))
+        row.addWidget(self.magnification, 1)
+        layout.addLayout(row)
         self.form = QtWidgets.QWidget()
         self.form_layout = QtWidgets.QVBoxLayout(self.form)
         self.form_layout.setContentsMargins(0, 0, 0, 0)
@@ -241,9 +256,22 @@ class PanelControls(QtWidgets.QGroupBox):
             for name, control in self.controls.items():
                 control.set_value(choice.values[name])
 
+    def show_magnification(self, magnification: float | None) -> None:
+        """Show this panel's own magnification (None: as all panels) without emitting a signal."""
+        self.magnification.blockSignals(True)
+        try:
+            row = self.magnification.findData(magnification)
+            if row < 0:
+                self.magnification.addItem(magnification_text(float(magnification)), float(magnification))
+                row = self.magnification.count() - 1
+            self.magnification.setCurrentIndex(row)
+        finally:
+            self.magnification.blockSignals(False)
+
     def show_warnings(self, lines: Sequence[str]) -> None:
         """The in-vivo note: hidden when every value is within measured motion."""
         self.warning.setText("⚠ Beyond measured in-vivo motion: " + "; ".join(lines) if lines else "")
+        self.warning.setToolTip("\n".join(lines))
         self.warning.setVisible(bool(lines))
 
     def show_descriptors(self, descriptors: Any) -> None:
@@ -367,7 +395,7 @@ class DisplayBox(QtWidgets.QGroupBox):
         self.magnification.currentIndexChanged.connect(
             lambda row: self.magnification_changed.emit(float(self.magnification.itemData(row)))
         )
-        layout.addRow("Magnification", self.magnification)
+        layout.addRow("Magnification, all panels", self.magnification)
         self.overlays: dict[str, QtWidgets.QCheckBox] = {}
         for name, label in OVERLAYS.items():
             box = QtWidgets.QCheckBox(label)
@@ -387,6 +415,19 @@ class DisplayBox(QtWidgets.QGroupBox):
         self.reset.clicked.connect(self.reset_clicked.emit)
         grid.addWidget(self.reset, 2, 0, 1, 3)
         layout.addRow(views)
+        self.lesson_view = QtWidgets.QComboBox()
+        self.lesson_view.addItem("choose…", None)
+        for view in LESSON_VIEWS:
+            self.lesson_view.addItem(view.replace("_", " "), view)
+            self.lesson_view.setItemData(self.lesson_view.count() - 1, VIEW_PRESETS[view].says,
+                                         QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.lesson_view.activated.connect(self._lesson_view_picked)
+        layout.addRow("Lesson view, all panels", self.lesson_view)
+
+    def _lesson_view_picked(self, row: int) -> None:
+        view = self.lesson_view.itemData(row)
+        if view:
+            self.view_picked.emit(str(view))
 
     def show_state(self, panel_count: int, magnification: float, overlays: dict[str, bool]) -> None:
         """Show these values without emitting signals."""

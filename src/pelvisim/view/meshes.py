@@ -10,6 +10,7 @@ import vtk
 from numpy.typing import NDArray
 
 from pelvisim.anatomy.core import Bone
+from pelvisim.anatomy.user import is_closed
 from pelvisim.errors import ParameterError
 
 GHOST_GRID = 40
@@ -75,3 +76,26 @@ def coarse_copy(mesh: pv.PolyData) -> pv.PolyData:
     cluster.AutoAdjustNumberOfDivisionsOff()
     cluster.Update()
     return pv.wrap(cluster.GetOutput())
+
+
+_CLOSED: weakref.WeakKeyDictionary[Bone, dict[int | None, bool]] = weakref.WeakKeyDictionary()
+_LOCATORS: weakref.WeakKeyDictionary[Bone, dict[int | None, vtk.vtkOBBTree]] = weakref.WeakKeyDictionary()
+
+
+def surface_is_closed(bone: Bone, max_triangles: int | None = None) -> bool:
+    """Whether the bone's surface at this budget (:func:`bone_surface`) is closed (cached per bone)."""
+    per_bone = _CLOSED.setdefault(bone, {})
+    if max_triangles not in per_bone:
+        per_bone[max_triangles] = bool(is_closed(bone_surface(bone, max_triangles)[1]))
+    return per_bone[max_triangles]
+
+
+def surface_locator(bone: Bone, max_triangles: int | None = None) -> vtk.vtkOBBTree:
+    """An OBB tree of the bone's surface at neutral at this budget, for ray tests (cached per bone)."""
+    per_bone = _LOCATORS.setdefault(bone, {})
+    if max_triangles not in per_bone:
+        tree = vtk.vtkOBBTree()
+        tree.SetDataSet(polydata(*bone_surface(bone, max_triangles)))
+        tree.BuildLocator()
+        per_bone[max_triangles] = tree
+    return per_bone[max_triangles]

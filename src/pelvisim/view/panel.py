@@ -1,12 +1,17 @@
-"""One 3D panel: the bones of one positional model and its teaching overlays.
+"""One 3D panel: the bones of one positional model, its overlays and its text.
 
 A :class:`Panel` adds its actors to a pyvista plotter (or one subplot of it) **once**; every later
 :meth:`Panel.update` only sets each actor's ``user_matrix`` (and, when the colour map is on,
 refreshes one per-vertex scalar array in place). Nothing here computes mechanics: poses come from
 :func:`pelvisim.pose.pose`, descriptors from :func:`pelvisim.descriptors.describe`.
 
+The overlays are layers found by name (:mod:`pelvisim.view.overlays`, :mod:`pelvisim.view.landmarks`).
+The panel's own text: the title (upper left), the magnification badge (upper right, or under the
+title), the compact readout (lower left, :mod:`pelvisim.view.readout`) and, above it, its warnings.
+
 Coordinates are the pelvic (ISB) frame, mm: +X anterior, +Y superior, +Z right. Views are made by
-moving the camera (:func:`set_view`), never by rotating data.
+moving the camera (:mod:`pelvisim.view.camera`), never by rotating data; the lesson views also
+hide bones or cut the sacrum at the midline.
 """
 
 from __future__ import annotations
@@ -19,29 +24,30 @@ import numpy as np
 import pyvista as pv
 import vtk
 from numpy.typing import NDArray
-from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 
-from pelvisim import frames, joints
+from pelvisim import joints
 from pelvisim.anatomy.core import FEMURS, PELVIC_BONES, Anatomy
-from pelvisim.anatomy.user import is_closed
 from pelvisim.errors import ParameterError
 from pelvisim.pose import Pose
-from pelvisim.view.camera import set_view
-from pelvisim.view.labels import LANDMARK_LABELS, label_rank, mirror_name, place_labels
-from pelvisim.view.meshes import bone_surface, coarse_copy, polydata
+from pelvisim.view import landmarks as _landmarks  # noqa: F401  (registers the landmarks layer)
+from pelvisim.view.camera import close_up_bounds, set_view, view_preset
+from pelvisim.view.labels import LANDMARK_LABELS
+from pelvisim.view.meshes import bone_surface, coarse_copy, polydata, surface_is_closed, surface_locator
+from pelvisim.view.overlays import (
+    COLOUR_MAP_RANGE_MM,
+    OVERLAY_TYPES,
+    PALPATION_ERROR_MM,
+    TRAIL_LANDMARKS,
+    Box,
+    Overlay,
+)
+from pelvisim.view.readout import readout_lines, readout_template
 from pelvisim.view.state import OVERLAYS as OVERLAY_LABELS
 from pelvisim.view.state import magnification_text
-from pelvisim.view.text import (
-    MIN_FONT_PX,
-    cut_lines,
-    display_text,
-    fit_width,
-    set_font,
-    text_actor,
-    text_size_px,
-    wrap_to_width,
-)
+from pelvisim.view.text import MIN_FONT_PX, cut_lines, display_text, fit_width, text_actor, text_size_px, wrap_to_width
 from pelvisim.view.theme import Theme, get_theme
+
+__all__ = ["COLOUR_MAP_RANGE_MM", "DEFAULT_OVERLAYS", "OVERLAYS", "PALPATION_ERROR_MM", "TRAIL_LANDMARKS", "Panel"]
 
 # --- constants -------------------------------------------------------------------------------
 OVERLAYS = tuple(OVERLAY_LABELS)
@@ -50,56 +56,115 @@ OVERLAYS = tuple(OVERLAY_LABELS)
 DEFAULT_OVERLAYS = frozenset({"landmarks", "descriptors"})
 """Overlays that are on when a panel is created."""
 
+PANEL_TEXT_HEIGHTS = 1.5
+"""Text is sized from the window's height, but never from more than this many panel heights: two
+rows of panels (2 × 2) get text 3/4 of a single row's, so it leaves the bones room."""
 
-TRAIL_LANDMARKS = ("asis_left", "asis_right", "psis_left", "psis_right")
-"""Landmarks whose paths the ``trails`` overlay draws."""
+TITLE_MIN_SCALE = 0.75
+"""Stacked titles wrap onto two lines and shrink to this fraction of their size before taking a
+third line; the magnification label shrinks to this fraction before going smaller still."""
 
-PALPATION_LANDMARKS = ("asis_left", "asis_right", "psis_left", "psis_right")
-PALPATION_ERROR_MM = (15.0, 20.0)
-"""Landmark palpation error at the iliac spines, 15–20 mm (Della Croce 1999)."""
+READOUT_MIN_SCALE = 0.8
+"""The readout shrinks to this fraction of its size in narrow panels (then it wraps)."""
 
-COLOUR_MAP_RANGE_MM = (0.0, 2.0)
-"""Default colour range of the displacement map: 0–2 mm covers physiological SIJ motion."""
+READOUT_MAX_HEIGHT_FRACTION = 0.3
+"""The readout and warning block covers at most this fraction of the panel's height."""
+
+NOTES_MAX_LINES = 3
+"""Lines of warnings at most (the last one ends with "…" when cut; the app's side panel has them all)."""
+
+DESCRIPTOR_BACKDROP_OPACITY = 0.65
+"""Opacity of the backdrop (in the theme's background colour) behind the readout and warnings."""
+
+TITLE_BACKDROP_OPACITY = 0.5
+"""Opacity of the backdrop behind the title and the magnification label."""
+
+CUT_OUTLINE_WIDTH_PX = 3.0
+"""Width of the outline of a cut bone's section."""
+
+OCCLUSION_TRIANGLES = 4000
+"""Triangles per bone of the surfaces landmark names are hidden behind (ray tests every frame): the
+simplified surface stays within about half a millimetre of the bone, a sixth of a marker's radius."""
 
 
 def _descriptor_text(descriptors: Any) -> str:
-    """The descriptor text (their ``summary``, or a ready-made string), one sentence per line."""
+    """A ready-made string as shown (one sentence per line), or a Descriptors' ``summary``."""
     if descriptors is None:
         return ""
     text = descriptors if isinstance(descriptors, str) else str(getattr(descriptors, "summary", descriptors))
     return text.replace(". ", ".\n")
 
 
-TITLE_MIN_SCALE = 0.75
-"""Stacked titles wrap onto two lines and shrink to this fraction of their size before taking a
-third line; the magnification label shrinks to this fraction before going smaller still."""
+# --- the cut of a lesson view ----------------------------------------------------------------
+class _SacrumCut:
+    """The sacrum cut at the mid-sagittal plane, one half kept: clipping planes, cap and outline.
 
-LABEL_MIN_SCALE = 0.6
-"""Landmark labels shrink with a narrow panel (whose pelvis is drawn smaller) to this fraction at most."""
+    The plane is fixed in the sacrum (its midline between the two auricular centres); it follows
+    the bone's pose through the actors' clipping planes, while the cap and outline carry the bone's
+    ``user_matrix``.
+    """
 
-DESCRIPTOR_MIN_SCALE = 0.8
-"""The descriptor text shrinks to this fraction of its size in narrow panels."""
+    def __init__(self, panel: Panel, keep: str) -> None:
+        anatomy = panel.anatomy
+        z_mid = 0.5 * (anatomy.point("auricular_sacrum_left_centroid")[2] + anatomy.point("auricular_sacrum_right_centroid")[2])
+        self.keep = keep
+        self.origin = np.array([0.0, 0.0, z_mid])
+        self.normal = np.array([0.0, 0.0, 1.0 if keep == "right" else -1.0])  # the kept half is on the normal's side
+        local = vtk.vtkPlane()
+        local.SetOrigin(*self.origin)
+        local.SetNormal(*self.normal)
+        cutter = vtk.vtkCutter()
+        cutter.SetInputData(panel.meshes["sacrum"])
+        cutter.SetCutFunction(local)
+        stripper = vtk.vtkStripper()
+        stripper.SetInputConnection(cutter.GetOutputPort())
+        stripper.Update()
+        outline = pv.wrap(stripper.GetOutput())
+        fill = vtk.vtkContourTriangulator()
+        fill.SetInputData(outline)
+        fill.Update()
+        cap = pv.wrap(fill.GetOutput())
+        clip = vtk.vtkClipPolyData()
+        clip.SetInputData(panel.meshes["sacrum"])
+        clip.SetClipFunction(local)
+        clip.Update()
+        self.kept_mesh = pv.wrap(clip.GetOutput()).merge(cap) if cap.n_points else pv.wrap(clip.GetOutput())
+        theme = panel.theme
+        self.cap_actor = panel.add_mesh(cap, color=theme.bone_colour("sacrum"), ambient=0.25, diffuse=0.6,
+                                                name=f"{id(panel)}_cut_cap_{keep}", reset_camera=False)
+        self.outline_actor = panel.add_mesh(outline, color=theme.cut_colour, line_width=CUT_OUTLINE_WIDTH_PX,
+                                                    lighting=False, name=f"{id(panel)}_cut_outline_{keep}",
+                                                    reset_camera=False)
+        # Slightly in front of the cap, so the outline is never hidden by the face it borders.
+        self.outline_actor.mapper.SetResolveCoincidentTopologyToPolygonOffset()
+        self.outline_actor.mapper.SetRelativeCoincidentTopologyLineOffsetParameters(-2.0, -20.0)
+        self.planes = {"bone": vtk.vtkPlane(), "ghost": vtk.vtkPlane()}
+        panel.actors["sacrum"].mapper.AddClippingPlane(self.planes["bone"])
+        if "sacrum" in panel.ghost_actors:
+            panel.ghost_actors["sacrum"].mapper.AddClippingPlane(self.planes["ghost"])
+        self.panel = panel
 
-DESCRIPTOR_LINE_CHARACTERS = 45
-"""A descriptor line should hold about this many characters: narrower panels shrink the text.
+    def place(self, T_bone: NDArray[np.float64], T_ghost: NDArray[np.float64]) -> None:
+        """Move the cut with the sacrum (``T_bone``) and with its ghost (``T_ghost``)."""
+        for key, T in (("bone", T_bone), ("ghost", T_ghost)):
+            self.planes[key].SetOrigin(*(T[:3, :3] @ self.origin + T[:3, 3]))
+            self.planes[key].SetNormal(*(T[:3, :3] @ self.normal))
+        self.cap_actor.user_matrix = T_bone
+        self.outline_actor.user_matrix = T_bone
 
-The size depends on the panel's width only, so side-by-side panels show their descriptors alike.
-"""
+    def keeps(self, point_mm: NDArray[np.float64]) -> bool:
+        """Whether a point of the sacrum at neutral lies on the kept half (1 mm of the plane counts)."""
+        return float(np.dot(np.asarray(point_mm) - self.origin, self.normal)) >= -1.0
 
-_AVERAGE_TEXT = "Left innominate: inflare 2.0° (ASIS 3.4 mm medial, 2.1 mm anterior)"  # sets the mean character width
+    def remove(self) -> None:
+        """Undo the cut: no clipping, no cap, no outline."""
+        panel = self.panel
+        panel.actors["sacrum"].mapper.RemoveClippingPlane(self.planes["bone"])
+        if "sacrum" in panel.ghost_actors:
+            panel.ghost_actors["sacrum"].mapper.RemoveClippingPlane(self.planes["ghost"])
+        panel.renderer.remove_actor(self.cap_actor, render=False)
+        panel.renderer.remove_actor(self.outline_actor, render=False)
 
-DESCRIPTOR_MAX_HEIGHT_FRACTION = 0.3
-"""The descriptor block covers at most this fraction of the panel's height."""
-
-DESCRIPTOR_MAX_LINES = 8
-"""Lines of the descriptor block at most (the last one ends with "…" when the text is cut)."""
-
-
-DESCRIPTOR_BACKDROP_OPACITY = 0.65
-"""Opacity of the backdrop (in the theme's background colour) behind the descriptor block."""
-
-TITLE_BACKDROP_OPACITY = 0.5
-"""Opacity of the backdrop behind the title and the magnification label."""
 
 # --- the panel -------------------------------------------------------------------------------
 _PANELS: weakref.WeakSet[Panel] = weakref.WeakSet()
@@ -128,14 +193,16 @@ class Panel:
     colour_map_range_mm : tuple of float
         Colour range of the displacement map, mm (true-scale displacement).
     max_triangles : int, optional
-        Triangle budget per bone (see :func:`bone_surface`): None (full meshes) for videos and
-        stills; the interactive app sets one, since software OpenGL must redraw within a slider step.
+        Triangle budget per bone (see :func:`~pelvisim.view.meshes.bone_surface`): None (full
+        meshes) for videos and stills; the interactive app sets one, since software OpenGL must
+        redraw within a slider step.
 
     Notes
     -----
     Actors are created once. :meth:`update` sets ``user_matrix`` on them; the colour map writes
     one float array per bone in place. The 2D text is laid out for the panel's real pixel size
-    before every render in which that size or the text changed (:meth:`layout_text`).
+    before every render in which that size or the text changed (:meth:`layout_text`), and the
+    landmark names are placed after it.
     """
 
     def __init__(
@@ -157,70 +224,90 @@ class Panel:
         if subplot is not None:
             plotter.subplot(*subplot)
         self.renderer = plotter.renderer
+        self._subplot = plotter.renderers.index_to_loc(plotter.renderers.active_index)
         self.renderer.set_background(self.theme.background)
         # Plain alpha blending for the translucent overlays (ghost, palpation spheres): order-
         # independent transparency costs several times a frame on software OpenGL.
         self.renderer.SetUseOIT(False)
-        self._text_px = self._nominal_text_px(plotter.window_size[1])
+        self.text_px = self._nominal_text_px(plotter.window_size[1])
         self._overlays: set[str] = set()
-        self._pose: Pose | None = None
-        self._trail_frame = "world"
+        self.pose: Pose | None = None
+        """The pose shown (None before the first :meth:`update`)."""
         self.colour_map_range_mm = tuple(float(v) for v in colour_map_range_mm)
+        self.view = "anterior"
+        self._hidden: frozenset[str] = frozenset()
+        self._cut: _SacrumCut | None = None
+        self._occluders: dict[tuple[str, str | None], vtk.vtkOBBTree] = {}
 
         self.bones = [b for b in (*PELVIC_BONES, *FEMURS) if b in anatomy.bones]
         self.meshes: dict[str, pv.PolyData] = {}
         self.actors: dict[str, Any] = {}
         self.ghost_actors: dict[str, Any] = {}
-        self._vertices: dict[str, NDArray] = {}
+        self.neutral_vertices: dict[str, NDArray[np.float64]] = {}
+        """Each bone's vertices at neutral (as drawn, possibly simplified), mm."""
         for bone in self.bones:
             vertices_mm, faces = bone_surface(anatomy.bones[bone], max_triangles)
             mesh = polydata(vertices_mm, faces)
             mesh.point_data["displacement_mm"] = np.zeros(mesh.n_points)
             self.meshes[bone] = mesh
-            self._vertices[bone] = vertices_mm
-            actor = plotter.add_mesh(
+            self.neutral_vertices[bone] = vertices_mm
+            actor = self.add_mesh(
                 mesh, color=self.theme.bone_colour(bone), scalars="displacement_mm", cmap=self.theme.colour_map,
                 clim=self.colour_map_range_mm, show_scalar_bar=False, smooth_shading=True, specular=0.2,
                 name=f"{id(self)}_{bone}", reset_camera=False,
             )
             actor.mapper.scalar_visibility = False
-            if is_closed(faces):
+            if surface_is_closed(anatomy.bones[bone], max_triangles):
                 # A closed opaque bone hides its own back faces: skipping them is the same picture
                 # for about a third less drawing on software OpenGL. (An open user mesh keeps them.)
                 actor.prop.culling = "back"
             self.actors[bone] = actor
             if bone in PELVIC_BONES:
                 # A faint outline needs few triangles: a decimated copy keeps the ghost cheap.
-                ghost_mesh = coarse_copy(mesh)
-                ghost = plotter.add_mesh(
-                    ghost_mesh, color=self.theme.ghost_colour, opacity=self.theme.ghost_opacity, show_scalar_bar=False,
-                    scalars=None, name=f"{id(self)}_{bone}_ghost", reset_camera=False, lighting=False,
+                ghost = self.add_mesh(
+                    coarse_copy(mesh), color=self.theme.ghost_colour, opacity=self.theme.ghost_opacity,
+                    show_scalar_bar=False, scalars=None, name=f"{id(self)}_{bone}_ghost", reset_camera=False,
+                    lighting=False,
                 )
                 ghost.mapper.scalar_visibility = False
                 # Push the ghost behind the bone where they coincide (no z-fighting at neutral).
                 ghost.mapper.SetResolveCoincidentTopologyToPolygonOffset()
                 ghost.mapper.SetRelativeCoincidentTopologyPolygonOffsetParameters(4.0, 40.0)
+                # One translucent layer (the side facing the viewer): half the blending of both sides.
+                ghost.prop.culling = "back"
                 ghost.visibility = False
                 self.ghost_actors[bone] = ghost
-        self._bounds = self._pelvic_bounds()
+        self._bounds = self._bounds_of(PELVIC_BONES)
 
-        self._build_landmarks()
-        self._build_axes(axis_level)
-        self._build_palpation()
-        self.trail_actors: list[Any] = []
+        self.landmark_names = [n for n in LANDMARK_LABELS if n in anatomy.landmarks]
+        """The landmarks the ``landmarks`` and ``arrows`` overlays show, in :data:`LANDMARK_LABELS` order."""
+        self.landmark_bones = [anatomy.landmark(n).bone for n in self.landmark_names]
+        self.landmark_neutral = np.array([anatomy.point(n) for n in self.landmark_names], dtype=float).reshape(-1, 3)
+
         self._build_text(title)
+        self.layers: dict[str, Overlay] = {name: cls(self) for name, cls in OVERLAY_TYPES.items()}
+        """Every overlay layer of this panel by name (:data:`pelvisim.view.overlays.OVERLAY_TYPES`)."""
+        self.layers["axes"].set_axes(self.layers["axes"].names, axis_level)
 
-        for name in overlays if overlays is not None else DEFAULT_OVERLAYS:
-            self.set_overlay(name, True)
-        if "femurs" not in self._overlays:
-            self.set_overlay("femurs", False)
-        for name in OVERLAYS:
-            if name not in self._overlays and name != "femurs":
-                self.set_overlay(name, False)
+        wanted = set(overlays if overlays is not None else DEFAULT_OVERLAYS)
+        unknown = wanted - set(self.overlay_names) - {"color_map"}
+        if unknown:
+            raise ParameterError(f"Unknown overlays {sorted(unknown)}. Expected some of: {', '.join(self.overlay_names)}")
+        for name in self.overlay_names:
+            self.set_overlay(name, name in wanted)
+        if "color_map" in wanted:
+            self.set_overlay("colour_map", True)
+        _PANELS.add(self)
+        self.layout_text()
 
-    # --- construction -------------------------------------------------------------------
-    def _pelvic_bounds(self) -> list[float]:
-        points = np.vstack([self._vertices[b] for b in PELVIC_BONES if b in self._vertices])
+    def add_mesh(self, mesh: Any, **kwargs: Any) -> Any:
+        """``plotter.add_mesh`` into this panel's renderer (whichever subplot is active)."""
+        self.plotter.subplot(*np.atleast_1d(self._subplot))
+        return self.plotter.add_mesh(mesh, **kwargs)
+
+    # --- bones, views, cuts ----------------------------------------------------------------
+    def _bounds_of(self, bones: Sequence[str]) -> list[float]:
+        points = np.vstack([self.neutral_vertices[b] for b in bones if b in self.neutral_vertices])
         lo, hi = points.min(axis=0), points.max(axis=0)
         return [lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]]
 
@@ -229,137 +316,147 @@ class Panel:
         """``(xmin, xmax, ymin, ymax, zmin, zmax)`` of the pelvic bones at neutral, mm."""
         return list(self._bounds)
 
-    def _build_landmarks(self) -> None:
-        names = [n for n in LANDMARK_LABELS if n in self.anatomy.landmarks]
-        self._landmark_names = names
-        self._landmark_bones = [self.anatomy.landmark(n).bone for n in names]
-        self._landmark_neutral = np.array([self.anatomy.point(n) for n in names], dtype=float).reshape(-1, 3)
-        self._landmark_poly = pv.PolyData(self._landmark_neutral.copy())
-        self._landmark_poly.point_data["label"] = np.array([LANDMARK_LABELS[n] for n in names])
-        self.landmark_actor = self.plotter.add_mesh(
-            self._landmark_poly.glyph(geom=pv.Sphere(radius=1.0, theta_resolution=12, phi_resolution=12),
-                                      scale=False, orient=False, factor=self.theme.landmark_size_mm),
-            color=self.theme.landmark_colour, name=f"{id(self)}_landmark_glyphs", reset_camera=False,
-        )
-        # The glyph mesh is a snapshot; keep it attached to a glyph filter fed by the live points.
-        glyph = vtk.vtkGlyph3D()
-        sphere = vtk.vtkSphereSource()
-        sphere.SetRadius(self.theme.landmark_size_mm)
-        sphere.SetThetaResolution(12)
-        sphere.SetPhiResolution(12)
-        glyph.SetSourceConnection(sphere.GetOutputPort())
-        glyph.SetInputData(self._landmark_poly)
-        glyph.SetScaleModeToDataScalingOff()
-        glyph.OrientOff()
-        self.landmark_actor.mapper.SetInputConnection(glyph.GetOutputPort())
-        self._landmark_glyph = glyph
+    def view_bounds(self) -> list[float]:
+        """What the current view fits: the drawn pelvic bones at neutral, or the close-up box of its SIJ."""
+        preset = view_preset(self.view)
+        if preset.close_up:
+            return close_up_bounds(joints.joint_centre(self.anatomy, preset.close_up))
+        return self._bounds_of([b for b in PELVIC_BONES if b not in self._hidden])
 
-        # Labels: placed in screen space before every render (_place_landmark_labels) so that no
-        # two overlap, then drawn by one labelled-data mapper from their pixel positions.
-        prop = vtk.vtkTextProperty()
-        prop.SetFontSize(max(8, int(self._text_px * 0.8)))
-        prop.SetColor(pv.Color(self.theme.text_colour).float_rgb)
-        set_font(prop, bold=True)
-        prop.SetShadow(True)
-        prop.SetJustificationToLeft()
-        prop.SetVerticalJustificationToBottom()
-        self._landmark_label_prop = prop
-        self._label_input = vtk.vtkPolyData()
-        mapper = vtk.vtkLabeledDataMapper()
-        mapper.SetInputData(self._label_input)
-        mapper.SetLabelModeToLabelFieldData()
-        mapper.SetFieldDataName("label")
-        mapper.SetCoordinateSystem(vtk.vtkLabeledDataMapper.DISPLAY)
-        mapper.SetLabelTextProperty(prop)
-        self.landmark_label_actor = vtk.vtkActor2D()
-        self.landmark_label_actor.SetMapper(mapper)
-        self.renderer.AddViewProp(self.landmark_label_actor)
-        self.landmark_label_boxes: dict[str, tuple[float, float, float, float]] = {}
-        """Where each shown landmark label is drawn: ``(x0, x1, y0, y1)`` in pixels of the panel's viewport."""
-        # (name, index, index of the other side's landmark or None, label text) in priority order
-        index = {name: i for i, name in enumerate(names)}
-        self._label_table = [(name, index[name], index.get(mirror_name(name)), display_text(LANDMARK_LABELS[name]))
-                             for name in sorted(names, key=label_rank)]
-        self._label_key: tuple[Any, ...] | None = None
-        self._obstacle_cache: dict[Any, Any] = {}
-        self._label_sizes: dict[tuple[str, int, int], tuple[int, int]] = {}
+    def bone_actors(self, bone: str) -> list[Any]:
+        """The actors that draw ``bone``: its surface and, for a cut sacrum, the cut's cap and outline."""
+        out = [self.actors[bone]] if bone in self.actors else []
+        if bone == "sacrum" and self._cut is not None:
+            out += [self._cut.cap_actor, self._cut.outline_actor]
+        return out
 
-    def _axis_mesh(self, axis: joints.Axis, half_length_mm: float) -> pv.PolyData:
-        p, d = np.asarray(axis.point_mm), np.asarray(axis.direction)
-        r = self.theme.axis_radius_mm
-        line = pv.Cylinder(center=p, direction=d, radius=r, height=2 * half_length_mm, resolution=16)
-        tip = pv.Cone(center=p + d * (half_length_mm + 4 * r), direction=d, height=8 * r, radius=2.5 * r, resolution=16)
-        return line.triangulate().merge(tip.triangulate())
+    def bone_shown(self, bone: str) -> bool:
+        """Whether the current view draws ``bone`` (femurs also need the ``femurs`` overlay)."""
+        return bone in self.actors and bone not in self._hidden
 
-    def _build_axes(self, level: str) -> None:
-        self.axis_actors: dict[str, Any] = {}
-        self._axis_level = None
-        for which in joints.OBLIQUE_AXES:
-            axis = joints.oblique_axis(self.anatomy, which)
-            self.axis_actors[which] = self.plotter.add_mesh(
-                self._axis_mesh(axis, 70.0), color=self.theme.oblique_axis_colour, name=f"{id(self)}_{which}",
-                reset_camera=False,
-            )
-        self.set_axis_level(level)
+    def landmark_visible(self, name: str) -> bool:
+        """Whether landmark ``name`` is on a drawn bone (and on the kept half of a cut one)."""
+        bone = self.anatomy.landmark(name).bone
+        if not self.bone_shown(bone) or (bone in FEMURS and "femurs" not in self._overlays):
+            return False
+        if bone == "sacrum" and self._cut is not None:
+            return self._cut.keeps(self.anatomy.point(name))
+        return True
 
-    def set_axis_level(self, level: str) -> None:
-        """Draw the nutation axis at sacral ``level`` (``"S1"``, ``"S2"`` or ``"S3"``)."""
-        if level == self._axis_level:
-            return
-        axis = joints.nutation_axis(self.anatomy, level)
-        mesh = self._axis_mesh(axis, 95.0)
-        visible = "axes" in self._overlays
-        self.axis_actors["nutation"] = self.plotter.add_mesh(
-            mesh, color=self.theme.axis_colour, name=f"{id(self)}_nutation_axis", reset_camera=False,
-        )
-        self.axis_actors["nutation"].visibility = visible
-        self._axis_level = level
-        if self._pose is not None:
-            self.axis_actors["nutation"].user_matrix = self._pose.state.T_world_pelvis
+    def apply_view(self, name: str) -> None:
+        """Hide and cut what the view ``name`` hides and cuts (the camera is :meth:`set_view`'s)."""
+        preset = view_preset(name)
+        self.view = name
+        self._hidden = frozenset(preset.hidden)
+        if self._cut is not None and self._cut.keep != preset.cut_keep:
+            self._cut.remove()
+            self._cut = None
+        if preset.cut_keep and self._cut is None and "sacrum" in self.actors:
+            self._cut = _SacrumCut(self, preset.cut_keep)
+        for bone in PELVIC_BONES:
+            if bone in self.actors:
+                self.actors[bone].visibility = bone not in self._hidden
+        for name_, layer in self.layers.items():
+            layer.show(name_ in self._overlays)
+        if self.pose is not None:
+            self._place_cut(self.pose)
 
-    @property
-    def axis_level(self) -> str:
-        """Sacral level of the drawn nutation axis."""
-        return str(self._axis_level)
+    def set_view(self, name: str, zoom: float = 1.0) -> None:
+        """Show the named view (:data:`pelvisim.view.camera.VIEW_PRESETS`): hide and cut, then fit the camera."""
+        self.apply_view(name)
+        set_view(self.plotter, name, bounds=self.view_bounds(), zoom=zoom, renderers=[self.renderer])
 
-    def _build_palpation(self) -> None:
-        self.palpation_actors: list[Any] = []
-        inner, outer = PALPATION_ERROR_MM
-        for name in PALPATION_LANDMARKS:
-            if name not in self.anatomy.landmarks:
+    def _place_cut(self, pose: Pose) -> None:
+        if self._cut is not None:
+            self._cut.place(pose.T_world["sacrum"], pose.state.T_world_pelvis)
+
+    def _occlusion_budget(self, bone: str) -> int | None:
+        """Triangle budget of the surface ``bone``'s occlusion is tested against."""
+        return OCCLUSION_TRIANGLES if len(self.anatomy.bones[bone].faces) > OCCLUSION_TRIANGLES else None
+
+    def _occluder_surface(self, bone: str, cut: str | None) -> pv.PolyData:
+        """The bone's surface simplified to :data:`OCCLUSION_TRIANGLES` (cut like the drawn one), for ray tests."""
+        vertices, faces = bone_surface(self.anatomy.bones[bone], self._occlusion_budget(bone))
+        surface = polydata(vertices, faces)
+        if cut and self._cut is not None:
+            plane = vtk.vtkPlane()
+            plane.SetOrigin(*self._cut.origin)
+            plane.SetNormal(*self._cut.normal)
+            clip = vtk.vtkClipPolyData()
+            clip.SetInputData(surface)
+            clip.SetClipFunction(plane)
+            clip.Update()
+            surface = pv.wrap(clip.GetOutput())
+        return surface
+
+    def lines_hit_bone(self, starts_mm: NDArray[np.float64], ends_mm: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """For each segment ``starts_mm[i]`` → ``ends_mm[i]`` (world), whether it passes through a drawn bone.
+
+        Each drawn bone is tested in its own frame at its current pose (the segments moved by the
+        inverse of its ``user_matrix``) against its surface simplified to :data:`OCCLUSION_TRIANGLES`
+        — the kept half of a cut sacrum.
+        """
+        starts = np.asarray(starts_mm, dtype=float).reshape(-1, 3)
+        ends = np.asarray(ends_mm, dtype=float).reshape(-1, 3)
+        hit = np.zeros(len(starts), dtype=bool)
+        for bone, actor in self.actors.items():
+            if not actor.GetVisibility() or hit.all():
                 continue
-            centre = self.anatomy.point(name)
-            for radius, opacity in ((outer, 0.12), (inner, 0.2)):
-                self.palpation_actors.append(self.plotter.add_mesh(
-                    pv.Sphere(radius=radius, center=centre, theta_resolution=24, phi_resolution=16),
-                    color=self.theme.palpation_colour, opacity=opacity, name=f"{id(self)}_palp_{name}_{radius:g}",
-                    reset_camera=False, lighting=False,
-                ))
+            cut = self._cut.keep if bone == "sacrum" and self._cut is not None else None
+            tree = self._occluders.get((bone, cut))
+            if tree is None:
+                if cut is None:  # shared by every panel of this anatomy
+                    tree = surface_locator(self.anatomy.bones[bone], self._occlusion_budget(bone))
+                else:
+                    tree = vtk.vtkOBBTree()
+                    tree.SetDataSet(self._occluder_surface(bone, cut))
+                    tree.BuildLocator()
+                self._occluders[(bone, cut)] = tree
+            T = np.linalg.inv(self.pose.T_world[bone] if self.pose is not None else np.eye(4))
+            local_starts = starts @ T[:3, :3].T + T[:3, 3]
+            local_ends = ends @ T[:3, :3].T + T[:3, 3]
+            for i in np.flatnonzero(~hit):
+                hit[i] = tree.IntersectWithLine(local_starts[i], local_ends[i], None, None) != 0
+        return hit
 
-    def _nominal_text_px(self, window_height: int) -> int:
-        """Body-text size in pixels for a window ``window_height`` pixels high (the theme's fraction)."""
-        return max(MIN_FONT_PX, int(round(self.theme.text_height_fraction * window_height)))
+    # --- construction of the text ----------------------------------------------------------
+    def _nominal_text_px(self, window_height: int, panel_height: int | None = None) -> int:
+        """Body-text size in pixels: the theme's fraction of the window's height, or of
+        :data:`PANEL_TEXT_HEIGHTS` × the panel's height when that is less (stacked panels)."""
+        reference = window_height if panel_height is None else min(window_height, PANEL_TEXT_HEIGHTS * panel_height)
+        return max(MIN_FONT_PX, int(round(self.theme.text_height_fraction * reference)))
+
+    def _text_px_now(self, window: Any) -> int:
+        """:meth:`_nominal_text_px` for the panel's current window and viewport."""
+        return self._nominal_text_px(int(window.GetSize()[1]), int(self.renderer.GetSize()[1]))
 
     def _build_text(self, title: str) -> None:
-        px, theme = self._text_px, self.theme
+        px, theme = self.text_px, self.theme
         self._title = title
-        self._magnification_label = magnification_text(1.0)
-        self._descriptor_text = ""
+        self._magnification = 1.0
+        self._readout_keys: tuple[str, ...] = ()
+        self._readout: list[str] = []
+        self._readout_template: list[str] = []
+        self._free_text = ""
+        self._notes: list[str] = []
         self._text_layout_key: tuple[Any, ...] | None = None
         self._title_fit_key: tuple[Any, ...] | None = None
         self._title_fit_result = (True, 0, 0)
+        self.readout_box: Box | None = None
+        """``(x0, x1, y0, y1)`` of the readout and warnings block (None when it is empty)."""
         self.title_actor = text_actor(title, (0.0, 0.0), int(px * 1.25), theme.text_colour, top=True, bold=True)
-        self.magnification_actor = text_actor(self._magnification_label, (0.0, 0.0), int(px * 1.1),
-                                               theme.magnification_colour, right=True, top=True, bold=True)
-        self.descriptor_actor = text_actor("", (0.0, 0.0), int(px * 0.85), theme.text_colour)
+        self.magnification_actor = text_actor(magnification_text(1.0), (0.0, 0.0), int(px * 1.1),
+                                              theme.magnification_colour, right=True, top=True, bold=True)
+        self.readout_actor = text_actor("", (0.0, 0.0), int(px * 0.85), theme.text_colour)
+        self.notes_actor = text_actor("", (0.0, 0.0), int(px * 0.85), theme.warning_colour, bold=True)
         # A semi-opaque backdrop in the background colour keeps the text readable over bone.
         for actor, opacity in ((self.title_actor, TITLE_BACKDROP_OPACITY),
                                (self.magnification_actor, TITLE_BACKDROP_OPACITY),
-                               (self.descriptor_actor, DESCRIPTOR_BACKDROP_OPACITY)):
+                               (self.readout_actor, DESCRIPTOR_BACKDROP_OPACITY),
+                               (self.notes_actor, DESCRIPTOR_BACKDROP_OPACITY)):
             prop = actor.GetTextProperty()
             prop.SetBackgroundColor(pv.Color(theme.background).float_rgb)
             prop.SetBackgroundOpacity(opacity)
-        for actor in (self.title_actor, self.magnification_actor, self.descriptor_actor):
             # Laid out in pixels of this panel's viewport (origin lower left) by layout_text.
             actor.GetPositionCoordinate().SetCoordinateSystemToViewport()
             self.renderer.AddViewProp(actor)
@@ -371,11 +468,32 @@ class Panel:
             shown = panel()
             if shown is not None:
                 shown.layout_text()
-                shown._place_landmark_labels()
+                shown.place_labels()
+                shown.layers["axes"].before_render()  # type: ignore[attr-defined]
+                shown.layers["colour_map"].before_render()  # type: ignore[attr-defined]
 
         self.renderer.AddObserver(vtk.vtkCommand.StartEvent, before_render)
-        _PANELS.add(self)
+
+    @property
+    def descriptor_actor(self) -> vtk.vtkTextActor:
+        """The compact readout's text actor (the ``descriptors`` overlay)."""
+        return self.readout_actor
+
+    def _badge_text(self) -> str:
+        text = magnification_text(self._magnification)
+        arrows = self.layers.get("arrows") if hasattr(self, "layers") else None
+        if arrows is not None and arrows.on:
+            text += f" · arrows ×{arrows.scale:g}"
+        return text
+
+    def refresh_badge(self) -> None:
+        """Rewrite the magnification badge (magnification and, when drawn, the arrows' scale)."""
+        self.request_layout()
         self.layout_text()
+
+    def request_layout(self) -> None:
+        """Lay the text out again before the next render."""
+        self._text_layout_key = None
 
     def _title_fit(self) -> tuple[bool, int, int] | None:
         """How this panel's title and magnification label fit its width at full size.
@@ -391,10 +509,11 @@ class Panel:
         if width < 8:
             return None
         dpi = int(window.GetDPI())
-        px = self._nominal_text_px(int(window.GetSize()[1]))
-        key = (width, px, dpi, self._title, self._magnification_label)
+        px = self._text_px_now(window)
+        badge = self._badge_text()
+        key = (width, px, dpi, self._title, badge)
         if self._title_fit_key != key:
-            title, label = display_text(self._title), display_text(self._magnification_label)
+            title, label = display_text(self._title), display_text(badge)
             title_prop, label_prop = vtk.vtkTextProperty(), vtk.vtkTextProperty()
             title_prop.ShallowCopy(self.title_actor.GetTextProperty())
             label_prop.ShallowCopy(self.magnification_actor.GetTextProperty())
@@ -419,68 +538,63 @@ class Panel:
         return max(4, int(round(0.5 * px)))
 
     def layout_text(self) -> None:
-        """Fit the title, magnification label and descriptor block to the panel's size in pixels.
+        """Fit the title, badge, readout and warnings to the panel's size in pixels; place 2D overlays.
 
         Sizes follow the theme's fraction of the window height; widths are measured in pixels
-        with the font itself. The magnification label sits to the right of the title when both
-        fit on one line with a gap, else on its own line under the title. A title too wide for
-        the panel wraps onto two lines, shrinking as far as :data:`TITLE_MIN_SCALE` if two lines
-        are not enough, then onto three down to :data:`MIN_FONT_PX`. Panels of one plotter (side
-        by side) share these choices: the labels of all sit on the title line or all under it,
-        and all titles take the smallest size any of them needs. The descriptor block shrinks (to
-        :data:`DESCRIPTOR_MIN_SCALE`) in panels too narrow for :data:`DESCRIPTOR_LINE_CHARACTERS`
-        characters a line, wraps to the panel's width and covers at most
-        :data:`DESCRIPTOR_MAX_HEIGHT_FRACTION` of the panel, below the title block (lines beyond
-        that are cut, the last ending in "…"). Landmark labels shrink with narrow panels
-        (:data:`LABEL_MIN_SCALE`).
+        with the font itself. The badge sits to the right of the title when both fit on one line
+        with a gap, else on its own line under the title. A title too wide for the panel wraps
+        onto two lines, shrinking as far as :data:`TITLE_MIN_SCALE` if two lines are not enough,
+        then onto three down to :data:`MIN_FONT_PX`. Panels of one plotter (side by side) share
+        these choices: the badges of all sit on the title line or all under it, and all titles
+        take the smallest size any of them needs. The readout (lower left) is sized from its
+        widest possible numbers, so it keeps its size from frame to frame; it shrinks to
+        :data:`READOUT_MIN_SCALE` in narrow panels and then wraps. Warnings sit above it.
 
         Called before every render (a no-op unless the size or a text changed) and whenever a
         text is set.
         """
         window = self.renderer.GetRenderWindow()
         width, height = (int(v) for v in self.renderer.GetSize()) if window is not None else (0, 0)
+        badge = self._badge_text()
+        readout_on = "descriptors" in self._overlays
         if width < 8 or height < 8:  # no window (yet): show the texts as they are until there is one
             self.title_actor.SetInput(display_text(self._title))
-            self.magnification_actor.SetInput(display_text(self._magnification_label))
-            self.descriptor_actor.SetInput(display_text(self._descriptor_text))
+            self.magnification_actor.SetInput(display_text(badge))
+            self.readout_actor.SetInput(display_text("\n".join(self._readout)) if readout_on else "")
+            self.notes_actor.SetInput(display_text("\n".join(self._notes)))
             self._text_layout_key = None
             return
         dpi = int(window.GetDPI())
-        px = self._nominal_text_px(int(window.GetSize()[1]))
-        descriptors_on = bool(self.descriptor_actor.GetVisibility())
-        # Side-by-side panels lay their titles out alike: magnification labels all on the title
-        # line, or all under the title as soon as one panel needs that; stacked, every panel
-        # takes the smallest title (and label) size any of them needs.
+        px = self._text_px_now(window)
         fits = [fit for panel in list(_PANELS) if panel.plotter is self.plotter
                 for fit in [panel._title_fit()] if fit is not None]
         fits = fits or [(True, 0, 0)]
         one_line = all(fit[0] for fit in fits)
         common_title_px, common_label_px = min(fit[1] for fit in fits), min(fit[2] for fit in fits)
-        key = (width, height, px, dpi, one_line, common_title_px, common_label_px, self._title,
-               self._magnification_label, self._descriptor_text if descriptors_on else None)
+        key = (width, height, px, dpi, one_line, common_title_px, common_label_px, self._title, badge,
+               tuple(self._readout) if readout_on else None, tuple(self._readout_template), self._free_text,
+               tuple(self._notes), tuple(sorted(self._overlays)))
         if key == self._text_layout_key:
             return
         self._text_layout_key = key
-        self._text_px = px
+        self.text_px = px
         margin = self._text_margin(px)
         room = width - 2 * margin
         title = display_text(self._title)
-        label = display_text(self._magnification_label)
+        label = display_text(badge)
         title_prop = self.title_actor.GetTextProperty()
         label_prop = self.magnification_actor.GetTextProperty()
         title_px, label_px = int(round(1.25 * px)), int(round(1.1 * px))
 
-        # Title and magnification label: one line when they fit (in every panel), else stacked.
+        # Title and badge: one line when they fit (in every panel), else stacked.
         title_prop.SetFontSize(title_px)
         label_prop.SetFontSize(label_px)
         if one_line:
             title_lines = [title]
         else:
-            # At the size the panels share (see _title_fit): wrapped, at most three lines.
             title_px, title_lines = fit_width(title, title_prop, min(title_px, common_title_px), room, dpi,
-                                               [(MIN_FONT_PX, 3)])
-            label_px, _ = fit_width(label, label_prop, min(label_px, common_label_px), room, dpi,
-                                     [(MIN_FONT_PX, 1)])
+                                              [(MIN_FONT_PX, 3)])
+            label_px, _ = fit_width(label, label_prop, min(label_px, common_label_px), room, dpi, [(MIN_FONT_PX, 1)])
         title_text = "\n".join(title_lines)
         self.title_actor.SetInput(title_text)
         self.magnification_actor.SetInput(label)
@@ -497,170 +611,114 @@ class Panel:
             self.magnification_actor.SetPosition(margin, label_top)
             block_bottom = label_top - text_size_px(label_prop, label, dpi)[1]
 
-        # Descriptor block: lower left, below the title block, wrapped to the panel's width.
-        if descriptors_on:
-            max_height = min(DESCRIPTOR_MAX_HEIGHT_FRACTION * height, block_bottom - 2 * margin)
-            self._layout_descriptors(px, dpi, room, max_height)
+        # Readout (lower left) and warnings above it.
+        max_height = min(READOUT_MAX_HEIGHT_FRACTION * height, block_bottom - 2 * margin)
+        readout_height = self._layout_readout(px, dpi, room, max_height) if readout_on else 0
+        if not readout_on:
+            self.readout_actor.SetInput("")
+        self.readout_actor.SetPosition(margin, margin)
+        notes_height = self._layout_notes(px, dpi, room, max_height - readout_height, margin + readout_height)
+        block_height = readout_height + notes_height
+        if block_height > 0:
+            widths = [text_size_px(a.GetTextProperty(), a.GetInput(), dpi)[0]
+                      for a in (self.readout_actor, self.notes_actor) if a.GetInput()]
+            self.readout_box = (margin - 2, margin + max(widths, default=0) + 2, margin - 2, margin + block_height + 2)
         else:
-            self.descriptor_actor.SetInput("")
-        self.descriptor_actor.SetPosition(margin, margin)
-        # Landmark labels: a narrow panel draws the pelvis smaller, so its labels shrink with it
-        # (full size from a 4:3 panel of the window's height), to LABEL_MIN_SCALE at most.
-        full = 0.8 * px
-        scale = min(1.0, max(LABEL_MIN_SCALE, width / (4.0 / 3.0 * window.GetSize()[1])))
-        label_size = max(min(MIN_FONT_PX, int(round(full))), int(round(full * scale)))
-        if self._landmark_label_prop.GetFontSize() != label_size:
-            self._landmark_label_prop.SetFontSize(label_size)
+            self.readout_box = None
+        for name in self._overlays:
+            if name in self.layers:
+                self.layers[name].layout(width, height, px, dpi)
 
-    def _place_landmark_labels(self) -> None:
-        """Put each landmark label beside its marker where it overlaps no other label or text.
+    def _layout_readout(self, px: int, dpi: int, room: float, max_height: float) -> int:
+        """Lay out the readout lines; returns the block's height in pixels.
 
-        Called before every render: the points are projected with the current camera and the
-        labels placed greedily in :data:`LABEL_PRIORITY` order (:func:`place_labels`), each on the
-        side away from the midline if it can (a left landmark's label beyond its marker, as seen
-        against the right one), else on the other side, above or below; a label with no free
-        place is hidden (its marker stays). A no-op unless the camera, points, size or text changed.
+        The font size comes from the widest text the lines can take (:func:`readout_template`), so
+        it does not change while the numbers do.
         """
-        if not self.landmark_label_actor.GetVisibility() or not self._landmark_names:
-            return
-        window = self.renderer.GetRenderWindow()
-        width, height = (int(v) for v in self.renderer.GetSize()) if window is not None else (0, 0)
-        if width < 8 or height < 8:
-            return
-        camera = self.renderer.GetActiveCamera()
-        elements = camera.GetCompositeProjectionTransformMatrix(width / height, -1.0, 1.0).GetData()
-        points = vtk_to_numpy(self._landmark_poly.GetPoints().GetData()).astype(float)
-        dpi = int(window.GetDPI())
-        prop = self._landmark_label_prop
-        obstacles = self._text_obstacles(width, dpi)
-        key = (elements, points.tobytes(), width, height, dpi, prop.GetFontSize(), tuple(obstacles))
-        if key == self._label_key:
-            return
-        self._label_key = key
-        matrix = np.array(elements).reshape(4, 4)
+        prop = self.readout_actor.GetTextProperty()
+        size = int(round(0.85 * px))
+        prop.SetFontSize(size)
+        if self._free_text:
+            lines = wrap_to_width(display_text(self._free_text), prop, room, dpi)
+            keep = len(lines)
+            while keep > 0 and text_size_px(prop, "\n".join(cut_lines(lines, keep, prop, room, dpi)), dpi)[1] > max_height:
+                keep -= 1
+            lines = cut_lines(lines, keep, prop, room, dpi) if keep > 0 else []
+            self.readout_actor.SetInput("\n".join(lines))
+            return text_size_px(prop, "\n".join(lines), dpi)[1] if lines else 0
+        if not self._readout:
+            self.readout_actor.SetInput("")
+            return 0
+        template = "\n".join(display_text(t) for t in self._readout_template) or "\n".join(self._readout)
+        wide = text_size_px(prop, template, dpi)[0]
+        if wide > room:
+            smallest = max(MIN_FONT_PX, int(READOUT_MIN_SCALE * size))
+            size = max(smallest, int(size * room / wide))
+            prop.SetFontSize(size)
+        lines = [display_text(line) for line in self._readout]
+        if text_size_px(prop, template, dpi)[0] > room:  # still too wide at the smallest size: wrap
+            lines = [part for line in lines for part in wrap_to_width(line, prop, room, dpi)]
+        text = "\n".join(lines)
+        if text_size_px(prop, text, dpi)[1] > max_height:
+            keep = max(1, len(lines))
+            while keep > 1 and text_size_px(prop, "\n".join(lines[:keep]), dpi)[1] > max_height:
+                keep -= 1
+            text = "\n".join(lines[:keep])
+        self.readout_actor.SetInput(text)
+        return text_size_px(prop, text, dpi)[1]
 
-        # Project the points (and a point one marker radius up the screen, for the marker's size).
-        up = np.asarray(camera.GetViewUp(), dtype=float)
-        n = len(points)
-        homogeneous = np.ones((2 * n, 4))
-        homogeneous[:n, :3] = points
-        homogeneous[n:, :3] = points + self.theme.landmark_size_mm * up
-        clip = homogeneous @ matrix.T
-        w = np.where(np.abs(clip[:, 3]) < 1e-12, 1e-12, clip[:, 3])
-        screen = (clip[:, :2] / w[:, None] + 1.0) * (0.5 * width, 0.5 * height)
-        radius = np.hypot(*(screen[n:] - screen[:n]).T)
-        in_front = (clip[:n, 3] > 0).tolist()
-        xy, radius_list = screen[:n].tolist(), radius.tolist()
+    def _layout_notes(self, px: int, dpi: int, room: float, max_height: float, bottom: float) -> int:
+        """Lay out the warnings above the readout; returns their height in pixels."""
+        prop = self.notes_actor.GetTextProperty()
+        prop.SetFontSize(max(MIN_FONT_PX, int(round(0.8 * px))))
+        if not self._notes or max_height <= 0:
+            self.notes_actor.SetInput("")
+            return 0
+        lines = wrap_to_width(display_text("\n".join(f"⚠ {note}" for note in self._notes)), prop, room, dpi)
+        keep = min(len(lines), NOTES_MAX_LINES)
+        while keep > 0 and text_size_px(prop, "\n".join(cut_lines(lines, keep, prop, room, dpi)), dpi)[1] > max_height:
+            keep -= 1
+        lines = cut_lines(lines, keep, prop, room, dpi) if keep > 0 else []
+        text = "\n".join(lines)
+        self.notes_actor.SetInput(text)
+        gap = int(round(0.25 * px)) if self.readout_actor.GetInput() else 0
+        self.notes_actor.SetPosition(self._text_margin(px), bottom + gap)
+        return (text_size_px(prop, text, dpi)[1] + gap) if text else 0
 
-        pad = 2.0
-        min_dx = 0.5 * prop.GetFontSize()
-        order, anchors, sizes, sides = [], [], [], []
-        for name, i, j, text in self._label_table:
-            if not in_front[i]:
-                continue
-            w_px, h_px = self._label_size(text, dpi)
-            side = 0
-            if j is not None:
-                dx = xy[i][0] - xy[j][0]
-                side = (1 if dx > 0 else -1) if abs(dx) > min_dx else 0
-            order.append((name, text))
-            anchors.append(xy[i])
-            sizes.append((w_px + 2 * pad, h_px + 2 * pad))
-            sides.append(side)
-        markers = [(x - rr, x + rr, y - rr, y + rr) for (x, y), rr, front in zip(xy, radius_list, in_front) if front]
-        shown_radii = [rr for rr, front in zip(radius_list, in_front) if front]
-        gap = max(shown_radii, default=0.0) + 1.0  # clear of every marker, its own included
-        spots = place_labels(anchors, sizes, sides, width, height, gap, obstacles, markers)
-
-        # The mapper draws at display (window) pixels: offset by the viewport's origin.
-        x_origin, y_origin = self.renderer.GetOrigin()
-        boxes, vertices = {}, []
-        labels = vtk.vtkStringArray()
-        labels.SetName("label")
-        for (name, text), spot, (w_px, h_px) in zip(order, spots, sizes):
-            if spot is not None:
-                x0, y0 = spot[0] + pad, spot[1] + pad
-                boxes[name] = (x0, x0 + w_px - 2 * pad, y0, y0 + h_px - 2 * pad)
-                vertices.append((x0 + x_origin, y0 + y_origin, 0.0))
-                labels.InsertNextValue(text)
-        self.landmark_label_boxes = boxes
-        vtk_points = vtk.vtkPoints()
-        vtk_points.SetData(numpy_to_vtk(np.array(vertices, dtype=float).reshape(-1, 3), deep=True))
-        self._label_input.SetPoints(vtk_points)
-        self._label_input.GetPointData().Initialize()
-        self._label_input.GetPointData().AddArray(labels)
-        self._label_input.Modified()
-
-    def _text_obstacles(self, width: int, dpi: int) -> list[tuple[float, float, float, float]]:
-        """Boxes ``(x0, x1, y0, y1)`` of the panel's other text (title, magnification, descriptors).
-
-        Title and magnification label are measured when they change; the descriptor block, whose
-        text changes with every pose, is taken as the panel's text width by its line count.
-        """
+    def text_boxes(self) -> list[Box]:
+        """Boxes ``(x0, x1, y0, y1)`` of the panel's text and 2D overlays (labels avoid them)."""
         boxes = []
         for actor in (self.title_actor, self.magnification_actor):
             text = actor.GetInput()
             if not actor.GetVisibility() or not text or not text.strip():
                 continue
-            tprop = actor.GetTextProperty()
-            position = tuple(actor.GetPosition())
-            key = (text, tprop.GetFontSize(), tprop.GetJustification(), position, dpi)
-            cached = self._obstacle_cache.get(id(actor))
-            if cached is None or cached[0] != key:
-                bbox = [0.0] * 4
-                actor.GetBoundingBox(self.renderer, bbox)
-                cached = (key, (bbox[0] + position[0], bbox[1] + position[0], bbox[2] + position[1],
-                                bbox[3] + position[1]))
-                self._obstacle_cache[id(actor)] = cached
-            boxes.append(cached[1])
-        text = self.descriptor_actor.GetInput()
-        if self.descriptor_actor.GetVisibility() and text and text.strip():
-            tprop = self.descriptor_actor.GetTextProperty()
-            lines = text.count("\n") + 1
-            key = ("\n".join(["Ég("] * lines), tprop.GetFontSize(), dpi)
-            size = self._obstacle_cache.get(key)
-            if size is None:
-                size = text_size_px(tprop, key[0], dpi)
-                self._obstacle_cache[key] = size
-            x, y = self.descriptor_actor.GetPosition()
-            boxes.append((x - 2, width - x + 2, y - 2, y + size[1] + 2))
+            bbox = [0.0] * 4
+            actor.GetBoundingBox(self.renderer, bbox)
+            x, y = actor.GetPosition()
+            boxes.append((bbox[0] + x, bbox[1] + x, bbox[2] + y, bbox[3] + y))
+        if self.readout_box is not None:
+            boxes.append(self.readout_box)
+        for name, layer in self.layers.items():
+            if name != "landmarks" and layer.on:
+                boxes.extend(layer.boxes())
         return boxes
 
-    def _label_size(self, text: str, dpi: int) -> tuple[int, int]:
-        """Width and height in pixels of one landmark label at its current font size (cached)."""
-        prop = self._landmark_label_prop
-        key = (text, prop.GetFontSize(), dpi)
-        cache = self._label_sizes
-        if key not in cache:
-            cache[key] = text_size_px(prop, text, dpi)
-        return cache[key]
-
-    def _layout_descriptors(self, px: int, dpi: int, room: float, max_height: float) -> None:
-        """Wrap the descriptor text to ``room`` pixels wide and at most ``max_height`` high."""
-        prop = self.descriptor_actor.GetTextProperty()
-        size = int(round(0.85 * px))
-        prop.SetFontSize(size)
-        wanted = DESCRIPTOR_LINE_CHARACTERS * text_size_px(prop, _AVERAGE_TEXT, dpi)[0] / len(_AVERAGE_TEXT)
-        if wanted > room:
-            smallest = min(size, max(MIN_FONT_PX, int(DESCRIPTOR_MIN_SCALE * size)))
-            size = max(smallest, int(size * room / wanted))
-            prop.SetFontSize(size)
-        lines = wrap_to_width(display_text(self._descriptor_text), prop, room, dpi)
-        keep = min(len(lines), DESCRIPTOR_MAX_LINES)
-        while keep > 0 and text_size_px(prop, "\n".join(cut_lines(lines, keep, prop, room, dpi)),
-                                        dpi)[1] > max_height:
-            keep -= 1
-        lines = cut_lines(lines, keep, prop, room, dpi) if keep > 0 else []
-        while size > 8 and text_size_px(prop, "\n".join(lines), dpi)[0] > room:  # one word wider than the panel
-            size -= 1
-            prop.SetFontSize(size)
-        self.descriptor_actor.SetInput("\n".join(lines))
+    def place_labels(self) -> None:
+        """Place the landmark names for the current camera (called before every render)."""
+        landmarks = self.layers["landmarks"]
+        if landmarks.on:
+            landmarks.place(self.text_boxes())  # type: ignore[attr-defined]
 
     # --- public API -----------------------------------------------------------------------
     @property
     def overlays(self) -> frozenset[str]:
         """Names of the overlays that are on."""
         return frozenset(self._overlays)
+
+    @property
+    def overlay_names(self) -> tuple[str, ...]:
+        """Every overlay this panel can show: :data:`OVERLAYS` and any layer registered since."""
+        return (*OVERLAYS, *(name for name in self.layers if name not in OVERLAYS))
 
     def set_title(self, title: str) -> None:
         """Set the panel title (upper left)."""
@@ -673,41 +731,21 @@ class Panel:
         return self._title
 
     def set_overlay(self, name: str, on: bool = True) -> None:
-        """Turn one overlay of :data:`OVERLAYS` on or off."""
+        """Turn one overlay of :attr:`overlay_names` on or off."""
         if name == "color_map":
             name = "colour_map"
-        if name not in OVERLAYS:
-            raise ParameterError(f"Unknown overlay {name!r}. Expected one of: {', '.join(OVERLAYS)}")
+        if name not in self.overlay_names:
+            raise ParameterError(f"Unknown overlay {name!r}. Expected one of: {', '.join(self.overlay_names)}")
         on = bool(on)
         (self._overlays.add if on else self._overlays.discard)(name)
-        if name == "ghost":
-            for actor in self.ghost_actors.values():
-                actor.visibility = on
-        elif name == "landmarks":
-            self.landmark_actor.visibility = on
-            self.landmark_label_actor.SetVisibility(on)
-        elif name == "axes":
-            for actor in self.axis_actors.values():
-                actor.visibility = on
-        elif name == "colour_map":
-            for bone in PELVIC_BONES:
-                if bone in self.actors:
-                    self.actors[bone].mapper.scalar_visibility = on
-            if on and self._pose is not None:
-                self._update_colour_map(self._pose)
-        elif name == "trails":
-            for actor in self.trail_actors:
-                actor.visibility = on
-        elif name == "palpation":
-            for actor in self.palpation_actors:
-                actor.visibility = on
-        elif name == "femurs":
-            for bone in FEMURS:
-                if bone in self.actors:
-                    self.actors[bone].visibility = on
-        elif name == "descriptors":
-            self.descriptor_actor.SetVisibility(on)
-            self.layout_text()
+        if name in self.layers:
+            self.layers[name].show(on)
+            if on and self.pose is not None:
+                self.layers[name].update(self.pose)
+        if name == "femurs":  # landmarks on the femurs follow them
+            self.layers["landmarks"].show("landmarks" in self._overlays)
+        self.request_layout()
+        self.layout_text()
 
     def set_trails(self, poses: Sequence[Pose], *, frame: str = "world") -> None:
         """Draw the paths of ASIS and PSIS through ``poses`` (e.g. one gait cycle).
@@ -720,101 +758,102 @@ class Panel:
             ``"world"``: paths as displayed (whole-pelvis gait motion included); ``"pelvis"``: the
             intrapelvic part only, drawn moving with the pelvis.
         """
-        if frame not in ("world", "pelvis"):
-            raise ParameterError(f"trail frame must be 'world' or 'pelvis', got {frame!r}")
-        for actor in self.trail_actors:
-            self.renderer.remove_actor(actor, render=False)
-        self.trail_actors = []
-        self._trail_frame = frame
-        visible = "trails" in self._overlays
-        for name in TRAIL_LANDMARKS:
-            if name not in self.anatomy.landmarks or not poses:
-                continue
-            lm = self.anatomy.landmark(name)
-            p = np.append(lm.position_mm, 1.0)
-            points = []
-            for ps in poses:
-                T = ps.T_world[lm.bone]
-                if frame == "pelvis":
-                    T = frames.invert(ps.state.T_world_pelvis) @ T
-                points.append((T @ p)[:3])
-            path = pv.lines_from_points(np.array(points))
-            actor = self.plotter.add_mesh(
-                path, color=self.theme.trail_colour, line_width=self.theme.trail_width, reset_camera=False,
-                name=f"{id(self)}_trail_{name}", render_lines_as_tubes=False, lighting=False,
-            )
-            actor.visibility = visible
-            self.trail_actors.append(actor)
-        if self._pose is not None and frame == "pelvis":
-            for actor in self.trail_actors:
-                actor.user_matrix = self._pose.state.T_world_pelvis
+        self.layers["trails"].set_poses(poses, frame)  # type: ignore[attr-defined]
+
+    def set_axes(self, names: Sequence[str]) -> None:
+        """The joint axes the ``axes`` overlay draws (see :func:`pelvisim.view.overlays.axes_for_model`)."""
+        self.layers["axes"].set_axes(names)  # type: ignore[attr-defined]
+
+    def set_axis_level(self, level: str) -> None:
+        """Draw the nutation axis at sacral ``level`` (``"S1"``, ``"S2"`` or ``"S3"``)."""
+        axes = self.layers["axes"]
+        axes.set_axes(axes.names, level)  # type: ignore[attr-defined]
+
+    @property
+    def axis_level(self) -> str:
+        """Sacral level of the drawn nutation axis."""
+        return str(self.layers["axes"].level)  # type: ignore[attr-defined]
+
+    def set_readout_keys(self, keys: Sequence[str]) -> None:
+        """The numbers of the compact readout (keys of :data:`pelvisim.scene.READOUTS`, at most four)."""
+        self._readout_keys = tuple(keys)
+        self._readout_template = readout_template(self._readout_keys)
+        self.request_layout()
+
+    @property
+    def readout_keys(self) -> tuple[str, ...]:
+        """Keys of the numbers the compact readout shows."""
+        return self._readout_keys
+
+    def set_notes(self, notes: Sequence[str]) -> None:
+        """Warnings shown above the readout (joint limits exceeded, bones overlapping at ×N)."""
+        notes = [str(n) for n in notes]
+        if notes != self._notes:
+            self._notes = notes
+            self.layout_text()
+
+    @property
+    def notes(self) -> list[str]:
+        """The warnings shown."""
+        return list(self._notes)
+
+    def set_arrow_scale(self, scale: float) -> None:
+        """Length factor of the displacement arrows (the badge says "arrows ×N")."""
+        self.layers["arrows"].set_scale(scale)  # type: ignore[attr-defined]
+
+    def set_colour_map_frame(self, frame: str) -> None:
+        """``"sacrum"`` (default) or ``"pelvis"``: the frame the colour map measures displacement in."""
+        self.layers["colour_map"].set_frame(frame)  # type: ignore[attr-defined]
+
+    def set_colour_map_range(self, low_mm: float, high_mm: float) -> None:
+        """Colour range of the displacement map, mm (true scale)."""
+        self.colour_map_range_mm = (float(low_mm), float(high_mm))
+        self.layers["colour_map"].set_range(low_mm, high_mm)  # type: ignore[attr-defined]
 
     def update(self, pose: Pose, descriptors: Any = None) -> None:
-        """Show ``pose``: set every actor's ``user_matrix``; refresh the text.
+        """Show ``pose``: set every actor's ``user_matrix``; refresh the overlays and the text.
 
         Parameters
         ----------
         pose : Pose
             From :func:`pelvisim.pose.pose` (magnification already applied for display).
         descriptors : Descriptors or str, optional
-            Shown in the descriptor block (their ``summary``); None keeps the previous text.
+            Shown in the compact readout (the numbers of :attr:`readout_keys`), or a ready-made
+            string; None keeps the previous text.
         """
-        self._pose = pose
+        self.pose = pose
         for bone, actor in self.actors.items():
             actor.user_matrix = pose.T_world[bone]
-        W = pose.state.T_world_pelvis
-        for actor in self.ghost_actors.values():
-            actor.user_matrix = W
-        for actor in self.axis_actors.values():
-            actor.user_matrix = W
-        for actor in self.palpation_actors:
-            actor.user_matrix = W
-        if self._trail_frame == "pelvis":
-            for actor in self.trail_actors:
-                actor.user_matrix = W
-        self._landmark_poly.points = self.landmark_positions(pose)
-        self._landmark_poly.Modified()
-        if "colour_map" in self._overlays:
-            self._update_colour_map(pose)
-        self._magnification_label = magnification_text(pose.magnification)
+        self._place_cut(pose)
+        for name in self._overlays:
+            if name in self.layers:
+                self.layers[name].update(pose)
+        if pose.magnification != self._magnification:
+            self._magnification = pose.magnification
+            self.request_layout()
         if descriptors is not None:
-            self._descriptor_text = _descriptor_text(descriptors)
+            self.set_descriptor_text(descriptors, layout=False)
         self.layout_text()
 
-    def set_descriptor_text(self, descriptors: Any) -> None:
-        """Show descriptors (their ``summary``) or a ready-made string in the lower-left block."""
-        self._descriptor_text = _descriptor_text(descriptors)
-        self.layout_text()
+    def set_descriptor_text(self, descriptors: Any, *, layout: bool = True) -> None:
+        """Show descriptors (the readout numbers) or a ready-made string in the lower-left block."""
+        if isinstance(descriptors, str):
+            self._free_text, self._readout = _descriptor_text(descriptors), []
+        else:
+            self._free_text = ""
+            self._readout = readout_lines(descriptors, self._readout_keys) if descriptors is not None else []
+        if layout:
+            self.layout_text()
+
+    @property
+    def readout_text(self) -> str:
+        """The readout as shown (lines joined)."""
+        return self.readout_actor.GetInput() or ""
 
     def landmark_positions(self, pose: Pose) -> NDArray[np.float64]:
-        """World positions (n, 3) of the labelled landmarks, in :data:`LANDMARK_LABELS` order."""
-        out = np.empty_like(self._landmark_neutral)
-        for i, (bone, p) in enumerate(zip(self._landmark_bones, self._landmark_neutral)):
+        """World positions (n, 3) of the labelled landmarks, in :attr:`landmark_names` order."""
+        out = np.empty_like(self.landmark_neutral)
+        for i, (bone, p) in enumerate(zip(self.landmark_bones, self.landmark_neutral)):
             T = pose.T_world[bone]
             out[i] = T[:3, :3] @ p + T[:3, 3]
         return out
-
-    def _update_colour_map(self, pose: Pose) -> None:
-        # True-scale intrapelvic displacement of each vertex: |R v + t - v|, written in place.
-        for bone in PELVIC_BONES:
-            if bone not in self.meshes:
-                continue
-            T = pose.state.T_pelvis[bone]
-            v = self._vertices[bone]
-            d = v @ (T[:3, :3] - np.eye(3)).T + T[:3, 3]
-            array = self.meshes[bone].point_data["displacement_mm"]
-            array[:] = np.sqrt(np.einsum("ij,ij->i", d, d))
-            self.meshes[bone].point_data.active_scalars_name = "displacement_mm"
-            array.Modified() if hasattr(array, "Modified") else None
-            self.meshes[bone].Modified()
-
-    def set_colour_map_range(self, low_mm: float, high_mm: float) -> None:
-        """Colour range of the displacement map, mm (true scale)."""
-        self.colour_map_range_mm = (float(low_mm), float(high_mm))
-        for bone in PELVIC_BONES:
-            if bone in self.actors:
-                self.actors[bone].mapper.scalar_range = self.colour_map_range_mm
-
-    def set_view(self, name: str, zoom: float = 1.0) -> None:
-        """Anatomical camera preset fitted to the pelvis (see :func:`set_view`)."""
-        set_view(self.plotter, name, bounds=self._bounds, zoom=zoom, renderers=[self.renderer])

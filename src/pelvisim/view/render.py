@@ -1,21 +1,22 @@
 """Offscreen rendering of scenes: PNG, MP4, GIF or a folder of PNG frames.
 
 Frame ``k`` shows timeline time ``start_s + k / fps`` (the gait phase follows from it, never from
-the wall clock). Outputs are written to a temporary file next to the target and renamed when
-complete, so an error or Ctrl-C leaves no partial file; an existing output is kept unless
-``overwrite=True``. MP4 and GIF frames are streamed to the bundled ffmpeg (imageio-ffmpeg), never
-held in memory together.
+the wall clock). Outputs are written by :mod:`pelvisim.view.writers` to temporaries next to the
+target and renamed when complete, so an error, Ctrl-C or SIGTERM leaves no partial file; an
+existing output is kept unless ``overwrite=True``. Signals are held while a frame is drawn and acted
+on between frames (:func:`pelvisim.output.deferred_interrupts`), never inside VTK.
 
 Per frame: a worker thread plans frame k + 1 (models, poses, descriptors, caption) while frame k
 is drawn (VTK releases the GIL while it renders); the bones are drawn without their back faces
 (closed, opaque meshes: the same picture for less work); pixels are read straight from the render
-window; a writer thread hands frames to ffmpeg; a frame that shows what the last one showed
+window; a writer thread hands frames to ffmpeg or the PNG encoder; a frame that shows what the last one showed
 (title card, keyframe holds, still timelines) is repeated without being drawn again.
 ``benchmarks/bench_render.py`` compares this loop with a bare pyvista loop.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import sys
@@ -38,10 +39,15 @@ from pelvisim import output as safe
 from pelvisim import pose as make_pose
 from pelvisim.pose import cycle_poses
 from pelvisim.errors import ParameterError, PelvisimError
-from pelvisim.scene import Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
+from pelvisim.scene import MAX_DURATION_S, Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
 from pelvisim.view import writers
-from pelvisim.view.camera import set_view
+from pelvisim.view.camera import set_view, view_preset
+from pelvisim.view.flat import flat_actor, quads
+from pelvisim.view.gait_strip import STRIP_HEIGHT_FRACTION, GaitStrip
+from pelvisim.view.layout import panel_grid, panel_viewports
+from pelvisim.view.overlays import axes_for_model
 from pelvisim.view.panel import Panel
+from pelvisim.view.readout import panel_notes
 from pelvisim.view.text import display_text, text_actor, wrap_to_width
 from pelvisim.view.theme import get_theme
 from pelvisim.view.writers import FORMATS, Progress, RenderError  # noqa: F401  (public names of this module)
@@ -58,6 +64,10 @@ TITLE_CARD_VEIL_OPACITY = 0.88
 MSAA_SAMPLES = 8
 """Multi-sampling of ``quality="final"`` (drafts use none: MSAA costs 3–5× on software OpenGL)."""
 TRAIL_SAMPLES = 60
+FEMUR_SHOWN_MM = 120.0
+"""With the femurs on, the fitted view reaches this far below the pelvis (the upper thighs)."""
+TURNTABLE_S = 8.0
+"""Length of a turntable video: one orbit of the camera in this many seconds (45° a second)."""
 
 
 class RenderCancelled(PelvisimError):
@@ -106,27 +116,33 @@ class FramePlan:
         Displayed pose of each panel.
     descriptors : tuple
         Descriptors of each panel, or None to keep the text shown.
+    notes : tuple
+        Warnings of each panel (joint limits, overlap at ×N), or None to keep those shown.
     captions : tuple of str
         Captions visible.
     title_card : bool
     orbit_rad : float or None
         Camera turn about its up axis, or None for a still camera.
+    phase : float
+        Gait phase (the gait strip's cursor).
     """
 
     key: tuple[Any, ...]
     poses: tuple[Any, ...]
     descriptors: tuple[Any, ...]
+    notes: tuple[Any, ...]
     captions: tuple[str, ...]
     title_card: bool
     orbit_rad: float | None
-
-
-def _layout(n: int) -> tuple[int, int]:
-    return (2, 2) if n == 4 else (1, n)
+    phase: float = 0.0
 
 
 class Stage:
-    """A plotter with one :class:`Panel` per scene panel, a caption strip and a title card.
+    """A plotter with one :class:`Panel` per scene panel, a gait strip, a caption strip and a title card.
+
+    Panels sit side by side, or 2 × 2 when the frame's aspect favours it (:func:`panel_grid`).
+    Each panel shows its own view (its ``view`` key, else the scene's ``[camera]``); panels with the
+    same view share one camera.
 
     Parameters
     ----------
@@ -140,37 +156,53 @@ class Stage:
     """
 
     def __init__(self, scene: Scene, anatomy: Any, size: tuple[int, int], quality: str = "draft", off_screen: bool = True) -> None:
+        from pelvisim.models import get_model
+
         self.scene, self.anatomy = scene, anatomy
         self.theme = get_theme(scene.theme)
-        shape = _layout(len(scene.panels))
-        self.plotter = pv.Plotter(off_screen=off_screen, window_size=list(size), shape=shape, border=False, lighting="light kit")
-        self.plotter.ren_win.SetMultiSamples(MSAA_SAMPLES if quality == "final" else 0)
-        height = size[1]
+        width, height = size
         text_px = max(10, int(round(self.theme.text_height_fraction * height)))
         caption_lines = 3 if scene.captions else 0
-        strip = (caption_lines * 1.35 * text_px + 0.6 * text_px) / height if caption_lines else 0.0
+        caption = (caption_lines * 1.35 * text_px + 0.6 * text_px) / height if caption_lines else 0.0
+        self.uses_gait = any(get_model(p.model).uses_gait for p in scene.panels)
+        strip = STRIP_HEIGHT_FRACTION if self.uses_gait else 0.0
+        bottom = caption + strip
+        n = len(scene.panels)
+        self.grid = panel_grid(n, width, height * (1.0 - bottom))
+        self.plotter = pv.Plotter(off_screen=off_screen, window_size=list(size), shape=self.grid, border=False,
+                                  lighting="light kit")
+        self.plotter.ren_win.SetMultiSamples(MSAA_SAMPLES if quality == "final" else 0)
+        for renderer in self.plotter.renderers:  # an empty cell of a 2 × 2 grid shows the background
+            renderer.set_background(self.theme.background)
         self.panels: list[Panel] = []
-        rows, cols = shape
-        for index, spec in enumerate(scene.panels):
-            r, c = divmod(index, cols)
+        cols = self.grid[1]
+        for index, (spec, viewport) in enumerate(zip(scene.panels, panel_viewports(n, self.grid, bottom))):
             overlays = [name for name, on in scene.panel_overlays(index).items() if on]
-            panel = Panel(self.plotter, anatomy, subplot=(r, c), theme=self.theme, title=spec.label, overlays=overlays,
-                          axis_level=str(spec.parameters.get("axis_level", "S2")))
-            x0, x1 = c / cols, (c + 1) / cols
-            y0 = strip + (1.0 - strip) * (rows - 1 - r) / rows
-            y1 = strip + (1.0 - strip) * (rows - r) / rows
-            panel.renderer.SetViewport(x0, y0, x1, y1)
+            panel = Panel(self.plotter, anatomy, subplot=divmod(index, cols), theme=self.theme, title=spec.label,
+                          overlays=overlays, axis_level=str(spec.parameters.get("axis_level", "S2")))
+            panel.renderer.SetViewport(*viewport)
+            panel.set_readout_keys(scene.panel_readouts(index))
+            panel.set_arrow_scale(scene.arrow_scale)
+            panel.set_colour_map_frame(scene.colour_map_frame)
+            seen = [dict(spec.parameters)] + [dict(k.parameters) for k in scene.timeline.keyframes
+                                              if k.panels is None or index in k.panels]
+            panel.set_axes(axes_for_model(spec.model, seen))
             self.panels.append(panel)
-        # Caption strip (layer 0, below the panels) and title card (top layer, over everything).
+        # Gait strip and caption strip (layer 0, below the panels); title card (top layer, over everything).
+        self.gait_strip: GaitStrip | None = None
+        if self.uses_gait:
+            self.gait_strip = GaitStrip(self.theme, height)
+            self.gait_strip.set_viewport((0.0, caption, 1.0, caption + strip))
+            self.gait_strip.add_to(self.plotter.ren_win)
         self.caption_renderer = vtk.vtkRenderer()
-        self.caption_renderer.SetViewport(0.0, 0.0, 1.0, max(strip, 1e-3))
+        self.caption_renderer.SetViewport(0.0, 0.0, 1.0, max(caption, 1e-3))
         self.caption_renderer.SetBackground(pv.Color(self.theme.background).float_rgb)
         self.caption_renderer.SetInteractive(False)
         self.caption_actor = text_actor("", (0.5, 0.5), int(text_px * 0.95), self.theme.text_colour)
         self.caption_actor.GetTextProperty().SetJustificationToCentered()
         self.caption_actor.GetTextProperty().SetVerticalJustificationToCentered()
         self.caption_renderer.AddViewProp(self.caption_actor)
-        if strip > 0:
+        if caption > 0:
             self.plotter.ren_win.AddRenderer(self.caption_renderer)
         self.card_renderer = vtk.vtkRenderer()
         layers = max(3, self.plotter.ren_win.GetNumberOfLayers())  # pyvista keeps layer 2 for backgrounds
@@ -193,10 +225,11 @@ class Stage:
             prop.SetBackgroundColor(pv.Color(self.theme.background).float_rgb)
             prop.SetBackgroundOpacity(0.85)
             self.card_renderer.AddViewProp(actor)
-        if len(self.panels) > 1:
-            self.plotter.link_views()
+        self.views = [scene.panel_view(index) for index in range(n)]
+        """Each panel's view preset name."""
+        self._link_cameras()
         self._set_camera()
-        self._camera_start = self._camera_state()
+        self._camera_start = self._camera_states()
         if any("trails" in p.overlays for p in self.panels):
             self._set_trails()
         self._pixels = vtk.vtkUnsignedCharArray()  # reused by every grab
@@ -205,33 +238,53 @@ class Stage:
         self._planned: tuple[Any, ...] | None = None  # key of the last plan computed
         self._captions: dict[tuple[str, ...], str] = {}
 
+    def _camera_groups(self) -> dict[str, list[Panel]]:
+        """Panels by the camera they share: one per view, one for the scene's explicit camera."""
+        explicit = self.scene.camera.position_mm is not None
+        groups: dict[str, list[Panel]] = {}
+        for panel, spec, view in zip(self.panels, self.scene.panels, self.views):
+            key = "explicit camera" if explicit and spec.view is None else view
+            groups.setdefault(key, []).append(panel)
+        return groups
+
+    def _link_cameras(self) -> None:
+        for group in self._camera_groups().values():
+            for panel in group[1:]:
+                panel.renderer.camera = group[0].renderer.camera
+
     def _set_camera(self) -> None:
         cam = self.scene.camera
-        first = self.panels[0]
-        renderers = [p.renderer for p in self.panels]
-        if cam.position_mm is not None:
-            placed: set[int] = set()  # linked panels share one camera: place and zoom it once
-            for renderer in renderers:
-                camera = renderer.GetActiveCamera()
-                if id(camera) not in placed:
-                    placed.add(id(camera))
-                    camera.SetPosition(*cam.position_mm)
-                    camera.SetFocalPoint(*cam.focal_point_mm)
-                    camera.SetViewUp(*cam.up)
-                    if cam.zoom != 1.0:
-                        camera.Zoom(cam.zoom)
-                renderer.ResetCameraClippingRange()
-                renderer.camera_set = True
-        else:
-            bounds = first.pelvic_bounds
-            if any("femurs" in p.overlays for p in self.panels):
-                bounds = list(self.plotter.renderers[0].ComputeVisiblePropBounds())
-                bounds[2] = max(bounds[2], first.pelvic_bounds[2] - 120.0)  # upper thighs, not whole femurs
-            set_view(self.plotter, cam.view, bounds=bounds, zoom=cam.zoom, renderers=renderers)
+        for key, group in self._camera_groups().items():
+            renderers = [p.renderer for p in group]
+            if key == "explicit camera":
+                for panel in group:
+                    panel.apply_view(cam.view)
+                camera = group[0].renderer.GetActiveCamera()
+                camera.SetPosition(*cam.position_mm)
+                camera.SetFocalPoint(*cam.focal_point_mm)
+                camera.SetViewUp(*cam.up)
+                if cam.zoom != 1.0:
+                    camera.Zoom(cam.zoom)
+                for renderer in renderers:
+                    renderer.ResetCameraClippingRange()
+                    renderer.camera_set = True
+                continue
+            for panel in group:
+                panel.apply_view(key)
+            bounds = group[0].view_bounds()
+            if any("femurs" in p.overlays for p in group) and not view_preset(key).close_up:
+                bounds[2] -= FEMUR_SHOWN_MM  # the upper thighs, not whole femurs
+            set_view(self.plotter, key, bounds=bounds, zoom=cam.zoom, renderers=renderers)
 
-    def _camera_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        camera = self.panels[0].renderer.GetActiveCamera()
-        return np.array(camera.GetPosition()), np.array(camera.GetFocalPoint()), np.array(camera.GetViewUp())
+    def _camera_states(self) -> list[tuple[Any, np.ndarray, np.ndarray, np.ndarray]]:
+        states, seen = [], set()
+        for panel in self.panels:
+            camera = panel.renderer.GetActiveCamera()
+            if id(camera) not in seen:
+                seen.add(id(camera))
+                states.append((camera, np.array(camera.GetPosition()), np.array(camera.GetFocalPoint()),
+                               np.array(camera.GetViewUp())))
+        return states
 
     def _set_trails(self) -> None:
         from pelvisim.models import get_model
@@ -251,28 +304,37 @@ class Stage:
             self.plotter.ren_win.RemoveRenderer(self.card_renderer)
         self._card_shown = on
 
-    def plan(self, time_s: float, *, title_card: bool = False, describe: bool = True) -> FramePlan:
+    def plan(self, time_s: float, *, title_card: bool = False, describe: bool = True,
+             orbit_rad: float | None = None) -> FramePlan:
         """Everything frame ``time_s`` shows, computed without touching the render window.
 
-        Pure Python and numpy (models, poses, descriptors, caption), so the renderer computes the
-        next frame's plan in a worker thread while the current frame is drawn. Descriptors are
-        skipped when the poses and caption are those of the previous plan (title card, holds).
+        Pure Python and numpy (models, poses, descriptors, warnings, caption), so the renderer
+        computes the next frame's plan in a worker thread while the current frame is drawn.
+        Descriptors and warnings are skipped when the poses and caption are those of the previous
+        plan (title card, holds). ``orbit_rad`` turns the cameras (a turntable); default the
+        scene's ``orbit_deg`` spread over the timeline.
         """
         from pelvisim.descriptors import describe as describe_state
 
         states = [self.scene.joint_state(self.anatomy, index, time_s) for index in range(len(self.panels))]
-        poses = tuple(make_pose(self.anatomy, state, self.scene.panel_magnification(index)) for index, state in enumerate(states))
+        magnifications = [self.scene.panel_magnification(index) for index in range(len(self.panels))]
+        poses = tuple(make_pose(self.anatomy, state, m) for state, m in zip(states, magnifications))
         texts = tuple(self.scene.captions_at(time_s))
-        orbit = bool(self.scene.camera.orbit_deg) and self.scene.duration_s > 0
-        angle = math.radians(self.scene.camera.orbit_deg) * time_s / self.scene.duration_s if orbit else None
-        key = (title_card, texts, angle, tuple(_pose_key(pose) for pose in poses))
-        same = self._planned is not None and key[1:] == self._planned[1:]
+        angle = orbit_rad
+        if angle is None and self.scene.camera.orbit_deg and self.scene.duration_s > 0:
+            angle = math.radians(self.scene.camera.orbit_deg) * time_s / self.scene.duration_s
+        phase = self.scene.phase_at(time_s)
+        key = (title_card, texts, angle, round(phase, 6) if self.uses_gait else None,
+               tuple(_pose_key(pose) for pose in poses))
+        fresh = describe and not (self._planned is not None and key[1:] == self._planned[1:])
         descriptors = tuple(
-            describe_state(self.anatomy, state) if describe and not same and "descriptors" in panel.overlays else None
+            describe_state(self.anatomy, state) if fresh and "descriptors" in panel.overlays else None
             for panel, state in zip(self.panels, states)
         )
+        notes = tuple(panel_notes(self.anatomy, state, m) if fresh else None for state, m in zip(states, magnifications))
         self._planned = key
-        return FramePlan(key=key, poses=poses, descriptors=descriptors, captions=texts, title_card=title_card, orbit_rad=angle)
+        return FramePlan(key=key, poses=poses, descriptors=descriptors, notes=notes, captions=texts,
+                         title_card=title_card, orbit_rad=angle, phase=phase)
 
     def apply(self, plan: FramePlan) -> bool:
         """Put ``plan`` on the stage (does not render).
@@ -285,8 +347,12 @@ class Stage:
         """
         if plan.key == self._shown:
             return False
-        for panel, pose, descriptors in zip(self.panels, plan.poses, plan.descriptors):
+        for panel, pose, descriptors, notes in zip(self.panels, plan.poses, plan.descriptors, plan.notes):
             panel.update(pose, descriptors)
+            if notes is not None:
+                panel.set_notes(notes)
+        if self.gait_strip is not None:
+            self.gait_strip.set_phase(plan.phase)
         if plan.captions not in self._captions:
             self._captions[plan.captions] = _wrap("  ".join(plan.captions), self.caption_actor,
                                                   CAPTION_WIDTH * self.plotter.window_size[0])
@@ -297,21 +363,21 @@ class Stage:
         self._shown = plan.key
         return True
 
-    def show(self, time_s: float, *, title_card: bool = False, describe: bool = True) -> bool:
+    def show(self, time_s: float, *, title_card: bool = False, describe: bool = True,
+             orbit_rad: float | None = None) -> bool:
         """Pose every panel at timeline time ``time_s`` and set the caption (does not render).
 
         Returns False when nothing changed since the last frame (see :meth:`apply`).
         """
-        return self.apply(self.plan(time_s, title_card=title_card, describe=describe))
+        return self.apply(self.plan(time_s, title_card=title_card, describe=describe, orbit_rad=orbit_rad))
 
     def _orbit(self, angle_rad: float) -> None:
-        position, focus, up = self._camera_start
         from pelvisim import frames
 
-        R = frames.rotation_matrix(up, angle_rad)
-        camera = self.panels[0].renderer.GetActiveCamera()
-        camera.SetPosition(*(focus + R @ (position - focus)))
-        camera.SetViewUp(*up)
+        for camera, position, focus, up in self._camera_start:
+            R = frames.rotation_matrix(up, angle_rad)
+            camera.SetPosition(*(focus + R @ (position - focus)))
+            camera.SetViewUp(*up)
         for panel in self.panels:
             panel.renderer.ResetCameraClippingRange()
 
@@ -340,26 +406,7 @@ class Stage:
 
 def _veil(colour: str, opacity: float) -> vtk.vtkActor2D:
     """A rectangle covering its whole viewport in ``colour`` at ``opacity`` (drawn behind later props)."""
-    points = vtk.vtkPoints()
-    for x, y in ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)):
-        points.InsertNextPoint(x, y, 0.0)
-    quad = vtk.vtkCellArray()
-    quad.InsertNextCell(4)
-    for i in range(4):
-        quad.InsertCellPoint(i)
-    polygon = vtk.vtkPolyData()
-    polygon.SetPoints(points)
-    polygon.SetPolys(quad)
-    coordinate = vtk.vtkCoordinate()
-    coordinate.SetCoordinateSystemToNormalizedViewport()
-    mapper = vtk.vtkPolyDataMapper2D()
-    mapper.SetInputData(polygon)
-    mapper.SetTransformCoordinate(coordinate)
-    actor = vtk.vtkActor2D()
-    actor.SetMapper(mapper)
-    actor.GetProperty().SetColor(pv.Color(colour).float_rgb)
-    actor.GetProperty().SetOpacity(opacity)
-    return actor
+    return flat_actor(quads([(0.0, 1.0, 0.0, 1.0)]), colour, opacity)
 
 
 def _pose_key(pose: Any) -> bytes:
@@ -390,6 +437,7 @@ def render(
     anatomy: Any = None,
     on_frame: Callable[[int, np.ndarray], None] | None = None,
     on_progress: Callable[[int, int], bool | None] | None = None,
+    turntable: bool = False,
 ) -> RenderResult:
     """Render a scene offscreen to a PNG, MP4, GIF or (``frames=True``) a folder of PNG frames.
 
@@ -427,6 +475,9 @@ def render(
     on_progress : callable, optional
         Called with (frames done, total) before the first frame and after each frame; returning
         ``False`` stops the render (None or True go on).
+    turntable : bool
+        Instead of the timeline: the cameras orbit once about their up axis in :data:`TURNTABLE_S`
+        seconds with the pose fixed at ``output.still_time_s`` (or ``start_s``); no title card.
 
     Returns
     -------
@@ -451,8 +502,18 @@ def render(
         path = Path(output)
         kind = writers.check_output(path, frames, overwrite)
         fps = writers.gif_fps(scene.output.fps) if kind == ".gif" else scene.output.fps
-        if kind == ".png":
+        orbits: list[float | None] = []
+        if turntable:
+            if kind == ".png":
+                raise ParameterError(f"{path}: a turntable is a video: write an .mp4 or .gif (or --frames)")
             t0 = scene.output.still_time_s if start_s is None else float(start_s)
+            n_turn = max(2, int(round(TURNTABLE_S * fps)))
+            times, card = [t0] * n_turn, 0
+            orbits = [2.0 * math.pi * k / n_turn for k in range(n_turn)]
+        elif kind == ".png":
+            t0 = scene.output.still_time_s if start_s is None else float(start_s)
+            if not 0.0 <= t0 <= MAX_DURATION_S:  # also false for nan
+                raise ParameterError(f"the still's time must be from 0 to {MAX_DURATION_S:g} s, got {t0:g}")
             times, card = [t0], 0
         else:
             times = frame_times(scene, fps, start_s, end_s)
@@ -479,16 +540,20 @@ def render(
                 _report(on_progress, 0, total)
                 safe.check_interrupted()
                 # Frame k + 1 is planned in a worker thread while frame k renders (VTK drops the GIL).
-                jobs = [(times[0], True, k == 0) for k in range(card)] + [(t, False, True) for t in times]
+                orbits = orbits or [None] * len(times)
+                jobs = [(times[0], True, k == 0, None) for k in range(card)] + [
+                    (t, False, True, orbit) for t, orbit in zip(times, orbits)]
                 pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pelvisim-plan")
                 try:
-                    upcoming = pool.submit(stage.plan, jobs[0][0], title_card=jobs[0][1], describe=jobs[0][2])
+                    upcoming = pool.submit(stage.plan, jobs[0][0], title_card=jobs[0][1], describe=jobs[0][2],
+                                           orbit_rad=jobs[0][3])
                     image: np.ndarray | None = None
                     for k in range(total):
                         plan = upcoming.result()
                         if k + 1 < total:
-                            t, on_card, with_text = jobs[k + 1]
-                            upcoming = pool.submit(stage.plan, t, title_card=on_card, describe=with_text)
+                            t, on_card, with_text, orbit = jobs[k + 1]
+                            upcoming = pool.submit(stage.plan, t, title_card=on_card, describe=with_text,
+                                                   orbit_rad=orbit)
                         if stage.apply(plan) or image is None:
                             image = stage.image()  # a new array: frames still queued for the writer are not touched
                         # else: title card, holds and still timelines repeat the last image without drawing it again
@@ -502,9 +567,9 @@ def render(
                         safe.check_interrupted()
                 finally:
                     pool.shutdown(wait=True, cancel_futures=True)
+                stage = _close(stage)  # before the output is complete: nothing is left to do after it
         finally:
-            if stage is not None:
-                stage.close()
+            _close(stage)
     if writer.fps_written is not None:  # a GIF thinned to stay within its size budget
         total, fps = int(round(total * writer.fps_written / fps)), writer.fps_written
     return RenderResult(path=path, n_frames=total, size=(width, height), fps=fps, seconds=time.perf_counter() - started,
@@ -527,8 +592,9 @@ def scene_from_state(
     Parameters
     ----------
     state : pelvisim.view.state.AppState
-        Panels (model, parameter values, title), magnification, overlays, camera view, title,
-        gait phase (the first frame) and playback speed.
+        Panels (model, parameter values, title, their own magnification and view), magnification,
+        overlays, camera view, title, gait phase (the first frame), playback speed, arrow scale and
+        colour-map frame.
     size : str or (int, int)
         ``720p``, ``1080p``, ``4k`` or ``WxH``, or (width, height).
     fps : int
@@ -569,7 +635,9 @@ def scene_from_state(
         seconds_per_cycle = 1.0 / speed
     if not (math.isfinite(seconds_per_cycle) and 0 < seconds_per_cycle <= 600):
         raise ParameterError(f"seconds_per_cycle must be a number of seconds in (0, 600], got {seconds_per_cycle!r}")
-    panels = tuple(PanelSpec(model=choice.model, parameters=dict(choice.values), label=choice.title) for choice in state.panels)
+    panels = tuple(PanelSpec(model=choice.model, parameters=dict(choice.values), label=choice.title,
+                             magnification=choice.magnification, view=choice.view, readouts=choice.readouts)
+                   for choice in state.panels)
     return Scene(
         title=str(state.title),
         panels=panels,
@@ -579,6 +647,8 @@ def scene_from_state(
         magnification=float(state.magnification),
         theme=theme,
         output=Output(size=f"{width}x{height}", fps=fps, quality=quality, title_card_s=0.0),
+        arrow_scale=float(state.arrow_scale),
+        colour_map_frame=str(state.colour_map_frame),
     )
 
 
@@ -642,19 +712,31 @@ def render_state(
     return result.path
 
 
+def _close(stage: Stage | None) -> None:
+    """Close the stage and let its VTK objects die now, while signals are still held (a Ctrl-C
+    during their clean-up would reach VTK's Python callbacks, which answer it with exit code 1)."""
+    if stage is not None:
+        stage.close()
+        del stage
+        gc.collect()
+
+
 def _report(on_progress: Callable[[int, int], bool | None] | None, done: int, total: int) -> None:
     if on_progress is not None and on_progress(done, total) is False:
         raise RenderCancelled(f"rendering cancelled after {done} of {total} frames; no file was written")
 
 
-def _render_job(job: tuple[Any, str, dict[str, Any]]) -> tuple[str, int, float]:
+def _render_job(job: tuple[Any, str, dict[str, Any]]) -> RenderResult:
     scene, output, options = job
-    result = render(scene, output, progress=False, **options)
-    return str(result.path), result.n_frames, result.seconds
+    return render(scene, output, progress=False, **options)
 
 
-def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: int = 1, progress: bool | None = None) -> list[tuple[str, int, float]]:
+def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: int = 1,
+                progress: bool | None = None) -> list[RenderResult]:
     """Render several scenes, ``n_jobs`` at a time in separate processes.
+
+    Every output is checked (writable, not existing without ``overwrite``) before the first render
+    starts. An error or interrupt stops the other renders; each removes its temporaries.
 
     Parameters
     ----------
@@ -665,19 +747,23 @@ def render_many(jobs: Sequence[tuple[Any, str | Path, dict[str, Any]]], n_jobs: 
 
     Returns
     -------
-    list of (path, n_frames, seconds), in the order of ``jobs``.
+    list of RenderResult, in the order of ``jobs``.
     """
     if n_jobs < 1:
         raise ParameterError(f"jobs must be >= 1, got {n_jobs}")
     jobs = [(s if not isinstance(s, Path) else str(s), str(o), dict(opts)) for s, o, opts in jobs]
+    for _, out, options in jobs:
+        writers.check_output(Path(out), bool(options.get("frames", False)), bool(options.get("overwrite", False)))
     if n_jobs == 1 or len(jobs) == 1:
-        out = []
-        for scene, output, options in jobs:
-            result = render(scene, output, progress=progress, **options)
-            out.append((str(result.path), result.n_frames, result.seconds))
-        return out
+        return [render(scene, output, progress=progress, **options) for scene, output, options in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return list(pool.map(_render_job, jobs))
+        try:
+            return list(pool.map(_render_job, jobs))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()  # SIGTERM: the render stops at its next frame and removes its temporaries
+            raise

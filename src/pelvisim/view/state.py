@@ -18,7 +18,7 @@ from pelvisim.errors import ParameterError
 from pelvisim.models import MODELS, get_model
 from pelvisim.parameters import PositionalModel, Value
 from pelvisim.pose import JointState, Pose, pose
-from pelvisim.scene import VIEWS
+from pelvisim.scene import ARROW_SCALE, CAMERA_VIEWS, COLOUR_MAP_FRAMES, DEFAULT_READOUTS, MAX_READOUTS, READOUTS, VIEWS
 
 MAX_PANELS = 4
 """Panels side by side at most (more would be unreadable on a projector)."""
@@ -31,7 +31,8 @@ OVERLAYS: Mapping[str, str] = {
     "trails": "ASIS / PSIS trails over gait",
     "palpation": "Palpation-error spheres (15–20 mm)",
     "femurs": "Femurs",
-    "descriptors": "Descriptor text in the 3D view",
+    "descriptors": "Key numbers in the 3D view",
+    "arrows": "Displacement arrows at the landmarks",
 }
 """Overlay name (as :meth:`pelvisim.view.panel.Panel.set_overlay` takes it) -> check-box label."""
 
@@ -44,6 +45,7 @@ DEFAULT_OVERLAYS: Mapping[str, bool] = {
     "palpation": False,
     "femurs": True,
     "descriptors": False,
+    "arrows": False,
 }
 
 MAGNIFICATIONS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
@@ -74,14 +76,32 @@ class PanelChoice:
         Validated value of every parameter of the model (defaults filled in).
     label : str
         Optional caption (from a scene file); empty uses the model's title.
+    magnification : float or None
+        This panel's own display factor; None follows :attr:`AppState.magnification` (all panels).
+    view : str or None
+        This panel's own view (one of :data:`~pelvisim.scene.CAMERA_VIEWS`); None follows :attr:`AppState.view`.
+    readouts : tuple of str or None
+        Keys of :data:`~pelvisim.scene.READOUTS` for the panel's key numbers; None: the model's defaults.
     """
 
     model: str
     values: dict[str, Value] = field(default_factory=dict)
     label: str = ""
+    magnification: float | None = None
+    view: str | None = None
+    readouts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self.values = get_model(self.model).resolve(self.values)
+        if self.magnification is not None:
+            self.magnification = _checked_magnification(self.magnification)
+        if self.view is not None and self.view not in CAMERA_VIEWS:
+            raise ParameterError(f"Unknown view {self.view!r}. Valid views: {', '.join(CAMERA_VIEWS)}")
+        if self.readouts is not None:
+            unknown = [k for k in self.readouts if k not in READOUTS]
+            if unknown or len(self.readouts) > MAX_READOUTS:
+                raise ParameterError(f"Expected at most {MAX_READOUTS} readouts of {', '.join(READOUTS)}; got {self.readouts}")
+            self.readouts = tuple(self.readouts)
 
     @property
     def positional_model(self) -> PositionalModel:
@@ -92,6 +112,18 @@ class PanelChoice:
     def title(self) -> str:
         """The caption shown on the panel."""
         return self.label or self.positional_model.title
+
+    @property
+    def readout_keys(self) -> tuple[str, ...]:
+        """The panel's key numbers: its own, else its model's defaults."""
+        return self.readouts if self.readouts is not None else DEFAULT_READOUTS.get(self.model, ())
+
+
+def _checked_magnification(magnification: float) -> float:
+    m = float(magnification)
+    if not math.isfinite(m) or not 1.0 <= m <= 100.0:
+        raise ParameterError(f"magnification must be from 1 to 100, got {magnification!r}")
+    return m
 
 
 @dataclass
@@ -111,13 +143,18 @@ class AppState:
     loop : bool
         Start the cycle again at its end; otherwise playback stops there.
     magnification : float
-        Display factor of the intrapelvic motion (1 = true scale); descriptors never use it.
+        Display factor of the intrapelvic motion (1 = true scale) of every panel without its own;
+        descriptors never use it.
     overlays : dict of str to bool
         Which overlays are on (keys of :data:`OVERLAYS`).
     view : str
-        Camera preset, one of :data:`VIEWS`.
+        Camera preset of every panel without its own, one of :data:`~pelvisim.scene.CAMERA_VIEWS`.
     title : str
         Scene title shown in the window title.
+    arrow_scale : float
+        Length factor of the displacement arrows.
+    colour_map_frame : str
+        ``"sacrum"`` or ``"pelvis"``: the frame of the colour map.
     """
 
     panels: list[PanelChoice] = field(default_factory=lambda: [PanelChoice("flare")])
@@ -129,6 +166,8 @@ class AppState:
     overlays: dict[str, bool] = field(default_factory=lambda: dict(DEFAULT_OVERLAYS))
     view: str = "anterior"
     title: str = "pelvisim"
+    arrow_scale: float = ARROW_SCALE
+    colour_map_frame: str = "sacrum"
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.panels) <= MAX_PANELS:
@@ -137,8 +176,9 @@ class AppState:
         if unknown:
             raise ParameterError(f"Unknown overlays {sorted(unknown)}. Valid overlays: {', '.join(OVERLAYS)}")
         self.overlays = {**DEFAULT_OVERLAYS, **self.overlays}
-        self.set_view(self.view)
-        self.set_magnification(self.magnification)
+        if self.view not in CAMERA_VIEWS:
+            raise ParameterError(f"Unknown view {self.view!r}. Valid views: {', '.join(CAMERA_VIEWS)}")
+        self.magnification = _checked_magnification(self.magnification)
         self.set_phase(self.phase)
 
     # --- construction ------------------------------------------------------------------------
@@ -151,22 +191,30 @@ class AppState:
     def from_scene(cls, scene: Any) -> AppState:
         """The state a scene file describes (read duck-typed from a :mod:`pelvisim.scene` Scene).
 
-        Reads ``title``, ``panels`` (each with ``model``, ``parameters``, ``label``),
-        ``magnification``, ``overlays`` (mapping or names that are on) and ``camera`` (a preset name
-        or an object with ``preset``/``view``); anything missing keeps its default.
+        Reads ``title``, ``panels`` (each with ``model``, ``parameters``, ``label`` and, when set,
+        its own ``magnification``, ``view`` and ``readouts``), ``magnification``, ``overlays``
+        (mapping or names that are on), ``camera`` (a preset name or an object with
+        ``preset``/``view``), ``arrow_scale`` and ``colour_map_frame``; anything missing keeps its default.
         """
+
+        def read(p: Any, key: str, default: Any = None) -> Any:
+            return p.get(key, default) if isinstance(p, Mapping) else getattr(p, key, default)
+
         panels = [
             PanelChoice(
-                str(getattr(p, "model", None) or p["model"]),
-                dict(getattr(p, "parameters", None) or (p.get("parameters", {}) if isinstance(p, Mapping) else {})),
-                str(getattr(p, "label", "") or (p.get("label", "") if isinstance(p, Mapping) else "")),
+                str(read(p, "model")),
+                dict(read(p, "parameters") or {}),
+                str(read(p, "label", "") or ""),
+                magnification=read(p, "magnification"),
+                view=read(p, "view"),
+                readouts=read(p, "readouts"),
             )
             for p in getattr(scene, "panels", ())
         ] or [PanelChoice("neutral")]
         state = cls(panels=panels[:MAX_PANELS], title=str(getattr(scene, "title", "") or "pelvisim"))
         magnification = getattr(scene, "magnification", None)
         if magnification:
-            state.set_magnification(float(magnification))
+            state.magnification = _checked_magnification(float(magnification))
         overlays = getattr(scene, "overlays", None)
         if isinstance(overlays, Mapping):
             for name, on in overlays.items():
@@ -178,8 +226,11 @@ class AppState:
                     state.overlays[name] = True
         camera = getattr(scene, "camera", None)
         view = camera if isinstance(camera, str) else getattr(camera, "preset", None) or getattr(camera, "view", None)
-        if isinstance(view, str) and view in VIEWS:
+        if isinstance(view, str) and view in CAMERA_VIEWS:
             state.view = view
+        state.arrow_scale = float(getattr(scene, "arrow_scale", ARROW_SCALE))
+        frame = getattr(scene, "colour_map_frame", "sacrum")
+        state.colour_map_frame = frame if frame in COLOUR_MAP_FRAMES else "sacrum"
         return state
 
     # --- panels ------------------------------------------------------------------------------
@@ -233,9 +284,18 @@ class AppState:
         choice = self.panel(index)
         return choice.positional_model.joint_state(anatomy, choice.values, self.phase)
 
+    def panel_magnification(self, index: int) -> float:
+        """Display factor of panel ``index``: its own, else the one of all panels."""
+        own = self.panel(index).magnification
+        return self.magnification if own is None else own
+
+    def panel_view(self, index: int) -> str:
+        """View of panel ``index``: its own, else the one of all panels."""
+        return self.panel(index).view or self.view
+
     def pose(self, anatomy: Anatomy, index: int) -> Pose:
-        """Displayed pose of panel ``index`` (magnified for display only)."""
-        return pose(anatomy, self.joint_state(anatomy, index), self.magnification)
+        """Displayed pose of panel ``index`` (magnified for display only, by the panel's own factor)."""
+        return pose(anatomy, self.joint_state(anatomy, index), self.panel_magnification(index))
 
     # --- playback, magnification, view -------------------------------------------------------
     def set_phase(self, phase: float) -> None:
@@ -257,17 +317,22 @@ class AppState:
             self.set_phase(target)
 
     def set_magnification(self, magnification: float) -> None:
-        """Display magnification (1 = true scale, up to 100)."""
-        m = float(magnification)
-        if not math.isfinite(m) or not 1.0 <= m <= 100.0:
-            raise ParameterError(f"magnification must be from 1 to 100, got {magnification!r}")
-        self.magnification = m
+        """Display magnification of **all** panels (1 = true scale, up to 100); panels lose their own."""
+        self.magnification = _checked_magnification(magnification)
+        for choice in self.panels:
+            choice.magnification = None
+
+    def set_panel_magnification(self, index: int, magnification: float | None) -> None:
+        """Display magnification of panel ``index`` only; None makes it follow all panels again."""
+        self.panel(index).magnification = None if magnification is None else _checked_magnification(magnification)
 
     def set_view(self, view: str) -> None:
-        """Camera preset, one of :data:`VIEWS`."""
-        if view not in VIEWS:
-            raise ParameterError(f"Unknown view {view!r}. Valid views: {', '.join(VIEWS)}")
+        """Camera view of **all** panels, one of :data:`~pelvisim.scene.CAMERA_VIEWS`; panels lose their own."""
+        if view not in CAMERA_VIEWS:
+            raise ParameterError(f"Unknown view {view!r}. Valid views: {', '.join(CAMERA_VIEWS)}")
         self.view = view
+        for choice in self.panels:
+            choice.view = None
 
     def set_overlay(self, name: str, on: bool) -> None:
         """Switch overlay ``name`` on or off."""

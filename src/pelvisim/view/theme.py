@@ -22,6 +22,12 @@ class Theme:
         Colour per bone name.
     ghost_opacity : float
     landmark_colour, axis_colour, trail_colour, palpation_colour : str
+    arrow_colour : str
+        Colour of the displacement arrows.
+    warning_colour : str
+        Colour of joint-limit warnings and the overlap note.
+    cut_colour : str
+        Colour of the outline of a cut bone (sagittal cut-away and medial views).
     text_height_fraction : float
         Height of body text as a fraction of the window height.
     landmark_size_mm : float
@@ -35,13 +41,16 @@ class Theme:
     text_colour: str = "#f2f2f2"
     bone_colours: Mapping[str, str] | None = None
     ghost_colour: str = "#9fb4c8"
-    ghost_opacity: float = 0.18
+    ghost_opacity: float = 0.3
     landmark_colour: str = "#ff5a36"
     axis_colour: str = "#3fc1ff"
     oblique_axis_colour: str = "#b07cff"
     trail_colour: str = "#ffd23f"
     palpation_colour: str = "#ff5a36"
     magnification_colour: str = "#ffb000"
+    arrow_colour: str = "#35e07a"
+    warning_colour: str = "#ffb347"
+    cut_colour: str = "#7a3b10"
     text_height_fraction: float = 0.026
     landmark_size_mm: float = 3.0
     axis_radius_mm: float = 1.2
@@ -76,12 +85,14 @@ THEMES: Mapping[str, Theme] = {
             "femur_right": "#bdbdbd",
         },
         ghost_colour="#66ccff",
-        ghost_opacity=0.25,
+        ghost_opacity=0.4,
         landmark_colour="#ff3b1f",
         axis_colour="#00e5ff",
         oblique_axis_colour="#ff66ff",
         trail_colour="#ffff00",
         magnification_colour="#ffff00",
+        arrow_colour="#00ff66",
+        warning_colour="#ffd400",
         text_height_fraction=0.045,
         landmark_size_mm=4.5,
         axis_radius_mm=2.0,

@@ -50,11 +50,13 @@ moving panels, 6 s at 720p and 15 fps): 128 colours 8.5 MB, 96 colours 7.5 MB, 6
 96 shows no banding on the shaded bones next to the 128-colour version."""
 GIF_BUDGET_BYTES_PER_S = 8 * 1024 * 1024 / 6.0
 """Size budget of a 1280x720 GIF per second of video (8 MB for 6 s; scaled by pixel count for
-other sizes). A GIF over budget is thinned to 10, then 6 frames per second."""
+other sizes, never below a quarter of it). A GIF over budget is thinned to 10, then 6 frames per
+second."""
 GIF_THINNER_FPS = (10, 6)
 FRAME_NAME = "frame_{:05d}.png"
 OWN_FRAMES = re.compile(r"frame_\d{5,}\.png")
 """Names of the files pelvisim writes into a frames folder (anything else there is the user's)."""
+FRAMES_WHAT = "frame_NNNNN.png frames"
 
 # Lower bounds of output sizes, bytes per pixel per frame, measured on bundled scenes at 720p
 # (draft MP4 ~0.010, GIF ~0.045, PNG frames ~0.10): the free-space check uses half of each so it
@@ -129,7 +131,7 @@ def check_output(path: Path, frames: bool, overwrite: bool) -> str:
     if frames:
         if os.path.lexists(path) and (path.is_symlink() or not path.is_dir()):
             raise output.OutputError(f"cannot write frames into {path}: a file (or link) with that name exists")
-        output.check_folder_replaceable(path, OWN_FRAMES, "pelvisim frames (frame_NNNNN.png)")
+        output.check_folder_replaceable(path, OWN_FRAMES, FRAMES_WHAT)
     output.check_writable(path, overwrite=overwrite, folder=frames)
     return kind
 
@@ -357,7 +359,8 @@ class _GifWriter(_VideoWriter):
         output.check_interrupted()
         self._run(["-i", str(self.work), "-vf", f"palettegen=max_colors={GIF_COLOURS}:stats_mode=full", "-frames:v", "1",
                    "-update", "1", str(self.palette)], "the GIF palette")
-        budget = GIF_BUDGET_BYTES_PER_S * (self._count / self.fps) * (self.size[0] * self.size[1]) / (1280 * 720)
+        scale = max(0.25, self.size[0] * self.size[1] / (1280 * 720))  # small GIFs compress worse per pixel
+        budget = GIF_BUDGET_BYTES_PER_S * (self._count / self.fps) * scale
         for fps in (self.fps, *(f for f in GIF_THINNER_FPS if f < self.fps)):
             thin = f"fps={fps}," if fps != self.fps else ""
             self._run(["-i", str(self.work), "-i", str(self.palette), "-lavfi",
@@ -412,7 +415,7 @@ def open_output(path: Path, kind: str, size: tuple[int, int], fps: int, quality:
     with ExitStack() as stack:
         if kind == "frames":
             target = stack.enter_context(output.atomic_folder(path, own=OWN_FRAMES, overwrite=overwrite,
-                                                              what="pelvisim frames (frame_NNNNN.png)"))
+                                                              what=FRAMES_WHAT))
         else:
             target = stack.enter_context(output.atomic_path(path, overwrite=overwrite))
         writer: _Writer
@@ -434,10 +437,10 @@ def open_output(path: Path, kind: str, size: tuple[int, int], fps: int, quality:
 
 
 # --- before and after a long render ------------------------------------------------------------
-MS_PER_MEGAPIXEL_PANEL = 35.0
-"""Rough draft-quality cost of one frame on a 2-core machine without a GPU (software OpenGL):
-per megapixel and panel, measured with the bundled scenes (PLATFORM.md's table gives the same
-order: 20-40 ms for one 720p panel). MSAA (final quality) costs about 3x."""
+MS_PER_MEGAPIXEL_PANEL = 50.0
+"""Rough draft-quality cost of one frame on a 2-core machine without a GPU (software OpenGL), per
+megapixel and panel, on top of 15 ms: a 720p one-panel frame is estimated at 61 ms; measured 47-66
+ms with the bundled scenes (benchmarks/bench_hardening.py). MSAA (final quality) costs about 3x."""
 LONG_RENDER_S = 60.0
 """Renders expected to take longer than this are announced before they start."""
 

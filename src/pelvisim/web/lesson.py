@@ -1,0 +1,457 @@
+"""What a lesson page shows, computed in Python: poses and readouts over the timeline and the sliders.
+
+A page cannot run the models (ring mechanics, descriptors), so everything it shows is computed
+here, on samples, and interpolated by the page:
+
+- **the timeline**: a gait timeline is sampled by gait phase (:data:`PHASE_SAMPLES` per cycle,
+  periodic); a keyframes or still timeline by time (:data:`TIME_SAMPLES_PER_S`);
+- **each slider**: every numeric parameter of a panel's model on a grid of values over its range
+  (plus the values the scene uses, so they are exact), each grid value over the whole timeline,
+  the other parameters following the timeline.
+
+A *motion* is what one or more panels show: panels with the same model and the same parameters
+at every sample (e.g. the flagship's "true scale" and "×20" panels) share one motion, one set of
+sliders and one set of samples. Each sample holds
+
+- the **twists** (:func:`pelvisim.frames.log`, 6 numbers ``[w rad, v mm]``) of the true-scale
+  bone displacements ``T_pelvis`` (sacrum, both innominates), of each hip
+  (``T_innominate_femur``) and of the whole-pelvis motion ``T_world_pelvis``. The page builds the
+  displayed pose exactly as :func:`pelvisim.pose.pose` does: ``W @ exp(m * twist)`` for a
+  magnification ``m`` (the screw scaling of :func:`pelvisim.frames.power`); the femurs follow
+  their innominate, unmagnified;
+- the **readouts**: every numeric descriptor of :func:`pelvisim.descriptors.describe` (true
+  scale, never magnified), each palpation finding's change from neutral (the page adds the
+  neutral difference and judges the result against the finding's band, as ``describe`` does),
+  and three texts: the sacral torsion's name, the clinical names earned and the joint-limit
+  warnings (:data:`CATEGORY_CHANNELS`).
+
+Arrays whose samples are all equal (a model that ignores the gait phase, a hold) keep one sample.
+This module is model layer: numpy only, no pyvista.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pelvisim import frames
+from pelvisim.anatomy.core import Anatomy
+from pelvisim.descriptors import (
+    FINDING_RULES,
+    INNOMINATE_TERMS,
+    NEGLIGIBLE,
+    PUBIC_TERM,
+    SACRAL_HALF_TERMS,
+    SACRAL_ROTATION_TERMS,
+    UNILATERAL_FLEXION_TERMS,
+    Descriptors,
+    describe,
+)
+from pelvisim.errors import ParameterError
+from pelvisim.models import get_model
+from pelvisim.parameters import Parameter, PositionalModel, Value
+from pelvisim.pose import JointState
+from pelvisim.scene import Scene
+
+PHASE_SAMPLES = 48
+"""Samples per gait cycle (as :func:`pelvisim.pose.cycle_poses` and the app's trails): 7.5° of
+phase apart, the pelvis's ±4° turn moves by at most 0.5° between two samples."""
+
+TIME_SAMPLES_PER_S = 10.0
+"""Samples per second of a keyframes timeline. Between two samples, linear interpolation of a
+smooth (ease in/out) keyframe over ``D`` seconds errs by at most ``h²/8 · 6/D²`` of its amplitude
+(``h`` = 0.1 s): 0.2 % for the bundled 2–2.5 s ramps."""
+
+GRID_POINTS = 13
+"""Grid values over the range of a slider the scene uses (the scene's own values are added)."""
+
+OTHER_GRID_POINTS = 5
+"""Grid values over the range of the model's other sliders ("more parameters"): describing a pose
+costs milliseconds, and the gait model alone has eight parameters."""
+
+MAX_TIME_SAMPLES = 1201
+"""A keyframes timeline longer than two minutes is sampled more sparsely, never above this."""
+
+TWIST_SLOTS = ("sacrum", "innominate_left", "innominate_right", "hip_left", "hip_right", "world")
+"""The six twists of one sample, in order: ``T_pelvis`` of the three pelvic bones, the hips'
+``T_innominate_femur`` (left, right) and ``T_world_pelvis``."""
+
+KEY_DESCRIPTORS = 4
+"""Descriptor readouts shown per panel at most (the largest over the timeline and slider)."""
+MM_PER_DEG = 2.0
+"""Ranks millimetres against degrees when choosing readouts: 1° at a landmark ~110 mm from the joint
+moves it about 2 mm (a pelvisim choice, only used to order rows)."""
+_GROUP_ORDER = ("sacrum", "innominate_left", "innominate_right", "ring", "finding")
+KEY_FINDINGS = 4
+"""Palpation findings shown per panel at most (the largest relative to the lower edge of their band)."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How densely a page samples the timeline and the sliders.
+
+    Attributes
+    ----------
+    grid_points : int
+        Values over the range of each slider the scene sets or animates (at least 2; the
+        scene's values are added).
+    phase_samples : int
+        Samples per gait cycle (gait timelines).
+    time_samples_per_s : float
+        Samples per second (keyframes timelines).
+    other_grid_points : int
+        Values over the range of the model's other sliders (the page's "more parameters"), each
+        over the timeline at half the samples (:func:`timeline_axis` with ``coarse``).
+    """
+
+    grid_points: int = GRID_POINTS
+    phase_samples: int = PHASE_SAMPLES
+    time_samples_per_s: float = TIME_SAMPLES_PER_S
+    other_grid_points: int = OTHER_GRID_POINTS
+
+    def __post_init__(self) -> None:
+        for name, value in (("grid points per slider", self.grid_points), ("grid points per other slider", self.other_grid_points)):
+            if not (isinstance(value, int) and 2 <= value <= 101):
+                raise ParameterError(f"{name} must be an integer from 2 to 101, got {value!r}")
+        if not (isinstance(self.phase_samples, int) and 4 <= self.phase_samples <= 720):
+            raise ParameterError(f"phase samples must be an integer from 4 to 720, got {self.phase_samples!r}")
+        if not (math.isfinite(self.time_samples_per_s) and 0.5 <= self.time_samples_per_s <= 120):
+            raise ParameterError(f"time samples per second must be from 0.5 to 120, got {self.time_samples_per_s!r}")
+
+
+# --- readout columns --------------------------------------------------------------------------
+RING_COLUMNS = (
+    ("symphysis_vertical_shear_mm", "right pubis higher", "left pubis higher"),
+    ("symphysis_sagittal_shift_mm", "right pubis forward", "left pubis forward"),
+    ("symphysis_gap_change_mm", "symphysis gap opens", "symphysis gap closes"),
+)
+"""The symphysis readouts of :class:`pelvisim.descriptors.RingDescriptors` and their words."""
+RING_FRAME = "right pubis relative to the left, at the symphysis"
+
+CATEGORY_CHANNELS = ("torsion", "named", "limits")
+"""Texts every sample carries (shown from the nearest sample, never interpolated): the sacral
+torsion's name, the clinical names earned (:mod:`pelvisim.naming`) and the joint-limit warnings
+(:mod:`pelvisim.limits`)."""
+
+
+def readout_columns(anatomy: Anatomy) -> list[dict[str, Any]]:
+    """The numbers every sample carries, in order, with the words and reference frame of each.
+
+    The frames, bands and neutral asymmetries are read off the descriptors of the neutral pose, so
+    the page names exactly what :func:`pelvisim.descriptors.describe` reports.
+
+    Returns
+    -------
+    list of dict
+        ``key`` (e.g. ``innominate_left.inflare_deg``), ``group`` (``innominate_left``,
+        ``innominate_right``, ``sacrum``, ``ring`` or ``finding``), ``subject`` (who moves, in
+        words), ``unit`` (``deg`` or ``mm``), ``positive``/``negative`` (the words of the two
+        directions), ``frame`` (what it is measured against). Findings (value: the change from
+        neutral of the left-minus-right difference) also carry ``band`` (the lower and upper edge
+        a hand could start to tell apart), ``at_neutral`` (the difference at neutral: the
+        bundled pelvis is not perfectly symmetric), ``source``, ``note`` and ``reliability``.
+    """
+    neutral = describe(anatomy, JointState())
+    columns: list[dict[str, Any]] = []
+    for side in ("left", "right"):
+        frame = neutral.innominate(side).relative_to_sacrum.frame
+        for term in (*INNOMINATE_TERMS.values(), PUBIC_TERM):
+            columns.append(dict(key=f"innominate_{side}.{term.field}", group=f"innominate_{side}",
+                                subject=f"{side.capitalize()} innominate", unit=term.unit,
+                                positive=term.positive_words, negative=term.negative_words, frame=frame))
+    sacral_terms = [term for term, _, _ in SACRAL_ROTATION_TERMS]
+    sacral_terms += [UNILATERAL_FLEXION_TERMS[s] for s in ("left", "right")]
+    sacral_terms += [SACRAL_HALF_TERMS[s] for s in ("left", "right")]
+    for term in sacral_terms:
+        columns.append(dict(key=f"sacrum.{term.field}", group="sacrum", subject="Sacrum", unit=term.unit,
+                            positive=term.positive_words, negative=term.negative_words, frame=neutral.sacrum.frame))
+    columns.append(dict(key="sacrum.torsion.angle_deg", group="sacrum", subject="Sacrum", unit="deg",
+                        positive="torsion", negative="torsion", frame=neutral.sacrum.frame, category="torsion"))
+    for field, positive, negative in RING_COLUMNS:
+        columns.append(dict(key=f"ring.{field}", group="ring", subject="Symphysis", unit="mm",
+                            positive=positive, negative=negative, frame=RING_FRAME))
+    rules = {rule.name: rule for rule in FINDING_RULES}
+    for finding in neutral.findings:
+        rule = rules[finding.name]
+        columns.append(dict(key=f"finding.{finding.name}", group="finding", subject=finding.name, unit=finding.unit,
+                            positive=rule.positive_words, negative=rule.positive_words, frame=finding.frame,
+                            band=list(finding.band), at_neutral=finding.at_neutral, source=finding.source,
+                            note=finding.note, reliability=finding.reliability))
+    return columns
+
+
+def readout_vector(d: Descriptors, columns: Sequence[Mapping[str, Any]]) -> NDArray[np.float64]:
+    """The numbers of ``columns`` read off one :class:`~pelvisim.descriptors.Descriptors` (NaN if absent)."""
+    findings = {f.name: f.difference for f in d.findings}
+    plain = d.to_dict()["descriptors"]
+    out = np.full(len(columns), np.nan)
+    for i, column in enumerate(columns):
+        group, _, field = column["key"].partition(".")
+        if group == "finding":
+            out[i] = findings.get(field, np.nan)
+        elif group in plain:
+            value: Any = plain[group]
+            for part in field.split("."):
+                value = value[part]
+            out[i] = float(value)
+    return out
+
+
+def category_texts(d: Descriptors) -> tuple[str, str, str]:
+    """The texts of :data:`CATEGORY_CHANNELS` for one pose."""
+    return (d.sacrum.torsion.name, "; ".join(d.named), " ".join(f"{w.text}." for w in d.limit_warnings))
+
+
+# --- one evaluation ---------------------------------------------------------------------------
+def state_twists(state: JointState) -> NDArray[np.float64]:
+    """The (6, 6) twists of a joint state in :data:`TWIST_SLOTS` order (:func:`pelvisim.frames.log`)."""
+    transforms = (state.T_pelvis["sacrum"], state.T_pelvis["innominate_left"], state.T_pelvis["innominate_right"],
+                  state.T_innominate_femur["left"], state.T_innominate_femur["right"], state.T_world_pelvis)
+    return np.array([frames.log(T) for T in transforms])
+
+
+@dataclass
+class Evaluator:
+    """Evaluates models at (parameters, phase), remembering every result (holds and shared panels repeat).
+
+    Attributes
+    ----------
+    anatomy : Anatomy
+    columns : list of dict
+        :func:`readout_columns`.
+    categories : list of str
+        Texts of the categorical readouts (:data:`CATEGORY_CHANNELS`), referenced by index.
+    """
+
+    anatomy: Anatomy
+
+    def __post_init__(self) -> None:
+        self.columns = readout_columns(self.anatomy)
+        self.categories: list[str] = []
+        self._index: dict[str, int] = {}
+        self._cache: dict[tuple[Any, ...], tuple[NDArray, NDArray, NDArray]] = {}
+
+    def category(self, text: str) -> int:
+        """Index of ``text`` in :attr:`categories` (added when new)."""
+        if text not in self._index:
+            self._index[text] = len(self.categories)
+            self.categories.append(text)
+        return self._index[text]
+
+    def __call__(self, model: PositionalModel, values: Mapping[str, Value], phase: float) -> tuple[NDArray, NDArray, NDArray]:
+        """``(twists (6, 6), readouts (R,), categories (3,))`` of ``model`` at ``values`` and ``phase``."""
+        key = (model.name, tuple(sorted((k, v if isinstance(v, str) else float(v)) for k, v in values.items())), float(phase))
+        hit = self._cache.get(key)
+        if hit is None:
+            state = model.joint_state(self.anatomy, values, phase)
+            d = describe(self.anatomy, state)
+            texts = np.array([self.category(t) for t in category_texts(d)], dtype=np.uint16)
+            hit = (state_twists(state), readout_vector(d, self.columns), texts)
+            self._cache[key] = hit
+        return hit
+
+
+# --- samples ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Axis:
+    """The samples of a scene's timeline.
+
+    Attributes
+    ----------
+    kind : str
+        ``"phase"`` (a gait timeline, periodic: sample ``k`` is phase ``k / n``) or ``"time"``
+        (sample ``k`` is at ``k * duration / (n - 1)`` seconds; one sample for a still).
+    n : int
+    times_s : tuple of float
+        Timeline time of each sample (for a phase axis: of its first pass).
+    phases : tuple of float
+        Gait phase of each sample.
+    """
+
+    kind: str
+    n: int
+    times_s: tuple[float, ...]
+    phases: tuple[float, ...]
+
+
+def timeline_axis(scene: Scene, resolution: Resolution = Resolution(), coarse: bool = False) -> Axis:
+    """How the timeline of ``scene`` is sampled (see :class:`Axis`); ``coarse`` halves the samples."""
+    timeline = scene.timeline
+    if timeline.kind == "gait":
+        n = max(4, resolution.phase_samples // 2) if coarse else resolution.phase_samples
+        phases = tuple(k / n for k in range(n))
+        times = tuple(((p - timeline.start_phase) % 1.0) * timeline.seconds_per_cycle for p in phases)
+        return Axis("phase", n, times, phases)
+    if timeline.kind == "still":
+        return Axis("time", 1, (0.0,), (scene.phase_at(0.0),))
+    duration = scene.duration_s
+    rate = resolution.time_samples_per_s / (2.0 if coarse else 1.0)
+    n = int(min(MAX_TIME_SAMPLES, max(2, math.ceil(duration * rate) + 1)))
+    times = tuple(duration * k / (n - 1) for k in range(n))
+    return Axis("time", n, times, tuple(scene.phase_at(t) for t in times))
+
+
+def _panel_values(scene: Scene, index: int, axis: Axis) -> list[dict[str, Value]]:
+    """Parameters of panel ``index`` at every sample of ``axis`` (validated, complete)."""
+    model = get_model(scene.panels[index].model)
+    if axis.kind == "phase":
+        values = model.resolve(scene.panels[index].parameters)
+        return [dict(values) for _ in range(axis.n)]
+    return [model.resolve(scene.parameters_at(index, t)) for t in axis.times_s]
+
+
+def _collapsed(arrays: Sequence[NDArray], sample_axis: int) -> tuple[list[NDArray], int]:
+    """The arrays with their sample axis cut to one sample when every sample is equal."""
+    n = arrays[0].shape[sample_axis]
+    constant = all(np.array_equal(np.take(a, [0] * n, axis=sample_axis), a, equal_nan=True) for a in arrays)
+    if constant and n > 1:
+        return [np.take(a, [0], axis=sample_axis) for a in arrays], 1
+    return list(arrays), n
+
+
+def slider_grid(parameter: Parameter, used: Sequence[float], points: int) -> list[float]:
+    """Grid values of a slider: ``points`` evenly over its range, plus 0, its default and ``used``."""
+    lo, hi = float(parameter.minimum), float(parameter.maximum)  # type: ignore[arg-type]
+    extra = [float(parameter.default), 0.0, *(float(v) for v in used)]
+    values = set(np.linspace(lo, hi, points).round(12).tolist()) | {round(v, 12) for v in extra if lo <= v <= hi}
+    return sorted(values)
+
+
+def _track(evaluate: Evaluator, model: PositionalModel, values: Sequence[Mapping[str, Value]],
+           axis: Axis) -> dict[str, Any]:
+    """Twists, readouts and texts of ``model`` at every sample of ``axis``."""
+    results = [evaluate(model, v, phase) for v, phase in zip(values, axis.phases)]
+    twists = np.stack([r[0] for r in results])
+    readouts = np.stack([r[1] for r in results])
+    texts = np.stack([r[2] for r in results])
+    (twists, readouts, texts), n = _collapsed([twists, readouts, texts], 0)
+    return {"n": n, "twists": twists, "readouts": readouts, "texts": texts}
+
+
+def motion_track(anatomy: Anatomy, scene: Scene, panel: int, overrides: Mapping[str, Any] | None = None,
+                 resolution: Resolution = Resolution(), evaluate: Evaluator | None = None) -> dict[str, Any]:
+    """The samples of panel ``panel`` over the timeline with some parameters held at ``overrides``.
+
+    Used for the page's base track (no overrides) and by the notebook viewer when a kernel answers
+    a slider move exactly (any combination of parameters).
+
+    Returns
+    -------
+    dict
+        ``n`` (samples kept), ``twists`` (n, 6, 6), ``readouts`` (n, R), ``texts`` (n, 3): indices
+        of the :data:`CATEGORY_CHANNELS` texts in ``evaluate.categories``.
+    """
+    evaluate = evaluate or Evaluator(anatomy)
+    model = get_model(scene.panels[panel].model)
+    axis = timeline_axis(scene, resolution)
+    checked = {name: model.parameter(name).validate(v, f"model {model.name!r}") for name, v in (overrides or {}).items()}
+    values = [{**v, **checked} for v in _panel_values(scene, panel, axis)]
+    return _track(evaluate, model, values, axis)
+
+
+def _key_rows(readouts: Sequence[NDArray], columns: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Columns worth showing: the largest descriptors and the findings nearest to palpable."""
+    stacked = np.concatenate([r.reshape(-1, len(columns)) for r in readouts])
+    peak = np.nanmax(np.abs(stacked), axis=0) if len(stacked) else np.zeros(len(columns))
+    peak = np.nan_to_num(peak)
+    size = {i: peak[i] / (MM_PER_DEG if c["unit"] == "mm" else 1.0) for i, c in enumerate(columns)}
+    descriptors = sorted((i for i, c in enumerate(columns) if c["group"] != "finding" and peak[i] >= NEGLIGIBLE),
+                         key=lambda i: -size[i])
+    # The largest motion of each bone first (the sacrum's own nutation before the innominates'
+    # readings of it), then the largest of the rest.
+    chosen: list[int] = []
+    for group in ("sacrum", "innominate_left", "innominate_right", "ring"):
+        chosen += [i for i in descriptors if columns[i]["group"] == group][:1]
+    chosen += [i for i in descriptors if i not in chosen]
+    findings = [i for i, c in enumerate(columns) if c["group"] == "finding" and peak[i] >= NEGLIGIBLE]
+    findings = sorted(findings, key=lambda i: -peak[i] / columns[i]["band"][0])[:KEY_FINDINGS]
+    return sorted(chosen[:KEY_DESCRIPTORS], key=lambda i: (_GROUP_ORDER.index(columns[i]["group"]), i)) + sorted(findings)
+
+
+def _parameter_info(p: Parameter) -> dict[str, Any]:
+    return dict(name=p.name, label=p.label, unit=p.unit, minimum=p.minimum, maximum=p.maximum,
+                default=p.default, in_vivo_limit=p.in_vivo_limit, source=p.source, positive_means=p.positive_means)
+
+
+def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolution(),
+                  evaluate: Evaluator | None = None) -> tuple[list[dict[str, Any]], list[int]]:
+    """The motions of a scene, with their samples, sliders and key readouts.
+
+    Parameters
+    ----------
+    scene : Scene
+    anatomy : Anatomy
+    resolution : Resolution
+    evaluate : Evaluator, optional
+        Shares its cache and categories with the caller.
+
+    Returns
+    -------
+    motions : list of dict
+        Per motion: ``model``, ``model_title``, ``panels`` (indices), ``base`` (see
+        :func:`motion_track`, plus ``values``: the numeric parameters at each sample, shape
+        (n, P)), ``sliders`` (per numeric parameter: its description, ``grid`` values, ``n``,
+        ``twists`` (G, n, 6, 6), ``readouts`` (G, n, R), ``texts`` (G, n, 3), ``key_rows``,
+        ``in_scene``: whether the scene sets or animates it; the others are sampled coarser),
+        ``fixed`` (choice parameters and their values), ``key_rows`` (readout columns shown
+        without an override), ``uses_gait``.
+    panel_motion : list of int
+        The motion of each panel.
+    """
+    evaluate = evaluate or Evaluator(anatomy)
+    axis = timeline_axis(scene, resolution)
+    motions: list[dict[str, Any]] = []
+    keys: list[tuple[Any, ...]] = []
+    panel_motion: list[int] = []
+    for index, spec in enumerate(scene.panels):
+        values = _panel_values(scene, index, axis)
+        key = (spec.model, tuple(tuple(sorted(v.items())) for v in values))
+        if key in keys:
+            motion = keys.index(key)
+            motions[motion]["panels"].append(index)
+            panel_motion.append(motion)
+            continue
+        keys.append(key)
+        panel_motion.append(len(motions))
+        model = get_model(spec.model)
+        base = _track(evaluate, model, values, axis)
+        numeric = [p for p in model.parameters if not p.is_choice]
+        scene_keys = {k for k, v in spec.parameters.items() if v != model.parameter(k).default}
+        scene_values: dict[str, list[float]] = {p.name: [float(spec.parameters[p.name])] for p in model.parameters
+                                                if not p.is_choice}
+        for keyframe in scene.timeline.keyframes:
+            if keyframe.panels is None or index in keyframe.panels:
+                scene_keys |= set(keyframe.parameters)
+                for name, v in keyframe.parameters.items():
+                    if name in scene_values:
+                        scene_values[name].append(float(v))
+        table = np.array([[float(v[p.name]) for p in numeric] for v in values]).reshape(axis.n, len(numeric))
+        (table,), n_values = _collapsed([table], 0)
+        sliders = []
+        coarse_axis = timeline_axis(scene, resolution, coarse=True)
+        coarse_values = _panel_values(scene, index, coarse_axis)
+        for parameter in numeric:
+            in_scene = parameter.name in scene_keys
+            points = resolution.grid_points if in_scene else resolution.other_grid_points
+            grid = slider_grid(parameter, scene_values[parameter.name], points)
+            along, at = (axis, values) if in_scene else (coarse_axis, coarse_values)
+            tracks = [_track(evaluate, model, [{**v, parameter.name: g} for v in at], along) for g in grid]
+            n = max(t["n"] for t in tracks)
+            stacked = {name: np.stack([np.repeat(t[name], n // t["n"], axis=0) for t in tracks])
+                       for name in ("twists", "readouts", "texts")}
+            sliders.append(dict(
+                _parameter_info(parameter), grid=grid, n=n, in_scene=in_scene, **stacked,
+                key_rows=_key_rows([stacked["readouts"], base["readouts"]], evaluate.columns),
+            ))
+        motions.append(dict(
+            model=model.name, model_title=model.title, claim=model.claim, panels=[index], uses_gait=model.uses_gait,
+            base=dict(base, values=table, n_values=n_values), sliders=sliders,
+            fixed=[dict(name=p.name, label=p.label, value=str(values[0][p.name])) for p in model.parameters if p.is_choice],
+            key_rows=_key_rows([base["readouts"]], evaluate.columns),
+        ))
+    return motions, panel_motion
