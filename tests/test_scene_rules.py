@@ -12,7 +12,7 @@ import math
 import pytest
 
 from pelvisim.errors import ParameterError, SceneError
-from pelvisim.scene import frame_times, parse, parse_size
+from pelvisim.scene import OVERLAY_NAMES, frame_times, parse, parse_size
 
 PANEL = '[[panels]]\nmodel = "flare"\n'
 
@@ -107,7 +107,9 @@ def test_panel_overlays_merge_scene_defaults_and_panel_switches():
     first, second = s.panel_overlays(0), s.panel_overlays(1)
     assert first["ghost"] is False and first["trails"] is True and first["landmarks"] is True  # landmarks: default on
     assert second["ghost"] is True and second["trails"] is False and second["descriptors"] is False
-    assert set(first) == {"ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors"}
+    # every overlay of docs/scenes.md has a switch, and nothing else does
+    assert set(first) == set(OVERLAY_NAMES) >= {"ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs",
+                                                "descriptors"}
 
 
 def test_panel_magnification_falls_back_to_the_scene():
