@@ -197,12 +197,17 @@ def test_unknown_keys_in_nested_inline_tables_arrays_and_tables_have_their_line(
 
 @pytest.mark.render
 def test_render_summary_gives_video_length_time_taken_and_size(tmp_path, capsys):
+    from pelvisim.scene import load as load_scene
+
     out = tmp_path / "clip.mp4"
     assert main(["render", "flare", "-o", str(out), "--size", "160x96", "--fps", "4", "--title-card", "0.5"]) == 0
     line = capsys.readouterr().out.strip()
     size_kb = out.stat().st_size / 1024
-    match = re.fullmatch(rf"wrote {re.escape(str(out))} \(22 frames, 160x96, 5\.5 s of video, (\d+) kB\) in (\d+\.\d) s", line)
-    assert match, line  # 5 s of flare + 0.5 s title card at 4 fps = 22 frames
+    seconds = load_scene("flare").duration_s + 0.5  # the scene's timeline + the 0.5 s title card
+    frames = round(seconds * 4)  # at 4 fps (hand count)
+    match = re.fullmatch(rf"wrote {re.escape(str(out))} \({frames} frames, 160x96, {seconds:.1f} s of video, (\d+) kB\) "
+                         r"in (\d+\.\d) s", line)
+    assert match, line
     assert abs(int(match.group(1)) - size_kb) <= 1
 
 

@@ -78,7 +78,7 @@ def test_a_folder_holding_anything_of_the_users_is_refused_even_with_overwrite(b
         (out / foreign).write_bytes(b"the user's own file")
     before = _digests(out)
     code, printed, err = run(capsys, "meshes", "import", str(bones), "-o", str(out), "--overwrite")
-    assert code == 2 and f"holds files that are not files of a pelvisim import ({foreign})" in err
+    assert code == 2 and f"holds files that are not pelvisim's import files ({foreign})" in err
     assert printed == ""  # refused before any work
     assert "nothing of yours is deleted" in err
     assert _digests(out) == before and (out / foreign).exists()

@@ -122,7 +122,7 @@ def _import(args: argparse.Namespace) -> int:
     if out is not None:
         from pelvisim.view.snapshots import anatomy_png
 
-        with atomic_folder(out, own=IMPORT_OWN_FILES, what="files of a pelvisim import",
+        with atomic_folder(out, own=IMPORT_OWN_FILES, what="import files",
                            overwrite=args.overwrite) as staging:
             write_import(report.anatomy, staging)
             if not args.no_png and png is None:
@@ -166,7 +166,7 @@ def check_import_output(folder: Path, out: Path, overwrite: bool) -> None:
     if os.path.lexists(out) and (out.is_symlink() or not out.is_dir()):
         raise ParameterError(f"{out}: exists and is not a folder; -o takes a new folder")
     if out.is_dir():
-        check_folder_replaceable(out, IMPORT_OWN_FILES, "files of a pelvisim import")
+        check_folder_replaceable(out, IMPORT_OWN_FILES, "import files")
     check_writable(out, overwrite=overwrite, folder=True)
 
 
