@@ -171,9 +171,9 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
     meta : dict
     binary : str
     """
-    from pelvisim.view.camera import _VIEW_DIRECTIONS
+    from pelvisim.view.camera import VIEW_PRESETS
     from pelvisim.view.labels import LABEL_PRIORITY, LANDMARK_LABELS
-    from pelvisim.view.panel import PALPATION_ERROR_MM, PALPATION_LANDMARKS, TRAIL_LANDMARKS
+    from pelvisim.view.overlays import PALPATION_ERROR_MM, PALPATION_LANDMARKS, TRAIL_LANDMARKS
     from pelvisim.view.state import magnification_text
     from pelvisim.view.theme import get_theme
 
@@ -210,7 +210,7 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
                      for c in scene.captions],
         "camera": {"view": camera.view, "position_mm": camera.position_mm, "focal_point_mm": camera.focal_point_mm,
                    "up": camera.up, "zoom": camera.zoom, "orbit_deg": camera.orbit_deg},
-        "views": {name: {"direction": list(_VIEW_DIRECTIONS[name][0]), "up": list(_VIEW_DIRECTIONS[name][1])} for name in VIEWS},
+        "views": {name: {"direction": list(VIEW_PRESETS[name].direction), "up": list(VIEW_PRESETS[name].up)} for name in VIEWS},
         "bounds": {"pelvis": pelvic_bounds, "with_femurs": _femur_bounds(anatomy, pelvic_bounds)},
         "bones": bones,
         "twist_slots": list(TWIST_SLOTS),
