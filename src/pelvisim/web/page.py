@@ -210,7 +210,10 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
                      for c in scene.captions],
         "camera": {"view": camera.view, "position_mm": camera.position_mm, "focal_point_mm": camera.focal_point_mm,
                    "up": camera.up, "zoom": camera.zoom, "orbit_deg": camera.orbit_deg},
-        "views": {name: {"direction": list(VIEW_PRESETS[name].direction), "up": list(VIEW_PRESETS[name].up)} for name in VIEWS},
+        # the six anatomical views, and the scene's own when it is a lesson view (its direction; the
+        # page does not hide or cut bones)
+        "views": {name: {"direction": list(VIEW_PRESETS[name].direction), "up": list(VIEW_PRESETS[name].up)}
+                  for name in (*VIEWS, *((camera.view,) if camera.view not in VIEWS else ()))},
         "bounds": {"pelvis": pelvic_bounds, "with_femurs": _femur_bounds(anatomy, pelvic_bounds)},
         "bones": bones,
         "twist_slots": list(TWIST_SLOTS),
