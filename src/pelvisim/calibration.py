@@ -33,6 +33,14 @@ from pelvisim.pose import JointState
 PHASES = np.arange(100) / 100
 """Gait phases of the walking load case (100 per cycle)."""
 
+WALKING_GAP_CHANGE_MM = 0.5
+"""Largest symphysis gap change allowed at any phase of normal walking (even SIJs and a left/right
+stiffness ratio of 2). Walheim (in Meissner 1996, in vivo) saw no effective transverse symphysis
+motion in one-leg stance or walking; 0.5 mm is pelvisim's threshold for "none" (about the smallest
+translation RSA resolves in patients, 0.47 mm, Kibsgård 2012), the same as the joint-limit warning's.
+The gap change is the right pubis's displacement relative to the left one across the joint (along
++Z, the pelvic frame's right) at the symphysis centre: opening positive, closing negative."""
+
 GURD_LEFT_DEG = 1.0
 """Sacral rotation of the Gurd load case: 1° to the left, the typical horizontal-plane ceiling (Goode 2008)."""
 
@@ -89,6 +97,12 @@ def total_mm(e: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.linalg.norm(e[3:], axis=0)
 
 
+def signed_extreme(values: NDArray[np.float64]) -> float:
+    """The value of largest magnitude, with its sign (e.g. the most the gap closes, negative)."""
+    v = np.asarray(values, dtype=float)
+    return float(v[np.argmax(np.abs(v))])
+
+
 def measure(anatomy: Anatomy) -> dict[str, float]:
     """Every figure of the calibration table (docs/calibration.md), from the joint deformations."""
     from pelvisim.models import get_model
@@ -117,6 +131,8 @@ def measure(anatomy: Anatomy) -> dict[str, float]:
     r2 = gait_cycle(anatomy, {"stiffness_ratio": 2.0}, n_phases=len(PHASES))
     out["ratio_left"] = float(total_deg(r2["sij_left"]).max())
     out["ratio_right"] = float(total_deg(r2["sij_right"]).max())
+    out["walk_gap_even"] = signed_extreme(c["symphysis"][5])
+    out["walk_gap_ratio2"] = signed_extreme(r2["symphysis"][5])
     p = np.degrees(np.array(gait.pelvis_angles_rad(PHASES)))
     out["rotation_p2p"], out["obliquity_p2p"], out["tilt_p2p"] = (float(np.ptp(x)) for x in p)
     g = gurd_state(anatomy)

@@ -15,7 +15,9 @@ Each sacroiliac joint (SIJ) is no longer one lumped spring: it is
   interosseous, long dorsal sacroiliac, sacrotuberous, sacrospinous).
 
 The pubic symphysis is the interpubic disc block plus the superior and arcuate pubic ligaments,
-both in series with the pubic rami (:data:`pelvisim.mechanics.ANTERIOR_ARC_SCALE`). The L5 sits on
+both in series with the pubic rami (:data:`pelvisim.mechanics.ANTERIOR_ARC_SCALE`), except the
+disc across the joint, where it keeps its own compression stiffness
+(:data:`pelvisim.mechanics.SYMPHYSIS_GAP_SCALE`). The L5 sits on
 the sacrum through the L5/S1 motion segment (:data:`LUMBOSACRAL_STIFFNESS`) and is tied to each
 ilium by the iliolumbar ligament.
 
@@ -308,7 +310,7 @@ def assemble(anatomy: Anatomy, options: TissueOptions = TissueOptions()) -> Tiss
         ("lumbosacral", SACRUM, L5, at.l5.T_pelvis_disc, LUMBOSACRAL_STIFFNESS.matrix()),
         ("symphysis_disc", BODIES.index("innominate_left"), BODIES.index("innominate_right"),
          np.asarray(anatomy.joint_frame("symphysis"), dtype=float),
-         mechanics.SYMPHYSIS_DISC_STIFFNESS.scaled(mechanics.ANTERIOR_ARC_SCALE).matrix()),
+         mechanics.anterior_arc_stiffness(mechanics.SYMPHYSIS_DISC_STIFFNESS).matrix()),
     )
     for _, a, b, T, Ks in springs:
         B = spring_operator(a, b, np.asarray(T, dtype=float))
