@@ -21,6 +21,7 @@ from pelvisim.calibration import (
     PHASES,
     WALKING_GAP_CHANGE_MM,
     closure_single_leg_stance,
+    flare_deg,
     measure,
     single_leg_stance,
     total_deg,
@@ -180,13 +181,47 @@ def sensitivity(anatomy) -> list[str]:
     return rows
 
 
-def flare_deg(m: dict[str, float], side: str) -> float:
-    """Flare of the ``side`` innominate relative to the sacrum, + = inflare (ASIS toward the midline).
+def _clear_ring_caches() -> None:
+    from pelvisim import ring_models
 
-    ``gurd_<side>`` is the rotation about +Y (superior): it swings the front of the left ilium
-    toward +Z (the midline) and of the right one away from it, hence the sign flip on the left.
-    """
-    return -m[f"gurd_{side}"] if side == "left" else m[f"gurd_{side}"]
+    for cached in (tissue_ring_module.assemble, tissue_ring_module.tissue_ring, tissue_ring_module.condensation,
+                   ring_models._held_sacrum_solver):
+        cached.cache_clear()
+
+
+def gap_sensitivity(anatomy) -> list[str]:
+    """Stance, walking, ratio 2 and the walking gap for other values of SYMPHYSIS_GAP_SCALE (same SIJs)."""
+    rows = ["| gap factor (across-joint stiffness, N/mm) | single-leg stance, mean (°) | walking peak (°) | "
+            "ratio 2: right ÷ left | walking gap change, even / ratio 2 (mm) |", "|---|---|---|---|---|"]
+    fs = {side: posture_loads(anatomy, gait.single_leg_stance_loads(anatomy, side), {}) for side in SIDES}
+    ring_g, l5_g = gait_tissue_loads(anatomy, PHASES)
+    default = mechanics.SYMPHYSIS_GAP_SCALE
+    try:
+        for scale in (mechanics.ANTERIOR_ARC_SCALE, 0.5, 1.0, 2.0):
+            mechanics.SYMPHYSIS_GAP_SCALE = scale
+            _clear_ring_caches()
+            cells, gaps = [], []
+            for ratio in (1.0, 2.0):
+                options = TissueOptions(stiffness_ratio=ratio)
+                ring = tissue_ring(anatomy, options)
+                solver = mechanics.LinearSolver(ring, mechanics.hold_body("sacrum"))
+                E = ring.deformations(solver.solve_many(condensed_loads(anatomy, options, ring_g, l5_g)))
+                left, right = total_deg(E["sij_left"]).max(), total_deg(E["sij_right"]).max()
+                gaps.append(E["symphysis"][5][np.argmax(np.abs(E["symphysis"][5]))])
+                if ratio == 1.0:
+                    single = np.mean([total_deg(ring.deformations(solver.solve_many(
+                        condensed_loads(anatomy, options, fs[x][0][:, None], fs[x][1][:, None])[:, 0]))[f"sij_{x}"])
+                        for x in SIDES])
+                    cells += [f"{single:.2f}", f"{max(left, right):.2f}"]
+                else:
+                    cells.append(f"{right / left:.2f}")
+            across = mechanics.anterior_arc_stiffness(mechanics.SYMPHYSIS_DISC_STIFFNESS).translational_n_per_mm[2]
+            label = f"{scale:g}{' (default)' if scale == default else ''}{' (the rami’s share, as before)' if scale == mechanics.ANTERIOR_ARC_SCALE else ''}"
+            rows.append(f"| {label} ({across:.0f}) | " + " | ".join(cells) + f" | {gaps[0]:+.2f} / {gaps[1]:+.2f} |")
+    finally:
+        mechanics.SYMPHYSIS_GAP_SCALE = default
+        _clear_ring_caches()
+    return rows
 
 
 def table(name: str, m: dict[str, float]) -> list[str]:
@@ -274,6 +309,10 @@ def published(name: str, m: dict[str, float]) -> list[str]:
         f"The model's largest, {move:.2f} mm, is {inside(move <= 2.0)} the 2 mm limit"
         + (" and below the typical range: the bracing keeps the lumped ring's sliding stiffness (Miller 1987's"
            f" cadaver values × {mechanics.SIJ_IN_VIVO_SCALE:g}), which gave 0.2–0.3 mm too." if move < 0.3 else "."),
+        "- Symphysis across the joint: Walheim (in Meissner 1996) saw no effective transverse motion in one-leg stance "
+        f"or walking. The model's walking gap closes by at most {-m['walk_gap_even']:.2f} mm with even SIJs and "
+        f"{-m['walk_gap_ratio2']:.2f} mm at stiffness_ratio 2, {inside(max(abs(m['walk_gap_even']), abs(m['walk_gap_ratio2'])) < WALKING_GAP_CHANGE_MM)} "
+        "pelvisim's 0.5 mm threshold for \"none\" (about the 0.47 mm RSA floor, Kibsgård 2012).",
         "- Unequal stiffness: no left/right stiffness ratio has been measured in SI units (Damen 2002 graded "
         "asymmetric laxity in Doppler threshold units), so there is no published range; with stiffness_ratio = 2 "
         f"the lax right SIJ moves {ratio:.2f}× as much as the stiff left one in walking "
@@ -314,7 +353,9 @@ def main(argv: list[str] | None = None) -> None:
         "the ilia by the iliolumbar ligaments; the compressive part of the trunk load enters through it. 70 kg, "
         "1.3 m/s, hip reaction peak 2.4 × body weight. Single-leg stance: Pauwels balance of the stance hip and "
         "abductors, free leg hanging. Walking: the `gait` model's loads over 100 phases. Rotations are the total "
-        "(helical) angle of the innominate relative to the sacrum.",
+        "(helical) angle of the innominate relative to the sacrum. Signs: a flare is + for an inflare (ASIS toward the "
+        "midline) and − for an outflare, as in pelvisim's readouts; a symphysis gap change is + when the gap opens and "
+        "− when it closes.",
         "",
         f"Two factors are calibrated, not measured, both carried over from the lumped ring: its in-vivo × "
         f"{mechanics.SIJ_IN_VIVO_SCALE:g} on Miller's cadaver SIJ, now the bracing, to Kibsgård 2014 (single-leg stance "
@@ -397,6 +438,16 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "Motion scales about inversely with the bracing, the calibrated part; the ligaments' pretension (reference "
         "strain) changes it by a few percent only, because the ligaments carry a small share of the joint's stiffness.",
+        "",
+        f"### The symphysis across the joint ({short}; SIJs at their defaults)",
+        "",
+        *gap_sensitivity(anatomy),
+        "",
+        "The across-joint stiffness (the disc only; the pubic ligaments' small share is in the tissue ring as fibre "
+        "bundles) decides how far walking closes the gap: the hip reactions push both ilia toward the midline. At the "
+        "rami's share it closes by more than 1 mm, over twice pelvisim's 0.5 mm threshold for Walheim's \"no effective "
+        "transverse motion\". A stiffer gap also carries part of the hip loads, so the SIJs move less, and it ties the "
+        "two ilia's horizontal-plane turning together, so the lax side's lead at ratio 2 shrinks.",
         "",
     ]
     text = "\n".join(lines)

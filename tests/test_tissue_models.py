@@ -38,10 +38,12 @@ def test_single_leg_stance_posture_inside_kibsgard_band(anatomy):
 
 def test_standing_hip_flexion_test_the_flexed_side_barely_moves(anatomy):
     # Sturesson 2000 (RSA): in the standing hip-flexion test the SIJ barely moves. "Barely": below
-    # the RSA floor of about 0.5° (Kibsgård 2012) and below the stance side's motion.
+    # the RSA floor of about 0.5° (0.71° in patients, Kibsgård 2012) and below the stance side's
+    # motion. (It was < 0.1 while the symphysis let the ilia turn in freely across the joint; tied
+    # there, the loaded side takes the raised side's SIJ along a little: 0.15°.)
     model = get_model("soft_tissue")
     state = model.joint_state(anatomy, {"posture": "hip_flexion_left"})
-    assert _sij_deg(state, "left") < 0.1
+    assert _sij_deg(state, "left") < 0.5
     assert _sij_deg(state, "left") < _sij_deg(state, "right")
     # the raised thigh is drawn at 90° of hip flexion about the hip centre
     T = state.T_innominate_femur["left"]
@@ -163,4 +165,4 @@ def test_single_leg_and_hip_flexion_captions(anatomy):
     assert "about a third of a degree" in " ".join(c.text for c in s.captions) and 0.28 <= right <= 0.38
     s = scene.load("hip_flexion_test")
     left = _sij_deg(s.joint_state(anatomy, 1, 0.0), "left")
-    assert "a few hundredths of a degree" in " ".join(c.text for c in s.captions) and 0.02 <= left < 0.1
+    assert f"moves {left:.2f}° in the model" in " ".join(c.text for c in s.captions) and left < 0.5

@@ -38,8 +38,8 @@ SOURCE_LINE = '''    source = json.loads((folder / "landmarks.json").read_text(e
 BUGS: dict[str, tuple[str, str, str, str]] = {
     "psis_sign": ("descriptors.py", 'lambda p, side: float(p[f"psis_{side}"][1])', 'lambda p, side: -float(p[f"psis_{side}"][1])',
                   "1. the sign of the 'PSIS height difference' finding flipped"),
-    "sij_scale_40": ("mechanics.py", "SIJ_IN_VIVO_SCALE = 18.0", "SIJ_IN_VIVO_SCALE = 40.0",
-                     "2. SIJ_IN_VIVO_SCALE 18 -> 40 (single-leg stance 0.36° -> 0.17°)"),
+    "sij_scale_40": ("mechanics.py", "SIJ_IN_VIVO_SCALE = 13.0", "SIJ_IN_VIVO_SCALE = 29.0",
+                     "2. SIJ_IN_VIVO_SCALE 13 -> 29 (single-leg stance 0.34° -> 0.17°)"),
     "gait_magnified": ("pose.py", "    W = state.T_world_pelvis\n", "    W = frames.power(state.T_world_pelvis, magnification)\n",
                        "4. whole-pelvis gait motion magnified with the intrapelvic motion"),
     "hips_magnified": ("pose.py", 'T_world[f"innominate_{side}"] @ state.T_innominate_femur[side]',

@@ -11,7 +11,9 @@ Load cases (defaults of :mod:`pelvisim.mechanics` and :mod:`pelvisim.gait`, 70 k
   abductors, free leg hanging (:func:`pelvisim.gait.single_leg_stance_loads`); sacrum held, the
   linear soft-tissue ring (:mod:`pelvisim.tissue`; the L5 free on its ligaments, loads through the
   L5 as in the gait model).
-- **walking**: the ``gait`` model over :data:`PHASES` (hip reactions, abductors, trunk load).
+- **walking**: the ``gait`` model over :data:`PHASES` (hip reactions, abductors, trunk load), with
+  even SIJs and at ``stiffness_ratio`` 2; the symphysis gap change is checked against
+  :data:`WALKING_GAP_CHANGE_MM` at every phase.
 - **Gurd's sacral rotation**: the ``sacral_rotation`` model with the sacrum turned 1° to the left
   about a vertical axis, both hip centres pinned.
 
@@ -95,6 +97,16 @@ def total_deg(e: NDArray[np.float64]) -> NDArray[np.float64]:
 def total_mm(e: NDArray[np.float64]) -> NDArray[np.float64]:
     """Translation (mm) of the joint origin of deformations ``e`` (6,) or (6, n)."""
     return np.linalg.norm(e[3:], axis=0)
+
+
+def flare_deg(figures: dict[str, float], side: str) -> float:
+    """Flare of the ``side`` innominate relative to the sacrum from :func:`measure`'s ``gurd_<side>``.
+
+    + = inflare (ASIS toward the midline), the sign of pelvisim's readouts. ``gurd_<side>`` is the
+    rotation about +Y (superior), which swings the front of the left ilium toward +Z (the midline)
+    and the front of the right one away from it: the left side's sign flips.
+    """
+    return -figures[f"gurd_{side}"] if side == "left" else figures[f"gurd_{side}"]
 
 
 def signed_extreme(values: NDArray[np.float64]) -> float:

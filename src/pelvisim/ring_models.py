@@ -457,7 +457,7 @@ GAIT = PositionalModel(
     evidence="Direction supported by finite elements (Toyohara 2020: the sacrum nutates on the stance side, "
              "counternutates on the swing side); the size was never measured in vivo. Calibrated so that even SIJs "
              "stay within the 0.5° per side seen in single-leg stance (Kibsgård 2014, RSA, patients with pelvic "
-             "girdle pain); with uneven stiffness the laxer side moves more (about 0.6° at a ratio of 2). This is a "
+             "girdle pain); with uneven stiffness the laxer side moves more (about 0.55° at a ratio of 2). This is a "
              "model, not a measurement. Position labels (upslip, torsion, outflare) are unreliable by palpation "
              "(κ ≈ 0–0.2, Stovall & Kumar 2010; O'Haire & Gibbons 2000).",
     uses_gait=True,
