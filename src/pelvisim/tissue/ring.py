@@ -76,11 +76,11 @@ would be some 17× Miller's; the joint's translation in walking then ≈ 0.02 mm
 the typical 0.3–0.9 mm of Jacob & Kissling 1995, and the stance innominate tilting about its
 ASIS–PSIS line, a "superior pubic shear" in normal walking).
 
-Not recalibrated: the calibration of the lumped ring (its × 18, chosen so that single-leg stance
-gives 0.3–0.7° of total SIJ rotation, Kibsgård 2014, and walking at most 0.5° per side) carries
-over; the ligaments and cartilage add a few percent of stiffness (single-leg stance and walking
-within 5 % of the lumped ring on both test pelves, docs/calibration.md, which also tabulates how
-much of each joint's stiffness is bracing, cartilage and ligament).
+Not recalibrated here: the calibration of the lumped ring (its × 13, chosen so that single-leg
+stance gives 0.3–0.7° of total SIJ rotation, Kibsgård 2014, and walking at most 0.5° per side)
+carries over; the ligaments and cartilage add a few percent of stiffness (single-leg stance and
+walking within 10 % of the lumped ring on both test pelves, docs/calibration.md, which also
+tabulates how much of each joint's stiffness is bracing, cartilage and ligament).
 """
 
 BRACING_STIFFNESS = mechanics.SIJ_CADAVER_STIFFNESS.scaled(mechanics.SIJ_IN_VIVO_SCALE)
