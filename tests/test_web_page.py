@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import errno
 import json
+import math
 import os
 import re
 
@@ -171,7 +172,9 @@ def test_slider_grids_hold_the_scenes_values_and_constant_samples_collapse(anato
     # left moving, sampled at half the timeline's density (the scene does not use right_deg).
     assert sliders["left_deg"]["n"] == 1 and sliders["left_deg"]["in_scene"]
     assert not sliders["right_deg"]["in_scene"]
-    assert sliders["right_deg"]["n"] == timeline_axis(scene, Resolution(grid_points=5), coarse=True).n == 26
+    # Half of the 10 samples per second over the whole timeline, both ends included.
+    assert sliders["right_deg"]["n"] == timeline_axis(scene, Resolution(grid_points=5), coarse=True).n \
+        == math.ceil(scene.duration_s * 5.0) + 1
     assert slider_grid(get_model("gait").parameter("stiffness_ratio"), [2.0], 2) == [0.5, 1.0, 2.0]
 
 

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from pelvisim import __version__, joints
 from pelvisim.anatomy.core import BONES, PELVIC_BONES, Anatomy
 from pelvisim.errors import ParameterError
-from pelvisim.scene import OVERLAY_NAMES, VIEWS, Scene, load
+from pelvisim.scene import CAMERA_VIEWS, OVERLAY_NAMES, Scene, load
 from pelvisim.descriptors import NEGLIGIBLE
 from pelvisim.web.lesson import CATEGORY_CHANNELS, TWIST_SLOTS, Evaluator, Resolution, scene_motions, timeline_axis
 
@@ -210,7 +210,7 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
                      for c in scene.captions],
         "camera": {"view": camera.view, "position_mm": camera.position_mm, "focal_point_mm": camera.focal_point_mm,
                    "up": camera.up, "zoom": camera.zoom, "orbit_deg": camera.orbit_deg},
-        "views": {name: {"direction": list(VIEW_PRESETS[name].direction), "up": list(VIEW_PRESETS[name].up)} for name in VIEWS},
+        "views": {name: {"direction": list(VIEW_PRESETS[name].direction), "up": list(VIEW_PRESETS[name].up)} for name in CAMERA_VIEWS},
         "bounds": {"pelvis": pelvic_bounds, "with_femurs": _femur_bounds(anatomy, pelvic_bounds)},
         "bones": bones,
         "twist_slots": list(TWIST_SLOTS),
