@@ -3,6 +3,11 @@
 Without chromium or playwright the tests are skipped on a developer's machine, with the install
 commands in the reason; in CI (``CI=true``) that is a failure, so the tests cannot silently
 vanish. Nothing is downloaded: playwright never installs a browser here (``executable_path``).
+
+This module is a pytest plugin (``tests/conftest.py`` loads it), so its session fixtures exist
+once for the whole run: one chromium (:func:`browser`), one browser tab reused by every test
+(:func:`page`: each test loads its page afresh, and fails on any console error it caused), and
+the lesson pages, each built once (:func:`lesson_pages`, :func:`bundled_pages`).
 """
 
 from __future__ import annotations
@@ -62,15 +67,27 @@ class Page:
     test can assert that the page never tried the network.
     """
 
-    def __init__(self, browser: Any, viewport: tuple[int, int] = (1280, 900)) -> None:
+    def __init__(self, browser: Any, viewport: tuple[int, int] = (1280, 900), init_script: str | None = None) -> None:
         self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        if init_script:
+            self.context.add_init_script(init_script)
         self.page = self.context.new_page()
+        self.viewport = viewport
         self.requests: list[str] = []
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.page.route("**/*", self._route)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+
+    def reset(self, viewport: tuple[int, int] = (1280, 900)) -> None:
+        """Forget the requests and errors seen so far (the tab is reused by the next test)."""
+        self.requests.clear()
+        self.blocked.clear()
+        self.errors.clear()
+        if viewport != self.viewport:
+            self.page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+            self.viewport = viewport
 
     def _route(self, route: Any) -> None:
         url = route.request.url
@@ -86,10 +103,40 @@ class Page:
             self.errors.append(f"console error: {message.text}")
 
     def open(self, path: Path, wait_for_frame: bool = True) -> None:
-        """Load a page from a file and wait until the viewer has drawn its first frame."""
+        """Load a page from a file and wait until the viewer has drawn its first frame.
+
+        A viewer that stops with an error (it shows the message instead of a picture) fails at
+        once with that message, instead of waiting for a frame that never comes.
+        """
         self.page.goto(Path(path).resolve().as_uri())
         if wait_for_frame:
-            self.page.wait_for_function("() => window.pelvisim && window.pelvisim.state().frames > 0", timeout=60000)
+            self.page.wait_for_function(
+                "() => window.pelvisim && (window.pelvisim.state().frames > 0 || window.pelvisim.state().error !== null)",
+                timeout=60000)
+            error = self.state()["error"]
+            assert error is None, f"{Path(path).name}: the viewer stopped: {error}"
+            self.settle()
+
+    def settle(self) -> None:
+        """Wait until the picture matches the page's final layout.
+
+        The first frame fills in the readouts, which may change the page's layout (a scroll bar);
+        the viewer redraws when its stage changes size. Two animation frames later the canvas must
+        have the stage's size — a stretched picture would fail here.
+        """
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        sizes = self.page.evaluate("""() => { const c = document.getElementById('canvas'), s = document.getElementById('stage');
+            const ratio = Math.min(window.devicePixelRatio || 1, 2);
+            return [c.width, c.height, Math.round(s.clientWidth * ratio), Math.round(s.clientHeight * ratio)]; }""")
+        assert sizes[:2] == sizes[2:], f"the picture was drawn for another layout: canvas {sizes[:2]}, stage {sizes[2:]}"
+
+    def redraw(self) -> None:
+        """Draw a frame now (after a change made through ``window.pelvisim``)."""
+        self.page.evaluate("window.pelvisim.redraw()")
+
+    def set_time(self, time_s: float) -> None:
+        self.page.evaluate(f"window.pelvisim.setTime({float(time_s)!r})")
+        self.redraw()
 
     def state(self) -> dict[str, Any]:
         return self.page.evaluate("window.pelvisim.state()")
@@ -115,13 +162,13 @@ def png_pixels(png: bytes) -> np.ndarray:
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
+def chromium(extra_flags: tuple[str, ...] = ()) -> Iterator[Any]:
     """A headless chromium (the system's), closed afterwards."""
     executable = require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=[*CHROMIUM_FLAGS, *extra_flags])
         try:
             yield browser
         finally:
@@ -134,15 +181,76 @@ def share_of_background(image: np.ndarray, background: str, tolerance: int = 12)
     return float(np.mean(np.all(np.abs(image.astype(int) - rgb) <= tolerance, axis=-1)))
 
 
-@pytest.fixture(scope="session")
-def bundled_pages(tmp_path_factory) -> dict[str, Path]:
-    """A page of every bundled scene at the cheapest resolution, written once per test session."""
-    import pelvisim
-    from pelvisim.scene import bundled_scene_names
-    from pelvisim.web import Resolution, write_page
+def low_resolution() -> Any:
+    """The cheapest page of a scene: 2 values per slider, 4 samples per gait cycle, one every 2 s."""
+    from pelvisim.web import Resolution
 
-    low = Resolution(grid_points=2, phase_samples=4, time_samples_per_s=0.5, other_grid_points=2)
-    anatomy = pelvisim.load_anatomy()
+    return Resolution(grid_points=2, phase_samples=4, time_samples_per_s=0.5, other_grid_points=2)
+
+
+def flagship_resolution() -> Any:
+    """Coarser than a real page (48 phases): the tests then also check interpolation where it is widest."""
+    from pelvisim.web import Resolution
+
+    return Resolution(grid_points=3, phase_samples=24, other_grid_points=2)
+
+
+def flare_resolution() -> Any:
+    """Flare at the real timeline density (10 samples per second), its slider every 5° (10° is a grid value)."""
+    from pelvisim.web import Resolution
+
+    return Resolution(grid_points=7, other_grid_points=2)
+
+
+@pytest.fixture(scope="session")
+def page_anatomy() -> Any:
+    """The bundled mean pelvis (the loader keeps it; one per session here)."""
+    import pelvisim
+
+    return pelvisim.load_anatomy()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless chromium for the whole test session."""
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def browser_tab(browser: Any) -> Iterator[Page]:
+    """One browser tab, reused by every test through :func:`page`."""
+    tab = Page(browser)
+    yield tab
+    tab.close()
+
+
+@pytest.fixture
+def page(browser_tab: Page) -> Iterator[Page]:
+    """The shared tab, its records cleared; the test fails if its page logged any error."""
+    browser_tab.reset()
+    yield browser_tab
+    errors = list(browser_tab.errors)
+    browser_tab.page.goto("about:blank")  # the next test starts from nothing
+    assert not errors, f"the page logged errors: {errors}"
+
+
+@pytest.fixture(scope="session")
+def lesson_pages(tmp_path_factory: Any, page_anatomy: Any) -> dict[str, Path]:
+    """The flagship and flare pages the browser tests share, built once."""
+    from pelvisim.web import write_page
+
+    folder = tmp_path_factory.mktemp("pages")
+    return {name: write_page(name, folder / f"{name}.html", anatomy=page_anatomy, resolution=resolution).path
+            for name, resolution in (("flagship", flagship_resolution()), ("flare", flare_resolution()))}
+
+
+@pytest.fixture(scope="session")
+def bundled_pages(tmp_path_factory: Any, page_anatomy: Any) -> dict[str, Path]:
+    """A page of every bundled scene at the cheapest resolution, written once per test session."""
+    from pelvisim.scene import bundled_scene_names
+    from pelvisim.web import write_page
+
     folder = tmp_path_factory.mktemp("bundled_pages")
-    return {name: write_page(name, folder / f"{name}.html", anatomy=anatomy, resolution=low).path
+    return {name: write_page(name, folder / f"{name}.html", anatomy=page_anatomy, resolution=low_resolution()).path
             for name in bundled_scene_names()}

@@ -13,19 +13,19 @@ import numpy as np
 import pytest
 
 import browser_helpers
-from browser_helpers import bundled_pages  # noqa: F401  (fixture)
 from pelvisim import frames
 from pelvisim.cli import main
 from pelvisim.errors import ParameterError
 from pelvisim.output import OutputError
+from pelvisim.descriptors import describe
 from pelvisim.models import get_model
 from pelvisim.scene import bundled_scene_names, load
 from pelvisim.web import Resolution, build_page, write_page
 from pelvisim.web import page as page_module
 from pelvisim.web.lesson import Evaluator, readout_columns, scene_motions, slider_grid, timeline_axis
-from pelvisim.web.page import page_data, triangle_budget
+from pelvisim.web.page import overlap_magnifications, page_data, triangle_budget
 
-LOW = Resolution(grid_points=2, phase_samples=4, time_samples_per_s=0.5, other_grid_points=2)
+LOW = browser_helpers.low_resolution()
 """The cheapest page of a scene."""
 
 
@@ -42,8 +42,8 @@ def view(blob: bytes, reference: list) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def flare_page(anatomy):
-    return build_page("flare", anatomy, Resolution(grid_points=5))
+def flare_page(lesson_pages):
+    return lesson_pages["flare"].read_text(encoding="utf-8")
 
 
 # --- the page file ----------------------------------------------------------------------------
@@ -61,9 +61,10 @@ def test_bones_are_decimated_to_the_app_budget_and_decode_to_the_surface(anatomy
 
     meta, blob = meta_and_bytes(flare_page)
     budget = triangle_budget(1)
-    assert budget == 6000  # the desktop app's budget for one panel (view/app.py)
-    assert [b["name"] for b in meta["bones"]] == ["sacrum", "innominate_left", "innominate_right", "femur_left", "femur_right"]
-    for bone in meta["bones"]:
+    assert budget == 6000  # the desktop app's budget for one panel (view/meshes.py)
+    bones = meta["anatomies"][0]["bones"]
+    assert [b["name"] for b in bones] == ["sacrum", "innominate_left", "innominate_right", "femur_left", "femur_right"]
+    for bone in bones:
         vertices, faces = bone_surface(anatomy.bones[bone["name"]], budget)
         assert bone["n_triangles"] == len(faces) <= budget
         decoded = np.array(bone["origin_mm"]) + view(blob, bone["positions"]).reshape(-1, 3) * np.array(bone["step_mm"])
@@ -74,16 +75,18 @@ def test_bones_are_decimated_to_the_app_budget_and_decode_to_the_surface(anatomy
 
 def test_packed_samples_are_the_lesson_samples(anatomy):
     scene = load("flare")
-    meta, binary = page_data(scene, anatomy, Resolution(grid_points=5))
+    meta, binary = page_data(scene, anatomy, LOW)
     blob = base64.b64decode(binary)
-    motions, _ = scene_motions(scene, anatomy, Resolution(grid_points=5))
+    motions, _ = scene_motions(scene, anatomy, LOW, Evaluator(anatomy, overlap_magnifications(scene)))
     packed, computed = meta["motions"][0], motions[0]
     np.testing.assert_array_equal(view(blob, packed["base"]["twists"]), computed["base"]["twists"].ravel())
     np.testing.assert_array_equal(view(blob, packed["base"]["readouts"]),
                                   computed["base"]["readouts"].ravel().astype(np.float32))
+    np.testing.assert_array_equal(view(blob, packed["base"]["overlap"]), computed["base"]["overlap"].ravel())
     for p, c in zip(packed["sliders"], computed["sliders"]):
         assert p["grid"] == c["grid"] and p["n"] == c["n"]
         np.testing.assert_array_equal(view(blob, p["twists"]), c["twists"].ravel())
+        np.testing.assert_array_equal(view(blob, p["texts"]), c["texts"].ravel())
 
 
 def test_write_page_is_atomic(tmp_path, monkeypatch, anatomy):
@@ -149,12 +152,12 @@ def test_readouts_read_the_descriptors_of_each_sample(anatomy):
     """A 1° left flare reads as 1° of left inflare relative to the sacrum (its axis is the SIJ's vertical one)."""
     columns = readout_columns(anatomy)
     evaluate = Evaluator(anatomy)
-    _, readouts, _ = evaluate(get_model("flare"), {"left_deg": 1.0, "right_deg": 0.0}, 0.0)
+    _, readouts, _, _ = evaluate(get_model("flare"), {"left_deg": 1.0, "right_deg": 0.0}, 0.0)
     values = dict(zip((c["key"] for c in columns), readouts))
     assert values["innominate_left.inflare_deg"] == pytest.approx(1.0, abs=1e-9)
     assert values["innominate_right.inflare_deg"] == pytest.approx(0.0, abs=1e-9)
     # Mirror rule: the same motion on the right reads the same on the right.
-    _, mirrored, _ = evaluate(get_model("flare"), {"left_deg": 0.0, "right_deg": 1.0}, 0.0)
+    _, mirrored, _, _ = evaluate(get_model("flare"), {"left_deg": 0.0, "right_deg": 1.0}, 0.0)
     values_right = dict(zip((c["key"] for c in columns), mirrored))
     assert values_right["innominate_right.inflare_deg"] == pytest.approx(1.0, abs=1e-9)
     finding = "finding.ASIS-to-midline difference"
@@ -164,7 +167,7 @@ def test_readouts_read_the_descriptors_of_each_sample(anatomy):
 
 def test_slider_grids_hold_the_scenes_values_and_constant_samples_collapse(anatomy):
     scene = load("flare")
-    motions, _ = scene_motions(scene, anatomy, Resolution(grid_points=5))
+    motions, _ = scene_motions(scene, anatomy, Resolution(grid_points=5, time_samples_per_s=2.0, other_grid_points=2))
     sliders = {s["name"]: s for s in motions[0]["sliders"]}
     assert {0.0, 1.0} <= set(sliders["left_deg"]["grid"])  # the keyframes' 0° and 1° are exact
     assert sliders["left_deg"]["grid"][0] == -15.0 and sliders["left_deg"]["grid"][-1] == 15.0
@@ -172,9 +175,9 @@ def test_slider_grids_hold_the_scenes_values_and_constant_samples_collapse(anato
     # left moving, sampled at half the timeline's density (the scene does not use right_deg).
     assert sliders["left_deg"]["n"] == 1 and sliders["left_deg"]["in_scene"]
     assert not sliders["right_deg"]["in_scene"]
-    # Half of the 10 samples per second over the whole timeline, both ends included.
-    assert sliders["right_deg"]["n"] == timeline_axis(scene, Resolution(grid_points=5), coarse=True).n \
-        == math.ceil(scene.duration_s * 5.0) + 1
+    # Half of the 2 samples per second over the whole timeline, both ends included.
+    assert sliders["right_deg"]["n"] == timeline_axis(scene, Resolution(time_samples_per_s=2.0), coarse=True).n \
+        == math.ceil(scene.duration_s * 1.0) + 1
     assert slider_grid(get_model("gait").parameter("stiffness_ratio"), [2.0], 2) == [0.5, 1.0, 2.0]
 
 
@@ -200,6 +203,152 @@ def test_key_readouts_keep_each_moving_bone(anatomy):
     assert len(keys) == KEY_DESCRIPTORS
     assert keys == ["sacrum.nutation_deg", "innominate_left.anterior_rotation_deg", "innominate_left.inflare_deg",
                     "innominate_right.anterior_rotation_deg"]
+
+
+def test_every_compact_readout_reads_the_number_the_desktop_panel_reads(anatomy):
+    """Each readout a scene can put in a panel (pelvisim.scene.READOUTS) has a column with that number."""
+    from pelvisim.scene import READOUTS
+    from pelvisim.view.readout import read_path
+    from pelvisim.web.lesson import readout_alias, readout_vector
+
+    columns = readout_columns(anatomy)
+    index = {c["key"]: i for i, c in enumerate(columns)}
+    state = get_model("gait").joint_state(anatomy, {"stiffness_ratio": 2.0, "coupling_gain": 0.5}, 0.3)
+    d = describe(anatomy, state)
+    values = readout_vector(d, columns)
+    for key in READOUTS:
+        column = index[key] if key in index else index[readout_alias(key)]
+        # float64 both sides: the very same number (the desktop reads the path attribute by attribute).
+        assert values[column] == read_path(d, key), key
+    body = [c for c in columns if c.get("extra")]
+    assert body and all(c["frame"] == "standing body frame" for c in body)  # they name their own frame
+
+
+def test_scene_panels_carry_their_compact_readouts_view_and_axes(anatomy):
+    from pelvisim.scene import DEFAULT_READOUTS
+
+    scene = load("iliacus_pull")
+    meta, _ = page_data(scene, anatomy, LOW)
+    columns = meta["anatomies"][0]["readout_columns"]
+    for index, panel in enumerate(meta["panels"]):
+        assert [r["key"] for r in panel["readouts"]] == list(scene.panel_readouts(index))
+        assert all(columns[r["column"]]["key"].split(".")[-1] == r["key"].split(".")[-1] for r in panel["readouts"])
+        assert panel["view"] == "medial_left" and panel["magnification"] == 20.0
+    flare, _ = page_data(load("flare"), anatomy, LOW)
+    assert [r["key"] for r in flare["panels"][0]["readouts"]] == list(DEFAULT_READOUTS["flare"])  # the model's default
+    assert flare["panels"][0]["axes"] == ["flare_left"]  # only the side the scene moves
+    assert meta["arrows"]["scale"] == scene.arrow_scale
+
+
+def test_identical_poses_are_described_once(anatomy):
+    """The flare model ignores the gait phase, and a zero angle is a zero angle on any axis level."""
+    evaluate = Evaluator(anatomy)
+    flare = get_model("flare")
+    first = evaluate(flare, flare.resolve({"left_deg": 1.0}), 0.0)
+    again = evaluate(flare, flare.resolve({"left_deg": 1.0}), 0.5)
+    assert evaluate.described == 1 and again is first
+    nutation = get_model("nutation")
+    evaluate(nutation, nutation.resolve({"angle_deg": 0.0, "axis_level": "S1"}), 0.0)
+    evaluate(nutation, nutation.resolve({"angle_deg": 0.0, "axis_level": "S3"}), 0.0)
+    assert evaluate.described == 2  # flare's one, and neutral once
+    evaluate(nutation, nutation.resolve({"angle_deg": 1.0, "axis_level": "S3"}), 0.0)
+    assert evaluate.described == 3
+
+
+def test_overlap_bits_and_limit_notes_are_the_limits_modules(anatomy):
+    """Bit k of a sample's overlap mask is the overlap note at the k-th magnification; the notes
+    channel holds the panels' one-line joint-limit notes (pelvisim.limits)."""
+    from pelvisim import limits
+
+    magnifications = (1.0, 5.0, 20.0, 50.0)
+    evaluate = Evaluator(anatomy, magnifications)
+    model = get_model("gait")
+    seen = set()
+    for phase in (0.0, 0.1, 0.3, 0.55):
+        values = model.resolve({"stiffness_ratio": 2.0})
+        _, _, texts, mask = evaluate(model, values, phase)
+        state = model.joint_state(anatomy, values, phase)
+        for k, m in enumerate(magnifications):
+            expected = limits.magnification_overlap_note(anatomy, state, m) is not None
+            assert bool(mask >> k & 1) == expected, (phase, m)
+            seen.add(expected)
+        notes = evaluate.categories[texts[3]]
+        assert notes.split("\n") == [limits.limit_note(w) for w in limits.joint_limit_warnings(anatomy, state)] or \
+            (notes == "" and not limits.joint_limit_warnings(anatomy, state))
+    assert seen == {True, False}  # both answers occurred: the bits were tested, not only zeros
+
+
+def test_sacrum_section_lies_on_the_cut_plane_and_closes(anatomy):
+    """The cap and outline of the sagittal cut: on the plane, closed, about the size of a sacral midline section."""
+    from pelvisim.web.page import Packer, _sacrum_cut
+
+    packer = Packer()
+    cut = _sacrum_cut(anatomy, triangle_budget(1), packer)
+    blob = base64.b64decode(packer.base64())
+    z_mid = cut["origin_mm"][2]
+    cap = view(blob, cut["cap"]["positions"]).reshape(-1, 3)
+    faces = view(blob, cut["cap"]["indices"]).reshape(-1, 3)
+    # float32 coordinates of a plane at |z| < 1 mm: on it to 1e-5 mm.
+    assert np.abs(cap[:, 2] - z_mid).max() < 1e-5
+    a, b, c = (cap[faces[:, i]].astype(float) for i in range(3))
+    area = 0.5 * np.abs(np.cross(b - a, c - a)[:, 2]).sum()
+    # The bundled sacrum is ~100 mm tall and 30-55 mm deep at the midline: a section of 20-50 cm².
+    assert 2000.0 < area < 5000.0, area
+    for ref in cut["outlines"]:
+        loop = view(blob, ref).reshape(-1, 3)
+        assert np.abs(loop[:, 2] - z_mid).max() < 1e-5
+    length = sum(np.linalg.norm(np.diff(view(blob, r).reshape(-1, 3), axis=0), axis=1).sum() for r in cut["outlines"])
+    # An outline at least as long as the circle of the same area (the isoperimetric bound): it goes all round.
+    assert length >= 2.0 * np.sqrt(np.pi * area)
+
+
+def test_axis_rods_pass_through_their_bone_and_end_outside_it(anatomy):
+    """As the app fits them: where the line enters and leaves the bone, plus the margin each way."""
+    from pelvisim.anatomy.surface import Surface, closest_points_on_surface
+    from pelvisim.view.overlays import AXIS_BONES, AXIS_MARGIN_MM
+    from pelvisim.view.theme import get_theme
+    from pelvisim.web.page import _axes
+
+    rods = _axes(anatomy, get_theme("default"))
+    assert set(rods) >= {"nutation_S1", "nutation_S2", "nutation_S3", "left_oblique", "right_oblique", "flare_left"}
+    for key in ("left_oblique", "right_oblique", "flare_left"):
+        rod = rods[key]
+        bone = anatomy.bones[AXIS_BONES[key][0]]
+        surface = Surface(np.asarray(bone.vertices_mm, dtype=float), np.asarray(bone.faces))
+        p, d = np.array(rod["point_mm"]), np.array(rod["direction"])
+        ends = np.array([p + rod["start_mm"] * d, p + rod["end_mm"] * d])
+        entries = np.array([p + (rod["start_mm"] + AXIS_MARGIN_MM) * d, p + (rod["end_mm"] - AXIS_MARGIN_MM) * d])
+        _, outside = closest_points_on_surface(ends, surface)
+        _, at_surface = closest_points_on_surface(entries, surface)
+        assert (outside > 0).all(), key  # both caps in the open
+        # Fitted on a 4000-triangle copy of the bone: on the full surface within a millimetre.
+        assert np.abs(at_surface).max() < 1.0, (key, at_surface)
+
+
+def test_view_boxes_are_the_desktop_panels(anatomy):
+    from pelvisim import joints
+    from pelvisim.web.page import _view_bounds
+
+    boxes = _view_bounds(anatomy)
+    centre = joints.joint_centre(anatomy, "left")
+    np.testing.assert_allclose(np.reshape(boxes["medial_left"], (3, 2)).mean(axis=1), centre)
+    np.testing.assert_allclose(np.diff(np.reshape(boxes["medial_left"], (3, 2)), axis=1).ravel(), 200.0)
+    kept = np.vstack([anatomy.bones[b].vertices_mm for b in ("sacrum", "innominate_right")])
+    np.testing.assert_allclose(boxes["sagittal_left"], [v for pair in zip(kept.min(axis=0), kept.max(axis=0)) for v in pair])
+
+
+def test_gait_strip_stance_is_the_gait_models(anatomy):
+    from pelvisim import gait
+
+    meta, _ = page_data(load("flagship"), anatomy, LOW)
+    strip = meta["gait_strip"]
+    assert strip["shown"]
+    for phase in np.linspace(0.0, 0.99, 100):
+        for side in ("left", "right"):
+            inside = any(a <= phase < b for a, b in strip["stance"][side])
+            assert inside == gait.in_stance(phase, side), (phase, side)
+    flare, _ = page_data(load("flare"), anatomy, LOW)
+    assert not flare["gait_strip"]["shown"]
 
 
 def test_resolution_is_validated():

@@ -28,7 +28,7 @@ from typing import Any
 from pelvisim.anatomy.core import Anatomy
 from pelvisim.errors import ParameterError, PelvisimError, SceneError
 from pelvisim.parameters import PositionalModel
-from pelvisim.scene import VIEWS, Camera, PanelSpec, Scene, Timeline, find_scene, load
+from pelvisim.scene import CAMERA_VIEWS, Camera, PanelSpec, Scene, Timeline, find_scene, load
 
 DEFAULT_HEIGHT_PX = 900
 """Height of the viewer's frame in the notebook (the page scrolls inside it)."""
@@ -55,8 +55,8 @@ def scene_for(scene_or_model: Scene | PositionalModel | str | os.PathLike[str], 
     """
     from pelvisim.models import MODELS, get_model
 
-    if view is not None and view not in VIEWS:
-        raise ParameterError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    if view is not None and view not in CAMERA_VIEWS:
+        raise ParameterError(f"view must be one of {', '.join(CAMERA_VIEWS)}, got {view!r}")
     scene: Scene | None = scene_or_model if isinstance(scene_or_model, Scene) else None
     model: PositionalModel | None = scene_or_model if isinstance(scene_or_model, PositionalModel) else None
     if scene is None and model is None:
@@ -80,7 +80,8 @@ def scene_for(scene_or_model: Scene | PositionalModel | str | os.PathLike[str], 
         if view is not None:
             from dataclasses import replace
 
-            scene = replace(scene, camera=Camera(view=view, zoom=scene.camera.zoom))
+            scene = replace(scene, camera=Camera(view=view, zoom=scene.camera.zoom),
+                            panels=tuple(replace(p, view=None) for p in scene.panels))  # every panel
         return scene
     assert model is not None
     values = model.resolve(parameters)
@@ -102,7 +103,7 @@ class LiveAnswers:
 
     A request is ``{"id": int, "motion": int, "overrides": {parameter: value}}`` (the page's own
     message); the answer is ``{"type": "track", "id", "motion", "overrides", "n", "twists",
-    "readouts", "texts", "categories"}`` with the samples of
+    "readouts", "texts", "overlap", "categories"}`` with the samples of
     :func:`pelvisim.web.lesson.motion_track` flattened, or ``{"type": "error", "id", "message"}``.
     """
 
@@ -130,7 +131,8 @@ class LiveAnswers:
             return {"type": "error", "id": identifier, "message": f"pelvisim: {error}"}
         return {"type": "track", "id": identifier, "motion": motion, "overrides": dict(overrides), "n": int(track["n"]),
                 "twists": track["twists"].ravel().tolist(), "readouts": track["readouts"].ravel().tolist(),
-                "texts": track["texts"].ravel().tolist(), "categories": list(self.evaluate.categories)}
+                "texts": track["texts"].ravel().tolist(), "overlap": track["overlap"].ravel().tolist(),
+                "categories": list(self.evaluate.categories)}
 
 
 def iframe_html(page: str, height_px: int = DEFAULT_HEIGHT_PX) -> str:
@@ -234,7 +236,8 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
     magnification : float, optional
         Display factor of every panel (default: the scene's; 1 = true scale for a model).
     view : str, optional
-        Camera preset (anterior, posterior, superior, inferior, left, right).
+        Camera preset of every panel: an anatomical view (anterior, posterior, superior, inferior,
+        left, right) or a lesson view (``pelvisim.scene.LESSON_VIEWS``).
     resolution : pelvisim.web.Resolution, optional
         Sample density of the precomputed page.
     height_px : int
@@ -251,7 +254,7 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
         HTML fallback), otherwise the static page.
     """
     from pelvisim.web.lesson import Evaluator, Resolution
-    from pelvisim.web.page import page_data, page_html
+    from pelvisim.web.page import overlap_magnifications, page_data, page_html
 
     scene = scene_for(scene_or_model, parameters=parameters, magnification=magnification, view=view)
     if anatomy is None:
@@ -259,7 +262,7 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
 
         anatomy = load_anatomy()
     resolution = resolution or Resolution()
-    evaluate = Evaluator(anatomy)
+    evaluate = Evaluator(anatomy, overlap_magnifications(scene))
     meta, binary = page_data(scene, anatomy, resolution, evaluate)
     page = page_html(meta, binary)
     if live:

@@ -22,8 +22,14 @@ sliders and one set of samples. Each sample holds
 - the **readouts**: every numeric descriptor of :func:`pelvisim.descriptors.describe` (true
   scale, never magnified), each palpation finding's change from neutral (the page adds the
   neutral difference and judges the result against the finding's band, as ``describe`` does),
-  and three texts: the sacral torsion's name, the clinical names earned and the joint-limit
-  warnings (:data:`CATEGORY_CHANNELS`).
+  and four texts: the sacral torsion's name, the clinical names earned, the joint-limit warnings
+  and their one-line notes (:data:`CATEGORY_CHANNELS`);
+- the **overlap mask**: for each display magnification of :attr:`Evaluator.overlap_magnifications`
+  (one bit each), whether the bones pass through each other at that magnification where the
+  true-scale pose does not (:func:`pelvisim.limits.magnification_overlap_note`).
+
+Poses repeat (holds, panels sharing a model, a slider that leaves the pose alone, a model that
+ignores the gait phase): every result is kept per pose, so each distinct pose is described once.
 
 Arrays whose samples are all equal (a model that ignores the gait phase, a hold) keep one sample.
 This module is model layer: numpy only, no pyvista.
@@ -53,10 +59,11 @@ from pelvisim.descriptors import (
     describe,
 )
 from pelvisim.errors import ParameterError
+from pelvisim.limits import joint_limit_warnings, limit_note, magnification_overlap_note
 from pelvisim.models import get_model
 from pelvisim.parameters import Parameter, PositionalModel, Value
 from pelvisim.pose import JointState
-from pelvisim.scene import Scene
+from pelvisim.scene import READOUTS, Scene
 
 PHASE_SAMPLES = 48
 """Samples per gait cycle (as :func:`pelvisim.pose.cycle_poses` and the app's trails): 7.5° of
@@ -133,10 +140,14 @@ RING_COLUMNS = (
 """The symphysis readouts of :class:`pelvisim.descriptors.RingDescriptors` and their words."""
 RING_FRAME = "right pubis relative to the left, at the symphysis"
 
-CATEGORY_CHANNELS = ("torsion", "named", "limits")
+CATEGORY_CHANNELS = ("torsion", "named", "limits", "notes")
 """Texts every sample carries (shown from the nearest sample, never interpolated): the sacral
-torsion's name, the clinical names earned (:mod:`pelvisim.naming`) and the joint-limit warnings
-(:mod:`pelvisim.limits`)."""
+torsion's name, the clinical names earned (:mod:`pelvisim.naming`), the joint-limit warnings
+(:mod:`pelvisim.limits`, full sentences with their sources) and the same warnings as the panels'
+one-line notes (:func:`pelvisim.limits.limit_note`, one per line)."""
+
+MAX_OVERLAP_MAGNIFICATIONS = 16
+"""Magnifications an overlap mask can hold (one bit each of a 16-bit number)."""
 
 
 def readout_columns(anatomy: Anatomy) -> list[dict[str, Any]]:
@@ -182,29 +193,56 @@ def readout_columns(anatomy: Anatomy) -> list[dict[str, Any]]:
                             positive=rule.positive_words, negative=rule.positive_words, frame=finding.frame,
                             band=list(finding.band), at_neutral=finding.at_neutral, source=finding.source,
                             note=finding.note, reliability=finding.reliability))
+    # The compact readouts a scene can choose (pelvisim.scene.READOUTS) that are not columns yet:
+    # the innominates in the standing body frame.
+    known = {c["key"] for c in columns}
+    terms = {term.field: term for term in (*INNOMINATE_TERMS.values(), PUBIC_TERM)}
+    for key in READOUTS:
+        if key in known or readout_alias(key) in known:
+            continue
+        group, frame_name, field = key.split(".")
+        side = group.split("_")[1]
+        term = terms[field]
+        columns.append(dict(key=key, group=group, subject=f"{side.capitalize()} innominate", unit=term.unit,
+                            positive=term.positive_words, negative=term.negative_words,
+                            frame=getattr(neutral.innominate(side), frame_name).frame, extra=True))
     return columns
+
+
+def readout_alias(key: str) -> str:
+    """The column key of a compact-readout key: ``innominate_left.relative_to_sacrum.inflare_deg`` is
+    ``innominate_left.inflare_deg`` (the descriptors' innominate numbers are relative to the sacrum)."""
+    return key.replace(".relative_to_sacrum.", ".")
+
+
+def read_number(d: Descriptors, path: str) -> float:
+    """The number at dotted ``path`` of the descriptors (attribute by attribute), NaN when absent."""
+    value: Any = d
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
+        if value is None:
+            return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def readout_vector(d: Descriptors, columns: Sequence[Mapping[str, Any]]) -> NDArray[np.float64]:
     """The numbers of ``columns`` read off one :class:`~pelvisim.descriptors.Descriptors` (NaN if absent)."""
     findings = {f.name: f.difference for f in d.findings}
-    plain = d.to_dict()["descriptors"]
     out = np.full(len(columns), np.nan)
     for i, column in enumerate(columns):
         group, _, field = column["key"].partition(".")
-        if group == "finding":
-            out[i] = findings.get(field, np.nan)
-        elif group in plain:
-            value: Any = plain[group]
-            for part in field.split("."):
-                value = value[part]
-            out[i] = float(value)
+        out[i] = findings.get(field, np.nan) if group == "finding" else read_number(d, column["key"])
     return out
 
 
-def category_texts(d: Descriptors) -> tuple[str, str, str]:
+def category_texts(d: Descriptors) -> tuple[str, str, str, str]:
     """The texts of :data:`CATEGORY_CHANNELS` for one pose."""
-    return (d.sacrum.torsion.name, "; ".join(d.named), " ".join(f"{w.text}." for w in d.limit_warnings))
+    warnings = d.limit_warnings
+    return (d.sacrum.torsion.name, "; ".join(d.named), " ".join(f"{w.text}." for w in warnings),
+            "\n".join(limit_note(w) for w in warnings))
 
 
 # --- one evaluation ---------------------------------------------------------------------------
@@ -215,45 +253,103 @@ def state_twists(state: JointState) -> NDArray[np.float64]:
     return np.array([frames.log(T) for T in transforms])
 
 
+class TextIndex:
+    """Texts referred to by index (the categorical readouts), shared by every evaluator of a page."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        """Index of ``text`` (added when new)."""
+        if text not in self._index:
+            self._index[text] = len(self.texts)
+            self.texts.append(text)
+        return self._index[text]
+
+
+Evaluation = tuple[NDArray, NDArray, NDArray, int]
+"""``(twists (6, 6), readouts (R,), texts (4,), overlap mask)`` of one pose."""
+
+
 @dataclass
 class Evaluator:
-    """Evaluates models at (parameters, phase), remembering every result (holds and shared panels repeat).
+    """Evaluates models at (parameters, phase), describing each distinct pose once.
 
     Attributes
     ----------
     anatomy : Anatomy
+    overlap_magnifications : tuple of float
+        Display magnifications the overlap mask is computed for (bit ``k`` for the ``k``-th; at
+        most :data:`MAX_OVERLAP_MAGNIFICATIONS`); 1 never overlaps by magnification.
+    texts : TextIndex, optional
+        Shared with the other evaluators of a page (one per anatomy).
     columns : list of dict
         :func:`readout_columns`.
     categories : list of str
         Texts of the categorical readouts (:data:`CATEGORY_CHANNELS`), referenced by index.
+    described : int
+        Poses described so far (for benchmarks: the cost of a page is about this many
+        :func:`~pelvisim.descriptors.describe` calls).
     """
 
     anatomy: Anatomy
+    overlap_magnifications: tuple[float, ...] = ()
+    texts: TextIndex | None = None
 
     def __post_init__(self) -> None:
+        if len(self.overlap_magnifications) > MAX_OVERLAP_MAGNIFICATIONS:
+            raise ParameterError(f"at most {MAX_OVERLAP_MAGNIFICATIONS} magnifications can be checked for overlap, "
+                                 f"got {len(self.overlap_magnifications)}")
+        self.overlap_magnifications = tuple(float(m) for m in self.overlap_magnifications)
+        self.texts = self.texts or TextIndex()
         self.columns = readout_columns(self.anatomy)
-        self.categories: list[str] = []
-        self._index: dict[str, int] = {}
-        self._cache: dict[tuple[Any, ...], tuple[NDArray, NDArray, NDArray]] = {}
+        self.described = 0
+        self._by_values: dict[tuple[Any, ...], Evaluation] = {}
+        self._by_pose: dict[bytes, Evaluation] = {}
+
+    @property
+    def categories(self) -> list[str]:
+        """Every categorical text so far, by index."""
+        assert self.texts is not None
+        return self.texts.texts
 
     def category(self, text: str) -> int:
         """Index of ``text`` in :attr:`categories` (added when new)."""
-        if text not in self._index:
-            self._index[text] = len(self.categories)
-            self.categories.append(text)
-        return self._index[text]
+        assert self.texts is not None
+        return self.texts(text)
 
-    def __call__(self, model: PositionalModel, values: Mapping[str, Value], phase: float) -> tuple[NDArray, NDArray, NDArray]:
-        """``(twists (6, 6), readouts (R,), categories (3,))`` of ``model`` at ``values`` and ``phase``."""
+    def overlap_mask(self, state: JointState) -> int:
+        """Bit ``k`` set when the bones overlap at ``overlap_magnifications[k]`` but not at true scale."""
+        mask = 0
+        for k, m in enumerate(self.overlap_magnifications):
+            if m != 1.0 and magnification_overlap_note(self.anatomy, state, m) is not None:
+                mask |= 1 << k
+        return mask
+
+    def __call__(self, model: PositionalModel, values: Mapping[str, Value], phase: float) -> Evaluation:
+        """``(twists, readouts, texts, overlap mask)`` of ``model`` at ``values`` and ``phase``."""
         key = (model.name, tuple(sorted((k, v if isinstance(v, str) else float(v)) for k, v in values.items())), float(phase))
-        hit = self._cache.get(key)
+        hit = self._by_values.get(key)
         if hit is None:
             state = model.joint_state(self.anatomy, values, phase)
-            d = describe(self.anatomy, state)
-            texts = np.array([self.category(t) for t in category_texts(d)], dtype=np.uint16)
-            hit = (state_twists(state), readout_vector(d, self.columns), texts)
-            self._cache[key] = hit
+            pose_key = _pose_key(state)
+            hit = self._by_pose.get(pose_key)
+            if hit is None:
+                d = describe(self.anatomy, state)
+                self.described += 1
+                texts = np.array([self.category(t) for t in category_texts(d)], dtype=np.uint16)
+                hit = (state_twists(state), readout_vector(d, self.columns), texts, self.overlap_mask(state))
+                self._by_pose[pose_key] = hit
+            self._by_values[key] = hit
         return hit
+
+
+def _pose_key(state: JointState) -> bytes:
+    """Bytes that are equal exactly when two joint states are (every transform, bit for bit)."""
+    parts = [state.T_pelvis[b] for b in ("sacrum", "innominate_left", "innominate_right")]
+    parts += [state.T_innominate_femur[s] for s in ("left", "right")] + [state.T_world_pelvis]
+    return np.stack(parts).tobytes()
 
 
 # --- samples ----------------------------------------------------------------------------------
@@ -322,15 +418,18 @@ def slider_grid(parameter: Parameter, used: Sequence[float], points: int) -> lis
     return sorted(values)
 
 
+TRACK_ARRAYS = ("twists", "readouts", "texts", "overlap")
+"""The per-sample arrays of a track."""
+
+
 def _track(evaluate: Evaluator, model: PositionalModel, values: Sequence[Mapping[str, Value]],
            axis: Axis) -> dict[str, Any]:
-    """Twists, readouts and texts of ``model`` at every sample of ``axis``."""
+    """Twists, readouts, texts and overlap masks of ``model`` at every sample of ``axis``."""
     results = [evaluate(model, v, phase) for v, phase in zip(values, axis.phases)]
-    twists = np.stack([r[0] for r in results])
-    readouts = np.stack([r[1] for r in results])
-    texts = np.stack([r[2] for r in results])
-    (twists, readouts, texts), n = _collapsed([twists, readouts, texts], 0)
-    return {"n": n, "twists": twists, "readouts": readouts, "texts": texts}
+    arrays = [np.stack([r[0] for r in results]), np.stack([r[1] for r in results]), np.stack([r[2] for r in results]),
+              np.array([r[3] for r in results], dtype=np.uint16)]
+    arrays, n = _collapsed(arrays, 0)
+    return {"n": n, **dict(zip(TRACK_ARRAYS, arrays))}
 
 
 def motion_track(anatomy: Anatomy, scene: Scene, panel: int, overrides: Mapping[str, Any] | None = None,
@@ -343,8 +442,9 @@ def motion_track(anatomy: Anatomy, scene: Scene, panel: int, overrides: Mapping[
     Returns
     -------
     dict
-        ``n`` (samples kept), ``twists`` (n, 6, 6), ``readouts`` (n, R), ``texts`` (n, 3): indices
-        of the :data:`CATEGORY_CHANNELS` texts in ``evaluate.categories``.
+        ``n`` (samples kept), ``twists`` (n, 6, 6), ``readouts`` (n, R), ``texts`` (n, 4): indices
+        of the :data:`CATEGORY_CHANNELS` texts in ``evaluate.categories``, ``overlap`` (n,): the
+        overlap masks (:meth:`Evaluator.overlap_mask`).
     """
     evaluate = evaluate or Evaluator(anatomy)
     model = get_model(scene.panels[panel].model)
@@ -360,7 +460,8 @@ def _key_rows(readouts: Sequence[NDArray], columns: Sequence[Mapping[str, Any]])
     peak = np.nanmax(np.abs(stacked), axis=0) if len(stacked) else np.zeros(len(columns))
     peak = np.nan_to_num(peak)
     size = {i: peak[i] / (MM_PER_DEG if c["unit"] == "mm" else 1.0) for i, c in enumerate(columns)}
-    descriptors = sorted((i for i, c in enumerate(columns) if c["group"] != "finding" and peak[i] >= NEGLIGIBLE),
+    descriptors = sorted((i for i, c in enumerate(columns)
+                          if c["group"] != "finding" and not c.get("extra") and peak[i] >= NEGLIGIBLE),
                          key=lambda i: -size[i])
     # The largest motion of each bone first (the sacrum's own nutation before the innominates'
     # readings of it), then the largest of the rest.
@@ -396,7 +497,8 @@ def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resol
         Per motion: ``model``, ``model_title``, ``panels`` (indices), ``base`` (see
         :func:`motion_track`, plus ``values``: the numeric parameters at each sample, shape
         (n, P)), ``sliders`` (per numeric parameter: its description, ``grid`` values, ``n``,
-        ``twists`` (G, n, 6, 6), ``readouts`` (G, n, R), ``texts`` (G, n, 3), ``key_rows``,
+        ``twists`` (G, n, 6, 6), ``readouts`` (G, n, R), ``texts`` (G, n, 4), ``overlap`` (G, n),
+        ``key_rows``,
         ``in_scene``: whether the scene sets or animates it; the others are sampled coarser),
         ``fixed`` (choice parameters and their values), ``key_rows`` (readout columns shown
         without an override), ``uses_gait``.
@@ -443,7 +545,7 @@ def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resol
             tracks = [_track(evaluate, model, [{**v, parameter.name: g} for v in at], along) for g in grid]
             n = max(t["n"] for t in tracks)
             stacked = {name: np.stack([np.repeat(t[name], n // t["n"], axis=0) for t in tracks])
-                       for name in ("twists", "readouts", "texts")}
+                       for name in TRACK_ARRAYS}
             sliders.append(dict(
                 _parameter_info(parameter), grid=grid, n=n, in_scene=in_scene, **stacked,
                 key_rows=_key_rows([stacked["readouts"], base["readouts"]], evaluate.columns),
