@@ -31,6 +31,10 @@ CHROMIUM_FLAGS = [
 ]
 """Software WebGL (SwiftShader) and no background traffic of the browser's own."""
 
+VIEWPORT = (960, 720)
+"""Browser window of the tests: a small laptop screen. Software WebGL draws every pixel on the CPU
+(about 0.1 s a frame at this size), so a bigger window only makes the tests slower."""
+
 
 def chromium_executable() -> str | None:
     """Path of the system chromium (Debian's ``chromium``), or None."""
@@ -67,7 +71,7 @@ class Page:
     test can assert that the page never tried the network.
     """
 
-    def __init__(self, browser: Any, viewport: tuple[int, int] = (1280, 900), init_script: str | None = None) -> None:
+    def __init__(self, browser: Any, viewport: tuple[int, int] = VIEWPORT, init_script: str | None = None) -> None:
         self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         if init_script:
             self.context.add_init_script(init_script)
@@ -80,7 +84,7 @@ class Page:
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
 
-    def reset(self, viewport: tuple[int, int] = (1280, 900)) -> None:
+    def reset(self, viewport: tuple[int, int] = VIEWPORT) -> None:
         """Forget the requests and errors seen so far (the tab is reused by the next test)."""
         self.requests.clear()
         self.blocked.clear()
@@ -148,6 +152,17 @@ class Page:
         """The pixels of panel ``index``'s 3D view, (h, w, 3) uint8."""
         return png_pixels(self.page.locator(".view").nth(index).screenshot())
 
+    def canvas_image(self, index: int = 0, redraw: bool = True) -> np.ndarray:
+        """The canvas pixels of panel ``index``, (h, w, 3) uint8, top row first; ``redraw`` draws a frame first.
+
+        Quicker than a screenshot, and only what WebGL drew (no text or labels on top).
+        """
+        import base64
+
+        shot = self.page.evaluate(f"window.pelvisim.pixels({int(index)}, {'true' if redraw else 'false'})")
+        rgba = np.frombuffer(base64.b64decode(shot["data"]), dtype=np.uint8).reshape(shot["height"], shot["width"], 4)
+        return rgba[::-1, :, :3]
+
     def readout(self, index: int = 0) -> str:
         return self.page.locator(".readout").nth(index).inner_text()
 
@@ -182,24 +197,26 @@ def share_of_background(image: np.ndarray, background: str, tolerance: int = 12)
 
 
 def low_resolution() -> Any:
-    """The cheapest page of a scene: 2 values per slider, 4 samples per gait cycle, one every 2 s."""
+    """The cheapest page of a scene: 2 values per slider, 4 samples per gait cycle, one every 2 s,
+    overlap checked at the scene's own magnifications only."""
     from pelvisim.web import Resolution
 
-    return Resolution(grid_points=2, phase_samples=4, time_samples_per_s=0.5, other_grid_points=2)
+    return Resolution(grid_points=2, phase_samples=4, time_samples_per_s=0.5, other_grid_points=2, overlap="scene")
 
 
 def flagship_resolution() -> Any:
-    """Coarser than a real page (48 phases): the tests then also check interpolation where it is widest."""
+    """Coarser than a real page (48 phases): the tests then also check interpolation where it is widest.
+    Overlap is checked at the scene's ×1 and ×20 (the tests change magnification only to true scale)."""
     from pelvisim.web import Resolution
 
-    return Resolution(grid_points=3, phase_samples=24, other_grid_points=2)
+    return Resolution(grid_points=3, phase_samples=24, other_grid_points=2, overlap="scene")
 
 
 def flare_resolution() -> Any:
     """Flare at the real timeline density (10 samples per second), its slider every 5° (10° is a grid value)."""
     from pelvisim.web import Resolution
 
-    return Resolution(grid_points=7, other_grid_points=2)
+    return Resolution(grid_points=7, other_grid_points=2, overlap="scene")
 
 
 @pytest.fixture(scope="session")

@@ -17,12 +17,12 @@ from pelvisim.notebook import LiveAnswers, StaticViewer, scene_for, viewer
 from pelvisim.scene import load
 from pelvisim.web import Resolution
 
-SMALL = Resolution(grid_points=3, phase_samples=8, time_samples_per_s=2.0)
+SMALL = Resolution(grid_points=3, phase_samples=8, time_samples_per_s=2.0, overlap="scene")
 """A small page: these tests check the viewer output and the kernel's answers, not interpolation."""
 
 NOTEBOOK_CELLS = [
     "import pelvisim.notebook as nb\nfrom pelvisim.web import Resolution\n"
-    "small = Resolution(grid_points=3, phase_samples=8, time_samples_per_s=2.0)",
+    "small = Resolution(grid_points=3, phase_samples=8, time_samples_per_s=2.0, overlap='scene')",
     'nb.show("flare", resolution=small)',
     'w = nb.viewer("flare", resolution=small)\n'
     'reply = w.handle({"type": "request", "id": 7, "motion": 0, "overrides": {"left_deg": 1.3, "right_deg": -0.4}})\n'

@@ -77,7 +77,7 @@ def test_packed_samples_are_the_lesson_samples(anatomy):
     scene = load("flare")
     meta, binary = page_data(scene, anatomy, LOW)
     blob = base64.b64decode(binary)
-    motions, _ = scene_motions(scene, anatomy, LOW, Evaluator(anatomy, overlap_magnifications(scene)))
+    motions, _ = scene_motions(scene, anatomy, LOW, Evaluator(anatomy, overlap_magnifications(scene, LOW)))
     packed, computed = meta["motions"][0], motions[0]
     np.testing.assert_array_equal(view(blob, packed["base"]["twists"]), computed["base"]["twists"].ravel())
     np.testing.assert_array_equal(view(blob, packed["base"]["readouts"]),
@@ -224,17 +224,21 @@ def test_every_compact_readout_reads_the_number_the_desktop_panel_reads(anatomy)
     assert body and all(c["frame"] == "standing body frame" for c in body)  # they name their own frame
 
 
-def test_scene_panels_carry_their_compact_readouts_view_and_axes(anatomy):
+def page_meta(pages, name: str) -> dict:
+    return meta_and_bytes(pages[name].read_text(encoding="utf-8"))[0]
+
+
+def test_scene_panels_carry_their_compact_readouts_view_and_axes(bundled_pages):
     from pelvisim.scene import DEFAULT_READOUTS
 
     scene = load("iliacus_pull")
-    meta, _ = page_data(scene, anatomy, LOW)
+    meta = page_meta(bundled_pages, "iliacus_pull")
     columns = meta["anatomies"][0]["readout_columns"]
     for index, panel in enumerate(meta["panels"]):
         assert [r["key"] for r in panel["readouts"]] == list(scene.panel_readouts(index))
         assert all(columns[r["column"]]["key"].split(".")[-1] == r["key"].split(".")[-1] for r in panel["readouts"])
         assert panel["view"] == "medial_left" and panel["magnification"] == 20.0
-    flare, _ = page_data(load("flare"), anatomy, LOW)
+    flare = page_meta(bundled_pages, "flare")
     assert [r["key"] for r in flare["panels"][0]["readouts"]] == list(DEFAULT_READOUTS["flare"])  # the model's default
     assert flare["panels"][0]["axes"] == ["flare_left"]  # only the side the scene moves
     assert meta["arrows"]["scale"] == scene.arrow_scale
@@ -337,18 +341,16 @@ def test_view_boxes_are_the_desktop_panels(anatomy):
     np.testing.assert_allclose(boxes["sagittal_left"], [v for pair in zip(kept.min(axis=0), kept.max(axis=0)) for v in pair])
 
 
-def test_gait_strip_stance_is_the_gait_models(anatomy):
+def test_gait_strip_stance_is_the_gait_models(bundled_pages):
     from pelvisim import gait
 
-    meta, _ = page_data(load("flagship"), anatomy, LOW)
-    strip = meta["gait_strip"]
+    strip = page_meta(bundled_pages, "flagship")["gait_strip"]
     assert strip["shown"]
     for phase in np.linspace(0.0, 0.99, 100):
         for side in ("left", "right"):
             inside = any(a <= phase < b for a, b in strip["stance"][side])
             assert inside == gait.in_stance(phase, side), (phase, side)
-    flare, _ = page_data(load("flare"), anatomy, LOW)
-    assert not flare["gait_strip"]["shown"]
+    assert not page_meta(bundled_pages, "flare")["gait_strip"]["shown"]
 
 
 def test_resolution_is_validated():
@@ -372,15 +374,25 @@ def test_every_bundled_scene_makes_a_page(bundled_pages):
 
 
 # --- command line -----------------------------------------------------------------------------
+SMALL_SCENE = 'title = "{title}"\n[[panels]]\nmodel = "flare"\nparameters = {{ left_deg = 1.0 }}\n[timeline]\nkind = "still"\n'
+"""A scene whose page is quick to compute (a still: one sample per slider value)."""
+
+
 def test_share_command_writes_pages(tmp_path, capsys):
+    scenes = []
+    for name in ("one", "two"):
+        scenes.append(tmp_path / f"{name}.toml")
+        scenes[-1].write_text(SMALL_SCENE.format(title=name), encoding="utf-8")
     target = tmp_path / "lesson.html"
-    assert main(["share", "flare", "-o", str(target), "--grid", "2", "--phase-samples", "8"]) == 0
+    assert main(["share", str(scenes[0]), "-o", str(target), "--grid", "2", "--phase-samples", "8"]) == 0
     assert "wrote" in capsys.readouterr().out and target.stat().st_size > 100_000
-    assert main(["share", "flare", "-o", str(target)]) == 2
+    assert main(["share", str(scenes[0]), "-o", str(target)]) == 2
     assert "exists; pass --overwrite to replace it" in capsys.readouterr().err
-    assert main(["share", "flare", "shear", "-o", str(tmp_path), "--grid", "2"]) == 0
-    assert {p.name for p in tmp_path.iterdir()} == {"lesson.html", "flare.html", "shear.html"}
-    assert main(["share", "flare", "shear", "-o", str(target)]) == 2
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    assert main(["share", *map(str, scenes), "-o", str(pages), "--grid", "2"]) == 0
+    assert {p.name for p in pages.iterdir()} == {"one.html", "two.html"}
+    assert main(["share", *map(str, scenes), "-o", str(target)]) == 2
     assert "-o must be an existing folder" in capsys.readouterr().err
     assert main(["share", "flare", "-o", str(tmp_path / "x.html"), "--grid", "1"]) == 2
     err = capsys.readouterr().err

@@ -262,7 +262,7 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
 
         anatomy = load_anatomy()
     resolution = resolution or Resolution()
-    evaluate = Evaluator(anatomy, overlap_magnifications(scene))
+    evaluate = Evaluator(anatomy, overlap_magnifications(scene, resolution))
     meta, binary = page_data(scene, anatomy, resolution, evaluate)
     page = page_html(meta, binary)
     if live:

@@ -114,12 +114,18 @@ class Resolution:
     other_grid_points : int
         Values over the range of the model's other sliders (the page's "more parameters"), each
         over the timeline at half the samples (:func:`timeline_axis` with ``coarse``).
+    overlap : str
+        ``"menu"``: whether bones pass through each other is checked at every magnification the
+        page offers; ``"scene"``: only at the panels' own magnifications (a quicker page, e.g. for
+        tests; at any other magnification the page says it did not check). Each check costs about
+        as much as describing the pose.
     """
 
     grid_points: int = GRID_POINTS
     phase_samples: int = PHASE_SAMPLES
     time_samples_per_s: float = TIME_SAMPLES_PER_S
     other_grid_points: int = OTHER_GRID_POINTS
+    overlap: str = "menu"
 
     def __post_init__(self) -> None:
         for name, value in (("grid points per slider", self.grid_points), ("grid points per other slider", self.other_grid_points)):
@@ -129,6 +135,8 @@ class Resolution:
             raise ParameterError(f"phase samples must be an integer from 4 to 720, got {self.phase_samples!r}")
         if not (math.isfinite(self.time_samples_per_s) and 0.5 <= self.time_samples_per_s <= 120):
             raise ParameterError(f"time samples per second must be from 0.5 to 120, got {self.time_samples_per_s!r}")
+        if self.overlap not in ("menu", "scene"):
+            raise ParameterError(f"overlap must be 'menu' or 'scene', got {self.overlap!r}")
 
 
 # --- readout columns --------------------------------------------------------------------------

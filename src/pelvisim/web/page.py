@@ -103,8 +103,7 @@ def encode_bone(vertices_mm: NDArray[np.float64], faces: NDArray[np.int64], pack
 
 
 def _bones(anatomy: Anatomy, budget: int, theme: Any, packer: Packer) -> list[dict[str, Any]]:
-    from pelvisim.anatomy.user import is_closed
-    from pelvisim.view.meshes import bone_surface
+    from pelvisim.view.meshes import bone_surface, surface_is_closed
 
     out = []
     for name in BONES:
@@ -112,28 +111,33 @@ def _bones(anatomy: Anatomy, budget: int, theme: Any, packer: Packer) -> list[di
             continue
         vertices, faces = bone_surface(anatomy.bones[name], budget)
         entry = encode_bone(vertices, faces, packer)
-        entry.update(name=name, colour=theme.bone_colour(name), closed=bool(is_closed(faces)))
+        entry.update(name=name, colour=theme.bone_colour(name), closed=surface_is_closed(anatomy.bones[name], budget))
         out.append(entry)
     return out
 
 
-def _box(points: NDArray[np.float64]) -> list[float]:
-    """``(xmin, xmax, ymin, ymax, zmin, zmax)`` of points (n, 3)."""
-    return [float(v) for pair in zip(points.min(axis=0), points.max(axis=0)) for v in pair]
+def _box(boxes: list[NDArray[np.float64]]) -> list[float]:
+    """``(xmin, xmax, ymin, ymax, zmin, zmax)`` around ``(2, 3)`` boxes (min row, max row)."""
+    lo, hi = np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0)
+    return [float(v) for pair in zip(lo, hi) for v in pair]
+
+
+def _bone_boxes(anatomy: Anatomy) -> dict[str, NDArray[np.float64]]:
+    return {name: np.array([bone.vertices_mm.min(axis=0), bone.vertices_mm.max(axis=0)]) for name, bone in anatomy.bones.items()}
 
 
 def _view_bounds(anatomy: Anatomy) -> dict[str, list[float]]:
     """What each view fits (as ``Panel.view_bounds``): its close-up box, or the pelvic bones it draws at neutral."""
     from pelvisim.view.camera import VIEW_PRESETS, close_up_bounds
 
+    boxes = _bone_boxes(anatomy)
     out = {}
     for name in CAMERA_VIEWS:
         preset = VIEW_PRESETS[name]
         if preset.close_up:
             out[name] = [float(v) for v in close_up_bounds(joints.joint_centre(anatomy, preset.close_up))]
         else:
-            out[name] = _box(np.vstack([anatomy.bones[b].vertices_mm for b in PELVIC_BONES
-                                        if b in anatomy.bones and b not in preset.hidden]))
+            out[name] = _box([boxes[b] for b in PELVIC_BONES if b in boxes and b not in preset.hidden])
     return out
 
 
@@ -228,7 +232,7 @@ def _anatomy_data(anatomy: Anatomy, budget: int, theme: Any, packer: Packer, eva
     """Everything about one anatomy a panel draws: bones, landmarks, axes, view boxes, the sacrum's cut."""
     from pelvisim.view.labels import LANDMARK_LABELS, label_rank
 
-    pelvis = np.vstack([anatomy.bones[b].vertices_mm for b in PELVIC_BONES if b in anatomy.bones])
+    boxes = _bone_boxes(anatomy)
     landmarks = [
         {"name": name, "label": label, "bone": anatomy.landmark(name).bone, "position_mm": anatomy.point(name).tolist(),
          "rank": label_rank(name)[0]}
@@ -237,7 +241,7 @@ def _anatomy_data(anatomy: Anatomy, budget: int, theme: Any, packer: Packer, eva
     return {
         "source": anatomy.source,
         "bones": _bones(anatomy, budget, theme, packer),
-        "bounds": {"pelvis": _box(pelvis)},
+        "bounds": {"pelvis": _box([boxes[b] for b in PELVIC_BONES if b in boxes])},
         "view_bounds": _view_bounds(anatomy),
         "landmarks": landmarks,
         "axes": _axes(anatomy, theme),
@@ -279,9 +283,14 @@ def _pack_motion(motion: dict[str, Any], packer: Packer) -> dict[str, Any]:
     return out
 
 
-def overlap_magnifications(scene: Scene) -> tuple[float, ...]:
-    """The magnifications a page can show (its menu and the scene's own), in the overlap masks' bit order."""
-    values = list(MAGNIFICATIONS)
+def overlap_magnifications(scene: Scene, resolution: Resolution = Resolution()) -> tuple[float, ...]:
+    """The magnifications whose overlap the page checks, in the overlap masks' bit order.
+
+    Every magnification the page can show (its menu and the scene's own); with
+    ``resolution.overlap == "scene"`` only the panels' own (the page then says, at any other
+    magnification, that it did not check).
+    """
+    values = list(MAGNIFICATIONS) if resolution.overlap == "menu" else []
     for index in range(len(scene.panels)):
         m = float(scene.panel_magnification(index))
         if m not in values:
@@ -314,7 +323,7 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
         Sample density of the timeline and the sliders.
     evaluate : Evaluator, optional
         Keeps its results and texts for later requests (the notebook's live sliders); its
-        ``overlap_magnifications`` must be :func:`overlap_magnifications` of the scene.
+        ``overlap_magnifications`` must be :func:`overlap_magnifications` of the scene and resolution.
 
     Returns
     -------
@@ -340,7 +349,7 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
 
     theme = get_theme(scene.theme)
     packer = Packer()
-    magnifications = overlap_magnifications(scene)
+    magnifications = overlap_magnifications(scene, resolution)
     evaluate = evaluate or Evaluator(anatomy, magnifications)
     if evaluate.overlap_magnifications != magnifications:
         raise ValueError("the evaluator's overlap magnifications are not the page's")  # a programming error
@@ -394,7 +403,7 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
         "panels": panels,
         "overlay_names": list(OVERLAY_NAMES),
         "magnifications": [{"value": m, "text": magnification_text(m)} for m in MAGNIFICATIONS],
-        "overlap_magnifications": list(magnifications),
+        "overlap_magnifications": list(magnifications),  # checked; at any other the page says it did not check
         "arrows": {"scale": scene.arrow_scale, "min_length_mm": ARROW_MIN_LENGTH_MM},
         "colour_map": {"frame": scene.colour_map_frame, "range_mm": list(COLOUR_MAP_RANGE_MM),
                        "title": COLOUR_BAR_TITLES[scene.colour_map_frame].split("\n")},
@@ -406,7 +415,8 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
                        "source": "stance 0–62 % of the stride from initial contact to toe-off, the left half a stride later "
                                  f"(pelvisim.gait.STANCE: {gait.STANCE['right']} and {gait.STANCE['left']})"},
         "resolution": {"grid_points": resolution.grid_points, "phase_samples": resolution.phase_samples,
-                       "time_samples_per_s": resolution.time_samples_per_s, "other_grid_points": resolution.other_grid_points},
+                       "time_samples_per_s": resolution.time_samples_per_s, "other_grid_points": resolution.other_grid_points,
+                       "overlap": resolution.overlap},
     }
     return meta, packer.base64()
 

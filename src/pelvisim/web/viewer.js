@@ -1136,6 +1136,7 @@
   function panelNotes(p, sample) {
     var out = [], m = panelMagnification(p), k = META.overlap_magnifications.indexOf(m);
     if (m !== 1 && k >= 0 && (sample.overlap >> k) & 1) out.push("bones overlap: an artefact of ×" + String(m));
+    if (m !== 1 && k < 0) out.push("overlap of the bones not checked at ×" + String(m) + " on this page");
     var limits = META.categories[sample.texts[3]];
     if (limits) out = out.concat(limits.split("\n"));
     return out;
@@ -1666,7 +1667,20 @@
       return { twists: Array.prototype.slice.call(s.twists), readouts: Array.prototype.slice.call(s.readouts), texts: s.texts,
                overlap: s.overlap, source: s.source };
     },
-    redraw: function () { draw(); return state.frames; }
+    redraw: function () { draw(); return state.frames; },
+    /* The pixels of panel p's 3D view as last drawn (RGBA, bottom row first, base64); redraw first if asked. */
+    pixels: function (p, redraw) {
+      if (redraw) draw();
+      var ratio = Math.min(window.devicePixelRatio || 1, 2), rect = views[p].getBoundingClientRect();
+      var stageRect = $("stage").getBoundingClientRect();
+      var x = Math.round((rect.left - stageRect.left + 1) * ratio), w = Math.round((rect.width - 2) * ratio);
+      var h = Math.round((rect.height - 2) * ratio), y = canvas.height - Math.round((rect.top - stageRect.top + 1) * ratio) - h;
+      var data = new Uint8Array(w * h * 4);
+      gl.readPixels(x, y, w, h, gl.RGBA, gl.UNSIGNED_BYTE, data);
+      var text = "", chunk = 0x8000;
+      for (var i = 0; i < data.length; i += chunk) text += String.fromCharCode.apply(null, data.subarray(i, i + chunk));
+      return { width: w, height: h, data: btoa(text) };
+    }
   };
 
   try {
