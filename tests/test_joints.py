@@ -142,3 +142,82 @@ def test_model_layer_never_imports_pyvista():
         "assert 'pyvista' not in sys.modules, 'pyvista imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_nutation_axis_sits_halfway_behind_the_auricular_surface(anatomy):
+    # Bakland & Hansen 1984: the axis lies in the axial interosseous region behind the auricular
+    # surface. pelvisim's rule (joints.sacral_level_point): on the midline, at the height of the
+    # level's posterior landmark, halfway in depth between the mean sacral auricular centroid and
+    # that landmark; by hand here.
+    for level in ("S1", "S2", "S3"):
+        posterior = anatomy.point(f"{level.lower()}_posterior")
+        auricular_x = (anatomy.point("auricular_sacrum_left_centroid")[0] + anatomy.point("auricular_sacrum_right_centroid")[0]) / 2
+        expected = np.array([(auricular_x + posterior[0]) / 2, posterior[1], 0.0])
+        np.testing.assert_allclose(joints.nutation_axis(anatomy, level).point_mm, expected, atol=1e-12)
+        np.testing.assert_allclose(joints.sacral_level_point(anatomy, level), expected, atol=1e-12)
+        assert expected[0] < auricular_x  # behind the auricular surface
+    assert "nutation axis at S2" in joints.nutation_axis(anatomy).name
+
+
+def test_axis_keeps_read_only_copies():
+    point, direction = np.array([1.0, 2.0, 3.0]), np.array([0.0, 0.0, 2.0])
+    axis = joints.Axis("test", point, direction)
+    point[0], direction[2] = 99.0, -5.0
+    np.testing.assert_allclose(axis.point_mm, [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(axis.direction, [0.0, 0.0, 1.0])  # normalised on creation
+    for array in (axis.point_mm, axis.direction):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0.0
+
+
+def test_sij_dof_words_name_the_direction_q_moves(anatomy):
+    # Each degree of freedom's words, against the ASIS / iliac crest moved by +q by hand.
+    expected = {"anterior_rotation": ("anterior rotation", "posterior rotation"), "inflare": ("inflare", "outflare"),
+                "frontal_rotation": ("lateral tilt down", "lateral tilt up"), "superior": ("upslip", "downslip"),
+                "anterior": ("anterior glide", "posterior glide"), "medial": ("medial glide", "lateral glide")}
+    for side in ("left", "right"):
+        c = joints.joint_centre(anatomy, side)
+        asis, crest = anatomy.point(f"asis_{side}"), anatomy.point(f"iliac_tubercle_{side}")
+        for i, dof in enumerate(joints.SIJ_DOFS):
+            assert (dof.positive_words, dof.negative_words) == expected[dof.name]
+            q = np.zeros(6)
+            q[i] = np.radians(2.0) if dof.kind == "rotation" else 2.0
+            T = joints.q_to_transform(q, side, c)
+            d_asis, d_crest = frames.apply(T, asis) - asis, frames.apply(T, crest) - crest
+            went = {"anterior_rotation": d_asis[1] < 0, "inflare": abs(asis[2] + d_asis[2]) < abs(asis[2]),
+                    "frontal_rotation": d_crest[1] < 0, "superior": d_asis[1] > 0, "anterior": d_asis[0] > 0,
+                    "medial": abs(asis[2] + d_asis[2]) < abs(asis[2])}[dof.name]
+            assert went, (side, dof.name)
+
+
+def test_axis_names_say_what_they_are(anatomy):
+    assert joints.nutation_axis(anatomy, "S3").name == "transverse nutation axis at S3"
+    for side in ("left", "right"):
+        assert joints.unilateral_flexion_axis(anatomy, side).name == f"unilateral sacral flexion axis ({side})"
+
+
+def test_symphysis_centre_is_midway_between_the_symphyseal_surfaces(anatomy):
+    expected = (anatomy.point("symphysis_left") + anatomy.point("symphysis_right")) / 2
+    np.testing.assert_allclose(joints.symphysis_centre(anatomy), expected, atol=1e-12)
+    np.testing.assert_allclose(joints.symphysis_axis(anatomy).point_mm, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_pubic_shear_axis_raises_its_pubis_and_keeps_asis_and_psis(anatomy, side):
+    axis = joints.pubic_shear_axis(anatomy, side)
+    T = axis.rotation(np.radians(1.0))
+    pubis = anatomy.point(f"symphysis_{side}")
+    assert (frames.apply(T, pubis) - pubis)[1] > 0  # a positive angle raises the pubis (documented)
+    for name in (f"asis_{side}", f"psis_{side}"):
+        np.testing.assert_allclose(frames.apply(T, anatomy.point(name)), anatomy.point(name), atol=1e-9)
+
+
+@pytest.mark.parametrize("shift_mm", [1.0, -1.0, 2.5, 0.3])
+def test_rotation_for_landmark_shift_moves_the_point_by_exactly_that(anatomy, shift_mm):
+    axis = joints.pubic_shear_axis(anatomy, "left")
+    p = anatomy.point("symphysis_left")
+    angle = joints.rotation_for_landmark_shift(axis, p, shift_mm)
+    assert (frames.apply(axis.rotation(angle), p) - p)[1] == pytest.approx(shift_mm, abs=1e-9)
+    assert joints.rotation_for_landmark_shift(axis, p, 0.0) == 0.0
+    with pytest.raises(ParameterError, match="within ±60°"):
+        joints.rotation_for_landmark_shift(axis, p, 500.0)

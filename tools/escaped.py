@@ -6,13 +6,14 @@ Usage (repository root, project venv active)::
     python tools/escaped.py psis_sign  # one of them
 
 Each bug is a text replacement in one source file, made in a private copy of the repository (no
-``.git``), followed by a run of the whole non-GUI suite there. A bug whose text is no longer
+``.git``), followed by a run of the whole non-GUI suite there; tests that already fail without any bug are listed once and left out. A bug whose text is no longer
 found (the code was rewritten) is reported as such: update its pattern here. Exit status 1 when
 any bug is caught by no test.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -35,7 +36,7 @@ SOURCE_LINE = '''    source = json.loads((folder / "landmarks.json").read_text(e
 
 # name -> (file under src/pelvisim, old text, new text, what it means)
 BUGS: dict[str, tuple[str, str, str, str]] = {
-    "psis_sign": ("descriptors.py", 'lambda s, side: float(s[f"psis_{side}"][1])', 'lambda s, side: -float(s[f"psis_{side}"][1])',
+    "psis_sign": ("descriptors.py", 'lambda p, side: float(p[f"psis_{side}"][1])', 'lambda p, side: -float(p[f"psis_{side}"][1])',
                   "1. the sign of the 'PSIS height difference' finding flipped"),
     "sij_scale_40": ("mechanics.py", "SIJ_IN_VIVO_SCALE = 18.0", "SIJ_IN_VIVO_SCALE = 40.0",
                      "2. SIJ_IN_VIVO_SCALE 18 -> 40 (single-leg stance 0.36° -> 0.17°)"),
@@ -56,16 +57,18 @@ PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-
           "tests"]
 
 
-def run(name: str, base: Path) -> list[str] | None:
-    module, old, new, _ = BUGS[name]
-    tree = base / name
+def run(name: str | None, base: Path) -> list[str] | None:
+    """Failing test ids with bug ``name`` applied (``None``: the unmutated code, the baseline)."""
+    tree = base / (name or "baseline")
     shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(".git", "build", "__pycache__", "*.pyc", ".hypothesis"))
-    path = tree / "src" / "pelvisim" / module
-    text = path.read_text(encoding="utf-8")
-    if text.count(old) != 1:
-        return None
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    env = {**__import__("os").environ, "PYTHONPATH": str(tree / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    if name is not None:
+        module, old, new, _ = BUGS[name]
+        path = tree / "src" / "pelvisim" / module
+        text = path.read_text(encoding="utf-8")
+        if text.count(old) != 1:
+            return None
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tree / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run(PYTEST, cwd=tree, env=env, capture_output=True, text=True)
     return re.findall(r"^(?:FAILED|ERROR) (\S+)", proc.stdout, flags=re.M) or ([] if proc.returncode == 0 else [f"exit {proc.returncode}"])
 
@@ -74,8 +77,15 @@ def main(argv: list[str]) -> int:
     names = argv or list(BUGS)
     escaped = 0
     with tempfile.TemporaryDirectory(prefix="pelvisim-escaped-") as tmp:
+        baseline = set(run(None, Path(tmp)) or [])
+        if baseline:
+            print(f"failing WITHOUT any bug (left out below): {len(baseline)} test(s)")
+            for test in sorted(baseline):
+                print(f"   - {test}")
         for name in names:
             caught = run(name, Path(tmp))
+            if caught is not None:
+                caught = [t for t in caught if t not in baseline]
             print(f"\n== {name}: {BUGS[name][3]}")
             if caught is None:
                 print("   pattern not found in the source: update tools/escaped.py")
