@@ -26,7 +26,7 @@ sliders and one set of samples. Each sample holds
   and their one-line notes (:data:`CATEGORY_CHANNELS`);
 - the **overlap mask**: for each display magnification of :attr:`Evaluator.overlap_magnifications`
   (one bit each), whether the bones pass through each other at that magnification where the
-  true-scale pose does not (:func:`pelvisim.limits.magnification_overlap_note`).
+  true-scale pose does not (as :func:`pelvisim.limits.magnification_overlap_note`).
 
 Poses repeat (holds, panels sharing a model, a slider that leaves the pose alone, a model that
 ignores the gait phase): every result is kept per pose, so each distinct pose is described once.
@@ -59,7 +59,7 @@ from pelvisim.descriptors import (
     describe,
 )
 from pelvisim.errors import ParameterError
-from pelvisim.limits import joint_limit_warnings, limit_note, magnification_overlap_note
+from pelvisim.limits import limit_note, overlapping_joints
 from pelvisim.models import get_model
 from pelvisim.parameters import Parameter, PositionalModel, Value
 from pelvisim.pose import JointState
@@ -328,10 +328,19 @@ class Evaluator:
         return self.texts(text)
 
     def overlap_mask(self, state: JointState) -> int:
-        """Bit ``k`` set when the bones overlap at ``overlap_magnifications[k]`` but not at true scale."""
+        """Bit ``k`` set when the bones overlap at ``overlap_magnifications[k]`` but not at true scale.
+
+        The same answer as :func:`pelvisim.limits.magnification_overlap_note` at each magnification
+        (a joint counts when it overlaps magnified and not at true scale), with the true-scale
+        check made once per pose instead of once per magnification.
+        """
+        magnified = [m for m in self.overlap_magnifications if m != 1.0]
+        if not magnified:
+            return 0
+        true_scale = set(overlapping_joints(self.anatomy, state, 1.0))
         mask = 0
         for k, m in enumerate(self.overlap_magnifications):
-            if m != 1.0 and magnification_overlap_note(self.anatomy, state, m) is not None:
+            if m != 1.0 and set(overlapping_joints(self.anatomy, state, m)) - true_scale:
                 mask |= 1 << k
         return mask
 
