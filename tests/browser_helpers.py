@@ -219,6 +219,23 @@ def flare_resolution() -> Any:
     return Resolution(grid_points=7, other_grid_points=2, overlap="scene")
 
 
+def scaled_anatomy(anatomy: Any, factor: float) -> Any:
+    """The anatomy enlarged ``factor`` times about the pelvic origin (bones, landmarks, joint centres):
+    a bigger pelvis of the same shape, for tests of panels with different anatomies."""
+    from dataclasses import replace
+
+    from pelvisim.anatomy.core import Anatomy
+
+    bones = {name: replace(bone, vertices_mm=np.asarray(bone.vertices_mm) * factor) for name, bone in anatomy.bones.items()}
+    landmarks = {name: replace(lm, position_mm=np.asarray(lm.position_mm) * factor) for name, lm in anatomy.landmarks.items()}
+    joint_frames = {}
+    for name, T in anatomy.joint_frames.items():
+        T = np.array(T, dtype=float)
+        T[:3, 3] *= factor
+        joint_frames[name] = T
+    return Anatomy(bones=bones, landmarks=landmarks, joint_frames=joint_frames, source=f"{anatomy.source}, ×{factor:g}")
+
+
 @pytest.fixture(scope="session")
 def page_anatomy() -> Any:
     """The bundled mean pelvis (the loader keeps it; one per session here)."""

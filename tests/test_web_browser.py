@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import pelvisim
-from browser_helpers import Page, flagship_resolution, low_resolution, share_of_background
+from browser_helpers import Page, flagship_resolution, low_resolution, scaled_anatomy, share_of_background
 from pelvisim import frames
 from pelvisim.descriptors import describe
 from pelvisim.pose import pose
@@ -339,6 +339,25 @@ def test_dragging_a_view_turns_the_shared_camera(page, lesson_pages):
         np.testing.assert_allclose(after[panel]["landmarks"], before[panel]["landmarks"], atol=1e-9)
         moved = np.hypot(*(np.array(after[panel]["screen"]) - np.array(before[panel]["screen"])).T)
         assert np.median(moved) > 20.0
+
+
+def test_each_panel_draws_its_own_anatomy(page, tmp_path, page_anatomy):
+    """Two panels of one motion on two pelvises (the bundled one and an 8 % bigger copy): each
+    panel's landmarks are its own pelvis's, posed by its own motion."""
+    scene = load("true_scale_vs_x20")
+    mirrored = scaled_anatomy(page_anatomy, 1.08)
+    path = write_page(scene, tmp_path / "two_pelvises.html", anatomy=[page_anatomy, mirrored], resolution=low_resolution()).path
+    page.open(path)
+    t = 0.25 * scene.timeline.seconds_per_cycle  # a sample of the 4-per-cycle timeline
+    page.set_time(t)
+    shown = page.shown()["panels"]
+    for panel, own in enumerate((page_anatomy, mirrored)):
+        names = page.page.evaluate(f"window.pelvisim.meta.anatomies[{panel}].landmarks.map(l => l.name)")
+        expected = python_landmarks(own, scene, panel, t, scene.panel_magnification(panel), names)
+        np.testing.assert_allclose(shown[panel]["landmarks"], expected, atol=1e-6)
+    # Not one pelvis twice: an ASIS 8 % further out is ~10 mm away.
+    neutral = [page.page.evaluate(f"window.pelvisim.meta.anatomies[{k}].landmarks.map(l => l.position_mm)") for k in (0, 1)]
+    assert np.abs(np.subtract(neutral[0], neutral[1])).max() > 5.0
 
 
 # --- overlays and text ---------------------------------------------------------------------------

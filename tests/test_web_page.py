@@ -23,7 +23,7 @@ from pelvisim.scene import bundled_scene_names, load
 from pelvisim.web import Resolution, build_page, write_page
 from pelvisim.web import page as page_module
 from pelvisim.web.lesson import Evaluator, readout_columns, scene_motions, slider_grid, timeline_axis
-from pelvisim.web.page import overlap_magnifications, page_data, triangle_budget
+from pelvisim.web.page import overlap_magnifications, page_data, page_html, triangle_budget
 
 LOW = browser_helpers.low_resolution()
 """The cheapest page of a scene."""
@@ -351,6 +351,29 @@ def test_gait_strip_stance_is_the_gait_models(bundled_pages):
             inside = any(a <= phase < b for a, b in strip["stance"][side])
             assert inside == gait.in_stance(phase, side), (phase, side)
     assert not page_meta(bundled_pages, "flare")["gait_strip"]["shown"]
+
+
+def test_each_panel_gets_its_own_anatomy(anatomy):
+    """Two panels of the same motion on two pelvises: two anatomies, two motions, each its own numbers."""
+    bigger = browser_helpers.scaled_anatomy(anatomy, 1.08)
+    scene = load("true_scale_vs_x20")
+    meta, blob = meta_and_bytes(page_html(*page_data(scene, [anatomy, bigger], LOW, anatomy_labels=["mean", "bigger"])))
+    assert [p["anatomy"] for p in meta["panels"]] == [0, 1]
+    assert [p["motion"] for p in meta["panels"]] == [0, 1]  # one motion per anatomy, though the same model and values
+    assert [a["label"] for a in meta["anatomies"]] == ["mean", "bigger"]
+    for entry, own in zip(meta["anatomies"], (anatomy, bigger)):
+        positions = {l["name"]: l["position_mm"] for l in entry["landmarks"]}
+        np.testing.assert_allclose(positions["asis_left"], own.point("asis_left"))  # each its own landmarks
+        bone = next(b for b in entry["bones"] if b["name"] == "innominate_left")
+        decoded = np.array(bone["origin_mm"]) + view(blob, bone["positions"]).reshape(-1, 3) * np.array(bone["step_mm"])
+        lo = np.asarray(own.bones["innominate_left"].vertices_mm).min(axis=0)
+        # Its own bones: the decimated surface keeps the extremes to ~0.05 mm; the two pelvises are ~11 mm apart there.
+        np.testing.assert_allclose(decoded.min(axis=0), lo, atol=0.5)
+    # Each pelvis has its own neutral asymmetry: 8 % more millimetres on the bigger one.
+    columns = [a["readout_columns"] for a in meta["anatomies"]]
+    for small, big in zip(*columns):
+        if small["group"] == "finding" and small["unit"] == "mm" and abs(small["at_neutral"]) > 0.1:
+            assert big["at_neutral"] == pytest.approx(1.08 * small["at_neutral"], rel=1e-3), small["key"]
 
 
 def test_resolution_is_validated():

@@ -108,9 +108,9 @@ class LiveAnswers:
     """
 
     scene: Scene
-    anatomy: Anatomy
+    evaluators: list[Any]
+    """One :class:`~pelvisim.web.lesson.Evaluator` per panel (its anatomy, its cache; shared texts)."""
     resolution: Any
-    evaluate: Any
     motion_panels: list[list[int]]
 
     def answer(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,13 +126,14 @@ class LiveAnswers:
             if not isinstance(overrides, Mapping):
                 raise ParameterError(f"overrides must map parameter names to values, got {overrides!r}")
             panel = self.motion_panels[motion][0]
-            track = motion_track(self.anatomy, self.scene, panel, dict(overrides), self.resolution, self.evaluate)
+            evaluate = self.evaluators[panel]
+            track = motion_track(evaluate.anatomy, self.scene, panel, dict(overrides), self.resolution, evaluate)
         except (PelvisimError, KeyError, TypeError, ValueError) as error:
             return {"type": "error", "id": identifier, "message": f"pelvisim: {error}"}
         return {"type": "track", "id": identifier, "motion": motion, "overrides": dict(overrides), "n": int(track["n"]),
                 "twists": track["twists"].ravel().tolist(), "readouts": track["readouts"].ravel().tolist(),
                 "texts": track["texts"].ravel().tolist(), "overlap": track["overlap"].ravel().tolist(),
-                "categories": list(self.evaluate.categories)}
+                "categories": list(self.evaluators[0].categories)}
 
 
 def iframe_html(page: str, height_px: int = DEFAULT_HEIGHT_PX) -> str:
@@ -253,7 +254,7 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
         The widget when ``live`` and anywidget is installed (it carries the static page as its
         HTML fallback), otherwise the static page.
     """
-    from pelvisim.web.lesson import Evaluator, Resolution
+    from pelvisim.web.lesson import Resolution, panel_evaluators
     from pelvisim.web.page import overlap_magnifications, page_data, page_html
 
     scene = scene_for(scene_or_model, parameters=parameters, magnification=magnification, view=view)
@@ -262,8 +263,8 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
 
         anatomy = load_anatomy()
     resolution = resolution or Resolution()
-    evaluate = Evaluator(anatomy, overlap_magnifications(scene, resolution))
-    meta, binary = page_data(scene, anatomy, resolution, evaluate)
+    evaluators = panel_evaluators(scene, anatomy, None, overlap_magnifications(scene, resolution))
+    meta, binary = page_data(scene, anatomy, resolution, evaluators)
     page = page_html(meta, binary)
     if live:
         try:
@@ -271,7 +272,7 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
         except ImportError:
             widget = None
         if widget is not None:
-            answers = LiveAnswers(scene, anatomy, resolution, evaluate, [m["panels"] for m in meta["motions"]])
+            answers = LiveAnswers(scene, evaluators, resolution, [m["panels"] for m in meta["motions"]])
             return widget(page, answers, height_px)
     return StaticViewer(page, height_px)
 

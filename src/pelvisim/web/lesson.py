@@ -496,17 +496,52 @@ def _parameter_info(p: Parameter) -> dict[str, Any]:
                 default=p.default, in_vivo_limit=p.in_vivo_limit, source=p.source, positive_means=p.positive_means)
 
 
-def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolution(),
-                  evaluate: Evaluator | None = None) -> tuple[list[dict[str, Any]], list[int]]:
+def panel_evaluators(scene: Scene, anatomy: Anatomy | Sequence[Anatomy],
+                     evaluate: Evaluator | Sequence[Evaluator] | None = None,
+                     overlap_magnifications: tuple[float, ...] = ()) -> list[Evaluator]:
+    """One evaluator per panel: panels of the same anatomy share one, and all share their texts.
+
+    Parameters
+    ----------
+    scene : Scene
+    anatomy : Anatomy or sequence of Anatomy
+        One anatomy for every panel, or one per panel.
+    evaluate : Evaluator or sequence of Evaluator, optional
+        Given evaluators (one for every panel, or one per panel) are used as they are.
+    overlap_magnifications : tuple of float
+        Of new evaluators (:attr:`Evaluator.overlap_magnifications`).
+    """
+    n = len(scene.panels)
+    if isinstance(evaluate, Evaluator):
+        return [evaluate] * n
+    if evaluate is not None:
+        if len(evaluate) != n:
+            raise ValueError(f"expected {n} evaluators, one per panel, got {len(evaluate)}")  # a programming error
+        return list(evaluate)
+    anatomies = [anatomy] * n if isinstance(anatomy, Anatomy) else list(anatomy)
+    if len(anatomies) != n:
+        raise ValueError(f"expected {n} anatomies, one per panel, got {len(anatomies)}")  # a programming error
+    texts = TextIndex()
+    made: dict[int, Evaluator] = {}
+    for a in anatomies:
+        if id(a) not in made:
+            made[id(a)] = Evaluator(a, overlap_magnifications, texts)
+    return [made[id(a)] for a in anatomies]
+
+
+def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Resolution = Resolution(),
+                  evaluate: Evaluator | Sequence[Evaluator] | None = None) -> tuple[list[dict[str, Any]], list[int]]:
     """The motions of a scene, with their samples, sliders and key readouts.
 
     Parameters
     ----------
     scene : Scene
-    anatomy : Anatomy
+    anatomy : Anatomy or sequence of Anatomy
+        One anatomy for every panel, or one per panel (panels of different anatomies never
+        share a motion).
     resolution : Resolution
-    evaluate : Evaluator, optional
-        Shares its cache and categories with the caller.
+    evaluate : Evaluator or sequence of Evaluator, optional
+        Shares its cache and categories with the caller (one per panel: see :func:`panel_evaluators`).
 
     Returns
     -------
@@ -522,14 +557,15 @@ def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resol
     panel_motion : list of int
         The motion of each panel.
     """
-    evaluate = evaluate or Evaluator(anatomy)
+    evaluators = panel_evaluators(scene, anatomy, evaluate)
     axis = timeline_axis(scene, resolution)
     motions: list[dict[str, Any]] = []
     keys: list[tuple[Any, ...]] = []
     panel_motion: list[int] = []
     for index, spec in enumerate(scene.panels):
+        evaluate = evaluators[index]
         values = _panel_values(scene, index, axis)
-        key = (spec.model, tuple(tuple(sorted(v.items())) for v in values))
+        key = (id(evaluate.anatomy), spec.model, tuple(tuple(sorted(v.items())) for v in values))
         if key in keys:
             motion = keys.index(key)
             motions[motion]["panels"].append(index)

@@ -22,7 +22,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -42,6 +42,7 @@ from pelvisim.web.lesson import (
     TWIST_SLOTS,
     Evaluator,
     Resolution,
+    panel_evaluators,
     scene_motions,
     timeline_axis,
 )
@@ -311,19 +312,24 @@ def _compact_readout(scene: Scene, index: int, columns: list[dict[str, Any]]) ->
 
 
 # --- the page data ----------------------------------------------------------------------------
-def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolution(),
-              evaluate: Evaluator | None = None) -> tuple[dict[str, Any], str]:
+def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Resolution = Resolution(),
+              evaluate: Evaluator | Sequence[Evaluator] | None = None,
+              anatomy_labels: Sequence[str] | None = None) -> tuple[dict[str, Any], str]:
     """Everything the viewer reads: ``(meta, binary)`` (a JSON-ready dict and the base64 arrays).
 
     Parameters
     ----------
     scene : Scene
-    anatomy : Anatomy
+    anatomy : Anatomy or sequence of Anatomy
+        One anatomy for every panel, or one per panel (each panel its own bones and landmarks).
     resolution : Resolution
         Sample density of the timeline and the sliders.
-    evaluate : Evaluator, optional
-        Keeps its results and texts for later requests (the notebook's live sliders); its
+    evaluate : Evaluator or sequence of Evaluator, optional
+        Keep their results and texts for later requests (the notebook's live sliders): one for
+        every panel or one per panel (:func:`pelvisim.web.lesson.panel_evaluators`); their
         ``overlap_magnifications`` must be :func:`overlap_magnifications` of the scene and resolution.
+    anatomy_labels : sequence of str, optional
+        What each panel's anatomy is, in words (e.g. "LLP26 subject 7"), one per panel.
 
     Returns
     -------
@@ -350,12 +356,19 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
     theme = get_theme(scene.theme)
     packer = Packer()
     magnifications = overlap_magnifications(scene, resolution)
-    evaluate = evaluate or Evaluator(anatomy, magnifications)
-    if evaluate.overlap_magnifications != magnifications:
+    evaluators = panel_evaluators(scene, anatomy, evaluate, magnifications)
+    if any(e.overlap_magnifications != magnifications for e in evaluators):
         raise ValueError("the evaluator's overlap magnifications are not the page's")  # a programming error
-    motions, panel_motion = scene_motions(scene, anatomy, resolution, evaluate)
+    motions, panel_motion = scene_motions(scene, [e.anatomy for e in evaluators], resolution, evaluators)
     budget = triangle_budget(len(scene.panels))
-    anatomies = [_anatomy_data(anatomy, budget, theme, packer, evaluate)]
+    distinct: list[Evaluator] = []
+    for e in evaluators:
+        if all(e is not d for d in distinct):
+            distinct.append(e)
+    panel_anatomy = [next(k for k, d in enumerate(distinct) if d is e) for e in evaluators]
+    anatomies = [_anatomy_data(e.anatomy, budget, theme, packer, e) for e in distinct]
+    for k, entry in enumerate(anatomies):
+        entry["label"] = anatomy_labels[panel_anatomy.index(k)] if anatomy_labels else ""
     axis = timeline_axis(scene, resolution)
     timeline = scene.timeline
     panels = []
@@ -365,10 +378,10 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
                                           if k.panels is None or index in k.panels]
         axes = [f"nutation_{level if level in joints.SACRAL_LEVELS else 'S2'}" if name == "nutation" else name
                 for name in axes_for_model(spec.model, seen)]
-        panels.append({"label": spec.label, "motion": panel_motion[index], "anatomy": 0,
+        panels.append({"label": spec.label, "motion": panel_motion[index], "anatomy": panel_anatomy[index],
                        "magnification": scene.panel_magnification(index), "view": scene.panel_view(index),
                        "own_view": spec.view is not None, "overlays": scene.panel_overlays(index), "axes": axes,
-                       "readouts": _compact_readout(scene, index, evaluate.columns),
+                       "readouts": _compact_readout(scene, index, evaluators[index].columns),
                        "uses_gait": get_model(spec.model).uses_gait})
     camera = scene.camera
     meta = {
@@ -396,7 +409,7 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
         "trail_landmarks": list(TRAIL_LANDMARKS),
         "palpation": {"landmarks": list(PALPATION_LANDMARKS), "radii_mm": list(PALPATION_ERROR_MM),
                       "source": "landmark palpation error at the iliac spines 15–20 mm (Della Croce 1999)"},
-        "categories": evaluate.categories,
+        "categories": evaluators[0].categories,
         "category_channels": list(CATEGORY_CHANNELS),
         "negligible": NEGLIGIBLE,
         "motions": [_pack_motion(m, packer) for m in motions],
@@ -447,7 +460,7 @@ def page_html(meta: Mapping[str, Any], binary: str) -> str:
     return template
 
 
-def build_page(scene: Scene | str | os.PathLike[str], anatomy: Anatomy | None = None,
+def build_page(scene: Scene | str | os.PathLike[str], anatomy: Anatomy | Sequence[Anatomy] | None = None,
                resolution: Resolution = Resolution()) -> str:
     """The lesson page of a scene as one HTML text.
 
@@ -455,8 +468,8 @@ def build_page(scene: Scene | str | os.PathLike[str], anatomy: Anatomy | None = 
     ----------
     scene : Scene, str or Path
         A scene, a scene file or the name of a bundled scene.
-    anatomy : Anatomy, optional
-        Default: the bundled mean pelvis.
+    anatomy : Anatomy or sequence of Anatomy, optional
+        One anatomy for every panel, or one per panel. Default: the bundled mean pelvis.
     resolution : Resolution
         Sample density (a coarser one makes smaller pages, e.g. for tests).
 
@@ -487,7 +500,8 @@ class PageResult:
     size_bytes: int
 
 
-def write_page(scene: Scene | str | os.PathLike[str], output: str | os.PathLike[str], *, anatomy: Anatomy | None = None,
+def write_page(scene: Scene | str | os.PathLike[str], output: str | os.PathLike[str], *,
+               anatomy: Anatomy | Sequence[Anatomy] | None = None,
                resolution: Resolution = Resolution(), overwrite: bool = False) -> PageResult:
     """Write the lesson page of ``scene`` to ``output`` (``.html``), atomically.
 

@@ -1545,6 +1545,9 @@
   }
 
   function updateControls() {
+    Array.prototype.forEach.call(document.querySelectorAll("#overlays input[data-overlay]"), function (box) {
+      box.checked = state.overlays.some(function (o) { return o[box.dataset.overlay]; });
+    });
     var scrub = $("scrub");
     if (document.activeElement !== scrub) scrub.value = String(state.t);
     var text = state.t.toFixed(2) + " s / " + TL.duration_s.toFixed(2) + " s";
