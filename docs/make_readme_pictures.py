@@ -76,7 +76,7 @@ def make_app_screenshot() -> Path:
         scene = Path(folder) / "four_models.toml"
         scene.write_text(APP_SCENE, encoding="utf-8")
         subprocess.run([sys.executable, "-m", "pelvisim.cli", "show", str(scene), "--size", APP_SIZE, "--screenshot",
-                        str(path)], check=True, env=env)
+                        str(path), "--overwrite"], check=True, env=env)
     print(f"{path.name} written")
     return path
 

@@ -47,7 +47,8 @@ def largest_motion_time(scene: Scene, anatomy: pelvisim.Anatomy) -> float:
     for t in frame_times(scene, SAMPLES_PER_S):
         total = 0.0
         for index in range(len(scene.panels)):
-            landmarks = describe(anatomy, scene.joint_state(anatomy, index, t)).landmarks
+            own = anatomy[index] if isinstance(anatomy, list) else anatomy
+            landmarks = describe(own, scene.joint_state(own, index, t)).landmarks
             total += sum(float(np.linalg.norm(entry["shift_mm"])) for entry in landmarks.values())
         if total > best + 1e-9:
             best, best_t = total, t
@@ -58,6 +59,10 @@ def render_still(name: str, anatomy: pelvisim.Anatomy, out: Path) -> tuple[Path,
     """Render scene ``name`` to ``out/<name>.png``; returns (path, time, size)."""
     scene = still_scene(load(name))
     size = SIZES[len(scene.panels)]
+    if any(scene.panel_anatomy(i).kind != "bundled" for i in range(len(scene.panels))):
+        from pelvisim.anatomy import sources
+
+        anatomy = [sources.load(scene.panel_anatomy(i)) for i in range(len(scene.panels))]  # the scene's own pelves
     t = largest_motion_time(scene, anatomy)
     stage = Stage(scene, anatomy, size, quality="final")
     try:

@@ -37,7 +37,9 @@ def test_describe_json_contract(capsys):
     code, out, _ = run(capsys, "describe", "--model", "flare", "--set", "left_deg=1.0", "--json")
     assert code == 0
     data = json.loads(out)
-    assert CORE_KEYS <= set(data) and set(data) - CORE_KEYS <= {"pelvis", "joints", "events"}
+    assert CORE_KEYS <= set(data) and set(data) - CORE_KEYS <= {"pelvis", "joints", "events", "ligaments", "muscles",
+                                                                 "sij_compression_n"}
+    assert {"ligaments", "muscles"} <= set(data)  # the soft tissue's read-out (issue 14)
     assert data["model"] == "flare" and data["parameters"] == {"left_deg": 1.0, "right_deg": 0.0}
     assert set(data["descriptors"]) == {"innominate_left", "innominate_right", "sacrum", "ring"}
     assert data["descriptors"]["innominate_left"]["inflare_deg"] == pytest.approx(1.0)

@@ -49,7 +49,8 @@ def test_parameter_words():
     assert sacral.label == "Sacrum rotated: left (+) / right (−)"
     assert sacral.positive_means.startswith("sacrum rotated left")
     assert models.get_model("gait").parameter("iliacus_left_nm").label == "Left iliacus pull (anterior moment on the ilium)"
-    assert models.get_model("gait").parameter("closure_gain").label.startswith("Self-bracing: stiffening with nutation")
+    # issue 14: force closure follows the compression across the SIJ (pelvisim.tissue.closure)
+    assert models.get_model("gait").parameter("closure_gain").label.startswith("Self-bracing: stiffening with compression")
 
 
 def test_sacral_rotation_beyond_one_degree_is_flagged():
@@ -72,11 +73,14 @@ def test_stiffness_ratio_reaches_the_ring(anatomy):
 @pytest.mark.parametrize("side", SIDES)
 def test_iliacus_pull_is_n_m_on_its_own_innominate(anatomy, side):
     # The pull is given in N·m; the ring works in N·mm. The extra motion it causes must equal a
-    # separate linear solve of a pure moment of 10 000 N·mm (10 N·m) on that innominate.
+    # separate linear solve of a pure moment of 10 000 N·mm (10 N·m) on that innominate, on the
+    # ring the gait model solves (the soft-tissue ring, issue 14).
+    from pelvisim.tissue.ring import TissueOptions, tissue_ring
+
     phase = 0.3
     base = models.joint_state(anatomy, "gait", {}, phase)
     pulled = models.joint_state(anatomy, "gait", {f"iliacus_{side}_nm": 10.0}, phase)
-    ring = mechanics.build_ring(anatomy)
+    ring = tissue_ring(anatomy, TissueOptions())
     alone = mechanics.solve_linear(ring, [mechanics.iliacus_moment(side, 10_000.0)], mechanics.hold_body("sacrum"))
     extra = frames.log(pulled.relative("sacrum", f"innominate_{side}"))[:3] - frames.log(base.relative("sacrum", f"innominate_{side}"))[:3]
     expected = frames.log(alone.joint_state().relative("sacrum", f"innominate_{side}"))[:3]
@@ -132,10 +136,12 @@ def test_missing_values_fall_back_to_the_model_defaults(anatomy):
 def test_report_loads_are_what_the_innominate_receives(anatomy, model):
     # gait_report: the load a joint carries is the one the innominate (symphysis: right pubis)
     # receives from the other bone, −K e in joint axes, for solved and prescribed models alike.
-    from pelvisim.ring_models import gait_report
+    # The joints are the soft-tissue ring's equivalent springs (issue 14), at the model's defaults.
+    from pelvisim.ring_models import gait_report, gait_tissue_options
+    from pelvisim.tissue.ring import tissue_ring
 
     report = gait_report(anatomy, None, 0.3, model=model)
-    ring = mechanics.build_ring(anatomy)
+    ring = tissue_ring(anatomy, gait_tissue_options(models.get_model(model).resolve({})))
     for joint in mechanics.JOINTS:
         entry = report["joints"][joint]
         e = np.concatenate([np.radians(entry["rotations_deg"]), entry["translations_mm"]])
@@ -186,29 +192,30 @@ def test_multifidus_model_parameters():
     assert right.label == "Right multifidus, fraction of the left pull"
 
 
-def test_multifidus_ring_stands_on_both_hips_and_keeps_its_tilt(anatomy):
+def test_multifidus_ring_stands_on_both_hips_and_the_trunk_holds_l5(anatomy):
+    # issue 14: the multifidus pulls through the soft-tissue ring to the L5 spinous process; the
+    # legs hold both hip centres and the trunk holds the L5 (the soft_tissue model's standing posture).
     from pelvisim.ring_models import multifidus_solution
 
-    s = multifidus_solution(anatomy, 100.0, 0.0)
-    state = s.joint_state()
+    s = multifidus_solution(anatomy, 100.0, 0.0).solution
+    T = s.T_pelvis()
     for side in SIDES:
         c = anatomy.point(f"acetabulum_centre_{side}")
-        np.testing.assert_allclose(frames.apply(state.T_pelvis[f"innominate_{side}"], c), c, atol=1e-9)
-    # The innominates' mean rotation about the inter-hip line is held at zero (the trunk keeps the tilt).
-    u = anatomy.point("acetabulum_centre_right") - anatomy.point("acetabulum_centre_left")
-    u /= np.linalg.norm(u)
-    q = s.q.reshape(3, 6)
-    assert abs(0.5 * (q[1, :3] + q[2, :3]) @ u) < 1e-12
+        np.testing.assert_allclose(frames.apply(T[f"innominate_{side}"], c), c, atol=1e-9)
+    np.testing.assert_allclose(s.twist("l5"), 0.0, atol=1e-12)
+    assert np.abs(s.twist("sacrum")).max() > 1e-7  # the pull moves the sacrum
     assert s.residual < 1e-9
 
 
-def test_multifidus_pulls_superpose(anatomy):
-    # Linear ring: left pull with the right at 60 % = left-only + 0.6 × right-only (each solved on its own).
-    from pelvisim.ring_models import multifidus_solution, standing_constraints
+def test_multifidus_pulls_nearly_superpose(anatomy):
+    # Left pull with the right at 60 % ≈ left-only + right-only (60 N), each solved on its own. Not
+    # exactly: tension-only ligaments and compression-only joint surfaces make the soft-tissue ring
+    # nonlinear (2.3 % of the right pull's own effect measured); 5 % leaves room for that and no more.
+    from pelvisim.ring_models import multifidus_solution
+    from pelvisim.tissue.models import soft_tissue_result
 
-    both = multifidus_solution(anatomy, 100.0, 0.6).q
-    ring = mechanics.build_ring(anatomy)
-    left = mechanics.solve_linear(ring, [mechanics.multifidus_pull(anatomy, "left", 100.0)], standing_constraints(anatomy)).q
-    right = mechanics.solve_linear(ring, [mechanics.multifidus_pull(anatomy, "right", 60.0)], standing_constraints(anatomy)).q
-    np.testing.assert_allclose(both, left + right, atol=1e-12)
+    both = multifidus_solution(anatomy, 100.0, 0.6).solution.q
+    left = soft_tissue_result(anatomy, {"multifidus_left_n": 100.0}).solution.q
+    right = soft_tissue_result(anatomy, {"multifidus_right_n": 60.0}).solution.q
     assert np.abs(right).max() > 1e-6  # the right pull really acts
+    assert np.abs(both - (left + right)).max() < 0.05 * np.abs(right).max()

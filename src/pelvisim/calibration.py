@@ -8,7 +8,9 @@ reads the figures its own way.
 Load cases (defaults of :mod:`pelvisim.mechanics` and :mod:`pelvisim.gait`, 70 kg):
 
 - **single-leg stance** (the Kibsgård 2014 test posture): Pauwels balance of the stance hip and
-  abductors, free leg hanging (:func:`pelvisim.gait.single_leg_stance_loads`); sacrum held, linear ring.
+  abductors, free leg hanging (:func:`pelvisim.gait.single_leg_stance_loads`); sacrum held, the
+  linear soft-tissue ring (:mod:`pelvisim.tissue`; the L5 free on its ligaments, loads through the
+  L5 as in the gait model).
 - **walking**: the ``gait`` model over :data:`PHASES` (hip reactions, abductors, trunk load).
 - **Gurd's sacral rotation**: the ``sacral_rotation`` model with the sacrum turned 1° to the left
   about a vertical axis, both hip centres pinned.
@@ -36,9 +38,21 @@ GURD_LEFT_DEG = 1.0
 
 
 def single_leg_stance(anatomy: Anatomy, side: str, stiffness: mechanics.RingStiffness | None = None) -> mechanics.Solution:
-    """Linear ring equilibrium in single-leg stance on ``side`` (sacrum held; loads self-balanced)."""
-    ring = mechanics.build_ring(anatomy, stiffness)
-    return mechanics.solve_linear(ring, gait.single_leg_stance_loads(anatomy, side), mechanics.hold_body("sacrum"))
+    """Linear ring equilibrium in single-leg stance on ``side`` (sacrum held; loads self-balanced).
+
+    The soft-tissue ring with its default options; a lumped ``stiffness`` solves the lumped ring of
+    :func:`pelvisim.mechanics.build_ring` instead (for comparisons).
+    """
+    if stiffness is not None:
+        ring = mechanics.build_ring(anatomy, stiffness)
+        return mechanics.solve_linear(ring, gait.single_leg_stance_loads(anatomy, side), mechanics.hold_body("sacrum"))
+    from pelvisim.tissue.loading import condensed_loads, posture_loads
+    from pelvisim.tissue.ring import TissueOptions, tissue_ring
+
+    options = TissueOptions()
+    ring_f, l5_f = posture_loads(anatomy, gait.single_leg_stance_loads(anatomy, side), {})
+    f = condensed_loads(anatomy, options, ring_f[:, None], l5_f[:, None])[:, 0]
+    return mechanics.solve_linear(tissue_ring(anatomy, options), f, mechanics.hold_body("sacrum"))
 
 
 def walking_states(anatomy: Anatomy, values: dict | None = None) -> list[JointState]:
@@ -56,6 +70,15 @@ def gurd_state(anatomy: Anatomy, left_deg: float = GURD_LEFT_DEG) -> JointState:
     return get_model("sacral_rotation").joint_state(anatomy, {"left_deg": left_deg})
 
 
+def closure_single_leg_stance(anatomy: Anatomy, side: str):
+    """Single-leg stance on the soft-tissue ring with force closure on (gain 1; nonlinear solve)."""
+    from pelvisim.tissue import solve as tissue_solve
+    from pelvisim.tissue.loading import posture_loads
+
+    ring_f, l5_f = posture_loads(anatomy, gait.single_leg_stance_loads(anatomy, side), {})
+    return tissue_solve.solve(anatomy, np.concatenate([ring_f, l5_f]), tissue_solve.hold("sacrum"), closure_gain=1.0)
+
+
 def total_deg(e: NDArray[np.float64]) -> NDArray[np.float64]:
     """Total rotation (deg) of joint deformations ``e`` (6,) or (6, n)."""
     return np.degrees(np.linalg.norm(e[:3], axis=0))
@@ -70,6 +93,7 @@ def measure(anatomy: Anatomy) -> dict[str, float]:
     """Every figure of the calibration table (docs/calibration.md), from the joint deformations."""
     from pelvisim.models import get_model
     from pelvisim.ring_models import gait_cycle
+    from pelvisim.tissue.ring import tissue_ring
 
     out: dict[str, float] = {}
     for side in SIDES:
@@ -102,9 +126,10 @@ def measure(anatomy: Anatomy) -> dict[str, float]:
     after = np.linalg.norm(frames.apply(g.T_pelvis["innominate_right"], anatomy.point("symphysis_right"))
                            - frames.apply(g.T_pelvis["innominate_left"], anatomy.point("symphysis_left")))
     out["gurd_gap"] = float(after - before)
-    ring = mechanics.build_ring(anatomy)
-    closed = mechanics.solve_closure(ring, gait.single_leg_stance_loads(anatomy, "right"), mechanics.hold_body("sacrum"),
-                                     mechanics.ClosureStiffening(1.0, 1.0))
+    closed = closure_single_leg_stance(anatomy, "right")
     out["closure_residual"], out["closure_iterations"] = closed.residual, closed.iterations
-    out["closure_single_right"] = float(total_deg(closed.deformations["sij_right"]))
+    ring = tissue_ring(anatomy)
+    out["closure_single_right"] = float(total_deg(ring.deformations(closed.q[:18])["sij_right"]))
+    out["closure_factor_right"] = float(closed.closure_factor["right"])
+    out["closure_compression_right"] = float(closed.compression_n["right"])
     return out

@@ -735,6 +735,24 @@ def neutral_asymmetry_note(findings: tuple[Finding, ...]) -> str:
             + "); findings give the change from neutral and the difference at the pose.")
 
 
+def at_rest_words(descriptors: Descriptors, most: int = 3) -> str:
+    """What a hand would compare on a pelvis with no joint motion: its own bones' left–right differences.
+
+    Empty when any finding changed from neutral (the summary then says what moved) or when every
+    difference at neutral is below 0.5 mm / 0.5°. Otherwise the ``most`` largest differences at the
+    pose, next to normal bony asymmetry (Preece 2008) and the landmark-location error (Della Croce 1999).
+    """
+    if any(abs(f.difference) >= NEGLIGIBLE for f in descriptors.findings):
+        return ""
+    big = sorted((f for f in descriptors.findings if abs(f.at_pose) >= 0.5), key=lambda f: -abs(f.at_pose) / f.band[1])
+    if not big:
+        return ""
+    felt = "; ".join(f.pose_words + (f" ({f.frame})" if "prone" in f.frame or "supine" in f.frame else "") for f in big[:most])
+    return (f"No joint motion. This pelvis's own bones: {felt}. Normal bony asymmetry: up to "
+            f"{NORMAL_HEIGHT_ASYMMETRY_MM:g} mm and {NORMAL_TILT_ASYMMETRY_DEG:g}° (Preece 2008); landmark-location "
+            f"error {PALPATION_ERROR_MM[0]:g}–{PALPATION_ERROR_MM[1]:g} mm (Della Croce 1999).")
+
+
 # --- summary ----------------------------------------------------------------------------------
 def _short_words(motion: JointMotion, most: int = 2) -> str:
     """The ``most`` largest components of a joint motion in neutral words (``""`` when none)."""

@@ -36,6 +36,15 @@ reduced (symmetric positive definite) matrix by Cholesky. Two choices are used:
   hip centres (ball joints on standing legs: translation held, rotation free).
 
 Sources of the default stiffness values are given next to each value (reference/BIOMECHANICS.md §6).
+
+The soft-tissue ring
+--------------------
+The ring models (gait, sacral rotation, soft tissue) solve the soft-tissue ring of
+:mod:`pelvisim.tissue`: its SIJs are joint-surface contact, bracing and ligaments, its symphysis a
+disc block with the pubic ligaments, and an L5 rides on the sacrum. It is built on the classes here
+(:class:`Ring`, :class:`Spring`, :class:`LinearSolver`), so everything in this module works on it;
+the lumped ring of :func:`build_ring` (Miller's values × :data:`SIJ_IN_VIVO_SCALE`) stays for
+comparisons and for the hand-checked tests.
 """
 
 from __future__ import annotations
@@ -185,6 +194,17 @@ SYMPHYSIS_BLOCK_STIFFNESS = JointStiffness(
 )
 """Pubic symphysis as an elastic disc block plus ligaments: stiff across the joint (compression),
 softer in vertical shear. An upper bound for the anterior ring (bone taken as rigid)."""
+
+SYMPHYSIS_DISC_STIFFNESS = JointStiffness(
+    rotational_nmm_per_rad=(
+        _DISC_E * (_DISC_D * _DISC_H**3 / 12.0) / _DISC_T,
+        _DISC_E * (_DISC_H * _DISC_D**3 / 12.0) / _DISC_T,
+        _DISC_G * _DISC_A * (_DISC_H**2 + _DISC_D**2) / 12.0 / _DISC_T,
+    ),
+    translational_n_per_mm=(2.0 * _DISC_G * _DISC_A / _DISC_T, _DISC_G * _DISC_A / _DISC_T, _DISC_E * _DISC_A / _DISC_T),
+)
+"""The interpubic disc block of :data:`SYMPHYSIS_BLOCK_STIFFNESS` without the two pubic ligaments
+(the soft-tissue ring, :mod:`pelvisim.tissue`, adds those as fibre bundles)."""
 
 ANTERIOR_ARC_SCALE = 0.05
 """Compliance of the anterior arc lumped into the symphysis spring (calibrated, teaching choice).
@@ -740,9 +760,10 @@ def _as_load_vector(loads: Iterable[Wrench] | ArrayLike) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class ClosureStiffening:
-    """SIJ stiffness that rises with nutation and compression (form and force closure).
+    """SIJ stiffness that rises with nutation and compression (form and force closure) — lumped ring.
 
-    Teaching abstraction of Snijders 1993 and Vleeming 1990: nutation is the close-packed,
+    The soft-tissue ring's law is :mod:`pelvisim.tissue.closure` (the joint surfaces' shear
+    bracing follows the compression across them). Teaching abstraction of Snijders 1993 and Vleeming 1990: nutation is the close-packed,
     self-braced position and compression across the joint (muscles, ligaments, fascia) adds
     friction. Each SIJ's stiffness is multiplied by
     ``1 + nutation_gain·s(nutation / reference_rad) + compression_gain·s(compression / reference_mm)``

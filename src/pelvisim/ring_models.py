@@ -21,6 +21,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,20 @@ from pelvisim.errors import ParameterError
 from pelvisim.frames import Transform
 from pelvisim.parameters import Parameter, PositionalModel, Value
 from pelvisim.pose import JointState
+from pelvisim.tissue.loading import condensed_loads, gait_tissue_loads
+from pelvisim.tissue.models import (
+    MUSCLE_ACTIVITY,
+    SOFT_TISSUE,
+    TissueState,
+    gait_muscle_forces,
+    soft_tissue_result,
+    weight_and_hip_arrows,
+)
+from pelvisim.tissue.readout import sij_compression
+from pelvisim.tissue.ring import TissueOptions, condensation, tissue_ring
+from pelvisim.tissue.solve import Constraints as TissueConstraints
+from pelvisim.tissue.solve import TissueSolution
+from pelvisim.tissue.solve import solve as tissue_solve
 
 # --------------------------------------------------------------------------------------------
 # Shared parameters
@@ -98,13 +113,14 @@ COUPLING = Parameter(
 
 CLOSURE = Parameter(
     name="closure_gain",
-    label="Self-bracing: stiffening with nutation and compression",
+    label="Self-bracing: stiffening with compression",
     unit="×",
     default=0.0,
     minimum=0.0,
     maximum=5.0,
-    positive_means="each SIJ stiffens as it nutates and closes (form and force closure)",
-    source="teaching abstraction of Snijders 1993 and Vleeming 1990; off by default (linear ring)",
+    positive_means="each SIJ's surfaces resist sliding in proportion to the compression across them "
+                   "(force closure; 1 = the documented law)",
+    source="teaching law after Snijders 1993 and Vleeming 1990 (pelvisim.tissue.closure); off by default (linear ring)",
 )
 
 
@@ -132,16 +148,20 @@ def sacral_rotation_axis_point(anatomy: Anatomy) -> NDArray[np.float64]:
     return 0.5 * (anatomy.point("auricular_sacrum_left_centroid") + anatomy.point("auricular_sacrum_right_centroid"))
 
 
-def sacral_rotation_solution(anatomy: Anatomy, left_deg: float, stiffness: mechanics.RingStiffness | None = None
-                             ) -> mechanics.Solution:
+def sacral_rotation_solution(anatomy: Anatomy, left_deg: float, stiffness: mechanics.RingStiffness | None = None,
+                             options: TissueOptions | None = None) -> mechanics.Solution:
     """Equilibrium with the sacrum rotated ``left_deg`` about a vertical axis (+ = to the left).
 
     Prescribed: the sacrum turns about the vertical line through the midpoint of its two auricular
     centroids (+Y: its right side forward, its front facing left). Held: both hip centres (ball
     joints on standing legs: translation held, rotation free). Free: everything else — the two
     innominates settle where the SIJs, the symphysis and the hips balance.
+
+    The ring is the soft-tissue ring (:mod:`pelvisim.tissue`, the L5 following on its ligaments)
+    with ``options``; passing a lumped ``stiffness`` uses the lumped ring of
+    :func:`pelvisim.mechanics.build_ring` instead.
     """
-    ring = mechanics.build_ring(anatomy, stiffness)
+    ring = mechanics.build_ring(anatomy, stiffness) if stiffness is not None else tissue_ring(anatomy, options or TissueOptions())
     T = frames.rotation_about_axis(frames.Y_SUPERIOR, math.radians(left_deg), sacral_rotation_axis_point(anatomy))
     constraints = mechanics.prescribe_motion("sacrum", T)
     for side in SIDES:
@@ -151,8 +171,8 @@ def sacral_rotation_solution(anatomy: Anatomy, left_deg: float, stiffness: mecha
 
 
 def _sacral_rotation_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
-    stiffness = mechanics.ring_stiffness(float(values["stiffness_ratio"]))
-    return sacral_rotation_solution(anatomy, float(values["left_deg"]), stiffness).joint_state()
+    options = tissue_options(float(values["stiffness_ratio"]))
+    return sacral_rotation_solution(anatomy, float(values["left_deg"]), options=options).joint_state()
 
 
 SACRAL_ROTATION = PositionalModel(
@@ -213,23 +233,22 @@ def standing_constraints(anatomy: Anatomy) -> mechanics.Constraints:
     return constraints + mechanics.Constraints(row, np.zeros(1), ("pelvic tilt over the hips",))
 
 
-def multifidus_solution(anatomy: Anatomy, pull_n: float, right_activation: float,
-                        stiffness: mechanics.RingStiffness | None = None) -> mechanics.Solution:
-    """Ring equilibrium with both sacral multifidi pulling, the right one at ``right_activation`` of the left.
+def multifidus_solution(anatomy: Anatomy, pull_n: float, right_activation: float, stiffness_ratio: float = 1.0):
+    """The soft-tissue ring standing, both sacral multifidi pulling, the right one at ``right_activation`` of the left.
 
-    Each pull is :func:`pelvisim.mechanics.multifidus_pull` (from the back of S2, 15 mm to its side,
-    up and slightly forward toward the lumbar spinous processes [teaching approximation]); its
-    reaction is taken by the trunk, outside the ring. The ring stands on both hips
-    (:func:`standing_constraints`).
+    Each multifidus is the tissue model's (:mod:`pelvisim.tissue.muscles`): three fibres from the
+    back of the sacrum beside the median crest (S1–S3) up to the L5 spinous process; the trunk holds
+    the L5 and the legs hold both hip centres (the ``soft_tissue`` model's standing posture).
+    Returns a :class:`pelvisim.tissue.models.PostureResult` (``.joint_state()``, ``.solution``).
     """
-    loads = [mechanics.multifidus_pull(anatomy, "left", pull_n),
-             mechanics.multifidus_pull(anatomy, "right", pull_n * right_activation)]
-    return mechanics.solve_linear(mechanics.build_ring(anatomy, stiffness), loads, standing_constraints(anatomy))
+    return soft_tissue_result(anatomy, {"multifidus_left_n": float(pull_n),
+                                        "multifidus_right_n": float(pull_n) * float(right_activation),
+                                        "stiffness_ratio": float(stiffness_ratio)})
 
 
 def _multifidus_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
-    stiffness = mechanics.ring_stiffness(float(values["stiffness_ratio"]))
-    return multifidus_solution(anatomy, float(values["pull_n"]), float(values["right_activation"]), stiffness).joint_state()
+    return multifidus_solution(anatomy, float(values["pull_n"]), float(values["right_activation"]),
+                               float(values["stiffness_ratio"])).joint_state()
 
 
 MULTIFIDUS_IMBALANCE = PositionalModel(
@@ -237,8 +256,9 @@ MULTIFIDUS_IMBALANCE = PositionalModel(
     title="Weak right multifidus (Gurd's cause)",
     claim="With the right sacral multifidus not firing, nothing pulls the right side of the sacrum back, so the sacrum "
           "turns left and the ilia follow into a left inflare and a right outflare.",
-    source="Gurd 2010, 'Mobilizations to get rid of SI joint pain' (seed article); multifidus line of pull: pelvisim "
-           "teaching approximation; response from the ring mechanics (hips held, as when standing)",
+    source="Gurd 2010, 'Mobilizations to get rid of SI joint pain' (seed article); multifidus attachments by rule "
+           "(dorsal sacrum to the L5 spinous process, Vleeming 2012); response from the soft-tissue ring (hips and L5 "
+           "held, as when standing)",
     parameters=(
         Parameter(
             name="pull_n", label="Left multifidus pull on the sacrum", unit="N", default=100.0, minimum=0.0,
@@ -253,12 +273,13 @@ MULTIFIDUS_IMBALANCE = PositionalModel(
         STIFFNESS_RATIO,
     ),
     state_function=_multifidus_state,
-    evidence="Computed, not told: through the ring (stiffness calibrated to RSA in single-leg stance, Kibsgård 2014), a "
-             "100 N pull on one side only moves the sacrum by less than a hundredth of a degree, and turns it to the right, "
-             "not the left, because the fibres run up and slightly forward to the lumbar spinous processes. The pull's "
-             "lever about the vertical axis is about 15 mm, against the SIJs' resistance to twisting. Gurd's chain "
-             "(sacrum turned left about 1° → flare) appears only if the rotation is imposed, as in sacral_rotation. "
-             "The line of pull is a teaching approximation [U]; the sacral multifidus force was never measured in vivo.",
+    evidence="Computed, not told: through the soft-tissue ring (joint surfaces calibrated to RSA in single-leg stance, "
+             "Kibsgård 2014), a 100 N pull on one side mostly nods the sacrum forward (nutation) and turns it to the left, "
+             "Gurd's direction, by less than a thousandth of a degree: the fibres run up and back to the L5 spinous "
+             "process with a lever of about 10 mm about the vertical axis, against the SIJs' resistance to twisting. "
+             "Gurd's chain (sacrum turned left about 1° → flare) appears only if the rotation is imposed, as in "
+             "sacral_rotation. The attachments follow anatomy texts (Vleeming 2012); the sacral multifidus force was "
+             "never measured in vivo.",
 )
 
 
@@ -282,7 +303,11 @@ def _gait_parameters(body_mass_kg: float, speed_m_per_s: float, amplitude_scale:
 
 
 def gait_ring_stiffness(values: Mapping[str, Value]) -> mechanics.RingStiffness:
-    """Ring stiffness from model values (``stiffness_ratio``, ``coupling_gain``)."""
+    """Lumped ring stiffness from model values (``stiffness_ratio``, ``coupling_gain``).
+
+    Kept for comparisons with the lumped ring; the ring models solve the soft-tissue ring
+    (:func:`gait_tissue_options`).
+    """
     return _ring_stiffness(float(values.get("stiffness_ratio", 1.0)), float(values.get("coupling_gain", 0.0)))
 
 
@@ -291,12 +316,24 @@ def _ring_stiffness(stiffness_ratio: float, coupling_gain: float) -> mechanics.R
     return mechanics.ring_stiffness(stiffness_ratio, coupling_gain=coupling_gain)
 
 
+@lru_cache(maxsize=256)
+def tissue_options(stiffness_ratio: float = 1.0, coupling_gain: float = 0.0) -> TissueOptions:
+    """:class:`~pelvisim.tissue.ring.TissueOptions` with a left/right ratio and compensation (cached)."""
+    return TissueOptions(stiffness_ratio=stiffness_ratio, coupling_gain=coupling_gain)
+
+
+def gait_tissue_options(values: Mapping[str, Value]) -> TissueOptions:
+    """Tissue-ring options from model values (``stiffness_ratio``, ``coupling_gain``)."""
+    return tissue_options(float(values.get("stiffness_ratio", 1.0)), float(values.get("coupling_gain", 0.0)))
+
+
 @lru_cache(maxsize=32)
-def _held_sacrum_solver(anatomy: Anatomy, stiffness: mechanics.RingStiffness) -> mechanics.LinearSolver:
-    return mechanics.LinearSolver(mechanics.build_ring(anatomy, stiffness), mechanics.hold_body("sacrum"))
+def _held_sacrum_solver(anatomy: Anatomy, options: TissueOptions) -> mechanics.LinearSolver:
+    return mechanics.LinearSolver(tissue_ring(anatomy, options), mechanics.hold_body("sacrum"))
 
 
 def _muscles(anatomy: Anatomy, values: Mapping[str, Value]) -> tuple[mechanics.Wrench, ...]:
+    """The legacy iliacus moments (``iliacus_<side>_nm``) as pure moments on the innominates."""
     out = []
     for side in SIDES:
         moment_nm = float(values.get(f"iliacus_{side}_nm", 0.0))
@@ -305,28 +342,72 @@ def _muscles(anatomy: Anatomy, values: Mapping[str, Value]) -> tuple[mechanics.W
     return tuple(out)
 
 
-def gait_solution(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> mechanics.Solution:
-    """Ring equilibrium at ``phase`` under the default gait loads (sacrum held; loads balanced).
-
-    Uses the cached, factored linear solver; with ``closure_gain > 0`` the closure-stiffening
-    solve of :func:`pelvisim.mechanics.solve_closure`.
-    """
+def gait_loads_condensed(anatomy: Anatomy, values: Mapping[str, Value], phases: NDArray | float
+                         ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(ring loads with the L5's moved onto it (18, n), L5 loads (6, n)) of the gait model at ``phases``."""
     params = gait_parameters(values)
-    stiffness = gait_ring_stiffness(values)
-    loads = gait.gait_loads(anatomy, phase, params, extra=_muscles(anatomy, values))
+    activity = float(values.get("muscle_activity", 0.0))
+    muscles = gait_muscle_forces(phases, activity, params) if activity > 0.0 else None
+    ring, l5 = gait_tissue_loads(anatomy, phases, params, extra=_muscles(anatomy, values), muscles=muscles)
+    return condensed_loads(anatomy, gait_tissue_options(values), ring, l5), l5
+
+
+def gait_tissue_solution(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> TissueSolution:
+    """The tissue ring (24 coordinates) at ``phase``: linear, or with closure when ``closure_gain > 0``."""
+    options = gait_tissue_options(values)
     closure_gain = float(values.get("closure_gain", 0.0))
-    if closure_gain > 0.0:
-        ring = mechanics.build_ring(anatomy, stiffness)
-        closure = mechanics.ClosureStiffening(nutation_gain=closure_gain, compression_gain=closure_gain)
-        return mechanics.solve_closure(ring, loads, mechanics.hold_body("sacrum"), closure)
-    return _held_sacrum_solver(anatomy, stiffness).solve(mechanics.load_vector(loads))
+    params = gait_parameters(values)
+    activity = float(values.get("muscle_activity", 0.0))
+    muscles = gait_muscle_forces(phase, activity, params) if activity > 0.0 else None
+    ring, l5 = gait_tissue_loads(anatomy, phase, params, extra=_muscles(anatomy, values), muscles=muscles)
+    f = np.concatenate([ring[:, 0], l5[:, 0]])
+    return tissue_solve(anatomy, f, TissueConstraints.from_ring(mechanics.hold_body("sacrum")), options,
+                        closure_gain=closure_gain)
+
+
+def gait_solution(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> mechanics.Solution:
+    """Ring equilibrium at ``phase`` under the gait loads (sacrum held; loads balanced).
+
+    The soft-tissue ring (:mod:`pelvisim.tissue`), linear by default with the cached, factored
+    solver; with ``closure_gain > 0`` the nonlinear tissue solve with force closure
+    (:func:`pelvisim.tissue.solve.solve`). Joint loads are those of the joints' equivalent springs.
+    """
+    if float(values.get("closure_gain", 0.0)) > 0.0:
+        sol = gait_tissue_solution(anatomy, values, phase)
+        ring = tissue_ring(anatomy, gait_tissue_options(values))
+        q = sol.q[:18]
+        deformations = ring.deformations(q)
+        loads = {s.name: -s.stiffness @ deformations[s.name] for s in ring.springs}
+        return mechanics.Solution(q=q, deformations=MappingProxyType(deformations), joint_loads=MappingProxyType(loads),
+                                  reactions=np.zeros(6), residual=sol.residual, unbalanced=0.0, converged=True,
+                                  iterations=sol.iterations, method=sol.method)
+    f, _ = gait_loads_condensed(anatomy, values, phase)
+    return _held_sacrum_solver(anatomy, gait_tissue_options(values)).solve(f[:, 0])
 
 
 def _gait_q(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> NDArray[np.float64]:
     """Fast path of :func:`gait_solution` for the linear ring: coordinates (18,) only."""
+    f, _ = gait_loads_condensed(anatomy, values, phase)
+    return _held_sacrum_solver(anatomy, gait_tissue_options(values)).solve_many(f[:, 0])
+
+
+def gait_tissue_extras(anatomy: Anatomy, values: Mapping[str, Value], phase: float, state: JointState) -> TissueState:
+    """The gait model's tissue at ``phase``: L5 pose, muscle forces, SIJ compression, load arrows.
+
+    The L5 and the compression come from the ring coordinates of ``state`` (innominate-referenced
+    as the model displays them) and the L5's own loads.
+    """
+    options = gait_tissue_options(values)
     params = gait_parameters(values)
-    f = gait.gait_load_matrix(anatomy, phase, params, extra=_muscles(anatomy, values))[:, 0]
-    return _held_sacrum_solver(anatomy, gait_ring_stiffness(values)).solve_many(f)
+    q = np.concatenate([frames.log(state.T_pelvis[b]) for b in mechanics.BODIES])
+    _, l5 = gait_loads_condensed(anatomy, values, phase)
+    c = condensation(anatomy, options)
+    q_l5 = c.l5_from_ring @ q + c.l5_compliance @ l5[:, 0]
+    activity = float(values.get("muscle_activity", 0.0))
+    forces = {k: float(v[0]) for k, v in gait_muscle_forces(phase, activity, params).items()} if activity > 0.0 else {}
+    compression = sij_compression(anatomy, options, np.concatenate([q, q_l5]))
+    return TissueState(frames.exp(q_l5), MappingProxyType(forces), MappingProxyType(compression),
+                       arrows=weight_and_hip_arrows(anatomy, phase, params))
 
 
 def innominate_referenced(T_pelvis: Mapping[str, Transform]) -> dict[str, Transform]:
@@ -348,7 +429,7 @@ def _whole_body(anatomy: Anatomy, params: gait.GaitParameters, phase: float) -> 
 
 def _gait_state(anatomy: Anatomy, values: Mapping[str, Value], phase: float) -> JointState:
     if float(values.get("closure_gain", 0.0)) > 0.0:
-        T_pelvis = gait_solution(anatomy, values, phase).T_pelvis()
+        T_pelvis = gait_tissue_solution(anatomy, values, phase).joint_state().T_pelvis
         T_pelvis = innominate_referenced(T_pelvis)
     else:
         q = _gait_q(anatomy, values, phase).reshape(3, 6)
@@ -365,9 +446,10 @@ GAIT = PositionalModel(
     claim="Walking loads each hip in turn, so the pelvic ring twists a little at every step; what matters is "
           "whether the two SIJs are equally stiff, not a fixed 'position'.",
     source="Luchau 2022, 'The twisting sacrum: Ilia Rotation Technique' (seed article) and Damen 2002 (Doppler "
-           "laxity); ring mechanics calibrated to Kibsgård 2014 (RSA, patients with pelvic girdle pain); direction "
-           "from Toyohara 2020 (finite elements)",
-    parameters=(STIFFNESS_RATIO, BODY_MASS, SPEED, AMPLITUDE, COUPLING, CLOSURE, _iliacus("left"), _iliacus("right")),
+           "laxity); soft-tissue ring (ligaments Phillips 2007, joint surfaces calibrated to Kibsgård 2014, RSA, "
+           "patients with pelvic girdle pain); direction from Toyohara 2020 (finite elements)",
+    parameters=(STIFFNESS_RATIO, BODY_MASS, SPEED, AMPLITUDE, COUPLING, CLOSURE, MUSCLE_ACTIVITY, _iliacus("left"),
+                _iliacus("right")),
     state_function=_gait_state,
     evidence="Direction supported by finite elements (Toyohara 2020: the sacrum nutates on the stance side, "
              "counternutates on the swing side); the size was never measured in vivo. Calibrated so that even SIJs "
@@ -462,7 +544,7 @@ MITCHELL_GAIT = PositionalModel(
     uses_gait=True,
 )
 
-RING_MODELS: tuple[PositionalModel, ...] = (SACRAL_ROTATION, MULTIFIDUS_IMBALANCE, GAIT, MITCHELL_GAIT)
+RING_MODELS: tuple[PositionalModel, ...] = (SACRAL_ROTATION, MULTIFIDUS_IMBALANCE, GAIT, MITCHELL_GAIT, SOFT_TISSUE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,7 +608,7 @@ def gait_report(anatomy: Anatomy, values: Mapping[str, Any] | None = None, phase
         world = gait.T_world_pelvis(phase, gait_parameters(resolved))
     else:
         state = m.joint_state(anatomy, resolved, phase)
-        ring = mechanics.build_ring(anatomy, gait_ring_stiffness(resolved))
+        ring = tissue_ring(anatomy, gait_tissue_options(resolved))
         q = np.concatenate([frames.log(state.T_pelvis[b]) for b in mechanics.BODIES])
         deformations = ring.deformations(q)
         loads = {s.name: -s.stiffness @ deformations[s.name] for s in ring.springs}
@@ -557,9 +639,8 @@ def gait_cycle(anatomy: Anatomy, values: Mapping[str, Any] | None = None, n_phas
         raise ParameterError("gait_cycle solves the linear ring only; got closure_gain > 0 (use gait_solution per phase)")
     params = gait_parameters(resolved)
     phases = np.arange(int(n_phases)) / int(n_phases)
-    muscles = _muscles(anatomy, resolved)
-    F = gait.gait_load_matrix(anatomy, phases, params, extra=muscles)
-    solver = _held_sacrum_solver(anatomy, gait_ring_stiffness(resolved))
+    F, _ = gait_loads_condensed(anatomy, resolved, phases)
+    solver = _held_sacrum_solver(anatomy, gait_tissue_options(resolved))
     Q = solver.solve_many(F)
     out: dict[str, NDArray[np.float64]] = {"phase": phases, "q": Q}
     out.update(solver.ring.deformations(Q))

@@ -32,7 +32,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-OVERLAY_NAMES = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors", "arrows")
+OVERLAY_NAMES = ("ghost", "landmarks", "axes", "colour_map", "trails", "palpation", "femurs", "descriptors", "arrows",
+                 "tissue", "loads")
 """Overlay keys of the ``[overlays]`` table (same names as :data:`pelvisim.view.OVERLAYS`)."""
 
 DEFAULT_OVERLAYS = {"landmarks": True, "descriptors": True}
@@ -109,6 +110,8 @@ DEFAULT_READOUTS: Mapping[str, tuple[str, ...]] = MappingProxyType({
              "sacrum.nutation_deg", "sacrum.rotation_left_deg"),
     "mitchell_gait": ("sacrum.torsion.angle_deg", "innominate_left.anterior_rotation_deg",
                       "innominate_right.anterior_rotation_deg"),
+    "soft_tissue": ("innominate_left.anterior_rotation_deg", "innominate_right.anterior_rotation_deg",
+                    "sacrum.nutation_deg", "sacrum.rotation_left_deg"),
 })
 """Compact-readout numbers of each model when its panel names none (at most :data:`MAX_READOUTS`)."""
 MAX_READOUTS = 4
@@ -196,6 +199,8 @@ class PanelSpec:
         This panel's camera view (one of :data:`CAMERA_VIEWS`); None uses the scene's ``[camera]``.
     readouts : tuple of str or None
         Keys of :data:`READOUTS` shown in the panel's compact readout; None uses the model's defaults.
+    anatomy : AnatomySpec or None
+        This panel's anatomy (:mod:`pelvisim.anatomy.sources`); None uses the scene's.
     """
 
     model: str
@@ -205,6 +210,7 @@ class PanelSpec:
     overlays: Mapping[str, bool] = field(default_factory=dict)
     view: str | None = None
     readouts: tuple[str, ...] | None = None
+    anatomy: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", _frozen_map(self.parameters))
@@ -380,6 +386,8 @@ class Scene:
     colour_map_frame : str
         ``"sacrum"``: the colour map shows each innominate's displacement relative to the sacrum;
         ``"pelvis"``: each bone's displacement in the pelvic frame.
+    anatomy : AnatomySpec or None
+        Anatomy of every panel without its own (:mod:`pelvisim.anatomy.sources`); None = bundled.
     """
 
     title: str
@@ -396,6 +404,7 @@ class Scene:
     path: str = ""
     arrow_scale: float = ARROW_SCALE
     colour_map_frame: str = "sacrum"
+    anatomy: Any = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overlays", _frozen_map(self.overlays))
@@ -423,6 +432,15 @@ class Scene:
         """Compact-readout keys of panel ``index``: its own ``readouts``, else its model's defaults."""
         own = self.panels[index].readouts
         return tuple(own) if own is not None else DEFAULT_READOUTS.get(self.panels[index].model, ())
+
+    def panel_anatomy(self, index: int) -> Any:
+        """Anatomy spec of panel ``index``: its own, else the scene's, else the bundled mean."""
+        from pelvisim.anatomy.sources import BUNDLED
+
+        spec = self.panels[index].anatomy
+        if spec is None:
+            spec = self.anatomy
+        return BUNDLED if spec is None else spec
 
     def panel_overlays(self, index: int) -> dict[str, bool]:
         """Every overlay switch of panel ``index`` (scene defaults, then the panel's)."""
@@ -901,8 +919,8 @@ def _overlays(where: _Where, value: Any, keys: Sequence[Any]) -> dict[str, bool]
 
 # --- parsing ---------------------------------------------------------------------------------
 TOP_KEYS = ("title", "subtitle", "sources", "magnification", "theme", "panels", "timeline", "camera", "overlays", "captions",
-            "output", "arrow_scale", "colour_map_frame")
-PANEL_KEYS = ("model", "parameters", "label", "magnification", "overlays", "view", "readouts")
+            "output", "arrow_scale", "colour_map_frame", "anatomy")
+PANEL_KEYS = ("model", "parameters", "label", "magnification", "overlays", "view", "readouts", "anatomy")
 TIMELINE_KEYS = ("kind", "cycles", "seconds_per_cycle", "start_phase", "phase", "keyframes", "interpolation", "still_s")
 KEYFRAME_KEYS = ("time_s", "hold_s", "parameters", "panels", "phase")
 CAMERA_KEYS = ("view", "position_mm", "focal_point_mm", "up", "zoom", "orbit_deg")
@@ -1103,8 +1121,20 @@ def _parse_output(where: _Where, value: Any) -> Output:
     )
 
 
-def parse(text: str, path: str = "<scene>") -> Scene:
+def _anatomy(where: _Where, value: Any, keys: Sequence[Any], base_dir: str | Path | None) -> Any:
+    """An ``anatomy`` value: "bundled", a folder (relative to the scene file), {subject = N} or {modes = {...}}."""
+    from pelvisim.anatomy.sources import spec_from_value
+
+    try:
+        return spec_from_value(value, base_dir)
+    except ParameterError as error:
+        raise where.error(keys, str(error)) from None
+
+
+def parse(text: str, path: str = "<scene>", base_dir: str | Path | None = None) -> Scene:
     """Validate a scene from TOML ``text``; ``path`` is used in error messages.
+
+    ``base_dir`` is where folders named by ``anatomy`` keys are looked up (default: the current folder).
 
     Raises
     ------
@@ -1146,6 +1176,8 @@ def parse(text: str, path: str = "<scene>") -> Scene:
     if len(raw_panels) > MAX_PANELS:
         raise where.error(("panels", MAX_PANELS), f"expected at most {MAX_PANELS} panels, got {len(raw_panels)}")
     panels = tuple(_parse_panel(where, p, i) for i, p in enumerate(raw_panels))
+    panels = tuple(replace(p, anatomy=_anatomy(where, raw["anatomy"], ("panels", i, "anatomy"), base_dir))
+                   if isinstance(raw, Mapping) and "anatomy" in raw else p for i, (p, raw) in enumerate(zip(panels, raw_panels)))
     magnification = _number(where, data.get("magnification", 1.0), ("magnification",), minimum=0.0, exclusive_minimum=True,
                             maximum=MAX_MAGNIFICATION, what="a display factor")
     overlays = dict(DEFAULT_OVERLAYS)
@@ -1166,6 +1198,7 @@ def parse(text: str, path: str = "<scene>") -> Scene:
         arrow_scale=_number(where, data.get("arrow_scale", ARROW_SCALE), ("arrow_scale",), minimum=0.0,
                             exclusive_minimum=True, maximum=10000.0, what="a length factor"),
         colour_map_frame=_string(where, data.get("colour_map_frame", "sacrum"), ("colour_map_frame",), COLOUR_MAP_FRAMES),
+        anatomy=_anatomy(where, data["anatomy"], ("anatomy",), base_dir) if "anatomy" in data else None,
     )
 
 
@@ -1221,7 +1254,7 @@ def load(name_or_path: str | Path) -> Scene:
     if text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark from some Windows editors
     display = _cut_message(str(name_or_path), 200) if Path(name_or_path).is_file() else f"{path.stem}.toml (bundled)"
-    scene = parse(text, display)
+    scene = parse(text, display, base_dir=path.parent)
     return replace(scene, path=str(path)) if display.endswith("(bundled)") else scene
 
 
@@ -1269,20 +1302,26 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = float(value)
 
 
-def table_rows(scene: Scene, anatomy: Any, times_s: Sequence[float] | None = None) -> Iterator[dict[str, Any]]:
+def table_rows(scene: Scene, anatomy: Any = None, times_s: Sequence[float] | None = None) -> Iterator[dict[str, Any]]:
     """Rows of the export table: per time and panel, the phase, landmark positions and descriptors.
+
+    ``anatomy`` is used for every panel; None gives each panel its own (:meth:`Scene.panel_anatomy`).
 
     Each row has ``time_s``, ``phase``, ``panel`` (1-based), ``label``, ``model``, then
     ``<landmark>.x_mm`` … for every landmark the descriptors report and every numeric descriptor
-    (``innominate_left.inflare_deg`` …). Values are true scale.
+    (``innominate_left.inflare_deg`` …), then the soft tissue's ``ligament.<name>.strain_percent``,
+    ``ligament.<name>.force_n`` and ``muscle.<name>.force_n``. Values are true scale.
     """
+    from pelvisim.anatomy.sources import load as load_anatomy_spec
     from pelvisim.descriptors import describe
+    from pelvisim.tissue.readout import table_columns
 
     times = frame_times(scene) if times_s is None else list(times_s)
+    anatomies = [anatomy if anatomy is not None else load_anatomy_spec(scene.panel_anatomy(i)) for i in range(len(scene.panels))]
     for t in times:
         for index, panel in enumerate(scene.panels):
-            state = scene.joint_state(anatomy, index, t)
-            d = describe(anatomy, state)
+            state = scene.joint_state(anatomies[index], index, t)
+            d = describe(anatomies[index], state)
             row: dict[str, Any] = {"time_s": round(float(t), 6), "phase": round(scene.phase_at(t), 6), "panel": index + 1,
                                    "label": panel.label, "model": panel.model}
             for name, entry in d.landmarks.items():
@@ -1291,6 +1330,7 @@ def table_rows(scene: Scene, anatomy: Any, times_s: Sequence[float] | None = Non
             numbers: dict[str, Any] = {}
             _flatten("", d.to_dict()["descriptors"], numbers)
             row.update({k: v for k, v in numbers.items() if ".landmark_shifts." not in k})
+            row.update(table_columns(anatomies[index], panel.model, scene.parameters_at(index, t), scene.phase_at(t), state))
             yield row
 
 

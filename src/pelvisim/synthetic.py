@@ -8,7 +8,10 @@ The coordinates are plausible textbook values in the pelvic frame (ISB: +X anter
 - sacral base and auricular surfaces placed from the female sacrum dimensions of
   reference/BIOMECHANICS.md §8 (inter-auricular ≈ 109 mm is the *outer* width; the joint centres
   sit ≈ 45 mm from the midline), auricular surface height ≈ 56 mm;
-- S1 endplate facing up and forward with a 40° sacral slope (Mac-Thiong 2011).
+- S1 endplate facing up and forward with a 40° sacral slope (Mac-Thiong 2011);
+- the posterior inferior iliac spine, inferior lateral angle of the sacrum, ischial spine and
+  tuberosity and iliac tubercle (needed by the soft-tissue attachment rules) placed like those of
+  the bundled mean pelvis, rounded to the millimetre and moved with its PSIS.
 
 The joint frames follow the :class:`~pelvisim.anatomy.core.Anatomy` contract: SIJ origin at the
 joint centre, z along the auricular normal (right side: from the sacrum into the innominate),
@@ -36,6 +39,11 @@ _RIGHT_SIDE_POINTS = {
     "auricular_sacrum_right_centroid": ("sacrum", (-112.0, -5.0, 45.0), (-0.33, 0.22, 0.92)),
     "auricular_sacrum_right_superior_pole": ("sacrum", (-98.0, 22.0, 48.0), None),
     "auricular_sacrum_right_inferior_pole": ("sacrum", (-128.0, -30.0, 39.0), None),
+    "piis_right": ("innominate_right", (-141.0, -18.0, 44.0), None),
+    "ila_right": ("sacrum", (-130.0, -45.0, 40.0), None),
+    "ischial_spine_right": ("innominate_right", (-95.0, -84.0, 49.0), None),
+    "ischial_tuberosity_right": ("innominate_right", (-62.0, -147.0, 48.0), None),
+    "iliac_tubercle_right": ("innominate_right", (-43.0, 28.0, 137.0), None),
 }
 
 _MIDLINE_POINTS = {

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -36,7 +37,7 @@ import numpy as np
 
 from pelvisim import frames
 from pelvisim.anatomy import landmarks as rules
-from pelvisim.anatomy.atlas import read_atlas, triangulate
+from pelvisim.anatomy.atlas import AtlasMesh, read_atlas, triangulate
 from pelvisim.anatomy.ply import write_ply
 from pelvisim.anatomy.surface import Surface, contains, crossing_edges, push_clear
 from pelvisim.errors import DataNotFoundError, MeshError
@@ -112,9 +113,36 @@ def check_disjoint(a: Surface, b: Surface, what: str) -> None:
                         f"{crossing[0]} + {crossing[1]} edges through the other bone")
 
 
+def read_pelvis_atlas() -> AtlasMesh:
+    """The atlas pelvis (elements, bases and the mean node coordinates of LLP26)."""
+    return read_atlas(*(dataset_file(f) for f in PELVIS_FILES))
+
+
+def read_femur_atlas() -> AtlasMesh:
+    """The atlas left femur (elements, bases and the mean node coordinates of LLP26)."""
+    return read_atlas(*(dataset_file(f) for f in FEMUR_FILES))
+
+
 def build_default_anatomy() -> BuiltAnatomy:
     """Evaluate the atlas and find every landmark; pure computation, writes nothing."""
-    pelvis = read_atlas(*(dataset_file(f) for f in PELVIS_FILES))
+    return build_anatomy(read_pelvis_atlas(), read_femur_atlas())
+
+
+def build_anatomy(pelvis: AtlasMesh, femur_atlas: AtlasMesh,
+                  progress: Callable[[str], None] | None = None) -> BuiltAnatomy:
+    """Steps 1–5 of the module docstring on given node coordinates; pure computation.
+
+    Parameters
+    ----------
+    pelvis : AtlasMesh
+        The atlas pelvis; its ``nodes_mm`` may be any shape of the LLP26 shape model (CT frame, mm).
+    femur_atlas : AtlasMesh
+        The atlas left femur, likewise; the right femur is its mirror image.
+    progress : callable, optional
+        Called with a few words before each step (for a progress line).
+    """
+    say = progress or (lambda _text: None)
+    say("evaluating the bone surfaces")
     hemis = [_surface(*triangulate(pelvis, r, SUBDIVISIONS["innominate"]), "hemipelvis") for r in HEMIPELVIS_ELEMENTS]
     sacrum = _surface(*triangulate(pelvis, SACRUM_ELEMENTS, SUBDIVISIONS["sacrum"]), "sacrum")
 
@@ -129,6 +157,7 @@ def build_default_anatomy() -> BuiltAnatomy:
     right_ct, left_ct = hemis[right_index], hemis[1 - right_index]
 
     # 3. pelvic frame
+    say("finding the pelvic frame")
     app = rules.anterior_pelvic_plane(right_ct, left_ct, CT_ANTERIOR, CT_SUPERIOR)
     z = rules._unit(app.asis_right - app.asis_left)
     x_guess = app.normal - (app.normal @ z) * z
@@ -146,12 +175,14 @@ def build_default_anatomy() -> BuiltAnatomy:
     pub_r, pub_l = frames.apply(T, app.pubic_right), frames.apply(T, app.pubic_left)
 
     # 4. joint space
+    say("clearing the sacroiliac joint space")
     separation = push_clear(sacrum, [right, left], JOINT_CLEARANCE_MM, falloff_mm=JOINT_FALLOFF_MM)
     sacrum = separation.surface
     for side, ilium in (("right", right), ("left", left)):
         check_disjoint(sacrum, ilium, f"sacrum and innominate_{side}")
 
     # 5. landmarks (left = right rule on mirrored bones)
+    say("finding the landmarks")
     inter_asis = float(np.linalg.norm(asis_r - asis_l))
     psis_mid = (rules.psis_point(right) + frames.mirror_points(rules.psis_point(left.mirrored()))) / 2
     depth = float(np.linalg.norm(((asis_r + asis_l) / 2 - psis_mid)[:2]))
@@ -176,7 +207,7 @@ def build_default_anatomy() -> BuiltAnatomy:
             elif not mirror:
                 found[name] = _found_to_json("sacrum", f, False)
 
-    femur_atlas = read_atlas(*(dataset_file(f) for f in FEMUR_FILES))
+    say("placing the femurs")
     femur_ct = _surface(*triangulate(femur_atlas, list(femur_atlas.element_ids), SUBDIVISIONS["femur"]), "femur")
     femur_left = femur_ct.transformed(T)
     acetabulum_left = np.array(found["acetabulum_centre_left"]["position_mm"])

@@ -158,10 +158,24 @@ def acetabulum(innominate: Surface, seed: NDArray, iterations: int = 4) -> Found
     return Found(centre, radius_mm=radius)
 
 
+MIN_PATCH_FACES = 10
+"""Fewer faces within the gap than this: the patch is measured from the closest approach instead."""
+
+
 def contact_patch(bone: Surface, other: Surface, max_gap_mm: float) -> NDArray[np.bool_]:
-    """Faces of ``bone`` whose centres lie within ``max_gap_mm`` of ``other``'s vertices."""
-    distance, _ = cKDTree(other.vertices).query(bone.face_centres, distance_upper_bound=max_gap_mm)  # inf beyond: fast
-    return distance < max_gap_mm
+    """Faces of ``bone`` whose centres lie within ``max_gap_mm`` of ``other``'s vertices.
+
+    Where the two bones are further apart than that everywhere (some of the 26 LLP26 subjects have
+    a wider pubic symphysis), the patch is the faces within ``max_gap_mm`` of the closest approach:
+    closer than (closest distance + ``max_gap_mm``).
+    """
+    tree = cKDTree(other.vertices)
+    distance, _ = tree.query(bone.face_centres, distance_upper_bound=max_gap_mm)  # inf beyond: fast
+    faces = distance < max_gap_mm
+    if faces.sum() < MIN_PATCH_FACES:
+        distance, _ = tree.query(bone.face_centres)
+        faces = distance < distance.min() + max_gap_mm
+    return faces
 
 
 def patch_landmarks(bone: Surface, faces: NDArray[np.bool_]) -> dict[str, Found]:
@@ -170,7 +184,7 @@ def patch_landmarks(bone: Surface, faces: NDArray[np.bool_]) -> dict[str, Found]
     The centroid is the area-weighted centre of the patch moved to the nearest patch vertex (so it
     lies on the bone); the poles are the patch's highest and lowest vertices (+Y / −Y).
     """
-    if faces.sum() < 10:
+    if faces.sum() < MIN_PATCH_FACES:
         raise LandmarkError(f"contact patch has only {int(faces.sum())} faces")
     area = bone.face_areas[faces]
     centres = bone.face_centres[faces]
@@ -204,7 +218,8 @@ def innominate_landmarks(bone: Surface, other_innominate: Surface, sacrum: Surfa
     * ``iliac_tubercle``: most lateral point of the iliac crest 25–80 mm behind the ASIS, above it.
     * ``pubic_tubercle``: tangent point of the anterior pelvic plane on the pubis (given).
     * ``symphysis``: centre of the faces within ``symphysis_gap_mm`` (6 mm for the bundled bones)
-      of the other innominate.
+      of the other innominate (of its closest approach + that gap when the pubes are further apart:
+      :func:`contact_patch`).
     * ``ischial_tuberosity``: lowest point of the bone.
     * ``ischial_spine``: most postero-medial point of the part more than 20 mm behind the
       acetabulum centre, from its height down 35 mm.

@@ -443,8 +443,14 @@ def contains(surface: Surface, points: NDArray, direction: NDArray | None = None
 
 def _ray_parity(surface: Surface, points: NDArray, direction: NDArray) -> NDArray[np.bool_]:
     """Odd number of crossings of the ray from each point along ``direction``."""
+    n, point, _ = _ray_hits(surface, points, direction)
+    return (np.bincount(point, minlength=n) % 2).astype(bool)
+
+
+def _ray_hits(surface: Surface, points: NDArray, direction: NDArray) -> tuple[int, NDArray[np.int64], NDArray[np.float64]]:
+    """Every crossing of the rays from ``points`` along ``direction``: (number of points, point index, distance)."""
     P = np.atleast_2d(np.asarray(points, dtype=float))
-    d = direction / np.linalg.norm(direction)
+    d = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
     # project along the ray: a triangle can only be hit if its projection contains the point's
     e1 = np.cross(d, [1.0, 0.0, 0.0] if abs(d[0]) < 0.9 else [0.0, 1.0, 0.0])
     e1 /= np.linalg.norm(e1)
@@ -453,7 +459,7 @@ def _ray_parity(surface: Surface, points: NDArray, direction: NDArray) -> NDArra
     point, face = _pairs_in_grid(tri @ basis, P @ basis)
     u, v, t = _ray_triangle(P[point], np.broadcast_to(d, (len(point), 3)), tri[face])
     hits = (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
-    return (np.bincount(point[hits], minlength=len(P)) % 2).astype(bool)
+    return len(P), point[hits], t[hits]
 
 
 def _pairs_in_grid(flat: NDArray, q: NDArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -536,3 +542,22 @@ def _ray_triangle(origin: NDArray, direction: NDArray, tri: NDArray) -> tuple[ND
     v = np.einsum("ij,ij->i", direction, q) * inv
     t = np.einsum("ij,ij->i", e2, q) * inv
     return u, v, t
+
+
+def first_hit_distance(surface: Surface, points: NDArray, direction: NDArray) -> NDArray[np.float64]:
+    """Distance from each point along ``direction`` to the first triangle of ``surface`` it meets (mm).
+
+    ``inf`` where the ray from the point meets nothing. For a point inside a closed surface this is
+    how far it must travel along ``direction`` to get out.
+
+    Parameters
+    ----------
+    surface : Surface
+    points : (n, 3) array_like, mm
+    direction : (3,) array_like
+        Need not be a unit vector.
+    """
+    n, point, t = _ray_hits(surface, points, direction)
+    out = np.full(n, np.inf)
+    np.minimum.at(out, point, t)
+    return out

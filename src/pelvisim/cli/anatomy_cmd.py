@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+from pelvisim.cli.anatomy_options import add_anatomy_options, load_anatomy_from_args
 from pelvisim.errors import ParameterError
 
 IMPORT_PNG = "import_check.png"
@@ -19,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``anatomy`` and ``meshes``."""
     p = subparsers.add_parser("anatomy", help="bones, landmarks and dimensions of the anatomy; picture with --png",
                               description="Report the anatomy: bones, landmarks (mm, pelvic frame) and dimensions.")
-    p.add_argument("--anatomy", metavar="DIR", help="a folder of your own bones (default: the bundled mean pelvis)")
+    add_anatomy_options(p)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--png", metavar="FILE", help="also write anterior, lateral and superior views to FILE")
     p.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
@@ -67,13 +68,11 @@ def anatomy_report(anatomy) -> dict:
 
 
 def _anatomy(args: argparse.Namespace) -> int:
-    from pelvisim.anatomy import load_anatomy
-
     if args.png:
         from pelvisim.output import check_writable
 
         check_writable(Path(args.png), overwrite=args.overwrite)  # before loading and rendering
-    anatomy = load_anatomy(args.anatomy)
+    anatomy = load_anatomy_from_args(args)
     report = anatomy_report(anatomy)
     if args.json:
         print(json.dumps(report, indent=1))

@@ -12,7 +12,8 @@ Each innominate carries ``relative_to_sacrum`` and ``in_body_frame`` (``anterior
 ``medial_translation_mm``, ``frame``, ``words``) and ``named``; the sacrum and the ring carry
 ``named``; ``body_frame`` defines the frame the landmarks and ``in_body_frame`` are in. Plus
 ``"pelvis"``, ``"joints"`` and ``"events"`` when the gait module offers them (see
-:func:`_gait_extras`).
+:func:`_gait_extras`), and ``"ligaments"``, ``"muscles"`` (and ``"sij_compression_n"`` for ring
+models) from the soft tissue (see :func:`_tissue_extras`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from pelvisim.cli.anatomy_options import add_anatomy_options, load_anatomy_from_args
 from pelvisim.errors import ParameterError
 
 
@@ -50,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     describe.add_argument("--posture", default="standing", choices=("standing", "supine", "prone"),
                           help="body frame of the landmark readout: standing (feet on the floor, default), "
                                "supine or prone (on the table)")
-    describe.add_argument("--anatomy", default=None, help="anatomy folder (default: the bundled mean pelvis)")
+    add_anatomy_options(describe)
     describe.add_argument("--json", action="store_true", help="machine-readable output")
     describe.set_defaults(func=run_describe)
 
@@ -167,7 +169,16 @@ def describe_json(model_name: str, settings: dict[str, Any], magnification: floa
         "warnings": model.warnings(values),
     }
     out.update(_gait_extras(model, state, phase))
+    out.update(_tissue_extras(anatomy, model.name, values, phase, state))
     return out
+
+
+def _tissue_extras(anatomy: Any, model: str, values: dict[str, Any], phase: float, state: Any) -> dict[str, Any]:
+    """``"ligaments"`` (strain %, force N each) and ``"muscles"`` (force N each) of the soft tissue;
+    ``"sij_compression_n"`` for models that solve the tissue ring (:mod:`pelvisim.tissue.readout`)."""
+    from pelvisim.tissue.readout import describe_entries
+
+    return describe_entries(anatomy, model, values, phase, state)
 
 
 def _value(value: float, unit: str) -> str:
@@ -247,11 +258,7 @@ def phase_ignored(model_name: str, phase: float) -> str | None:
 
 def run_describe(args: argparse.Namespace) -> int:
     """Print the descriptors of one model."""
-    anatomy = None
-    if args.anatomy is not None:
-        import pelvisim
-
-        anatomy = pelvisim.load_anatomy(args.anatomy)
+    anatomy = load_anatomy_from_args(args)
     data = describe_json(args.model, parse_settings(args.settings), args.magnification, args.phase, anatomy,
                          getattr(args, "posture", "standing"))
     phase_note = phase_ignored(args.model, args.phase)

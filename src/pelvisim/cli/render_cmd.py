@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pelvisim.cli.anatomy_options import add_anatomy_options, anatomy_spec, load_anatomy_from_args
 from pelvisim.errors import ParameterError
 
 
@@ -44,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--turntable", action="store_true",
                         help="orbit the camera once (8 s) around the pose at the still time instead of playing the timeline")
     render.add_argument("--jobs", type=int, default=1, help="scenes rendered in parallel processes (default 1)")
+    add_anatomy_options(render)
     render.set_defaults(func=run_render)
 
     export = subparsers.add_parser(
@@ -58,13 +60,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--fps", type=int, default=None, help="rows per second of timeline (default: the scene's fps)")
     export.add_argument("--cycles", type=float, default=None, help="gait cycles (gait timelines)")
     export.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    add_anatomy_options(export)
     export.set_defaults(func=run_export)
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     return dict(frames=args.frames, size=args.size, fps=args.fps, cycles=args.cycles, start_s=args.start, end_s=args.end,
                 magnification=args.magnification, quality=args.quality, title_card_s=args.title_card,
-                overwrite=args.overwrite, turntable=args.turntable)
+                overwrite=args.overwrite, turntable=args.turntable,
+                **({"anatomy": spec} if (spec := anatomy_spec(args)) else {}))
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -105,7 +109,6 @@ def summary(result: Any) -> str:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the CSV table (and optionally the plot)."""
-    from pelvisim import load_anatomy
     from pelvisim.scene import frame_times, load, table_rows, write_table
 
     from pelvisim.output import check_writable
@@ -125,7 +128,7 @@ def run_export(args: argparse.Namespace) -> int:
     if seconds > 60:
         print(f"pelvisim: {scene.name or 'scene'} → {out.name}: {n_rows:,} rows, about {seconds / 60:.0f} min to compute "
               "(Ctrl-C stops it and leaves no file)", file=sys.stderr, flush=True)
-    rows = list(table_rows(scene, load_anatomy(), times))
+    rows = list(table_rows(scene, load_anatomy_from_args(args) if anatomy_spec(args) else None, times))
     write_table(rows, out, overwrite=args.overwrite)
     print(f"wrote {out} ({len(rows)} rows)")
     if args.plot:

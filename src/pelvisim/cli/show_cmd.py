@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+from pelvisim.cli.anatomy_options import add_anatomy_options, anatomy_spec, load_anatomy_from_args
 from pelvisim.errors import DisplayError, ParameterError
 from pelvisim.output import check_writable
 from pelvisim.scene import find_scene
@@ -85,6 +86,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="window size in pixels (default 1280x720)")
     parser.add_argument("--presentation", action="store_true",
                         help="start in presentation mode (full screen, large text, controls hidden)")
+    add_anatomy_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -104,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
             "no display found (DISPLAY / WAYLAND_DISPLAY not set), so the window cannot open; "
             "use `pelvisim render SCENE -o video.mp4` to render without a screen"
         )
+    spec = anatomy_spec(args)  # checked before the window opens
     display = os.environ.get("DISPLAY", "")
     if os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb" and not os.environ.get("WAYLAND_DISPLAY") and display:
         problem = x_display_problem(display)
@@ -113,4 +116,4 @@ def run(args: argparse.Namespace) -> int:
     from pelvisim.view import app
 
     return app.run(scene, screenshot=args.screenshot, size=args.size, models=args.model,
-                   presentation=args.presentation)
+                   presentation=args.presentation, **({"anatomy": load_anatomy_from_args(args)} if spec else {}))

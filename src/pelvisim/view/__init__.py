@@ -2,7 +2,7 @@
 
 Modules, one idea each: ``panel`` (one 3D panel: bones, text, views), ``overlays`` (the switchable
 layers and the :func:`~pelvisim.view.overlays.register_overlay` hook), ``landmarks`` (markers,
-names with leader lines, occlusion), ``labels`` (name texts and their placement), ``readout`` (key
+names with leader lines, occlusion), ``tissue`` (ligaments, muscles, L5 and load arrows), ``labels`` (name texts and their placement), ``readout`` (key
 numbers and warnings), ``camera`` (view presets, lesson views), ``layout`` (1, 2, 3 or 2 × 2
 panels), ``gait_strip``, ``flat`` (2D shapes), ``text`` (font, measuring, wrapping), ``theme``, ``meshes`` (bone surfaces,
 simplification, ghosts), ``render`` (offscreen scenes), ``writers`` (PNG/MP4/GIF files), ``app``,

@@ -26,6 +26,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from pyvistaqt import QtInteractor
 
 from pelvisim.anatomy.core import Anatomy
+from pelvisim.anatomy.sources import panel_title
 from pelvisim.descriptors import describe
 from pelvisim.errors import DisplayError, PelvisimError, SceneError
 from pelvisim.output import atomic_path
@@ -34,7 +35,7 @@ from pelvisim.pose import pose as make_pose
 from pelvisim.scene import Camera
 from pelvisim.view.controls import DisplayBox, PanelControls, PlaybackBar, presentation_style
 from pelvisim.view.keys import KEYMAP, help_text
-from pelvisim.view.camera import set_view
+from pelvisim.view.camera import set_view, union_bounds
 from pelvisim.view.gait_strip import STRIP_HEIGHT_FRACTION, GaitStrip
 from pelvisim.view.layout import panel_grid, panel_viewports
 from pelvisim.view.meshes import INTERACTIVE_TRIANGLES, interactive_triangles  # noqa: F401  (importable from here too)
@@ -108,17 +109,19 @@ class SceneView(QtWidgets.QWidget):
 
     Parameters
     ----------
-    anatomy : Anatomy
+    anatomy : Anatomy or list of Anatomy
+        One for every panel, or one per panel.
     state : AppState
         Panels (models, titles, views, key numbers), overlays, arrow scale and colour-map frame at creation.
     theme : str
         Panel theme, ``"default"`` or ``"projector"``.
     """
 
-    def __init__(self, anatomy: Anatomy, state: AppState, theme: str = "default",
+    def __init__(self, anatomy: Anatomy | Sequence[Anatomy], state: AppState, theme: str = "default",
                  parent: QtWidgets.QWidget | None = None, size: tuple[int, int] | None = None) -> None:
         super().__init__(parent)
-        self.anatomy = anatomy
+        anatomies = list(anatomy) if isinstance(anatomy, (list, tuple)) else [anatomy] * len(state.panels)
+        self.anatomy = anatomies[0]
         self.theme = theme
         self.can_render = QtGui.QGuiApplication.platformName() not in ("offscreen", "minimal")
         layout = QtWidgets.QVBoxLayout(self)
@@ -132,7 +135,8 @@ class SceneView(QtWidgets.QWidget):
         layout.addWidget(self.plotter.interactor)
         self.panels: list[Panel] = []
         for i, choice in enumerate(state.panels):
-            panel = Panel(self.plotter, anatomy, subplot=(0, i), theme=theme, title=choice.title,
+            panel = Panel(self.plotter, anatomies[i], subplot=(0, i), theme=theme,
+                          title=panel_title(choice.title, anatomies[i]),
                           overlays=[name for name, on in state.overlays.items() if on],
                           max_triangles=interactive_triangles(n))
             panel.set_readout_keys(choice.readout_keys)
@@ -185,7 +189,8 @@ class SceneView(QtWidgets.QWidget):
             for panel in group:
                 panel.renderer.camera = camera
                 panel.apply_view(view)
-            set_view(self.plotter, view, bounds=group[0].view_bounds(), renderers=[p.renderer for p in group])
+            set_view(self.plotter, view, bounds=union_bounds([p.view_bounds() for p in group]),
+                     renderers=[p.renderer for p in group])
         self._view = views[0]
         self._preset_camera = self._camera()
 
@@ -331,7 +336,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.scene_view.setParent(None)
             self.scene_view.deleteLater()
         holder = self.view_holder.size()
-        self.scene_view = SceneView(self.anatomy, self.state, "projector" if self.presenting else "default",
+        self.scene_view = SceneView(self.anatomies(), self.state, "projector" if self.presenting else "default",
                                     size=(holder.width(), holder.height()) if self.isVisible() else None)
         self.view_holder.layout().addWidget(self.scene_view)
         for controls in self.panel_controls:
@@ -343,6 +348,7 @@ class MainWindow(QtWidgets.QMainWindow):
             controls.model_changed.connect(self.set_model)
             controls.value_changed.connect(self.set_value)
             controls.magnification_changed.connect(self.set_panel_magnification)
+            controls.anatomy_changed.connect(self.set_anatomy)
             self.panel_box.addWidget(controls)
             self.panel_controls.append(controls)
         self.setWindowTitle(f"pelvisim — {self.state.title}")
@@ -358,6 +364,19 @@ class MainWindow(QtWidgets.QMainWindow):
         s = self.state
         self.display_box.show_state(len(s.panels), s.magnification, s.overlays)
         self.playback.show_state(s.phase, s.playing, s.speed, s.loop)
+
+    def anatomy_of(self, index: int) -> Anatomy:
+        """The anatomy panel ``index`` shows: its own choice, else the window's."""
+        spec = self.state.panel(index).anatomy
+        if spec is None:
+            return self.anatomy
+        from pelvisim.anatomy import sources
+
+        return sources.load(spec, progress=lambda text: self.statusBar().showMessage(text.strip(), 8000))
+
+    def anatomies(self) -> list[Anatomy]:
+        """The anatomy of every panel, left to right."""
+        return [self.anatomy_of(i) for i in range(len(self.state.panels))]
 
     @property
     def panels(self) -> list[Panel]:
@@ -377,15 +396,17 @@ class MainWindow(QtWidgets.QMainWindow):
             self.descriptors.append(None)
         del self.descriptors[len(self.state.panels):]
         for i in which:
-            state = self.state.joint_state(self.anatomy, i)
-            descriptors = describe(self.anatomy, state)
+            anatomy = self.anatomy_of(i)
+            state = self.state.joint_state(anatomy, i)
+            descriptors = describe(anatomy, state)
             self.descriptors[i] = descriptors
             magnification = self.state.panel_magnification(i)
-            self.panels[i].update(make_pose(self.anatomy, state, magnification), descriptors)
+            tissue = self._tissue(i, anatomy, state) if self.panels[i].wants_tissue else None
+            self.panels[i].update(make_pose(anatomy, state, magnification), descriptors, tissue)
             if tables:
-                self.panels[i].set_notes(panel_notes(self.anatomy, state, magnification))
+                self.panels[i].set_notes(panel_notes(anatomy, state, magnification))
                 controls = self.panel_controls[i]
-                controls.show_descriptors(descriptors)
+                controls.show_descriptors(descriptors, self._tissue_rows(i, anatomy, state))
                 controls.show_warnings(self.state.warnings(i) + [w.text for w in descriptors.limit_warnings])
                 controls.show_magnification(self.state.panels[i].magnification)
         if self.scene_view is not None and self.scene_view.gait_strip is not None:
@@ -394,11 +415,25 @@ class MainWindow(QtWidgets.QMainWindow):
             self.scene_view.render()
         self.last_frame_s = time.perf_counter() - start
 
+    def _tissue(self, index: int, anatomy: Anatomy, state: Any) -> Any:
+        """Soft tissue of panel ``index`` for its overlays (:func:`pelvisim.view.tissue.frame_tissue`)."""
+        from pelvisim.view.tissue import frame_tissue
+
+        choice = self.state.panels[index]
+        return frame_tissue(anatomy, choice.model, choice.values, self.state.phase, state)
+
+    def _tissue_rows(self, index: int, anatomy: Anatomy, state: Any) -> list[tuple[str, str]]:
+        """Ligament strains, muscle forces and SIJ compression rows of panel ``index``'s side table."""
+        from pelvisim.tissue.readout import describe_entries, side_table_rows
+
+        choice = self.state.panels[index]
+        return side_table_rows(describe_entries(anatomy, choice.model, choice.values, self.state.phase, state))
+
     def update_trails(self) -> None:
         """Recompute the ASIS/PSIS trails of every panel over one gait cycle."""
-        for panel, choice in zip(self.panels, self.state.panels):
-            panel.set_trails(cycle_poses(self.anatomy, choice.positional_model, choice.values,
-                                         self.state.panel_magnification(self.panels.index(panel)), TRAIL_SAMPLES))
+        for i, (panel, choice) in enumerate(zip(self.panels, self.state.panels)):
+            panel.set_trails(cycle_poses(self.anatomy_of(i), choice.positional_model, choice.values,
+                                         self.state.panel_magnification(i), TRAIL_SAMPLES))
         if self.scene_view is not None:
             self.scene_view.render()
 
@@ -423,11 +458,33 @@ class MainWindow(QtWidgets.QMainWindow):
         """Show ``model`` in panel ``index`` (its parameters at their defaults)."""
         self.state.set_model(index, model)
         self.panel_controls[index].show_choice(self.state.panels[index])
-        self.panels[index].set_title(self.state.panels[index].title)
+        self.panels[index].set_title(panel_title(self.state.panels[index].title, self.anatomy_of(index)))
         self._configure_panel(index)
         self.refresh([index])
         if self.state.overlays.get("trails"):
             self.trail_timer.start()
+
+    def set_anatomy(self, index: int, anatomy: Any) -> None:
+        """Show ``anatomy`` (an anatomy spec, or None for the window's) in panel ``index``.
+
+        A subject or shape-mode point not yet built takes a few seconds (the status bar says so);
+        bad input is reported in the status bar and changes nothing.
+        """
+        before = self.state.panel(index).anatomy
+        try:
+            self.state.set_anatomy(index, anatomy)
+            spec = self.state.panel(index).anatomy
+            if spec is not None:
+                self.statusBar().showMessage(f"Loading {spec.label} (first use builds it: a few seconds)…")
+                QtWidgets.QApplication.processEvents()
+            self.anatomy_of(index)
+        except PelvisimError as error:
+            self.state.panel(index).anatomy = before
+            self.panel_controls[index].show_choice(self.state.panel(index))
+            self.statusBar().showMessage(str(error), 8000)
+            return
+        self.statusBar().clearMessage()
+        self.rebuild()
 
     def set_panel_count(self, count: int) -> None:
         """Show ``count`` panels side by side (1–4)."""
@@ -677,7 +734,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
         try:
             camera = self.scene_view.moved_camera() if self.scene_view is not None else None
-            out = render_state(self.anatomy, self.state, path, progress=on_progress, overwrite=overwrite, camera=camera)
+            out = render_state(self.anatomies(), self.state, path, progress=on_progress, overwrite=overwrite, camera=camera)
         except RenderCancelled:
             self.statusBar().showMessage("Recording cancelled; no file written", 6000)
             return None
@@ -751,6 +808,9 @@ def run(scene: str | os.PathLike[str] | None = None, *, screenshot: str | os.Pat
     if screenshot is not None and QtGui.QGuiApplication.platformName() in ("offscreen", "minimal"):
         raise DisplayError("--screenshot needs OpenGL, which QT_QPA_PLATFORM=offscreen lacks; run under a display "
                            "or Xvfb, or use `pelvisim render`")
+    if anatomy is not None and state is not None:  # given on the command line: every panel shows it
+        for choice in state.panels:
+            choice.anatomy = None
     window = MainWindow(anatomy or load_anatomy(), state, scenes=scenes, scene_index=index)
     window.resize(*size)
     if presentation:

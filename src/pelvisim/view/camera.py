@@ -115,6 +115,14 @@ def close_up_bounds(centre_mm: Sequence[float]) -> list[float]:
     return [c[0] - h, c[0] + h, c[1] - h, c[1] + h, c[2] - h, c[2] + h]
 
 
+def union_bounds(boxes: Sequence[Sequence[float]]) -> list[float]:
+    """The ``(xmin, xmax, ymin, ymax, zmin, zmax)`` box holding every box of ``boxes`` (one camera
+    fitted to panels that show different pelves)."""
+    b = np.asarray(boxes, dtype=float).reshape(-1, 6)
+    return [float(b[:, 0].min()), float(b[:, 1].max()), float(b[:, 2].min()), float(b[:, 3].max()),
+            float(b[:, 4].min()), float(b[:, 5].max())]
+
+
 def set_view(
     plotter: pv.Plotter,
     name: str,

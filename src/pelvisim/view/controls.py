@@ -176,6 +176,105 @@ class ParameterControl(QtWidgets.QWidget):
             self.changed.emit(self.parameter.name, text)
 
 
+SHAPE_SLIDER_MODES = (1, 2, 3)
+"""Shape modes with a slider in each panel (the first three carry 64 % of the LLP26 variance)."""
+SHAPE_SLIDER_STEPS_PER_SD = 2  # half-SD steps, -3 to +3 SD
+
+
+class AnatomyChooser(QtWidgets.QWidget):
+    """Which pelvis a panel shows: the window's, the mean, one of the 26 LLP26 subjects, or the mean
+    moved along the first shape modes (sliders in standard deviations).
+
+    Emits ``anatomy_changed`` with an :class:`~pelvisim.anatomy.sources.AnatomySpec` (or None for the
+    window's own) when the choice is made; a slider emits when it is let go, since a new shape is
+    built once (a few seconds on first use, then cached).
+    """
+
+    anatomy_changed = QtCore.Signal(object)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.box = QtWidgets.QComboBox()
+        self.box.setToolTip("The pelvis this panel shows. Subjects and shape modes: the LLP26 shape model "
+                            "(26 adults, musculoskeletal-models)")
+        self.box.addItem("Pelvis: as started", None)
+        self.box.addItem("Pelvis: mean of 26", "bundled")
+        for j in range(1, 27):
+            self.box.addItem(f"Pelvis: subject {j} of 26", f"subject={j}")
+        self.box.addItem("Pelvis: mean moved along shape modes", "modes")
+        self.box.currentIndexChanged.connect(self._picked)
+        layout.addWidget(self.box)
+        self.sliders: dict[int, QtWidgets.QSlider] = {}
+        self.slider_labels: dict[int, QtWidgets.QLabel] = {}
+        self.mode_form = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(self.mode_form)
+        form.setContentsMargins(0, 0, 0, 0)
+        for mode in SHAPE_SLIDER_MODES:
+            slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+            slider.setRange(-3 * SHAPE_SLIDER_STEPS_PER_SD, 3 * SHAPE_SLIDER_STEPS_PER_SD)
+            slider.setToolTip(f"shape mode {mode}, in standard deviations of the 26 subjects")
+            label = QtWidgets.QLabel()
+            slider.valueChanged.connect(lambda _v, m=mode: self._show_value(m))
+            slider.sliderReleased.connect(self._modes_changed)
+            slider.valueChanged.connect(lambda _v, s=slider: None if s.isSliderDown() else self._modes_changed())
+            row = QtWidgets.QHBoxLayout()
+            row.addWidget(slider, 1)
+            row.addWidget(label)
+            form.addRow(f"mode {mode}", row)
+            self.sliders[mode], self.slider_labels[mode] = slider, label
+            self._show_value(mode)
+        self.mode_form.hide()
+        layout.addWidget(self.mode_form)
+
+    def mode_sd(self) -> dict[int, float]:
+        """The sliders' values, standard deviations per mode."""
+        return {m: s.value() / SHAPE_SLIDER_STEPS_PER_SD for m, s in self.sliders.items()}
+
+    def spec(self) -> Any:
+        """The chosen anatomy as an AnatomySpec (None: the window's)."""
+        from pelvisim.anatomy.sources import as_spec
+
+        data = self.box.currentData()
+        if data is None:
+            return None
+        if data == "modes":
+            return as_spec(modes={m: k for m, k in self.mode_sd().items() if k})
+        return as_spec(data)
+
+    def show_spec(self, spec: Any) -> None:
+        """Show ``spec`` without emitting."""
+        widgets = [self.box, *self.sliders.values()]
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            kind = getattr(spec, "kind", None)
+            data = {None: None, "bundled": "bundled", "folder": None}.get(kind, "modes")
+            if kind == "subject":
+                data = f"subject={spec.subject}"
+            self.box.setCurrentIndex(max(0, self.box.findData(data)))
+            modes = dict(spec.modes) if kind == "modes" else {}
+            for m, slider in self.sliders.items():
+                slider.setValue(int(round(modes.get(m, 0.0) * SHAPE_SLIDER_STEPS_PER_SD)))
+                self._show_value(m)
+            self.mode_form.setVisible(kind == "modes")
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+
+    def _show_value(self, mode: int) -> None:
+        self.slider_labels[mode].setText(f"{self.sliders[mode].value() / SHAPE_SLIDER_STEPS_PER_SD:+.1f} SD")
+
+    def _picked(self, _row: int) -> None:
+        self.mode_form.setVisible(self.box.currentData() == "modes")
+        self.anatomy_changed.emit(self.spec())
+
+    def _modes_changed(self) -> None:
+        if self.box.currentData() == "modes":
+            self.anatomy_changed.emit(self.spec())
+
+
 class PanelControls(QtWidgets.QGroupBox):
     """Controls of one panel: model drop-down, its parameters, in-vivo warning and descriptor table."""
 
@@ -183,6 +282,7 @@ class PanelControls(QtWidgets.QGroupBox):
     value_changed = QtCore.Signal(int, str, object)
     magnification_changed = QtCore.Signal(int, object)
     """``(panel index, magnification or None)``: None follows the magnification of all panels."""
+    anatomy_changed = QtCore.Signal(int, object)
 
     def __init__(self, index: int, choice: PanelChoice, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(f"Panel {index + 1}", parent)
@@ -194,6 +294,9 @@ class PanelControls(QtWidgets.QGroupBox):
             self.model_box.setItemData(self.model_box.count() - 1, model.claim, QtCore.Qt.ItemDataRole.ToolTipRole)
         self.model_box.currentIndexChanged.connect(self._model_picked)
         layout.addWidget(self.model_box)
+        self.anatomy = AnatomyChooser()
+        self.anatomy.anatomy_changed.connect(lambda spec: self.anatomy_changed.emit(self.index, spec))
+        layout.addWidget(self.anatomy)
         self.claim = QtWidgets.QLabel()
         self.claim.setWordWrap(True)
         self.claim.setObjectName("claim")
@@ -237,6 +340,7 @@ class PanelControls(QtWidgets.QGroupBox):
 
     def show_choice(self, choice: PanelChoice) -> None:
         """Show ``choice``: rebuild the parameter form when the model changed, else update values."""
+        self.anatomy.show_spec(choice.anatomy)
         if choice.model != self._model:
             self._model = choice.model
             self.model_box.blockSignals(True)
@@ -274,9 +378,9 @@ class PanelControls(QtWidgets.QGroupBox):
         self.warning.setToolTip("\n".join(lines))
         self.warning.setVisible(bool(lines))
 
-    def show_descriptors(self, descriptors: Any) -> None:
-        """Fill the descriptor table and summary line."""
-        rows = descriptor_rows(descriptors)
+    def show_descriptors(self, descriptors: Any, extra_rows: Sequence[tuple[str, str]] = ()) -> None:
+        """Fill the descriptor table (plus ``extra_rows``, e.g. the soft tissue's) and summary line."""
+        rows = descriptor_rows(descriptors) + list(extra_rows)
         # A slider step changes a few numbers: rewrite only changed cells, and re-measure the
         # layout only when the rows themselves change (Qt then repaints just those cells).
         relayout = self.table.rowCount() != len(rows)

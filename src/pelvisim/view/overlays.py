@@ -70,6 +70,9 @@ class Overlay:
 
     name = ""
     """Overlay name (as in scene files and :meth:`Panel.set_overlay`)."""
+    needs_tissue = False
+    """Whether the layer draws the soft tissue of each frame: while it is on, :attr:`Panel.wants_tissue`
+    asks the caller of :meth:`Panel.update` for it (:func:`pelvisim.view.tissue.frame_tissue`)."""
 
     def __init__(self, panel: Panel) -> None:
         self.panel = panel
@@ -370,6 +373,65 @@ def colour_map_shader(colour_map: str) -> str:
             "}\n")
 
 
+def colour_bar(panel: Panel, lookup_table: Any, title: str, labels: int, label_format: str) -> vtk.vtkScalarBarActor:
+    """A horizontal colour bar in the panel's font and text colour, added to its renderer (hidden).
+
+    Every colour bar of a panel looks alike: its title names the quantity, the unit and the frame
+    (or reference) it is measured in, on two lines; :func:`place_colour_bar` lays it out.
+    """
+    bar = vtk.vtkScalarBarActor()
+    bar.SetLookupTable(lookup_table)
+    bar.SetOrientationToHorizontal()
+    bar.SetNumberOfLabels(labels)
+    bar.SetLabelFormat(label_format)
+    bar.SetTextPositionToPrecedeScalarBar()
+    bar.SetTitle(title)
+    bar.UnconstrainedFontSizeOn()
+    bar.SetDrawFrame(False)
+    bar.SetBarRatio(0.3)
+    bar.SetTitleRatio(0.5)
+    for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
+        set_font(prop)
+        prop.SetColor(pv.Color(panel.theme.text_colour).float_rgb)
+        prop.SetShadow(True)
+        prop.SetItalic(False)
+        prop.SetBold(False)
+    bar.GetPositionCoordinate().SetCoordinateSystemToViewport()
+    bar.GetPosition2Coordinate().SetCoordinateSystemToViewport()
+    bar.SetVisibility(False)
+    panel.renderer.AddViewProp(bar)
+    return bar
+
+
+def place_colour_bar(bar: vtk.vtkScalarBarActor, width: int, text_px: int, dpi: int, below: Sequence[Box]) -> Box:
+    """Lay a :func:`colour_bar` out at the lower right of a panel ``width`` pixels wide; returns its box.
+
+    The title's font shrinks until it fits the panel's width. ``below`` are boxes already drawn
+    (the readout, another colour bar): when one reaches into the bar's columns, the bar sits above it.
+    """
+    margin = max(4, int(round(0.5 * text_px)))
+    label_px = max(9, int(round(0.75 * text_px)))
+    title_prop = bar.GetTitleTextProperty()
+    room = width - 2 * margin
+    for size in range(label_px, 7, -1):  # the title must fit the panel's width
+        title_prop.SetFontSize(size)
+        if text_size_px(title_prop, bar.GetTitle(), dpi)[0] + 8 <= room:
+            break
+    bar.GetLabelTextProperty().SetFontSize(title_prop.GetFontSize())
+    title_w, title_h = text_size_px(title_prop, bar.GetTitle(), dpi)
+    bar_w = int(min(room, max(title_w + 8, 0.3 * width)))
+    bar_h = int(round(title_h + 3.2 * title_prop.GetFontSize()))
+    x0, y0 = width - margin - bar_w, margin
+    for box in sorted(below, key=lambda b: b[2]):
+        if box[1] + margin > x0 and box[2] < y0 + bar_h:  # no room beside it: above it
+            y0 = max(y0, int(box[3] + margin))
+    bar.SetPosition(x0, y0)
+    bar.SetPosition2(bar_w, bar_h)
+    bar.SetMaximumWidthInPixels(bar_w)
+    bar.SetMaximumHeightInPixels(bar_h)
+    return (x0 - 2, x0 + bar_w + 2, y0 - 2, y0 + bar_h + 2)
+
+
 @register_overlay
 class ColourMapOverlay(Overlay):
     """Each bone surface point coloured by its true-scale displacement, with a colour bar naming the frame.
@@ -396,29 +458,8 @@ class ColourMapOverlay(Overlay):
         for bone in PELVIC_BONES:
             if bone in panel.actors:
                 self._add_shader(panel.actors[bone])
-        bar = vtk.vtkScalarBarActor()
-        bar.SetLookupTable(panel.actors["innominate_left"].mapper.GetLookupTable() if "innominate_left" in panel.actors
-                           else vtk.vtkLookupTable())
-        bar.SetOrientationToHorizontal()
-        bar.SetNumberOfLabels(5)
-        bar.SetLabelFormat("%.1f")
-        bar.SetTextPositionToPrecedeScalarBar()
-        bar.SetTitle(COLOUR_BAR_TITLES[self.frame])
-        bar.UnconstrainedFontSizeOn()
-        bar.SetDrawFrame(False)
-        bar.SetBarRatio(0.3)
-        bar.SetTitleRatio(0.5)
-        for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-            set_font(prop)
-            prop.SetColor(pv.Color(panel.theme.text_colour).float_rgb)
-            prop.SetShadow(True)
-            prop.SetItalic(False)
-            prop.SetBold(False)
-        bar.GetPositionCoordinate().SetCoordinateSystemToViewport()
-        bar.GetPosition2Coordinate().SetCoordinateSystemToViewport()
-        bar.SetVisibility(False)
-        panel.renderer.AddViewProp(bar)
-        self.bar = bar
+        self.bar = colour_bar(panel, panel.actors["innominate_left"].mapper.GetLookupTable() if "innominate_left" in panel.actors
+                              else vtk.vtkLookupTable(), COLOUR_BAR_TITLES[self.frame], 5, "%.1f")
         self._box: Box | None = None
 
     def _add_shader(self, actor: Any) -> None:
@@ -513,27 +554,8 @@ class ColourMapOverlay(Overlay):
             uniforms.SetUniform3f("displacementT", [float(v) for v in A @ to_bone[:3, 3] + T[:3, 3]])
 
     def layout(self, width: int, height: int, text_px: int, dpi: int) -> None:
-        margin = max(4, int(round(0.5 * text_px)))
-        label_px = max(9, int(round(0.75 * text_px)))
-        title_prop = self.bar.GetTitleTextProperty()
-        room = width - 2 * margin
-        for size in range(label_px, 7, -1):  # the title must fit the panel's width
-            title_prop.SetFontSize(size)
-            if text_size_px(title_prop, self.bar.GetTitle(), dpi)[0] + 8 <= room:
-                break
-        self.bar.GetLabelTextProperty().SetFontSize(title_prop.GetFontSize())
-        title_w, title_h = text_size_px(title_prop, self.bar.GetTitle(), dpi)
-        bar_w = int(min(room, max(title_w + 8, 0.3 * width)))
-        bar_h = int(round(title_h + 3.2 * title_prop.GetFontSize()))
-        x0, y0 = width - margin - bar_w, margin
-        beside = self.panel.readout_box
-        if beside is not None and beside[1] + margin > x0:  # no room beside the readout: above it
-            y0 = int(beside[3] + margin)
-        self.bar.SetPosition(x0, y0)
-        self.bar.SetPosition2(bar_w, bar_h)
-        self.bar.SetMaximumWidthInPixels(bar_w)
-        self.bar.SetMaximumHeightInPixels(bar_h)
-        self._box = (x0 - 2, x0 + bar_w + 2, y0 - 2, y0 + bar_h + 2)
+        below = [self.panel.readout_box] if self.panel.readout_box is not None else []
+        self._box = place_colour_bar(self.bar, width, text_px, dpi, below)
 
     def boxes(self) -> list[Box]:
         return [self._box] if self.on and self._box is not None else []

@@ -30,6 +30,7 @@ from pelvisim.anatomy.core import FEMURS, PELVIC_BONES, Anatomy
 from pelvisim.errors import ParameterError
 from pelvisim.pose import Pose
 from pelvisim.view import landmarks as _landmarks  # noqa: F401  (registers the landmarks layer)
+from pelvisim.view import tissue as _tissue  # noqa: F401  (registers the tissue and loads layers)
 from pelvisim.view.camera import close_up_bounds, set_view, view_preset
 from pelvisim.view.labels import LANDMARK_LABELS
 from pelvisim.view.meshes import bone_surface, coarse_copy, polydata, surface_is_closed, surface_locator
@@ -233,6 +234,8 @@ class Panel:
         self._overlays: set[str] = set()
         self.pose: Pose | None = None
         """The pose shown (None before the first :meth:`update`)."""
+        self.tissue: Any = None
+        """The soft tissue of the pose shown, when :attr:`wants_tissue` (:func:`pelvisim.view.tissue.frame_tissue`)."""
         self.colour_map_range_mm = tuple(float(v) for v in colour_map_range_mm)
         self.view = "anterior"
         self._hidden: frozenset[str] = frozenset()
@@ -444,6 +447,8 @@ class Panel:
         self._title_fit_result = (True, 0, 0)
         self.readout_box: Box | None = None
         """``(x0, x1, y0, y1)`` of the readout and warnings block (None when it is empty)."""
+        self.title_box: Box | None = None
+        """``(x0, x1, y0, y1)`` of the band the title and badge take at the top (None before a layout)."""
         self.title_actor = text_actor(title, (0.0, 0.0), int(px * 1.25), theme.text_colour, top=True, bold=True)
         self.magnification_actor = text_actor(magnification_text(1.0), (0.0, 0.0), int(px * 1.1),
                                               theme.magnification_colour, right=True, top=True, bold=True)
@@ -625,9 +630,10 @@ class Panel:
             self.readout_box = (margin - 2, margin + max(widths, default=0) + 2, margin - 2, margin + block_height + 2)
         else:
             self.readout_box = None
-        for name in self._overlays:
-            if name in self.layers:
-                self.layers[name].layout(width, height, px, dpi)
+        self.title_box = (margin - 2, width - margin + 2, block_bottom - 2, top + 2)
+        for name, layer in self.layers.items():  # in registration order: a later 2D item may sit above an earlier one
+            if name in self._overlays:
+                layer.layout(width, height, px, dpi)
 
     def _layout_readout(self, px: int, dpi: int, room: float, max_height: float) -> int:
         """Lay out the readout lines; returns the block's height in pixels.
@@ -810,7 +816,12 @@ class Panel:
         self.colour_map_range_mm = (float(low_mm), float(high_mm))
         self.layers["colour_map"].set_range(low_mm, high_mm)  # type: ignore[attr-defined]
 
-    def update(self, pose: Pose, descriptors: Any = None) -> None:
+    @property
+    def wants_tissue(self) -> bool:
+        """True when a layer that is on draws the soft tissue (pass it to :meth:`update`)."""
+        return any(layer.needs_tissue and name in self._overlays for name, layer in self.layers.items())
+
+    def update(self, pose: Pose, descriptors: Any = None, tissue: Any = None) -> None:
         """Show ``pose``: set every actor's ``user_matrix``; refresh the overlays and the text.
 
         Parameters
@@ -820,8 +831,12 @@ class Panel:
         descriptors : Descriptors or str, optional
             Shown in the compact readout (the numbers of :attr:`readout_keys`), or a ready-made
             string; None keeps the previous text.
+        tissue : FrameTissue, optional
+            The soft tissue of this frame (:func:`pelvisim.view.tissue.frame_tissue`), drawn by the
+            ``tissue`` and ``loads`` layers; needed only when :attr:`wants_tissue`.
         """
         self.pose = pose
+        self.tissue = tissue
         for bone, actor in self.actors.items():
             actor.user_matrix = pose.T_world[bone]
         self._place_cut(pose)
@@ -836,9 +851,20 @@ class Panel:
         self.layout_text()
 
     def set_descriptor_text(self, descriptors: Any, *, layout: bool = True) -> None:
-        """Show descriptors (the readout numbers) or a ready-made string in the lower-left block."""
-        if isinstance(descriptors, str):
-            self._free_text, self._readout = _descriptor_text(descriptors), []
+        """Show descriptors (the readout numbers) or a ready-made string in the lower-left block.
+
+        A panel with no key numbers (:attr:`readout_keys` empty, e.g. the neutral model) shows, while
+        no joint moves, the pelvis's own asymmetry instead (:func:`pelvisim.descriptors.at_rest_words`).
+        """
+        at_rest = ""
+        if not isinstance(descriptors, str) and descriptors is not None and not self._readout_keys:
+            # A panel without key numbers (the neutral model): with no joint motion, what a hand would
+            # compare is the pelvis's own left-right asymmetry, next to the normal range and palpation error.
+            from pelvisim.descriptors import at_rest_words
+
+            at_rest = at_rest_words(descriptors)
+        if isinstance(descriptors, str) or at_rest:
+            self._free_text, self._readout = _descriptor_text(at_rest or descriptors), []
         else:
             self._free_text = ""
             self._readout = readout_lines(descriptors, self._readout_keys) if descriptors is not None else []

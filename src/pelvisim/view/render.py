@@ -38,10 +38,11 @@ from vtk.util import numpy_support
 from pelvisim import output as safe
 from pelvisim import pose as make_pose
 from pelvisim.pose import cycle_poses
+from pelvisim.anatomy.sources import panel_title
 from pelvisim.errors import ParameterError, PelvisimError
 from pelvisim.scene import MAX_DURATION_S, Camera, Output, PanelSpec, Scene, Timeline, frame_times, load, parse_size
 from pelvisim.view import writers
-from pelvisim.view.camera import set_view, view_preset
+from pelvisim.view.camera import set_view, union_bounds, view_preset
 from pelvisim.view.flat import flat_actor, quads
 from pelvisim.view.gait_strip import STRIP_HEIGHT_FRACTION, GaitStrip
 from pelvisim.view.layout import panel_grid, panel_viewports
@@ -125,6 +126,9 @@ class FramePlan:
         Camera turn about its up axis, or None for a still camera.
     phase : float
         Gait phase (the gait strip's cursor).
+    tissue : tuple
+        Soft tissue of each panel (:func:`pelvisim.view.tissue.frame_tissue`), or None when the
+        panel shows no tissue overlay.
     """
 
     key: tuple[Any, ...]
@@ -135,6 +139,19 @@ class FramePlan:
     title_card: bool
     orbit_rad: float | None
     phase: float = 0.0
+    tissue: tuple[Any, ...] = ()
+
+
+def _anatomies(scene: Scene, anatomy: Any) -> list[Any]:
+    """One anatomy per panel: ``anatomy`` for all of them (or a list, one per panel), else each panel's own."""
+    from pelvisim.anatomy import sources
+    from pelvisim.anatomy.core import Anatomy
+
+    if anatomy is None:
+        return [sources.load(scene.panel_anatomy(index)) for index in range(len(scene.panels))]
+    if isinstance(anatomy, (list, tuple)) and len(anatomy) == len(scene.panels):  # one per panel (the app's)
+        return [a if isinstance(a, Anatomy) else sources.load(a) for a in anatomy]
+    return [anatomy if isinstance(anatomy, Anatomy) else sources.load(anatomy)] * len(scene.panels)
 
 
 class Stage:
@@ -147,7 +164,8 @@ class Stage:
     Parameters
     ----------
     scene : Scene
-    anatomy : Anatomy
+    anatomy : Anatomy or sequence of Anatomy
+        One anatomy for every panel, or one per panel.
     size : tuple of int
         Window size (width, height), pixels.
     quality : str
@@ -158,7 +176,9 @@ class Stage:
     def __init__(self, scene: Scene, anatomy: Any, size: tuple[int, int], quality: str = "draft", off_screen: bool = True) -> None:
         from pelvisim.models import get_model
 
-        self.scene, self.anatomy = scene, anatomy
+        self.scene = scene
+        self.anatomies = list(anatomy) if isinstance(anatomy, (list, tuple)) else [anatomy] * len(scene.panels)
+        self.anatomy = self.anatomies[0]
         self.theme = get_theme(scene.theme)
         width, height = size
         text_px = max(10, int(round(self.theme.text_height_fraction * height)))
@@ -178,8 +198,9 @@ class Stage:
         cols = self.grid[1]
         for index, (spec, viewport) in enumerate(zip(scene.panels, panel_viewports(n, self.grid, bottom))):
             overlays = [name for name, on in scene.panel_overlays(index).items() if on]
-            panel = Panel(self.plotter, anatomy, subplot=divmod(index, cols), theme=self.theme, title=spec.label,
-                          overlays=overlays, axis_level=str(spec.parameters.get("axis_level", "S2")))
+            panel = Panel(self.plotter, self.anatomies[index], subplot=divmod(index, cols), theme=self.theme,
+                          title=panel_title(spec.label, self.anatomies[index]), overlays=overlays,
+                          axis_level=str(spec.parameters.get("axis_level", "S2")))
             panel.renderer.SetViewport(*viewport)
             panel.set_readout_keys(scene.panel_readouts(index))
             panel.set_arrow_scale(scene.arrow_scale)
@@ -271,7 +292,7 @@ class Stage:
                 continue
             for panel in group:
                 panel.apply_view(key)
-            bounds = group[0].view_bounds()
+            bounds = union_bounds([p.view_bounds() for p in group])  # panels may show different pelves
             if any("femurs" in p.overlays for p in group) and not view_preset(key).close_up:
                 bounds[2] -= FEMUR_SHOWN_MM  # the upper thighs, not whole femurs
             set_view(self.plotter, key, bounds=bounds, zoom=cam.zoom, renderers=renderers)
@@ -290,7 +311,7 @@ class Stage:
         from pelvisim.models import get_model
 
         for index, (panel, spec) in enumerate(zip(self.panels, self.scene.panels)):
-            panel.set_trails(cycle_poses(self.anatomy, get_model(spec.model), spec.parameters,
+            panel.set_trails(cycle_poses(self.anatomies[index], get_model(spec.model), spec.parameters,
                                          self.scene.panel_magnification(index), TRAIL_SAMPLES))
 
     def show_title_card(self, on: bool) -> None:
@@ -316,9 +337,10 @@ class Stage:
         """
         from pelvisim.descriptors import describe as describe_state
 
-        states = [self.scene.joint_state(self.anatomy, index, time_s) for index in range(len(self.panels))]
+        anatomies = self.anatomies
+        states = [self.scene.joint_state(anatomies[index], index, time_s) for index in range(len(self.panels))]
         magnifications = [self.scene.panel_magnification(index) for index in range(len(self.panels))]
-        poses = tuple(make_pose(self.anatomy, state, m) for state, m in zip(states, magnifications))
+        poses = tuple(make_pose(anatomy, state, m) for anatomy, state, m in zip(anatomies, states, magnifications))
         texts = tuple(self.scene.captions_at(time_s))
         angle = orbit_rad
         if angle is None and self.scene.camera.orbit_deg and self.scene.duration_s > 0:
@@ -328,13 +350,24 @@ class Stage:
                tuple(_pose_key(pose) for pose in poses))
         fresh = describe and not (self._planned is not None and key[1:] == self._planned[1:])
         descriptors = tuple(
-            describe_state(self.anatomy, state) if fresh and "descriptors" in panel.overlays else None
-            for panel, state in zip(self.panels, states)
+            describe_state(anatomy, state) if fresh and "descriptors" in panel.overlays else None
+            for panel, state, anatomy in zip(self.panels, states, anatomies)
         )
-        notes = tuple(panel_notes(self.anatomy, state, m) if fresh else None for state, m in zip(states, magnifications))
+        notes = tuple(panel_notes(anatomy, state, m) if fresh else None
+                      for anatomy, state, m in zip(anatomies, states, magnifications))
         self._planned = key
+        tissue = tuple(self._tissue(panel, index, time_s, state) for index, (panel, state) in enumerate(zip(self.panels, states)))
         return FramePlan(key=key, poses=poses, descriptors=descriptors, notes=notes, captions=texts,
-                         title_card=title_card, orbit_rad=angle, phase=phase)
+                         title_card=title_card, orbit_rad=angle, phase=phase, tissue=tissue)
+
+    def _tissue(self, panel: Any, index: int, time_s: float, state: Any) -> Any:
+        """The panel's soft tissue at ``time_s`` when it shows a tissue overlay (else None)."""
+        if not panel.wants_tissue:
+            return None
+        from pelvisim.view.tissue import frame_tissue
+
+        return frame_tissue(self.anatomies[index], self.scene.panels[index].model, self.scene.parameters_at(index, time_s),
+                            self.scene.phase_at(time_s), state)
 
     def apply(self, plan: FramePlan) -> bool:
         """Put ``plan`` on the stage (does not render).
@@ -347,8 +380,8 @@ class Stage:
         """
         if plan.key == self._shown:
             return False
-        for panel, pose, descriptors, notes in zip(self.panels, plan.poses, plan.descriptors, plan.notes):
-            panel.update(pose, descriptors)
+        for i, (panel, pose, descriptors, notes) in enumerate(zip(self.panels, plan.poses, plan.descriptors, plan.notes)):
+            panel.update(pose, descriptors, plan.tissue[i] if i < len(plan.tissue) else None)
             if notes is not None:
                 panel.set_notes(notes)
         if self.gait_strip is not None:
@@ -467,8 +500,10 @@ def render(
         Replace an existing output.
     progress : bool, optional
         Progress bar on stderr; default only on a terminal.
-    anatomy : Anatomy, optional
-        Default: the bundled mean pelvis.
+    anatomy : Anatomy or anatomy spec, optional
+        One anatomy for every panel: an :class:`~pelvisim.anatomy.core.Anatomy`, or anything
+        :func:`pelvisim.anatomy.sources.load` accepts (``{"subject": 7}``, a folder …). Default: each
+        panel's own (the scene's ``anatomy`` keys; the bundled mean pelvis without them).
     on_frame : callable, optional
         Called with (index, image) after each frame (tests, previews). Do not modify the image:
         repeated frames share one array, and it may still be waiting to be encoded.
@@ -523,10 +558,7 @@ def render(
         notice = writers.long_render_notice(label, total, (width, height), len(scene.panels), scene.output.quality)
         if notice and progress is not False:
             print(f"pelvisim: {notice}", file=sys.stderr, flush=True)
-        if anatomy is None:
-            from pelvisim import load_anatomy
-
-            anatomy = load_anatomy()
+        anatomy = _anatomies(scene, anatomy)
         safe.check_interrupted()
 
         pv.global_theme.multi_samples = 1
@@ -676,8 +708,8 @@ def render_state(
 
     Parameters
     ----------
-    anatomy : Anatomy
-        Bones and landmarks (the app's).
+    anatomy : Anatomy or list of Anatomy
+        Bones and landmarks (the app's): one for every panel, or one per panel.
     state : pelvisim.view.state.AppState
         What the app shows.
     path : str or Path

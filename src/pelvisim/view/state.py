@@ -33,6 +33,8 @@ OVERLAYS: Mapping[str, str] = {
     "femurs": "Femurs",
     "descriptors": "Key numbers in the 3D view",
     "arrows": "Displacement arrows at the landmarks",
+    "tissue": "Ligaments (coloured by strain), muscles, L5",
+    "loads": "Body weight and hip reactions (arrows)",
 }
 """Overlay name (as :meth:`pelvisim.view.panel.Panel.set_overlay` takes it) -> check-box label."""
 
@@ -46,6 +48,8 @@ DEFAULT_OVERLAYS: Mapping[str, bool] = {
     "femurs": True,
     "descriptors": False,
     "arrows": False,
+    "tissue": False,
+    "loads": False,
 }
 
 MAGNIFICATIONS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
@@ -82,6 +86,8 @@ class PanelChoice:
         This panel's own view (one of :data:`~pelvisim.scene.CAMERA_VIEWS`); None follows :attr:`AppState.view`.
     readouts : tuple of str or None
         Keys of :data:`~pelvisim.scene.READOUTS` for the panel's key numbers; None: the model's defaults.
+    anatomy : AnatomySpec or None
+        This panel's anatomy (:mod:`pelvisim.anatomy.sources`); None shows the window's.
     """
 
     model: str
@@ -90,6 +96,7 @@ class PanelChoice:
     magnification: float | None = None
     view: str | None = None
     readouts: tuple[str, ...] | None = None
+    anatomy: Any = None
 
     def __post_init__(self) -> None:
         self.values = get_model(self.model).resolve(self.values)
@@ -110,8 +117,11 @@ class PanelChoice:
 
     @property
     def title(self) -> str:
-        """The caption shown on the panel."""
-        return self.label or self.positional_model.title
+        """The caption shown on the panel (a chosen pelvis is named when there is no scene label)."""
+        if self.label:
+            return self.label
+        kind = getattr(self.anatomy, "kind", "bundled")
+        return self.positional_model.title + ("" if kind == "bundled" else f" — {self.anatomy.label}")
 
     @property
     def readout_keys(self) -> tuple[str, ...]:
@@ -208,6 +218,7 @@ class AppState:
                 magnification=read(p, "magnification"),
                 view=read(p, "view"),
                 readouts=read(p, "readouts"),
+                anatomy=read(p, "anatomy") or getattr(scene, "anatomy", None),
             )
             for p in getattr(scene, "panels", ())
         ] or [PanelChoice("neutral")]
@@ -254,7 +265,14 @@ class AppState:
         """Show ``model`` in panel ``index``, at its default parameter values."""
         get_model(model)
         if self.panel(index).model != model:
-            self.panels[index] = PanelChoice(model)
+            self.panels[index] = PanelChoice(model, anatomy=self.panels[index].anatomy)
+
+    def set_anatomy(self, index: int, anatomy: Any) -> None:
+        """Show ``anatomy`` in panel ``index``: None (the window's), or anything
+        :func:`pelvisim.anatomy.sources.as_spec` accepts (checked here)."""
+        from pelvisim.anatomy.sources import as_spec
+
+        self.panel(index).anatomy = None if anatomy is None else as_spec(anatomy)
 
     def set_value(self, index: int, name: str, value: Any) -> Value:
         """Set one parameter of panel ``index``; returns the validated value."""
