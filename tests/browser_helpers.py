@@ -197,26 +197,29 @@ def share_of_background(image: np.ndarray, background: str, tolerance: int = 12)
 
 
 def low_resolution() -> Any:
-    """The cheapest page of a scene: 2 values per slider, 4 samples per gait cycle, one every 2 s,
-    overlap checked at the scene's own magnifications only."""
+    """The cheapest page of a scene: 2 values per slider the scene uses (the model's other sliders
+    left out), 4 samples per gait cycle, one every 2 s, overlap checked at the scene's own
+    magnifications only."""
     from pelvisim.web import Resolution
 
-    return Resolution(grid_points=2, phase_samples=4, time_samples_per_s=0.5, other_grid_points=2, overlap="scene")
+    return Resolution(grid_points=2, phase_samples=4, time_samples_per_s=0.5, other_grid_points=0, overlap="scene")
 
 
 def flagship_resolution() -> Any:
     """Coarser than a real page (48 phases): the tests then also check interpolation where it is widest.
-    Overlap is checked at the scene's ×1 and ×20 (the tests change magnification only to true scale)."""
+    Overlap is checked at the scene's ×1 and ×20 (the tests change magnification only to true scale);
+    the model's other sliders are left out (the tests move the scene's)."""
     from pelvisim.web import Resolution
 
-    return Resolution(grid_points=3, phase_samples=24, other_grid_points=2, overlap="scene")
+    return Resolution(grid_points=3, phase_samples=24, other_grid_points=0, overlap="scene")
 
 
 def flare_resolution() -> Any:
-    """Flare at the real timeline density (10 samples per second), its slider every 5° (10° is a grid value)."""
+    """Flare at the real timeline density (10 samples per second), its slider every 5° (10° is a grid value),
+    the model's other slider left out."""
     from pelvisim.web import Resolution
 
-    return Resolution(grid_points=7, other_grid_points=2, overlap="scene")
+    return Resolution(grid_points=7, other_grid_points=0, overlap="scene")
 
 
 def scaled_anatomy(anatomy: Any, factor: float) -> Any:
@@ -265,7 +268,6 @@ def page(browser_tab: Page) -> Iterator[Page]:
     browser_tab.reset()
     yield browser_tab
     errors = list(browser_tab.errors)
-    browser_tab.page.goto("about:blank")  # the next test starts from nothing
     assert not errors, f"the page logged errors: {errors}"
 
 

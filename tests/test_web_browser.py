@@ -68,9 +68,18 @@ def test_page_loads_offline_and_draws_every_panel(page, lesson_pages):
     assert badges == ["true scale", "×20 — exaggerated"]
 
 
+@pytest.fixture(scope="module")
+def small_tab(browser):
+    """A tab of its own for the bundled scenes, in a small window (each test loads a page in it)."""
+    tab = Page(browser, viewport=(640, 480))
+    yield tab
+    tab.close()
+
+
 @pytest.mark.parametrize("name", bundled_scene_names())
-def test_every_bundled_scene_page_loads_and_draws(name, page, bundled_pages):
-    page.reset(viewport=(800, 600))
+def test_every_bundled_scene_page_loads_and_draws(name, small_tab, bundled_pages):
+    page = small_tab
+    page.reset(viewport=(640, 480))
     page.open(bundled_pages[name])
     assert page.blocked == []
     background = page.page.evaluate("window.pelvisim.meta.theme.background")
@@ -90,7 +99,7 @@ def test_every_bundled_scene_page_loads_and_draws(name, page, bundled_pages):
         return badge.textContent.length > 0 && r.width > 0 && r.left >= v.left && r.right <= v.right && r.top >= v.top
             && getComputedStyle(badge).visibility === 'visible' && others.every(o => apart(box(o), r)); })""")
     assert uncovered and all(uncovered), uncovered
-    page.reset()
+    assert not page.errors, f"the page logged errors: {page.errors}"
 
 
 def test_without_webgl_the_page_says_so_instead_of_failing(browser, bundled_pages):

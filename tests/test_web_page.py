@@ -41,6 +41,10 @@ def view(blob: bytes, reference: list) -> np.ndarray:
     return np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
 
 
+def page_meta(pages, name: str) -> dict:
+    return meta_and_bytes(pages[name].read_text(encoding="utf-8"))[0]
+
+
 @pytest.fixture(scope="module")
 def flare_page(lesson_pages):
     return lesson_pages["flare"].read_text(encoding="utf-8")
@@ -124,13 +128,12 @@ def test_write_page_refuses_bad_outputs_before_computing(tmp_path, monkeypatch, 
 
 
 # --- what is sampled --------------------------------------------------------------------------
-def test_panels_with_the_same_motion_share_samples_and_sliders(anatomy):
-    low = Resolution(grid_points=2, phase_samples=4, other_grid_points=2)
-    motions, panel_motion = scene_motions(load("flagship"), anatomy, low)
-    assert panel_motion == [0, 0] and motions[0]["panels"] == [0, 1]  # true scale and ×20: one motion
-    motions, panel_motion = scene_motions(load("nutation_axis_levels"), anatomy, low)
-    assert panel_motion == [0, 1, 2]  # S1, S2, S3 axes: three motions
-    assert [m["fixed"][0]["value"] for m in motions] == ["S1", "S2", "S3"]
+def test_panels_with_the_same_motion_share_samples_and_sliders(bundled_pages):
+    flagship = page_meta(bundled_pages, "flagship")
+    assert [p["motion"] for p in flagship["panels"]] == [0, 0] and flagship["motions"][0]["panels"] == [0, 1]  # ×1 and ×20: one motion
+    levels = page_meta(bundled_pages, "nutation_axis_levels")
+    assert [p["motion"] for p in levels["panels"]] == [0, 1, 2]  # S1, S2, S3 axes: three motions
+    assert [m["fixed"][0]["value"] for m in levels["motions"]] == ["S1", "S2", "S3"]
 
 
 def test_sampled_twists_are_the_models_transforms(anatomy):
@@ -222,10 +225,6 @@ def test_every_compact_readout_reads_the_number_the_desktop_panel_reads(anatomy)
         assert values[column] == read_path(d, key), key
     body = [c for c in columns if c.get("extra")]
     assert body and all(c["frame"] == "standing body frame" for c in body)  # they name their own frame
-
-
-def page_meta(pages, name: str) -> dict:
-    return meta_and_bytes(pages[name].read_text(encoding="utf-8"))[0]
 
 
 def test_scene_panels_carry_their_compact_readouts_view_and_axes(bundled_pages):

@@ -113,7 +113,8 @@ class Resolution:
         Samples per second (keyframes timelines).
     other_grid_points : int
         Values over the range of the model's other sliders (the page's "more parameters"), each
-        over the timeline at half the samples (:func:`timeline_axis` with ``coarse``).
+        over the timeline at half the samples (:func:`timeline_axis` with ``coarse``); 0 leaves
+        them out (the page offers only the sliders the scene sets or animates: a smaller page).
     overlap : str
         ``"menu"``: whether bones pass through each other is checked at every magnification the
         page offers; ``"scene"``: only at the panels' own magnifications (a quicker page, e.g. for
@@ -128,9 +129,11 @@ class Resolution:
     overlap: str = "menu"
 
     def __post_init__(self) -> None:
-        for name, value in (("grid points per slider", self.grid_points), ("grid points per other slider", self.other_grid_points)):
-            if not (isinstance(value, int) and 2 <= value <= 101):
-                raise ParameterError(f"{name} must be an integer from 2 to 101, got {value!r}")
+        if not (isinstance(self.grid_points, int) and 2 <= self.grid_points <= 101):
+            raise ParameterError(f"grid points per slider must be an integer from 2 to 101, got {self.grid_points!r}")
+        if not (isinstance(self.other_grid_points, int) and (self.other_grid_points == 0 or 2 <= self.other_grid_points <= 101)):
+            raise ParameterError("grid points per other slider must be 0 (left out) or an integer from 2 to 101, "
+                                 f"got {self.other_grid_points!r}")
         if not (isinstance(self.phase_samples, int) and 4 <= self.phase_samples <= 720):
             raise ParameterError(f"phase samples must be an integer from 4 to 720, got {self.phase_samples!r}")
         if not (math.isfinite(self.time_samples_per_s) and 0.5 <= self.time_samples_per_s <= 120):
@@ -553,7 +556,7 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
         ``key_rows``,
         ``in_scene``: whether the scene sets or animates it; the others are sampled coarser),
         ``fixed`` (choice parameters and their values), ``key_rows`` (readout columns shown
-        without an override), ``uses_gait``.
+        without an override), ``uses_gait``, ``left_out`` (numeric parameters without a slider).
     panel_motion : list of int
         The motion of each panel.
     """
@@ -585,12 +588,14 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
                 for name, v in keyframe.parameters.items():
                     if name in scene_values:
                         scene_values[name].append(float(v))
-        table = np.array([[float(v[p.name]) for p in numeric] for v in values]).reshape(axis.n, len(numeric))
+        # The sliders offered (the model's other ones are left out when other_grid_points is 0).
+        offered = [p for p in numeric if p.name in scene_keys or resolution.other_grid_points]
+        table = np.array([[float(v[p.name]) for p in offered] for v in values]).reshape(axis.n, len(offered))
         (table,), n_values = _collapsed([table], 0)
         sliders = []
         coarse_axis = timeline_axis(scene, resolution, coarse=True)
         coarse_values = _panel_values(scene, index, coarse_axis)
-        for parameter in numeric:
+        for parameter in offered:
             in_scene = parameter.name in scene_keys
             points = resolution.grid_points if in_scene else resolution.other_grid_points
             grid = slider_grid(parameter, scene_values[parameter.name], points)
@@ -605,7 +610,7 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
             ))
         motions.append(dict(
             model=model.name, model_title=model.title, claim=model.claim, panels=[index], uses_gait=model.uses_gait,
-            base=dict(base, values=table, n_values=n_values), sliders=sliders,
+            base=dict(base, values=table, n_values=n_values), sliders=sliders, left_out=len(numeric) - len(offered),
             fixed=[dict(name=p.name, label=p.label, value=str(values[0][p.name])) for p in model.parameters if p.is_choice],
             key_rows=_key_rows([base["readouts"]], evaluate.columns),
         ))

@@ -272,7 +272,7 @@ def _pack_track(track: Mapping[str, Any], packer: Packer) -> dict[str, Any]:
 
 def _pack_motion(motion: dict[str, Any], packer: Packer) -> dict[str, Any]:
     base = motion["base"]
-    out = {key: motion[key] for key in ("model", "model_title", "claim", "panels", "uses_gait", "fixed", "key_rows")}
+    out = {key: motion[key] for key in ("model", "model_title", "claim", "panels", "uses_gait", "fixed", "key_rows", "left_out")}
     out["base"] = {"n": base["n"], **_pack_track(base, packer), "n_values": base["n_values"],
                    "values": packer.add(base["values"], "f64")}
     sliders = []

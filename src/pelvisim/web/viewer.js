@@ -1061,7 +1061,12 @@
       set.appendChild(main);
       if (more.children.length > 1) set.appendChild(more);
       m.fixed.forEach(function (f) { set.appendChild(element("p", "fixed", f.label + ": " + f.value)); });
-      if (!m.sliders.length) set.appendChild(element("p", "note", "This model has no parameters."));
+      if (m.left_out) {
+        set.appendChild(element("p", "note", m.left_out + (m.left_out === 1 ? " other parameter has" : " other parameters have") +
+          " no slider on this page (left out to keep it small)."));
+      } else if (!m.sliders.length) {
+        set.appendChild(element("p", "note", "This model has no parameters."));
+      }
       var note = element("p", "note", "");
       note.dataset.role = "slider-note";
       set.appendChild(note);
