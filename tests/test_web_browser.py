@@ -447,6 +447,30 @@ def test_compact_readout_and_notes_are_the_desktop_panels(page, lesson_pages, pa
     assert seen_overlap  # the ×20 panel passed through an overlap: the note was tested, not only its absence
 
 
+def test_a_panel_without_key_numbers_shows_its_pelvis_own_asymmetry(page, tmp_path):
+    """Motion or morphology, each panel on the pelvis its scene names (subject 5, the mean): the
+    neutral panel has no key numbers, so, as the desktop panel, it shows subject 5's own left-right
+    differences (:func:`pelvisim.descriptors.at_rest_words`, one sentence a line); the moving panel
+    shows its numbers and no at-rest words. The scene's caption, written from the same subject by
+    hand, says 6.0 mm at the PSIS."""
+    from pelvisim.descriptors import at_rest_words
+    from pelvisim.view.panel import _descriptor_text
+    from pelvisim.web.page import scene_anatomies
+
+    scene = load("motion_or_morphology")
+    path = write_page(scene, tmp_path / "motion_or_morphology.html", resolution=low_resolution()).path  # the scene's own pelves
+    anatomies, _ = scene_anatomies(scene, progress=None)
+    page.open(path)
+    shown = page.shown()["panels"]
+    at_rest = at_rest_words(describe(anatomies[0], scene.joint_state(anatomies[0], 0, 0.0)))
+    assert "PSIS higher on the right by 6.0 mm" in at_rest  # the caption's figure
+    assert shown[0]["compact"] == _descriptor_text(at_rest).split("\n")
+    assert page.page.locator("[data-role=compact-readout]").nth(0).inner_text() == "\n".join(shown[0]["compact"])
+    assert len(shown[1]["compact"]) == 3 and not any("No joint motion" in line for line in shown[1]["compact"])
+    pelves = page.page.locator("[data-role=pelvis]").all_inner_texts()
+    assert pelves == ["Pelvis: LLP26 subject 5", "Pelvis: mean of 26 (bundled)"]
+
+
 COLOUR_SCENE = """title = "Colour frame"
 colour_map_frame = "{frame}"
 [[panels]]

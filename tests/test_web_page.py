@@ -419,6 +419,11 @@ def test_share_command_writes_pages(tmp_path, capsys):
     assert main(["share", "flare", "-o", str(tmp_path / "x.html"), "--grid", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "grid points per slider" in err  # one line, no traceback
+    # The anatomy options of every command: one pelvis for every panel (checked before any computing).
+    assert main(["share", "flare", "-o", str(tmp_path / "y.html"), "--subject", "5", "--modes", "1=+2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "give one of --anatomy, --subject and --modes" in err
+    assert not (tmp_path / "y.html").exists()
 
 
 # --- the browser requirement ------------------------------------------------------------------

@@ -243,8 +243,9 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
         Sample density of the precomputed page.
     height_px : int
         Height of the frame in the notebook.
-    anatomy : Anatomy, optional
-        Default: the bundled mean pelvis.
+    anatomy : Anatomy or sequence of Anatomy, optional
+        One anatomy for every panel, or one per panel. Default: each panel's own as the scene
+        names it (the bundled mean pelvis when it names none).
     live : bool
         Answer slider moves from the kernel (needs ``anywidget``); False gives the static page only.
 
@@ -255,16 +256,15 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
         HTML fallback), otherwise the static page.
     """
     from pelvisim.web.lesson import Resolution, panel_evaluators
-    from pelvisim.web.page import overlap_magnifications, page_data, page_html
+    from pelvisim.web.page import overlap_magnifications, page_data, page_html, scene_anatomies
 
     scene = scene_for(scene_or_model, parameters=parameters, magnification=magnification, view=view)
+    labels = None
     if anatomy is None:
-        from pelvisim import load_anatomy
-
-        anatomy = load_anatomy()
+        anatomy, labels = scene_anatomies(scene)
     resolution = resolution or Resolution()
     evaluators = panel_evaluators(scene, anatomy, None, overlap_magnifications(scene, resolution))
-    meta, binary = page_data(scene, anatomy, resolution, evaluators)
+    meta, binary = page_data(scene, anatomy, resolution, evaluators, anatomy_labels=labels)
     page = page_html(meta, binary)
     if live:
         try:

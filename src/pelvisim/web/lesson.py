@@ -22,8 +22,8 @@ sliders and one set of samples. Each sample holds
 - the **readouts**: every numeric descriptor of :func:`pelvisim.descriptors.describe` (true
   scale, never magnified), each palpation finding's change from neutral (the page adds the
   neutral difference and judges the result against the finding's band, as ``describe`` does),
-  and four texts: the sacral torsion's name, the clinical names earned, the joint-limit warnings
-  and their one-line notes (:data:`CATEGORY_CHANNELS`);
+  and five texts: the sacral torsion's name, the clinical names earned, the joint-limit warnings,
+  their one-line notes and the at-rest asymmetry words (:data:`CATEGORY_CHANNELS`);
 - the **overlap mask**: for each display magnification of :attr:`Evaluator.overlap_magnifications`
   (one bit each), whether the bones pass through each other at that magnification where the
   true-scale pose does not (as :func:`pelvisim.limits.magnification_overlap_note`).
@@ -56,6 +56,7 @@ from pelvisim.descriptors import (
     SACRAL_ROTATION_TERMS,
     UNILATERAL_FLEXION_TERMS,
     Descriptors,
+    at_rest_words,
     describe,
 )
 from pelvisim.errors import ParameterError
@@ -151,11 +152,13 @@ RING_COLUMNS = (
 """The symphysis readouts of :class:`pelvisim.descriptors.RingDescriptors` and their words."""
 RING_FRAME = "right pubis relative to the left, at the symphysis"
 
-CATEGORY_CHANNELS = ("torsion", "named", "limits", "notes")
+CATEGORY_CHANNELS = ("torsion", "named", "limits", "notes", "at_rest")
 """Texts every sample carries (shown from the nearest sample, never interpolated): the sacral
 torsion's name, the clinical names earned (:mod:`pelvisim.naming`), the joint-limit warnings
-(:mod:`pelvisim.limits`, full sentences with their sources) and the same warnings as the panels'
-one-line notes (:func:`pelvisim.limits.limit_note`, one per line)."""
+(:mod:`pelvisim.limits`, full sentences with their sources), the same warnings as the panels'
+one-line notes (:func:`pelvisim.limits.limit_note`, one per line), and the pelvis's own asymmetry
+when no joint moves (:func:`pelvisim.descriptors.at_rest_words`: what a panel without key numbers
+shows)."""
 
 MAX_OVERLAP_MAGNIFICATIONS = 16
 """Magnifications an overlap mask can hold (one bit each of a 16-bit number)."""
@@ -249,11 +252,11 @@ def readout_vector(d: Descriptors, columns: Sequence[Mapping[str, Any]]) -> NDAr
     return out
 
 
-def category_texts(d: Descriptors) -> tuple[str, str, str, str]:
+def category_texts(d: Descriptors) -> tuple[str, str, str, str, str]:
     """The texts of :data:`CATEGORY_CHANNELS` for one pose."""
     warnings = d.limit_warnings
     return (d.sacrum.torsion.name, "; ".join(d.named), " ".join(f"{w.text}." for w in warnings),
-            "\n".join(limit_note(w) for w in warnings))
+            "\n".join(limit_note(w) for w in warnings), at_rest_words(d))
 
 
 # --- one evaluation ---------------------------------------------------------------------------
@@ -280,7 +283,7 @@ class TextIndex:
 
 
 Evaluation = tuple[NDArray, NDArray, NDArray, int]
-"""``(twists (6, 6), readouts (R,), texts (4,), overlap mask)`` of one pose."""
+"""``(twists (6, 6), readouts (R,), texts (5,), overlap mask)`` of one pose."""
 
 
 @dataclass
@@ -462,7 +465,7 @@ def motion_track(anatomy: Anatomy, scene: Scene, panel: int, overrides: Mapping[
     Returns
     -------
     dict
-        ``n`` (samples kept), ``twists`` (n, 6, 6), ``readouts`` (n, R), ``texts`` (n, 4): indices
+        ``n`` (samples kept), ``twists`` (n, 6, 6), ``readouts`` (n, R), ``texts`` (n, 5): indices
         of the :data:`CATEGORY_CHANNELS` texts in ``evaluate.categories``, ``overlap`` (n,): the
         overlap masks (:meth:`Evaluator.overlap_mask`).
     """
@@ -552,7 +555,7 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
         Per motion: ``model``, ``model_title``, ``panels`` (indices), ``base`` (see
         :func:`motion_track`, plus ``values``: the numeric parameters at each sample, shape
         (n, P)), ``sliders`` (per numeric parameter: its description, ``grid`` values, ``n``,
-        ``twists`` (G, n, 6, 6), ``readouts`` (G, n, R), ``texts`` (G, n, 4), ``overlap`` (G, n),
+        ``twists`` (G, n, 6, 6), ``readouts`` (G, n, R), ``texts`` (G, n, 5), ``overlap`` (G, n),
         ``key_rows``,
         ``in_scene``: whether the scene sets or animates it; the others are sampled coarser),
         ``fixed`` (choice parameters and their values), ``key_rows`` (readout columns shown

@@ -469,7 +469,8 @@ def build_page(scene: Scene | str | os.PathLike[str], anatomy: Anatomy | Sequenc
     scene : Scene, str or Path
         A scene, a scene file or the name of a bundled scene.
     anatomy : Anatomy or sequence of Anatomy, optional
-        One anatomy for every panel, or one per panel. Default: the bundled mean pelvis.
+        One anatomy for every panel, or one per panel. Default: each panel's own, as the scene
+        names it (:func:`scene_anatomies`; the bundled mean pelvis when it names none).
     resolution : Resolution
         Sample density (a coarser one makes smaller pages, e.g. for tests).
 
@@ -479,11 +480,30 @@ def build_page(scene: Scene | str | os.PathLike[str], anatomy: Anatomy | Sequenc
     """
     if not isinstance(scene, Scene):
         scene = load(scene)
+    labels = None
     if anatomy is None:
-        from pelvisim import load_anatomy
+        anatomy, labels = scene_anatomies(scene)
+    return page_html(*page_data(scene, anatomy, resolution, anatomy_labels=labels))
 
-        anatomy = load_anatomy()
-    return page_html(*page_data(scene, anatomy, resolution))
+
+def scene_anatomies(scene: Scene, progress: Any = "stderr") -> tuple[list[Anatomy], list[str]]:
+    """Each panel's anatomy as the scene names it (its ``anatomy`` keys; the bundled mean without
+    them), loaded once per distinct anatomy, and each in words ("LLP26 subject 7").
+
+    ``progress`` is passed to :func:`pelvisim.anatomy.sources.load` (default: its notes on stderr
+    while a subject or shape-mode point is built the first time; None for silence).
+    """
+    from pelvisim.anatomy import sources
+
+    loaded: dict[str, Anatomy] = {}
+    anatomies, labels = [], []
+    for index in range(len(scene.panels)):
+        spec = scene.panel_anatomy(index)
+        if spec.key not in loaded:
+            loaded[spec.key] = sources.load(spec) if progress == "stderr" else sources.load(spec, progress=progress)
+        anatomies.append(loaded[spec.key])
+        labels.append(spec.label)
+    return anatomies, labels
 
 
 @dataclass(frozen=True)

@@ -1132,6 +1132,10 @@
 
   /* The compact readout of panel p (Panel's lower-left block): at most four lines "label  number". */
   function compactLines(p, sample) {
+    if (!META.panels[p].readouts.length) { /* Panel.set_descriptor_text: the pelvis's own asymmetry at rest */
+      var atRest = META.categories[sample.texts[4]];
+      return atRest ? atRest.replace(/\. /g, ".\n").split("\n") : [];
+    }
     return META.panels[p].readouts.map(function (r) {
       return r.label + "  " + formatReadout(sample.readouts[r.column], r.unit);
     });
@@ -1188,6 +1192,12 @@
     var rows = sample.keyRows || m.key_rows;
     var box = element("div");
     box.appendChild(element("h3", "", "Readout at true scale — the same numbers at every magnification"));
+    var pelvis = panelAnatomy(panel).label;
+    if (pelvis && (META.anatomies.length > 1 || pelvis.indexOf("bundled") < 0)) {
+      var which = element("div", "pelvis", "Pelvis: " + pelvis);
+      which.dataset.role = "pelvis";
+      box.appendChild(which);
+    }
     var named = META.categories[sample.texts[1]];
     box.appendChild(element("div", "named", named ? "Named: " + named
       : "No clinical name: no landmark signature above the RSA precision."));
