@@ -471,6 +471,50 @@ def test_a_panel_without_key_numbers_shows_its_pelvis_own_asymmetry(page, tmp_pa
     assert pelves == ["Pelvis: LLP26 subject 5", "Pelvis: mean of 26 (bundled)"]
 
 
+def test_soft_tissue_lines_join_their_attachments_coloured_by_strain(page, bundled_pages, page_anatomy):
+    """Gurd's multifidus scene turns the tissue overlay on: every ligament bundle runs between its two
+    attachments as the desktop panel places them (each on its bone as displayed, the L5 on the sacrum
+    with its own true-scale motion), coloured by the desktop's strain change; the multifidus that pulls
+    (100 N) is drawn, the others are not; switching the overlay off removes exactly what it drew."""
+    from pelvisim.tissue.ligaments import BODIES
+    from pelvisim.tissue.ring import assemble
+    from pelvisim.view.tissue import frame_tissue
+
+    scene = load("gurd_multifidus")
+    page.open(bundled_pages["gurd_multifidus"])
+    shown = page.shown()["panels"][0]
+    assert shown["tissue"] is not None and page.page.locator("[data-role=tissue-bar]").nth(0).is_visible()
+    assert "ligament strain change, %-points (true scale)" in page.page.locator("[data-role=tissue-bar]").nth(0).inner_text()
+    # The desktop's frame: pose as displayed (the scene's magnification) and the tissue at true scale.
+    state = scene.joint_state(page_anatomy, 0, 0.0)
+    values = scene.parameters_at(0, 0.0)
+    desktop = frame_tissue(page_anatomy, scene.panels[0].model, values, scene.phase_at(0.0), state)
+    shown_pose = pose(page_anatomy, state, scene.panel_magnification(0))
+    T = {b: shown_pose.T_world[b] for b in BODIES[:3]}
+    T["l5"] = T["sacrum"] @ frames.invert(state.T_pelvis["sacrum"]) @ desktop.state.T_pelvis_l5
+    bundles = assemble(page_anatomy).bundles
+    for i, drawn in enumerate(shown["tissue"]["bundles"]):
+        # float32 L5 pose and strains in the page: 1e-3 mm and 1e-4 %-points are far below a pixel and a colour step.
+        np.testing.assert_allclose(drawn["a"], frames.apply(T[BODIES[bundles.body_a[i]]], bundles.point_a[i]), atol=1e-3)
+        np.testing.assert_allclose(drawn["b"], frames.apply(T[BODIES[bundles.body_b[i]]], bundles.point_b[i]), atol=1e-3)
+        if desktop.strain[i] <= 0.0:
+            assert drawn["strain_change_percent"] is None  # slack: green
+        else:
+            assert drawn["strain_change_percent"] == pytest.approx(100 * (desktop.strain[i] - desktop.reference_strain), abs=1e-4)
+    assert len({round(b["strain_change_percent"] or 0.0, 6) for b in shown["tissue"]["bundles"]}) > 5  # not one colour for all
+    pulling = {m["name"]: m for m in shown["tissue"]["muscles"] if m["fibres"]}
+    assert set(pulling) == {name for name, f in desktop.state.muscle_forces_n.items() if f > 0} == {"multifidus_left"}
+    assert pulling["multifidus_left"]["force_n"] == pytest.approx(values["pull_n"], abs=1e-3)
+    # Pixels: the overlay draws, and switching it off restores the picture exactly.
+    with_tissue = page.canvas_image(0)
+    page.page.locator("input[data-overlay=tissue]").evaluate("b => b.click()")
+    without = page.canvas_image(0)
+    assert page.shown()["panels"][0]["tissue"] is None and page.page.locator("[data-role=tissue-bar]").nth(0).is_hidden()
+    assert np.count_nonzero(np.any(with_tissue != without, axis=-1)) > 300  # 42 bundles and a muscle, not a stray pixel
+    page.page.locator("input[data-overlay=tissue]").evaluate("b => b.click()")
+    assert np.array_equal(page.canvas_image(0), with_tissue)
+
+
 COLOUR_SCENE = """title = "Colour frame"
 colour_map_frame = "{frame}"
 [[panels]]

@@ -375,6 +375,32 @@ def test_each_panel_gets_its_own_anatomy(anatomy):
             assert big["at_neutral"] == pytest.approx(1.08 * small["at_neutral"], rel=1e-3), small["key"]
 
 
+def test_soft_tissue_is_carried_only_where_the_scene_shows_it(bundled_pages, anatomy):
+    """A scene with the tissue overlay on carries each pelvis's attachments and, per sample, the L5 on
+    the sacrum (12 numbers), one strain change per ligament bundle and one force per muscle; one
+    without it carries none (no page grows for what it never shows)."""
+    from pelvisim.tissue.ring import assemble
+    from pelvisim.web.tissue import L5_VALUES, muscle_names
+
+    for name in bundled_pages:
+        meta, blob = meta_and_bytes(bundled_pages[name].read_text(encoding="utf-8"))
+        shown = any(p["overlays"].get("tissue") for p in meta["panels"])
+        assert (meta["tissue"] is not None) == shown, name
+        assert all(("tissue" in m["base"]) == shown for m in meta["motions"]), name
+        if not shown:
+            continue
+        geometry = meta["anatomies"][0]["tissue"]
+        n_bundles = len(assemble(anatomy).bundles.point_a)
+        assert len(geometry["bundles"]) == n_bundles and [m["name"] for m in geometry["muscles"]] == muscle_names(anatomy)
+        for motion in meta["motions"]:
+            values = view(blob, motion["base"]["tissue"]).reshape(motion["base"]["n"], -1)
+            assert values.shape[1] == L5_VALUES + n_bundles + len(geometry["muscles"]), name
+            rotation = values[:, :L5_VALUES].reshape(-1, 3, 4)[:, :, :3]
+            np.testing.assert_allclose(rotation @ rotation.transpose(0, 2, 1), np.broadcast_to(np.eye(3), rotation.shape),
+                                       atol=1e-6)  # a rigid pose of the L5 (float32)
+    assert page_meta(bundled_pages, "flare")["tissue"] is None
+
+
 def test_resolution_is_validated():
     with pytest.raises(ParameterError, match="grid points per slider"):
         Resolution(grid_points=1)

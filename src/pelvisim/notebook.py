@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import functools
 import html
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from pelvisim.anatomy.core import Anatomy
 from pelvisim.errors import ParameterError, PelvisimError, SceneError
@@ -133,7 +136,13 @@ class LiveAnswers:
         return {"type": "track", "id": identifier, "motion": motion, "overrides": dict(overrides), "n": int(track["n"]),
                 "twists": track["twists"].ravel().tolist(), "readouts": track["readouts"].ravel().tolist(),
                 "texts": track["texts"].ravel().tolist(), "overlap": track["overlap"].ravel().tolist(),
+                "tissue": _json_numbers(track["tissue"]) if "tissue" in track else None,
                 "categories": list(self.evaluators[0].categories)}
+
+
+def _json_numbers(values: Any) -> list[float | None]:
+    """Numbers for JSON, NaN (a slack ligament) as null."""
+    return [None if math.isnan(x) else x for x in np.asarray(values, dtype=float).ravel().tolist()]
 
 
 def iframe_html(page: str, height_px: int = DEFAULT_HEIGHT_PX) -> str:

@@ -27,6 +27,8 @@ sliders and one set of samples. Each sample holds
 - the **overlap mask**: for each display magnification of :attr:`Evaluator.overlap_magnifications`
   (one bit each), whether the bones pass through each other at that magnification where the
   true-scale pose does not (as :func:`pelvisim.limits.magnification_overlap_note`).
+- the **soft tissue**, when the scene shows it (:mod:`pelvisim.web.tissue`): the L5 on the sacrum,
+  each ligament bundle's strain change and each muscle's force.
 
 Poses repeat (holds, panels sharing a model, a slider that leaves the pose alone, a model that
 ignores the gait phase): every result is kept per pose, so each distinct pose is described once.
@@ -321,6 +323,7 @@ class Evaluator:
         self.described = 0
         self._by_values: dict[tuple[Any, ...], Evaluation] = {}
         self._by_pose: dict[bytes, Evaluation] = {}
+        self._tissue: dict[tuple[Any, ...], NDArray] = {}
 
     @property
     def categories(self) -> list[str]:
@@ -365,6 +368,18 @@ class Evaluator:
                 hit = (state_twists(state), readout_vector(d, self.columns), texts, self.overlap_mask(state))
                 self._by_pose[pose_key] = hit
             self._by_values[key] = hit
+        return hit
+
+
+    def tissue(self, model: PositionalModel, values: Mapping[str, Value], phase: float) -> NDArray:
+        """The soft tissue of ``model`` at ``values`` and ``phase`` (:func:`pelvisim.web.tissue.tissue_vector`)."""
+        from pelvisim.web.tissue import tissue_vector
+
+        key = (model.name, tuple(sorted((k, v if isinstance(v, str) else float(v)) for k, v in values.items())), float(phase))
+        hit = self._tissue.get(key)
+        if hit is None:
+            hit = tissue_vector(self.anatomy, model.name, values, phase, model.joint_state(self.anatomy, values, phase))
+            self._tissue[key] = hit
         return hit
 
 
@@ -441,16 +456,19 @@ def slider_grid(parameter: Parameter, used: Sequence[float], points: int) -> lis
     return sorted(values)
 
 
-TRACK_ARRAYS = ("twists", "readouts", "texts", "overlap")
-"""The per-sample arrays of a track."""
+TRACK_ARRAYS = ("twists", "readouts", "texts", "overlap", "tissue")
+"""The per-sample arrays of a track (``tissue`` only when the scene shows the soft tissue: :func:`pelvisim.web.tissue.shows_tissue`)."""
 
 
 def _track(evaluate: Evaluator, model: PositionalModel, values: Sequence[Mapping[str, Value]],
-           axis: Axis) -> dict[str, Any]:
-    """Twists, readouts, texts and overlap masks of ``model`` at every sample of ``axis``."""
+           axis: Axis, tissue: bool = False) -> dict[str, Any]:
+    """Twists, readouts, texts and overlap masks of ``model`` at every sample of ``axis`` (and,
+    with ``tissue``, the soft tissue: :meth:`Evaluator.tissue`)."""
     results = [evaluate(model, v, phase) for v, phase in zip(values, axis.phases)]
     arrays = [np.stack([r[0] for r in results]), np.stack([r[1] for r in results]), np.stack([r[2] for r in results]),
               np.array([r[3] for r in results], dtype=np.uint16)]
+    if tissue:
+        arrays.append(np.stack([evaluate.tissue(model, v, phase) for v, phase in zip(values, axis.phases)]))
     arrays, n = _collapsed(arrays, 0)
     return {"n": n, **dict(zip(TRACK_ARRAYS, arrays))}
 
@@ -474,7 +492,9 @@ def motion_track(anatomy: Anatomy, scene: Scene, panel: int, overrides: Mapping[
     axis = timeline_axis(scene, resolution)
     checked = {name: model.parameter(name).validate(v, f"model {model.name!r}") for name, v in (overrides or {}).items()}
     values = [{**v, **checked} for v in _panel_values(scene, panel, axis)]
-    return _track(evaluate, model, values, axis)
+    from pelvisim.web.tissue import shows_tissue
+
+    return _track(evaluate, model, values, axis, tissue=shows_tissue(scene))
 
 
 def _key_rows(readouts: Sequence[NDArray], columns: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -563,6 +583,8 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
     panel_motion : list of int
         The motion of each panel.
     """
+    from pelvisim.web.tissue import shows_tissue
+
     evaluators = panel_evaluators(scene, anatomy, evaluate)
     axis = timeline_axis(scene, resolution)
     motions: list[dict[str, Any]] = []
@@ -572,6 +594,7 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
         evaluate = evaluators[index]
         values = _panel_values(scene, index, axis)
         key = (id(evaluate.anatomy), spec.model, tuple(tuple(sorted(v.items())) for v in values))
+        tissue = shows_tissue(scene)
         if key in keys:
             motion = keys.index(key)
             motions[motion]["panels"].append(index)
@@ -580,7 +603,7 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
         keys.append(key)
         panel_motion.append(len(motions))
         model = get_model(spec.model)
-        base = _track(evaluate, model, values, axis)
+        base = _track(evaluate, model, values, axis, tissue)
         numeric = [p for p in model.parameters if not p.is_choice]
         scene_keys = {k for k, v in spec.parameters.items() if v != model.parameter(k).default}
         scene_values: dict[str, list[float]] = {p.name: [float(spec.parameters[p.name])] for p in model.parameters
@@ -603,16 +626,16 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
             points = resolution.grid_points if in_scene else resolution.other_grid_points
             grid = slider_grid(parameter, scene_values[parameter.name], points)
             along, at = (axis, values) if in_scene else (coarse_axis, coarse_values)
-            tracks = [_track(evaluate, model, [{**v, parameter.name: g} for v in at], along) for g in grid]
+            tracks = [_track(evaluate, model, [{**v, parameter.name: g} for v in at], along, tissue) for g in grid]
             n = max(t["n"] for t in tracks)
             stacked = {name: np.stack([np.repeat(t[name], n // t["n"], axis=0) for t in tracks])
-                       for name in TRACK_ARRAYS}
+                       for name in TRACK_ARRAYS if name in tracks[0]}
             sliders.append(dict(
                 _parameter_info(parameter), grid=grid, n=n, in_scene=in_scene, **stacked,
                 key_rows=_key_rows([stacked["readouts"], base["readouts"]], evaluate.columns),
             ))
         motions.append(dict(
-            model=model.name, model_title=model.title, claim=model.claim, panels=[index], uses_gait=model.uses_gait,
+            model=model.name, model_title=model.title, claim=model.claim, panels=[index], uses_gait=model.uses_gait, tissue=tissue,
             base=dict(base, values=table, n_values=n_values), sliders=sliders, left_out=len(numeric) - len(offered),
             fixed=[dict(name=p.name, label=p.label, value=str(values[0][p.name])) for p in model.parameters if p.is_choice],
             key_rows=_key_rows([base["readouts"]], evaluate.columns),

@@ -266,13 +266,17 @@ def _theme(theme: Any) -> dict[str, Any]:
 
 
 def _pack_track(track: Mapping[str, Any], packer: Packer) -> dict[str, Any]:
-    return {"twists": packer.add(track["twists"], "f64"), "readouts": packer.add(track["readouts"], "f32"),
-            "texts": packer.add(track["texts"], "u16"), "overlap": packer.add(track["overlap"], "u16")}
+    out = {"twists": packer.add(track["twists"], "f64"), "readouts": packer.add(track["readouts"], "f32"),
+           "texts": packer.add(track["texts"], "u16"), "overlap": packer.add(track["overlap"], "u16")}
+    if "tissue" in track:  # strain changes to 1e-7 %-points and forces to 1e-4 N: float32 is plenty
+        out["tissue"] = packer.add(track["tissue"], "f32")
+    return out
 
 
 def _pack_motion(motion: dict[str, Any], packer: Packer) -> dict[str, Any]:
     base = motion["base"]
-    out = {key: motion[key] for key in ("model", "model_title", "claim", "panels", "uses_gait", "fixed", "key_rows", "left_out")}
+    out = {key: motion[key] for key in ("model", "model_title", "claim", "panels", "uses_gait", "fixed", "key_rows", "left_out",
+                                        "tissue")}
     out["base"] = {"n": base["n"], **_pack_track(base, packer), "n_values": base["n_values"],
                    "values": packer.add(base["values"], "f64")}
     sliders = []
@@ -352,6 +356,7 @@ def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Re
     from pelvisim.view.render import FEMUR_SHOWN_MM
     from pelvisim.view.state import magnification_text
     from pelvisim.view.theme import get_theme
+    from pelvisim.web.tissue import tissue_style
 
     theme = get_theme(scene.theme)
     packer = Packer()
@@ -369,6 +374,12 @@ def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Re
     anatomies = [_anatomy_data(e.anatomy, budget, theme, packer, e) for e in distinct]
     for k, entry in enumerate(anatomies):
         entry["label"] = anatomy_labels[panel_anatomy.index(k)] if anatomy_labels else ""
+    tissue = any(m["tissue"] for m in motions)
+    if tissue:  # where the ligaments and muscles attach, per pelvis (pelvisim.web.tissue)
+        from pelvisim.web.tissue import tissue_geometry
+
+        for entry, e in zip(anatomies, distinct):
+            entry["tissue"] = tissue_geometry(e.anatomy)
     axis = timeline_axis(scene, resolution)
     timeline = scene.timeline
     panels = []
@@ -418,6 +429,7 @@ def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Re
         "magnifications": [{"value": m, "text": magnification_text(m)} for m in MAGNIFICATIONS],
         "overlap_magnifications": list(magnifications),  # checked; at any other the page says it did not check
         "arrows": {"scale": scene.arrow_scale, "min_length_mm": ARROW_MIN_LENGTH_MM},
+        "tissue": tissue_style() if tissue else None,
         "colour_map": {"frame": scene.colour_map_frame, "range_mm": list(COLOUR_MAP_RANGE_MM),
                        "title": COLOUR_BAR_TITLES[scene.colour_map_frame].split("\n")},
         "gait_strip": {"shown": any(p["uses_gait"] for p in panels),

@@ -167,7 +167,7 @@
 
   function unpack(track) {
     return { n: track.n, grid: track.grid, twists: array(track.twists), readouts: array(track.readouts), texts: array(track.texts),
-             overlap: array(track.overlap) };
+             overlap: array(track.overlap), tissue: track.tissue ? array(track.tissue) : null };
   }
 
   function panelAnatomy(p) { return META.anatomies[META.panels[p].anatomy]; }
@@ -227,7 +227,13 @@
     });
     var texts = [];
     for (var c = 0; c < CHANNELS; c++) texts.push(track.texts[best[0] * CHANNELS + c]);
-    return { twists: twists, readouts: readouts, texts: texts, overlap: track.overlap[best[0]] };
+    var tissue = null;
+    if (track.tissue) { /* blended as the readouts (a slack bundle in either sample stays slack: NaN) */
+      var K = track.tissue.length / (track.twists.length / (SLOTS * 6));
+      tissue = new Float64Array(K);
+      pairs.forEach(function (p) { if (p[1]) for (var k = 0; k < K; k++) tissue[k] += p[1] * track.tissue[p[0] * K + k]; });
+    }
+    return { twists: twists, readouts: readouts, texts: texts, overlap: track.overlap[best[0]], tissue: tissue };
   }
 
   /* The parameter values of a motion at time t (the timeline's; the slider overrides them). */
@@ -490,6 +496,7 @@
       meshes.push(own);
     });
     shared.sphere = sphereMesh(16, 12);
+    shared.cylinder = cylinderMesh(10);
   }
 
   function upload(positions, normals, indices, dynamic) {
@@ -589,6 +596,26 @@
     }
     join(headBase, tip);
     return upload(new Float32Array(p), new Float32Array(n), new Uint16Array(idx));
+  }
+
+  /* A unit cylinder along z from 0 to 1, radius 1, open ends (the soft tissue's lines, placed by cylinderModel). */
+  function cylinderMesh(sides) {
+    var p = [], n = [], idx = [];
+    for (var j = 0; j < sides; j++) {
+      var a = 2 * Math.PI * j / sides, c = Math.cos(a), s = Math.sin(a);
+      p.push(c, s, 0, c, s, 1); n.push(c, s, 0, c, s, 0);
+      var k = 2 * j, l = 2 * ((j + 1) % sides);
+      idx.push(k, l, k + 1, k + 1, l, l + 1);
+    }
+    return upload(new Float32Array(p), new Float32Array(n), new Uint16Array(idx));
+  }
+
+  /* The model matrix taking the unit cylinder to the tube of radius r from a to b. */
+  function cylinderModel(a, b, r) {
+    var d = sub(b, a), x = unit(cross(d, Math.abs(d[0]) < 0.9 * norm(d) ? [1, 0, 0] : [0, 1, 0])), y = unit(cross(d, x));
+    var m = identity();
+    for (var k = 0; k < 3; k++) { m[k] = x[k] * r; m[4 + k] = y[k] * r; m[8 + k] = d[k]; m[12 + k] = a[k]; }
+    return m;
   }
 
   /* A tube of radius r along the points (x, y, z, x, y, z, ...): visible at any line width. */
@@ -693,6 +720,73 @@
       gl.bufferSubData(gl.ARRAY_BUFFER, 0, vertexNormals(positions, mesh.indices));
     }
     return mesh;
+  }
+
+  /* ---------------------------------------------------------------- soft tissue ----------- */
+  /* pelvisim.view.tissue: each ligament bundle from attachment to attachment, coloured by its strain
+     change from neutral (true scale, %-points; coolwarm over ±range, green when slack); each muscle
+     that pulls as a red line through its path, thicker the more it pulls; the L5 on the sacrum as
+     displayed, its own motion on the L5/S1 disc at true scale (pelvisim.web.tissue). */
+  function strainColour(change) {
+    var t = META.tissue;
+    if (!isFinite(change)) return hexColour(t.slack_colour);
+    var n = t.stops.length, x = clamp((change + t.range_percent) / (2 * t.range_percent), 0, 1) * (n - 1);
+    var i = Math.min(Math.floor(x), n - 2), f = x - i, a = hexColour(t.stops[i]), b = hexColour(t.stops[i + 1]);
+    return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2])];
+  }
+
+  function tissueData(p, sample, T) {
+    var t = META.tissue, geometry = panelAnatomy(p).tissue, v = sample.tissue, L = t.l5_values;
+    var onSacrum = identity();
+    for (var r = 0; r < 3; r++) for (var c = 0; c < 4; c++) onSacrum[c * 4 + r] = v[r * 4 + c];
+    var bodies = { sacrum: T.sacrum, innominate_left: T.innominate_left, innominate_right: T.innominate_right,
+                   femur_left: T.femur_left, femur_right: T.femur_right, l5: multiply(T.sacrum, onSacrum) };
+    var B = geometry.bundles.length;
+    var bundles = geometry.bundles.map(function (b, i) {
+      var change = v[L + i];
+      return { a: apply(bodies[b[0]], b[1]), b: apply(bodies[b[2]], b[3]), strain_change_percent: isFinite(change) ? change : null,
+               colour: strainColour(change) };
+    });
+    var muscles = geometry.muscles.map(function (m, j) {
+      var force = v[L + B + j];
+      var fibres = force > 0 ? m.fibres.map(function (path) {
+        return path.map(function (q) {
+          var a = apply(bodies[q[0]], q[1]), b = apply(bodies[q[2]], q[3]);
+          return add(scale(a, 1 - q[4]), scale(b, q[4]));
+        });
+      }) : [];
+      var share = Math.min(Math.max(force, 0) / t.muscle_force_max_n, 1);
+      return { name: m.name, force_n: force, fibres: fibres, radius_mm: t.muscle_radius_mm[0] + share * (t.muscle_radius_mm[1] - t.muscle_radius_mm[0]) };
+    });
+    return { bundles: bundles, muscles: muscles };
+  }
+
+  function drawTissue(tissue) {
+    var radius = META.tissue.ligament_radius_mm, red = hexColour(META.tissue.muscle_colour);
+    tissue.bundles.forEach(function (b) { drawMesh(shared.cylinder, cylinderModel(b.a, b.b, radius), b.colour, {}); });
+    tissue.muscles.forEach(function (m) {
+      m.fibres.forEach(function (path) {
+        for (var k = 1; k < path.length; k++) drawMesh(shared.cylinder, cylinderModel(path[k - 1], path[k], m.radius_mm), red, {});
+      });
+    });
+  }
+
+  /* The strain colour bar of a panel (TissueOverlay's): quantity, unit and reference; the map; five labels. */
+  function tissueBar() {
+    var t = META.tissue, bar = element("div", "colour-bar");
+    bar.dataset.role = "tissue-bar";
+    bar.hidden = true;
+    t.title.forEach(function (line) { bar.appendChild(element("div", "colour-title", line)); });
+    var ramp = element("div", "ramp");
+    ramp.style.background = "linear-gradient(to right, " + t.stops.join(", ") + ")";
+    bar.appendChild(ramp);
+    var ticks = element("div", "ticks");
+    for (var k = 0; k < 5; k++) {
+      var x = -t.range_percent + 2 * t.range_percent * k / 4;
+      ticks.appendChild(element("span", "", (x > 0 ? "+" : x < 0 ? MINUS : "") + Math.abs(x).toFixed(2)));
+    }
+    bar.appendChild(ticks);
+    return bar;
   }
 
   /* ---------------------------------------------------------------- drawing a mesh -------- */
@@ -827,7 +921,7 @@
   }
 
   /* ---------------------------------------------------------------- page ------------------ */
-  var views = [], labelLayers = [], readoutBoxes = [], badges = [], titles = [], compacts = [], notesBoxes = [], colourBars = [];
+  var views = [], labelLayers = [], readoutBoxes = [], badges = [], titles = [], compacts = [], notesBoxes = [], colourBars = [], tissueBars = [];
   var panelAspects = [];
   var sliderInputs = [];
 
@@ -864,15 +958,17 @@
       compact.dataset.role = "compact-readout";
       var left = element("div", "foot-left");
       left.appendChild(notes); left.appendChild(compact);
-      var bar = colourBar();
-      foot.appendChild(left); foot.appendChild(bar);
+      var bar = colourBar(), right = element("div", "foot-right"), tbar = META.tissue ? tissueBar() : element("div");
+      tbar.hidden = true;
+      right.appendChild(tbar); right.appendChild(bar);
+      foot.appendChild(left); foot.appendChild(right);
       view.appendChild(labels); view.appendChild(head); view.appendChild(foot);
       var readout = element("div", "readout");
       readout.setAttribute("aria-live", "polite");
       box.appendChild(view); box.appendChild(readout);
       panels.appendChild(box);
       views.push(view); labelLayers.push(labels); readoutBoxes.push(readout); badges.push(badge); titles.push(title);
-      compacts.push(compact); notesBoxes.push(notes); colourBars.push(bar);
+      compacts.push(compact); notesBoxes.push(notes); colourBars.push(bar); tissueBars.push(tbar);
       attachPointer(view, i);
     });
     if (META.gait_strip.shown) buildGaitStrip();
@@ -1003,6 +1099,7 @@
     var shown = { ghost: "ghost of neutral", landmarks: "landmarks", axes: "axes", colour_map: "colour map", trails: "trails",
                   palpation: "palpation error", femurs: "femurs", arrows: "arrows ×" + formatNumber(META.arrows.scale),
                   descriptors: "key numbers" };
+    if (META.tissue) shown.tissue = "ligaments & muscles";
     Object.keys(shown).forEach(function (name) {
       var label = element("label", "toggle"), box = element("input");
       box.type = "checkbox";
@@ -1289,7 +1386,7 @@
     var els = labelElements[panel];
     if (!show) { els.forEach(function (e) { e.style.display = "none"; }); return []; }
     var viewRect = views[panel].getBoundingClientRect();
-    var obstacles = [titles[panel], badges[panel], compacts[panel], notesBoxes[panel], colourBars[panel]];
+    var obstacles = [titles[panel], badges[panel], compacts[panel], notesBoxes[panel], colourBars[panel], tissueBars[panel]];
     var taken = obstacles.filter(function (e) { return !e.hidden && e.offsetWidth > 0; }).map(box);
     function box(e) { /* in the view's pixels, as the labels are placed */
       var r = e.getBoundingClientRect();
@@ -1466,6 +1563,11 @@
     if (overlays.axes) {
       panel.axes.forEach(function (key) { drawMesh(own.axes[key], T.world, own.axes[key].colour, { cull: false }); });
     }
+    var tissue = null;
+    if (overlays.tissue && sample.tissue && panelAnatomy(p).tissue) {
+      tissue = tissueData(p, sample, T);
+      drawTissue(tissue);
+    }
     if (overlays.trails) {
       trailFor(p, motionSample).forEach(function (trail) {
         if (boneShown(p, trail.bone)) drawMesh(trail.mesh, identity(), hexColour(theme.trail_colour), { cull: true });
@@ -1518,6 +1620,7 @@
     setText(notesBoxes[p], notes.map(function (n) { return "⚠ " + n; }).join("\n"));
     notesBoxes[p].hidden = !notes.length;
     colourBars[p].hidden = !overlays.colour_map;
+    tissueBars[p].hidden = !tissue;
     var screen = points.map(toScreen);
     var midline = toScreen(apply(T.world, [0, 0, 0]));
     var labelled = placeLabels(p, { width: cssW, height: cssH }, screen, visible, midline ? midline[0] : cssW / 2, overlays.landmarks);
@@ -1531,7 +1634,7 @@
              twists: Array.prototype.slice.call(sample.twists), readouts: Array.prototype.slice.call(sample.readouts),
              texts: sample.texts.map(function (i) { return META.categories[i]; }), overlap: sample.overlap, source: sample.source,
              landmarks: points, screen: screen, visible: visible, labelled: labelled, bones: drawnBones,
-             cut: cut ? cut.keep : null, arrows: arrows, compact: lines, notes: notes, badge: badges[p].textContent };
+             cut: cut ? cut.keep : null, arrows: arrows, tissue: tissue, compact: lines, notes: notes, badge: badges[p].textContent };
   }
 
   function draw() {
@@ -1640,7 +1743,8 @@
       if (Array.isArray(data.categories)) META.categories = data.categories;
       st.live = { overrides: data.overrides, track: {
         n: data.n, twists: new Float64Array(data.twists), readouts: new Float64Array(data.readouts), texts: data.texts,
-        overlap: data.overlap } };
+        overlap: data.overlap,
+        tissue: data.tissue ? Float64Array.from(data.tissue, function (v) { return v === null ? NaN : v; }) : null } };
       clearTrails();
       requestDraw();
     } else if (data.pelvisim === "error") {
