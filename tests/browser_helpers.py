@@ -8,6 +8,11 @@ This module is a pytest plugin (``tests/conftest.py`` loads it), so its session 
 once for the whole run: one chromium (:func:`browser`), one browser tab reused by every test
 (:func:`page`: each test loads its page afresh, and fails on any console error it caused), and
 the lesson pages, each built once (:func:`lesson_pages`, :func:`bundled_pages`).
+
+Under pytest-xdist (``-n 2``) each worker has its own chromium and tab (session fixtures are per
+worker), but the pages are built once for the whole run: into a folder of the run's own temporary
+root that every worker sees, each page under a lock, the workers taking the pages in turn
+(:func:`shared_pages`). Nothing uses a fixed path or a port.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -239,6 +244,54 @@ def scaled_anatomy(anatomy: Any, factor: float) -> Any:
     return Anatomy(bones=bones, landmarks=landmarks, joint_frames=joint_frames, source=f"{anatomy.source}, ×{factor:g}")
 
 
+@contextmanager
+def _lock(path: Path, wait: bool = True) -> Iterator[bool]:
+    """An exclusive lock on ``path`` between processes (yields whether it was taken; without
+    ``fcntl``, e.g. on Windows, always True: the pages are then built once per worker)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield True
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def shared_folder(tmp_path_factory: Any, name: str) -> Path:
+    """A folder of this test run that every xdist worker sees (the run's temporary root)."""
+    base = Path(tmp_path_factory.getbasetemp())
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def shared_pages(folder: Path, names: Sequence[str], build: Callable[[str, Path], Any]) -> dict[str, Path]:
+    """``folder/NAME.html`` for every name, each built once by ``build(name, path)`` whichever worker
+    comes first; a page another worker is building is taken last, after waiting for it."""
+    paths = {name: folder / f"{name}.html" for name in names}
+    later = []
+    for name in names:
+        with _lock(folder / f"{name}.lock", wait=False) as mine:
+            if not mine:
+                later.append(name)
+            elif not paths[name].exists():
+                build(name, paths[name])  # write_page: a temporary, then os.replace, so never half a page
+    for name in later:
+        with _lock(folder / f"{name}.lock"):
+            if not paths[name].exists():
+                build(name, paths[name])
+    return paths
+
+
 @pytest.fixture(scope="session")
 def page_anatomy() -> Any:
     """The bundled mean pelvis (the loader keeps it; one per session here)."""
@@ -276,9 +329,9 @@ def lesson_pages(tmp_path_factory: Any, page_anatomy: Any) -> dict[str, Path]:
     """The flagship and flare pages the browser tests share, built once."""
     from pelvisim.web import write_page
 
-    folder = tmp_path_factory.mktemp("pages")
-    return {name: write_page(name, folder / f"{name}.html", anatomy=page_anatomy, resolution=resolution).path
-            for name, resolution in (("flagship", flagship_resolution()), ("flare", flare_resolution()))}
+    resolutions = {"flagship": flagship_resolution(), "flare": flare_resolution()}
+    return shared_pages(shared_folder(tmp_path_factory, "lesson_pages"), list(resolutions),
+                        lambda name, path: write_page(name, path, anatomy=page_anatomy, resolution=resolutions[name]))
 
 
 @pytest.fixture(scope="session")
@@ -287,6 +340,5 @@ def bundled_pages(tmp_path_factory: Any, page_anatomy: Any) -> dict[str, Path]:
     from pelvisim.scene import bundled_scene_names
     from pelvisim.web import write_page
 
-    folder = tmp_path_factory.mktemp("bundled_pages")
-    return {name: write_page(name, folder / f"{name}.html", anatomy=page_anatomy, resolution=low_resolution()).path
-            for name in bundled_scene_names()}
+    return shared_pages(shared_folder(tmp_path_factory, "bundled_pages"), bundled_scene_names(),
+                        lambda name, path: write_page(name, path, anatomy=page_anatomy, resolution=low_resolution()))
