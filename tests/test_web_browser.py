@@ -484,7 +484,13 @@ def test_soft_tissue_lines_join_their_attachments_coloured_by_strain(page, bundl
     page.open(bundled_pages["gurd_multifidus"])
     shown = page.shown()["panels"][0]
     assert shown["tissue"] is not None and page.page.locator("[data-role=tissue-bar]").nth(0).is_visible()
-    assert "ligament strain change, %-points (true scale)" in page.page.locator("[data-role=tissue-bar]").nth(0).inner_text()
+    from pelvisim.view import tissue as desktop_tissue
+
+    bar = page.page.locator("[data-role=tissue-bar]").nth(0).inner_text().split()
+    # The desktop bar's title and its three labels over ±STRAIN_CHANGE_RANGE.
+    assert " ".join(bar[:-3]) == " ".join(desktop_tissue.COLOUR_BAR_TITLE.split())
+    r = desktop_tissue.STRAIN_CHANGE_RANGE
+    assert bar[-3:] == [f"{-r:+.1f}", f"{0.0:+.1f}", f"{r:+.1f}"]
     # The desktop's frame: pose as displayed (the scene's magnification) and the tissue at true scale.
     state = scene.joint_state(page_anatomy, 0, 0.0)
     values = scene.parameters_at(0, 0.0)

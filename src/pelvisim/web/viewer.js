@@ -771,7 +771,7 @@
     });
   }
 
-  /* The strain colour bar of a panel (TissueOverlay's): quantity, unit and reference; the map; five labels. */
+  /* The strain colour bar of a panel (TissueOverlay's): quantity, unit and reference; the map; three labels. */
   function tissueBar() {
     var t = META.tissue, bar = element("div", "colour-bar");
     bar.dataset.role = "tissue-bar";
@@ -781,9 +781,9 @@
     ramp.style.background = "linear-gradient(to right, " + t.stops.join(", ") + ")";
     bar.appendChild(ramp);
     var ticks = element("div", "ticks");
-    for (var k = 0; k < 5; k++) {
-      var x = -t.range_percent + 2 * t.range_percent * k / 4;
-      ticks.appendChild(element("span", "", (x > 0 ? "+" : x < 0 ? MINUS : "") + Math.abs(x).toFixed(2)));
+    for (var k = 0; k < 3; k++) { /* the desktop bar's three labels, "%+.1f" */
+      var x = -t.range_percent + t.range_percent * k;
+      ticks.appendChild(element("span", "", (x < 0 ? "-" : "+") + Math.abs(x).toFixed(1)));
     }
     bar.appendChild(ticks);
     return bar;
