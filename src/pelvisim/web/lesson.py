@@ -464,11 +464,15 @@ def _track(evaluate: Evaluator, model: PositionalModel, values: Sequence[Mapping
            axis: Axis, tissue: bool = False) -> dict[str, Any]:
     """Twists, readouts, texts and overlap masks of ``model`` at every sample of ``axis`` (and,
     with ``tissue``, the soft tissue: :meth:`Evaluator.tissue`)."""
-    results = [evaluate(model, v, phase) for v, phase in zip(values, axis.phases)]
+    results, tissues = [], []
+    for v, phase in zip(values, axis.phases):
+        results.append(evaluate(model, v, phase))
+        if tissue:  # right after the pose, while the model's own caches still hold its solution
+            tissues.append(evaluate.tissue(model, v, phase))
     arrays = [np.stack([r[0] for r in results]), np.stack([r[1] for r in results]), np.stack([r[2] for r in results]),
               np.array([r[3] for r in results], dtype=np.uint16)]
     if tissue:
-        arrays.append(np.stack([evaluate.tissue(model, v, phase) for v, phase in zip(values, axis.phases)]))
+        arrays.append(np.stack(tissues))
     arrays, n = _collapsed(arrays, 0)
     return {"n": n, **dict(zip(TRACK_ARRAYS, arrays))}
 
