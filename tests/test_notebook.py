@@ -97,6 +97,24 @@ def test_answers_reject_bad_requests_with_a_message(anatomy):
     assert w.handle({"type": "ping"}) == {"type": "pong"}
 
 
+def test_kernel_answers_carry_the_soft_tissue_at_the_requested_values(anatomy):
+    """Gurd's multifidus scene shows the tissue: a live answer holds it at the requested pull, as
+    JSON (a slack bundle as null, never NaN, which JSON cannot carry)."""
+    from pelvisim.web.tissue import L5_VALUES, muscle_names
+
+    w = viewer("gurd_multifidus", resolution=SMALL, anatomy=anatomy)
+    reply = w.answers.answer({"id": 3, "motion": 0, "overrides": {"pull_n": 150.0}})
+    assert reply["type"] == "track"
+    json.dumps(reply, allow_nan=False)  # the page's JSON.parse would refuse NaN
+    tissue = np.array([np.nan if v is None else v for v in reply["tissue"]]).reshape(reply["n"], -1)
+    forces = dict(zip(muscle_names(anatomy), tissue[0, -len(muscle_names(anatomy)):]))
+    assert forces["multifidus_left"] == pytest.approx(150.0)  # the requested pull, not the scene's 100 N
+    assert tissue.shape[1] > L5_VALUES + len(forces)
+    from pelvisim.notebook import _json_numbers
+
+    assert _json_numbers(np.array([[0.25, np.nan]])) == [0.25, None]  # no bundle is slack here: the slack case by hand
+
+
 def test_a_model_gets_a_one_panel_scene():
     gait = scene_for("gait", parameters={"stiffness_ratio": 2.0})
     assert gait.timeline.kind == "gait" and gait.panels[0].parameters["stiffness_ratio"] == 2.0
