@@ -498,6 +498,9 @@ def test_soft_tissue_lines_join_their_attachments_coloured_by_strain(page, bundl
     shown_pose = pose(page_anatomy, state, scene.panel_magnification(0))
     T = {b: shown_pose.T_world[b] for b in BODIES[:3]}
     T["l5"] = T["sacrum"] @ frames.invert(state.T_pelvis["sacrum"]) @ desktop.state.T_pelvis_l5
+    # The L5 as drawn (column-major in the page): on the sacrum as displayed, its own motion at true scale
+    # (1e-5: its pose is stored as float32, ~1e-7 of ~100 mm).
+    np.testing.assert_allclose(np.array(shown["tissue"]["l5"]).reshape(4, 4).T, T["l5"], atol=1e-5)
     bundles = assemble(page_anatomy).bundles
     for i, drawn in enumerate(shown["tissue"]["bundles"]):
         # float32 L5 pose and strains in the page: 1e-3 mm and 1e-4 %-points are far below a pixel and a colour step.

@@ -30,6 +30,7 @@ STRAIN_CHANGE_RANGE = 0.5
 """Colour range of the strain change, ± %-points (:data:`pelvisim.view.tissue.STRAIN_CHANGE_RANGE`)."""
 SLACK_COLOUR = "#35b779"
 MUSCLE_COLOUR = "#d7301f"
+L5_COLOUR = "#d8c28f"
 COLOUR_STOPS = 9
 """Samples of the strain colour map sent to the page (linear between them)."""
 COLOUR_BAR_TITLE = ("ligament strain change, %-points (true scale)", "from the neutral pose; green = slack")
@@ -81,8 +82,11 @@ def tissue_geometry(anatomy: Anatomy) -> dict[str, Any]:
     dict
         ``bundles``: per ligament bundle ``[body_a, point_a_mm, body_b, point_b_mm]``;
         ``muscles``: per muscle (in :func:`muscle_names` order) ``name`` and ``fibres``, each a path
-        of points as :func:`_muscle_point` gives them.
+        of points as :func:`_muscle_point` gives them; ``l5``: the vertebra's surface (``positions``
+        x, y, z, ... in mm and triangle ``indices``), placed by the L5's transform.
     """
+    from pelvisim.tissue.attachments import find_attachments
+    from pelvisim.tissue.l5 import l5_mesh
     from pelvisim.tissue.ligaments import BODIES
     from pelvisim.tissue.muscles import fibre_points, find_muscles
     from pelvisim.tissue.ring import assemble
@@ -96,7 +100,10 @@ def tissue_geometry(anatomy: Anatomy) -> dict[str, Any]:
         fibres = [[_muscle_point(anatomy, body, p) for body, p in zip(f.bodies, fibre_points(anatomy, f))]
                   for f in found[name].fibres]
         muscles.append({"name": name, "fibres": fibres})
-    return {"bundles": bundles, "muscles": muscles}
+    vertices, faces = l5_mesh(find_attachments(anatomy).l5)
+    l5 = {"positions": [round(float(x), 3) for x in np.asarray(vertices).ravel()],  # µm: far below a pixel
+          "indices": [int(i) for i in np.asarray(faces).ravel()]}
+    return {"bundles": bundles, "muscles": muscles, "l5": l5}
 
 
 def tissue_vector(anatomy: Anatomy, model: str, values: Mapping[str, Any], phase: float,
@@ -128,6 +135,6 @@ def tissue_style() -> dict[str, Any]:
 
     stops = matplotlib.colormaps["coolwarm"](np.linspace(0.0, 1.0, COLOUR_STOPS))[:, :3]
     return {"range_percent": STRAIN_CHANGE_RANGE, "stops": [matplotlib.colors.to_hex(c) for c in stops],
-            "slack_colour": SLACK_COLOUR, "muscle_colour": MUSCLE_COLOUR, "title": list(COLOUR_BAR_TITLE),
+            "slack_colour": SLACK_COLOUR, "muscle_colour": MUSCLE_COLOUR, "l5_colour": L5_COLOUR, "title": list(COLOUR_BAR_TITLE),
             "ligament_radius_mm": LIGAMENT_RADIUS_MM, "muscle_radius_mm": list(MUSCLE_RADIUS_MM),
             "muscle_force_max_n": MUSCLE_FORCE_MAX_N, "l5_values": L5_VALUES}

@@ -493,6 +493,9 @@
           if (tube) own.outlines.push(tube);
         });
       }
+      if (anatomy.tissue) {
+        own.l5 = flatMesh(anatomy.tissue.l5.positions, anatomy.tissue.l5.indices);
+      }
       meshes.push(own);
     });
     shared.sphere = sphereMesh(16, 12);
@@ -545,6 +548,21 @@
     mesh.colour = hexColour(b.colour);
     mesh.closed = b.closed;
     return mesh;
+  }
+
+  /* A mesh with one normal per triangle (its vertices split): sharp edges, and the shader turns each
+     face toward the viewer, so the triangles' winding need not agree (the L5 is made of parts). */
+  function flatMesh(points, faces) {
+    var p = new Float32Array(faces.length * 3), n = new Float32Array(faces.length * 3), idx = new Uint16Array(faces.length);
+    for (var f = 0; f < faces.length; f += 3) {
+      var q = [0, 1, 2].map(function (k) { var i = faces[f + k] * 3; return [points[i], points[i + 1], points[i + 2]]; });
+      var normal = unit(cross(sub(q[1], q[0]), sub(q[2], q[0])));
+      for (var k = 0; k < 3; k++) {
+        for (var c = 0; c < 3; c++) { p[(f + k) * 3 + c] = q[k][c]; n[(f + k) * 3 + c] = normal[c]; }
+        idx[f + k] = f + k;
+      }
+    }
+    return upload(p, n, idx);
   }
 
   function sphereMesh(slices, stacks) {
@@ -758,11 +776,12 @@
       var share = Math.min(Math.max(force, 0) / t.muscle_force_max_n, 1);
       return { name: m.name, force_n: force, fibres: fibres, radius_mm: t.muscle_radius_mm[0] + share * (t.muscle_radius_mm[1] - t.muscle_radius_mm[0]) };
     });
-    return { bundles: bundles, muscles: muscles };
+    return { bundles: bundles, muscles: muscles, l5: Array.prototype.slice.call(bodies.l5) };
   }
 
-  function drawTissue(tissue) {
+  function drawTissue(tissue, own) {
     var radius = META.tissue.ligament_radius_mm, red = hexColour(META.tissue.muscle_colour);
+    if (own.l5) drawMesh(own.l5, tissue.l5, hexColour(META.tissue.l5_colour), { cull: false }); /* its winding is not checked: both faces lit */
     tissue.bundles.forEach(function (b) { drawMesh(shared.cylinder, cylinderModel(b.a, b.b, radius), b.colour, {}); });
     tissue.muscles.forEach(function (m) {
       m.fibres.forEach(function (path) {
@@ -1566,7 +1585,7 @@
     var tissue = null;
     if (overlays.tissue && sample.tissue && panelAnatomy(p).tissue) {
       tissue = tissueData(p, sample, T);
-      drawTissue(tissue);
+      drawTissue(tissue, own);
     }
     if (overlays.trails) {
       trailFor(p, motionSample).forEach(function (trail) {
