@@ -377,28 +377,40 @@ def test_each_panel_gets_its_own_anatomy(anatomy):
 
 def test_soft_tissue_is_carried_only_where_the_scene_shows_it(bundled_pages, anatomy):
     """A scene with the tissue overlay on carries each pelvis's attachments and, per sample, the L5 on
-    the sacrum (12 numbers), one strain change per ligament bundle and one force per muscle; one
-    without it carries none (no page grows for what it never shows)."""
+    the sacrum, one strain change per ligament bundle and one force per muscle, packed in 16-bit steps;
+    one without it carries none (no page grows for what it never shows). Decoded, Gurd's first panel
+    holds the desktop's tissue (:func:`pelvisim.view.tissue.frame_tissue`) to half a step."""
     from pelvisim.tissue.ring import assemble
-    from pelvisim.web.tissue import L5_VALUES, muscle_names
+    from pelvisim.view.tissue import frame_tissue
+    from pelvisim.web.tissue import FORCE_STEP_N, SLACK_CODE, STRAIN_STEP_PERCENT, muscle_names
 
     for name in bundled_pages:
-        meta, blob = meta_and_bytes(bundled_pages[name].read_text(encoding="utf-8"))
+        meta = page_meta(bundled_pages, name)
         shown = any(p["overlays"].get("tissue") for p in meta["panels"])
         assert (meta["tissue"] is not None) == shown, name
         assert all(("tissue" in m["base"]) == shown for m in meta["motions"]), name
-        if not shown:
-            continue
-        geometry = meta["anatomies"][0]["tissue"]
-        n_bundles = len(assemble(anatomy).bundles.point_a)
-        assert len(geometry["bundles"]) == n_bundles and [m["name"] for m in geometry["muscles"]] == muscle_names(anatomy)
-        for motion in meta["motions"]:
-            values = view(blob, motion["base"]["tissue"]).reshape(motion["base"]["n"], -1)
-            assert values.shape[1] == L5_VALUES + n_bundles + len(geometry["muscles"]), name
-            rotation = values[:, :L5_VALUES].reshape(-1, 3, 4)[:, :, :3]
-            np.testing.assert_allclose(rotation @ rotation.transpose(0, 2, 1), np.broadcast_to(np.eye(3), rotation.shape),
-                                       atol=1e-6)  # a rigid pose of the L5 (float32)
+        if shown:
+            geometry = meta["anatomies"][0]["tissue"]
+            assert len(geometry["bundles"]) == len(assemble(anatomy).bundles.point_a)
+            assert [m["name"] for m in geometry["muscles"]] == muscle_names(anatomy)
     assert page_meta(bundled_pages, "flare")["tissue"] is None
+
+    scene = load("gurd_multifidus")  # a still: one sample per track
+    meta, blob = meta_and_bytes(bundled_pages["gurd_multifidus"].read_text(encoding="utf-8"))
+    packed = meta["motions"][meta["panels"][0]["motion"]]["base"]["tissue"]
+    desktop = frame_tissue(anatomy, scene.panels[0].model, scene.parameters_at(0, 0.0), scene.phase_at(0.0),
+                           scene.joint_state(anatomy, 0, 0.0))
+    codes = view(blob, packed["strain"]).astype(int)
+    change = 100.0 * (desktop.strain - desktop.reference_strain)
+    assert np.array_equal(codes == SLACK_CODE, desktop.strain <= 0.0)
+    taut = codes != SLACK_CODE
+    np.testing.assert_allclose((codes[taut] - 32768) * STRAIN_STEP_PERCENT, change[taut], atol=0.5 * STRAIN_STEP_PERCENT + 1e-9)
+    forces = view(blob, packed["force"]) * FORCE_STEP_N
+    expected = [desktop.state.muscle_forces_n.get(m, 0.0) for m in muscle_names(anatomy)]
+    np.testing.assert_allclose(forces, expected, atol=0.5 * FORCE_STEP_N)
+    l5 = frames.exp(view(blob, packed["pose"]).astype(float))
+    on_sacrum = frames.invert(scene.joint_state(anatomy, 0, 0.0).T_pelvis["sacrum"]) @ desktop.state.T_pelvis_l5
+    np.testing.assert_allclose(l5, on_sacrum, atol=1e-5)  # a float32 twist
 
 
 def test_resolution_is_validated():

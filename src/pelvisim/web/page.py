@@ -265,24 +265,29 @@ def _theme(theme: Any) -> dict[str, Any]:
     return out
 
 
-def _pack_track(track: Mapping[str, Any], packer: Packer) -> dict[str, Any]:
+def _pack_track(track: Mapping[str, Any], packer: Packer, n_bundles: int = 0) -> dict[str, Any]:
     out = {"twists": packer.add(track["twists"], "f64"), "readouts": packer.add(track["readouts"], "f32"),
            "texts": packer.add(track["texts"], "u16"), "overlap": packer.add(track["overlap"], "u16")}
-    if "tissue" in track:  # strain changes to 1e-7 %-points and forces to 1e-4 N: float32 is plenty
-        out["tissue"] = packer.add(track["tissue"], "f32")
+    if "tissue" in track:  # pelvisim.web.tissue.packed_tissue: half the bytes of float32
+        from pelvisim.web.tissue import packed_tissue
+
+        packed = packed_tissue(track["tissue"], n_bundles)
+        out["tissue"] = {"pose": packer.add(packed["pose"], "f32"), "strain": packer.add(packed["strain"], "u16"),
+                         "force": packer.add(packed["force"], "u16"), "bundles": n_bundles,
+                         "muscles": int(packed["force"].shape[1])}
     return out
 
 
-def _pack_motion(motion: dict[str, Any], packer: Packer) -> dict[str, Any]:
+def _pack_motion(motion: dict[str, Any], packer: Packer, n_bundles: int = 0) -> dict[str, Any]:
     base = motion["base"]
     out = {key: motion[key] for key in ("model", "model_title", "claim", "panels", "uses_gait", "fixed", "key_rows", "left_out",
                                         "tissue")}
-    out["base"] = {"n": base["n"], **_pack_track(base, packer), "n_values": base["n_values"],
+    out["base"] = {"n": base["n"], **_pack_track(base, packer, n_bundles), "n_values": base["n_values"],
                    "values": packer.add(base["values"], "f64")}
     sliders = []
     for slider in motion["sliders"]:
         entry = {k: v for k, v in slider.items() if k not in TRACK_ARRAYS}
-        entry.update(_pack_track(slider, packer))
+        entry.update(_pack_track(slider, packer, n_bundles))
         sliders.append(entry)
     out["sliders"] = sliders
     return out
@@ -356,7 +361,7 @@ def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Re
     from pelvisim.view.render import FEMUR_SHOWN_MM
     from pelvisim.view.state import magnification_text
     from pelvisim.view.theme import get_theme
-    from pelvisim.web.tissue import tissue_style
+    from pelvisim.web.tissue import bundle_count, tissue_style
 
     theme = get_theme(scene.theme)
     packer = Packer()
@@ -423,7 +428,8 @@ def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Re
         "categories": evaluators[0].categories,
         "category_channels": list(CATEGORY_CHANNELS),
         "negligible": NEGLIGIBLE,
-        "motions": [_pack_motion(m, packer) for m in motions],
+        "motions": [_pack_motion(m, packer, bundle_count(evaluators[m["panels"][0]].anatomy) if m["tissue"] else 0)
+                    for m in motions],
         "panels": panels,
         "overlay_names": list(OVERLAY_NAMES),
         "magnifications": [{"value": m, "text": magnification_text(m)} for m in MAGNIFICATIONS],

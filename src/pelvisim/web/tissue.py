@@ -127,6 +127,36 @@ def tissue_vector(anatomy: Anatomy, model: str, values: Mapping[str, Any], phase
     return np.concatenate([on_sacrum[:3].ravel(), change, forces])
 
 
+STRAIN_STEP_PERCENT = 1e-4
+"""Step of a stored strain change, %-points: 1/5000 of the colour range; codes reach ±3.2 %-points
+(clamped beyond, where the colour is long saturated)."""
+FORCE_STEP_N = 0.05
+"""Step of a stored muscle force, N (codes reach 3,276 N: beyond every muscle slider)."""
+SLACK_CODE = 65535
+"""The stored code of a slack bundle."""
+
+
+def packed_tissue(values: NDArray, n_bundles: int) -> dict[str, NDArray]:
+    """Samples of :func:`tissue_vector` (..., K) packed small for the page: the L5's pose as a twist
+    (:func:`pelvisim.frames.log`, float32) and the strain changes and forces as 16-bit codes of
+    :data:`STRAIN_STEP_PERCENT` and :data:`FORCE_STEP_N` (:data:`SLACK_CODE` when slack). A page
+    decodes them back (``viewer.js``, ``unpackTissue``)."""
+    flat = np.asarray(values, dtype=float).reshape(-1, np.shape(values)[-1])
+    pose = np.array([frames.log(np.vstack([row[:L5_VALUES].reshape(3, 4), [0.0, 0.0, 0.0, 1.0]])) for row in flat])
+    change = flat[:, L5_VALUES:L5_VALUES + n_bundles]
+    strain = np.where(np.isnan(change), SLACK_CODE,
+                      np.clip(np.round(np.nan_to_num(change) / STRAIN_STEP_PERCENT) + 32768, 0, SLACK_CODE - 1))
+    force = np.clip(np.round(flat[:, L5_VALUES + n_bundles:] / FORCE_STEP_N), 0, 65535)
+    return {"pose": pose, "strain": strain.astype(np.uint16), "force": force.astype(np.uint16)}
+
+
+def bundle_count(anatomy: Anatomy) -> int:
+    """Ligament bundles of ``anatomy`` (the strain changes of each :func:`tissue_vector`)."""
+    from pelvisim.tissue.ring import assemble
+
+    return len(assemble(anatomy).bundles.point_a)
+
+
 def tissue_style() -> dict[str, Any]:
     """Colours and sizes of the page's tissue (the desktop overlay's)."""
     import matplotlib
@@ -137,4 +167,5 @@ def tissue_style() -> dict[str, Any]:
     return {"range_percent": STRAIN_CHANGE_RANGE, "stops": [matplotlib.colors.to_hex(c) for c in stops],
             "slack_colour": SLACK_COLOUR, "muscle_colour": MUSCLE_COLOUR, "l5_colour": L5_COLOUR, "title": list(COLOUR_BAR_TITLE),
             "ligament_radius_mm": LIGAMENT_RADIUS_MM, "muscle_radius_mm": list(MUSCLE_RADIUS_MM),
-            "muscle_force_max_n": MUSCLE_FORCE_MAX_N, "l5_values": L5_VALUES}
+            "muscle_force_max_n": MUSCLE_FORCE_MAX_N, "l5_values": L5_VALUES, "strain_step_percent": STRAIN_STEP_PERCENT,
+            "force_step_n": FORCE_STEP_N, "slack_code": SLACK_CODE}

@@ -167,7 +167,25 @@
 
   function unpack(track) {
     return { n: track.n, grid: track.grid, twists: array(track.twists), readouts: array(track.readouts), texts: array(track.texts),
-             overlap: array(track.overlap), tissue: track.tissue ? array(track.tissue) : null };
+             overlap: array(track.overlap), tissue: track.tissue ? unpackTissue(track.tissue) : null };
+  }
+
+  /* pelvisim.web.tissue.packed_tissue decoded: per sample the L5 on the sacrum (3 rows of 4), each
+     bundle's strain change (%-points, NaN when slack), each muscle's force (N). */
+  function unpackTissue(packed) {
+    var t = META.tissue, pose = array(packed.pose), strain = array(packed.strain), force = array(packed.force);
+    var B = packed.bundles, M = packed.muscles, L = t.l5_values, K = L + B + M, n = pose.length / 6;
+    var out = new Float64Array(n * K);
+    for (var s = 0; s < n; s++) {
+      var m = expTwist(pose, s * 6, 1), o = s * K;
+      for (var r = 0; r < 3; r++) for (var c = 0; c < 4; c++) out[o + r * 4 + c] = m[c * 4 + r];
+      for (var b = 0; b < B; b++) {
+        var code = strain[s * B + b];
+        out[o + L + b] = code === t.slack_code ? NaN : (code - 32768) * t.strain_step_percent;
+      }
+      for (var k = 0; k < M; k++) out[o + L + B + k] = force[s * M + k] * t.force_step_n;
+    }
+    return out;
   }
 
   function panelAnatomy(p) { return META.anatomies[META.panels[p].anatomy]; }
