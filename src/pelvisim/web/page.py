@@ -47,8 +47,8 @@ from pelvisim.web.lesson import (
     timeline_axis,
 )
 
-FORMAT_VERSION = 2
-"""Version of the data layout the viewer reads (``meta.format``)."""
+FORMAT_VERSION = 3
+"""Version of the data layout the viewer reads (``meta.format``; 3: the at-rest text channel and the soft tissue)."""
 
 MAGNIFICATIONS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 """Magnifications the page offers besides the scene's own (the app's list)."""
