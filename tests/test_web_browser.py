@@ -503,13 +503,14 @@ def test_soft_tissue_lines_join_their_attachments_coloured_by_strain(page, bundl
     np.testing.assert_allclose(np.array(shown["tissue"]["l5"]).reshape(4, 4).T, T["l5"], atol=1e-5)
     bundles = assemble(page_anatomy).bundles
     for i, drawn in enumerate(shown["tissue"]["bundles"]):
-        # float32 L5 pose and strains in the page: 1e-3 mm and 1e-4 %-points are far below a pixel and a colour step.
+        # the L5 pose stored as a float32 twist: 1e-3 mm is far below a pixel.
         np.testing.assert_allclose(drawn["a"], frames.apply(T[BODIES[bundles.body_a[i]]], bundles.point_a[i]), atol=1e-3)
         np.testing.assert_allclose(drawn["b"], frames.apply(T[BODIES[bundles.body_b[i]]], bundles.point_b[i]), atol=1e-3)
         if desktop.strain[i] <= 0.0:
             assert drawn["strain_change_percent"] is None  # slack: green
         else:
-            assert drawn["strain_change_percent"] == pytest.approx(100 * (desktop.strain[i] - desktop.reference_strain), abs=1e-4)
+            # stored in 1e-4 %-point steps (pelvisim.web.tissue.STRAIN_STEP_PERCENT): half a step, and float32 room
+            assert drawn["strain_change_percent"] == pytest.approx(100 * (desktop.strain[i] - desktop.reference_strain), abs=0.55e-4)
     assert len({round(b["strain_change_percent"] or 0.0, 6) for b in shown["tissue"]["bundles"]}) > 5  # not one colour for all
     pulling = {m["name"]: m for m in shown["tissue"]["muscles"] if m["fibres"]}
     assert set(pulling) == {name for name, f in desktop.state.muscle_forces_n.items() if f > 0} == {"multifidus_left"}
