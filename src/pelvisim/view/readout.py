@@ -85,15 +85,13 @@ def readout_template(keys: Sequence[str]) -> list[str]:
 
 
 def limit_note(warning: Any) -> str:
-    """A joint-limit warning in one short line, e.g. ``"symphysis vertical shear 3.9 mm > 2.6 mm in vivo"``.
+    """A joint-limit warning in one short line, e.g. ``"symphysis vertical shear 3.9 mm > 2.6 mm measured in vivo"``
+    or ``"symphysis gap change 0.6 mm > pelvisim's 0.5 mm threshold"`` (:attr:`pelvisim.limits.LimitWarning.short_text`:
+    a limit that no one measured is never labelled "in vivo").
 
     The full sentence with its source is ``warning.text`` (the app's side panel, ``describe``).
     """
-    from pelvisim.limits import JOINT_WORDS
-
-    unit = "°" if warning.unit == "deg" else f" {warning.unit}"
-    return (f"{JOINT_WORDS.get(warning.joint, warning.joint)} {warning.quantity} {warning.value:.1f}{unit} "
-            f"> {warning.limit:g}{unit} in vivo")
+    return str(warning.short_text)
 
 
 def panel_notes(anatomy: Any, state: Any, magnification: float) -> list[str]:
