@@ -9,7 +9,7 @@ import pytest
 from pelvisim.cli import main
 
 CORE_KEYS = {"model", "parameters", "descriptors", "landmarks", "findings", "summary", "warnings", "body_frame",
-             "posture", "named", "limit_warnings", "neutral_asymmetry"}
+             "posture", "named", "name_checks", "limit_warnings", "neutral_asymmetry"}
 
 
 def run(capsys, *argv):

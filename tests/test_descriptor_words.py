@@ -214,7 +214,7 @@ def test_summary_names_the_pattern_and_the_largest_finding(anatomy):
     assert medial > 0
     summary = descriptors.describe(anatomy, state, posture="supine").summary
     assert summary.startswith("Left ilium turned 2.0° about the vertical axis, ASIS toward the sacrum's midline relative to the sacrum.")
-    assert "Named: left inflare." in summary
+    assert "Named: left inflare (signature checked on the least-motion account)." in summary
     assert ("Every change is below the 15–20 mm landmark-location error (largest: ASIS further from the midline on the "
             f"right by {medial:.1f} mm, supine, on the table).") in summary
 
@@ -225,7 +225,7 @@ def test_summary_lists_every_palpable_finding(anatomy):
     d = descriptors.describe(anatomy, models.joint_state(anatomy, "shear", {"left_mm": 10.0, "right_mm": -10.0}), posture="supine")
     palpable = [f.name for f in d.findings if f.palpable]
     assert palpable == ["ASIS height difference", "PSIS height difference", "apparent leg-length difference (medial malleoli)"]
-    assert "Named: left upslip, right downslip." in d.summary
+    assert "Named: left upslip, right downslip (signature checked on the least-motion account)." in d.summary
     assert "Palpable: ASIS higher on the left by 20.0 mm (supine, on the table); PSIS higher on the left by " in d.summary
     assert "; leg looks longer on the right by " in d.summary
 
@@ -233,4 +233,4 @@ def test_summary_lists_every_palpable_finding(anatomy):
 def test_summary_of_a_symmetric_motion_has_nothing_to_palpate(symmetric):
     summary = descriptors.describe(symmetric, models.joint_state(symmetric, "nutation", {"angle_deg": 2.0})).summary
     assert "Sacrum nodded 2.0° forward (base forward and down)." in summary
-    assert summary.endswith("Named: nutation. No left-right difference to palpate.")
+    assert summary.endswith("Named: nutation (signature checked on the least-motion account). No left-right difference to palpate.")

@@ -27,7 +27,10 @@ Reference frames (every readout names the one it uses)
 
 Clinical names ("left upslip", "nutation" …) appear only in the ``named`` lists, when the motion
 passes the checks of :mod:`pelvisim.naming` (which bone moved, RSA precision, §4 landmark
-signature); otherwise the words are neutral joint words.
+signature); otherwise the words are neutral joint words. The signature is checked on the
+least-motion account (each bone moved by its own share of the pose); ``name_checks`` re-checks
+each name where its landmarks are palpated (innominate and pubic names in the readout's body
+frame, sacral names prone) and the summary says, name by name, when the signature fails there.
 
 Every magnitude is positive when the named motion occurs, on either side (mirror rule,
 reference/BIOMECHANICS.md §2).
@@ -392,6 +395,8 @@ class Descriptors(_ToDict):
     named: tuple[str, ...] = ()
     limit_warnings: tuple[limits.LimitWarning, ...] = ()
     neutral_asymmetry: str = ""
+    name_checks: tuple[naming.PostureCheck, ...] = ()
+    """Each name's signature re-checked where its landmarks are palpated (:func:`pelvisim.naming.check_in_posture`)."""
 
     def innominate(self, side: str) -> InnominateDescriptors:
         """The innominate descriptors of ``side``."""
@@ -399,7 +404,7 @@ class Descriptors(_ToDict):
 
     def to_dict(self) -> dict[str, Any]:
         """``{"descriptors": {...}, "landmarks", "findings", "summary", "body_frame", "posture", "named",
-        "limit_warnings", "neutral_asymmetry"}``."""
+        "name_checks", "limit_warnings", "neutral_asymmetry"}``."""
         out: dict[str, Any] = {
             "descriptors": {
                 "innominate_left": self.innominate_left.to_dict(),
@@ -412,6 +417,7 @@ class Descriptors(_ToDict):
             "body_frame": self.body_frame,
             "posture": self.posture,
             "named": list(self.named),
+            "name_checks": [c.to_dict() for c in self.name_checks],
             "limit_warnings": [w.to_dict() for w in self.limit_warnings],
             "neutral_asymmetry": self.neutral_asymmetry,
         }
@@ -788,8 +794,27 @@ def _sign_contradictions(left: InnominateDescriptors, right: InnominateDescripto
     return out
 
 
+def _amount_words(amount_mm: float) -> str:
+    if amount_mm < 0:
+        return f"{abs(amount_mm):.1f} mm the other way"
+    return f"only {amount_mm:.2f} mm (under the {naming.SIGNATURE_MIN_MM:g} mm check)"
+
+
+def name_check_sentences(checks: tuple[naming.PostureCheck, ...]) -> list[str]:
+    """One sentence per name whose signature fails where its landmarks are palpated."""
+    out = []
+    for c in checks:
+        if c.met:
+            continue
+        failed = "; ".join(f"{words}: {_amount_words(amount)}" for words, amount in c.failed)
+        out.append(f"{c.name[0].upper()}{c.name[1:]} is named on the {naming.ACCOUNT}, but in the "
+                   f"{body_frame.SHORT_NAME[c.posture]} its signature fails ({failed}).")
+    return out
+
+
 def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], posture: str,
-             warnings: tuple[limits.LimitWarning, ...], names: tuple[str, ...], moved: bool = False) -> str:
+             warnings: tuple[limits.LimitWarning, ...], names: tuple[str, ...], moved: bool = False,
+             name_checks: tuple[naming.PostureCheck, ...] = ()) -> str:
     left, right, sacrum, ring = (descriptors_[k] for k in ("innominate_left", "innominate_right", "sacrum", "ring"))
     parts = []
     for d in (left, right):
@@ -805,7 +830,10 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
                     f"detect).")
         return "Neutral: no displacement."
     text = ". ".join(parts) + ". " if parts else ""
-    text += ("Named: " + ", ".join(names) + ". ") if names else "No clinical name: no landmark signature above the RSA precision. "
+    text += (("Named: " + ", ".join(names) + f" (signature checked on the {naming.ACCOUNT}). ") if names
+             else "No clinical name: no landmark signature above the RSA precision. ")
+    for sentence in name_check_sentences(name_checks):
+        text += sentence + " "
     for sentence in _sign_contradictions(left, right, posture):
         text += sentence + " "
     palpable = [f for f in findings if f.palpable]
@@ -863,6 +891,8 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
     ring = _ring(anatomy, state, names.ring)
     findings = _findings(positions, posture)
     warnings = limits.joint_limit_warnings(anatomy, state)
+    name_checks = tuple(naming.check_in_posture(anatomy, n, bodies[where], where)
+                        for n in names.all for where in [naming.palpation_posture(n, posture)])
     landmarks = {
         name: {"position_mm": [float(v) for v in moved], "shift_mm": [float(v) for v in shifts[name]]}
         for name, (_, moved) in readout.items()
@@ -874,11 +904,13 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
         sacrum=sacrum,
         landmarks=landmarks,
         findings=findings,
-        summary=_summary(parts, findings, posture, warnings, names.all, moved=_moved_at_all(state)),
+        summary=_summary(parts, findings, posture, warnings, names.all, moved=_moved_at_all(state),
+                         name_checks=name_checks),
         ring=ring,
         posture=posture,
         body_frame=body_frame.BODY_FRAME_TEXT[posture],
         named=names.all,
         limit_warnings=warnings,
         neutral_asymmetry=neutral_asymmetry_note(findings),
+        name_checks=name_checks,
     )

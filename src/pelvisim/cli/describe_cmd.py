@@ -5,12 +5,13 @@
     {"model", "parameters",
      "descriptors": {"innominate_left", "innominate_right", "sacrum", "ring"},
      "landmarks": {name: {"position_mm", "shift_mm"}}, "findings", "summary", "warnings",
-     "body_frame", "posture", "named", "limit_warnings", "neutral_asymmetry"}
+     "body_frame", "posture", "named", "name_checks", "limit_warnings", "neutral_asymmetry"}
 
 Each innominate carries ``relative_to_sacrum`` and ``in_body_frame`` (``anterior_rotation_deg``,
 ``inflare_deg``, ``frontal_rotation_deg``, ``upslip_mm``, ``anterior_translation_mm``,
 ``medial_translation_mm``, ``frame``, ``words``) and ``named``; the sacrum and the ring carry
-``named``; ``body_frame`` defines the frame the landmarks and ``in_body_frame`` are in. Plus
+``named``; ``name_checks`` re-checks each name's signature where its landmarks are palpated
+(``name``, ``account``, ``posture``, ``met``, ``failed``: ``check`` and ``amount_mm``); ``body_frame`` defines the frame the landmarks and ``in_body_frame`` are in. Plus
 ``"pelvis"``, ``"joints"`` and ``"events"`` when the gait module offers them (see
 :func:`_gait_extras`), and ``"ligaments"``, ``"muscles"`` (and ``"sij_compression_n"`` for ring
 models) from the soft tissue (see :func:`_tissue_extras`).
@@ -196,6 +197,7 @@ def _motion_lines(motion: dict[str, Any], indent: str) -> list[str]:
 
 
 def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
+    from pelvisim.body_frame import SHORT_NAME
     from pelvisim.descriptors import SACRAL_ROTATION_TERMS
 
     lines = [f"Model: {data['model']}   " + ", ".join(f"{k} = {v}" for k, v in data["parameters"].items())]
@@ -227,7 +229,15 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
         lines.append(f"Ring — named: {', '.join(ring['named']) or 'none'}")
         lines.append(f"  {ring['words']}")
     lines.append("")
-    lines.append(f"Named (only where the landmark signature is met): {', '.join(data['named']) or 'nothing'}")
+    lines.append("Named (only where the landmark signature is met, checked on the least-motion account: each bone moved "
+                 f"by its own share of the pose): {', '.join(data['named']) or 'nothing'}")
+    for check in data.get("name_checks", []):
+        where = f"in the {SHORT_NAME[check['posture']]}"
+        if check["met"]:
+            lines.append(f"  {check['name']}: signature also met {where}")
+        else:
+            failed = "; ".join(f"{f['check']} ({f['amount_mm']:+.2f} mm)" for f in check["failed"])
+            lines.append(f"  {check['name']}: signature NOT met {where}: {failed}")
     lines.append("")
     lines.append("What a clinician could feel (change from neutral | left–right difference at the pose | posture):")
     for f in data["findings"]:
