@@ -166,7 +166,8 @@ def test_finding_words_name_the_side_that_shows_the_sign(anatomy, side):
     assert upslip["apparent leg-length difference (medial malleoli)"].words == f"leg looks longer on the {other} by 3.0 mm"
     assert upslip["ASIS-PSIS tilt difference"].words == "ASIS-PSIS tilt difference: none (< 0.05°)"
     outflare = _findings(anatomy, "flare", {f"{side}_deg": -2.0})
-    assert outflare["ASIS-to-midline difference"].words.startswith(f"ASIS further from the midline on the {side} by ")
+    assert outflare["ASIS-to-midline difference"].words.startswith(f"ASIS further from the table midline on the {side} by ")
+    assert outflare["ASIS-to-sacral-midline difference"].words.startswith(f"ASIS further from the sacrum's midline on the {side} by ")
     # A rigid turn of 3° about a transverse axis turns the ASIS–PSIS line by exactly 3°.
     forward = _findings(anatomy, "innominate_rotation", {f"{side}_deg": 3.0})
     assert forward["ASIS-PSIS tilt difference"].words == f"ASIS tipped further down relative to the PSIS on the {side} by 3.0°"
@@ -215,7 +216,7 @@ def test_summary_names_the_pattern_and_the_largest_finding(anatomy):
     summary = descriptors.describe(anatomy, state, posture="supine").summary
     assert summary.startswith("Left ilium turned 2.0° about the vertical axis, ASIS toward the sacrum's midline relative to the sacrum.")
     assert "Named: left inflare (signature checked on the least-motion account)." in summary
-    assert ("Every change is below the 15–20 mm landmark-location error (largest: ASIS further from the midline on the "
+    assert ("Every change is below the 15–20 mm landmark-location error (largest: ASIS further from the table midline on the "
             f"right by {medial:.1f} mm, supine, on the table).") in summary
 
 

@@ -125,9 +125,19 @@ def _warnings(d: descriptors.Descriptors) -> tuple[str, ...]:
 
 
 def _lateral_mm(d: descriptors.Descriptors, side: str) -> float:
-    """How far the ASIS of ``side`` moved away from the midline in the body frame (mm)."""
+    """How far the ASIS of ``side`` moved away from the floor (or table) midline in the body frame (mm)."""
     z = d.innominate(side).landmark_shifts["asis"].shift_mm[2]
     return float(z if side == "right" else -z)
+
+
+def _toward_sacral_midline_mm(anatomy: Anatomy, state: Any, side: str) -> float:
+    """How far the ASIS of ``side`` moved toward the sacrum's own midsagittal plane (mm)."""
+    from pelvisim import frames
+
+    p = anatomy.point(f"asis_{side}")
+    own = frames.apply(frames.invert(state.T_pelvis["sacrum"]) @ state.T_pelvis[f"innominate_{side}"], p)
+    z = float(own[2] - p[2])
+    return z if side == "left" else -z
 
 
 def _textbook(model: str, parameters: Mapping[str, Any], what: str) -> Callable[[Anatomy], Shown]:
@@ -146,17 +156,22 @@ def _gurd(anatomy: Anatomy) -> Shown:
     d = _describe(anatomy, "sacral_rotation", {"left_deg": 1.0})
     rel_left, rel_right = d.innominate_left.relative_to_sacrum.inflare_deg, d.innominate_right.relative_to_sacrum.inflare_deg
     out_left = _lateral_mm(d, "left")
+    own_left = _toward_sacral_midline_mm(anatomy, models.joint_state(anatomy, "sacral_rotation", {"left_deg": 1.0}), "left")
     cause = ring_models.multifidus_solution(anatomy, 100.0, 0.0).joint_state()
     cause_d = descriptors.describe(anatomy, cause)
     cause_turn = cause_d.sacrum.rotation_left_deg
     text = (f"Sacrum turned 1° left with the hips held: relative to the sacrum the left ilium turns {rel_left:.2f}° "
             f"ASIS-inward and the right {abs(rel_right):.2f}° ASIS-outward — Gurd's flare, there by construction because "
             f"the ilia follow only part of the turn. Standing, the left ASIS moves {abs(out_left):.1f} mm "
-            f"{'outward' if out_left > 0 else 'inward'}: the palpable sign is the opposite of a true left inflare. "
+            f"{'away from' if out_left > 0 else 'toward'} the floor midline (between the feet): against it the "
+            f"palpable sign is the opposite of a true left inflare. Against the sacrum's own midline, which turns with "
+            f"the trunk like the umbilicus teaching judges inflare by, it moves {abs(own_left):.1f} mm "
+            f"{'closer' if own_left > 0 else 'further away'}: Gurd's sign. "
             f"Her cause, the left multifidus pulling alone (100 N), turns the sacrum {abs(cause_turn):.4f}° to the "
             f"{'left' if cause_turn > 0 else 'right'} through the ring.")
     return Shown(text, {"relative_inflare_left_deg": rel_left, "relative_inflare_right_deg": rel_right,
-                        "left_asis_outward_standing_mm": out_left, "multifidus_sacral_rotation_left_deg": cause_turn},
+                        "left_asis_outward_standing_mm": out_left, "left_asis_toward_sacral_midline_mm": own_left,
+                        "multifidus_sacral_rotation_left_deg": cause_turn},
                  d.named, palpability(d), _warnings(d))
 
 

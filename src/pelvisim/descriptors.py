@@ -24,6 +24,11 @@ Reference frames (every readout names the one it uses)
   ILA prone, apparent leg length supine (legs straight, hips at neutral: each leg follows its
   acetabulum centre, :func:`supine_leg_shift_mm`). Each finding gives the change from neutral and
   the left–right difference at the pose: the bundled pelvis is not perfectly symmetric at neutral.
+- **Two midlines** for the ASIS-to-midline findings: the floor (standing) or table (lying) midline,
+  held still by the body frame, and the sacrum's own midsagittal plane (the pelvic frame's z = 0
+  plane carried with the sacrum), the patient's midline that turns with the trunk — the umbilicus
+  and the sacral spinous line a clinician compares with turn with it. They can disagree in sign
+  (Gurd's sacral rotation) and a whole-pelvis re-seating moves only the first.
 
 Clinical names ("left upslip", "nutation" …) appear only in the ``named`` lists, when the motion
 passes the checks of :mod:`pelvisim.naming` (which bone moved, RSA precision, §4 landmark
@@ -525,7 +530,8 @@ def _innominate(anatomy: Anatomy, state: JointState, body: JointState, side: str
                 shifts: Mapping[str, NDArray], named: tuple[str, ...]) -> InnominateDescriptors:
     T_rel = state.relative("sacrum", f"innominate_{side}")
     relative = joint_motion(anatomy, T_rel, side, "relative to the sacrum", "sacrum's midline")
-    in_body = joint_motion(anatomy, body.T_pelvis[f"innominate_{side}"], side, body_frame.SHORT_NAME[posture])
+    in_body = joint_motion(anatomy, body.T_pelvis[f"innominate_{side}"], side, body_frame.SHORT_NAME[posture],
+                           FIXED_MIDLINE[posture])
     pubis = anatomy.point(f"symphysis_{side}")
     landmark_shifts = {
         base: LandmarkShift(tuple(float(v) for v in shifts[f"{base}_{side}"]), shift_words(shifts[f"{base}_{side}"], side))
@@ -655,6 +661,15 @@ def _distance_from_midline(p: NDArray, side: str) -> float:
     return float(p[2] if side == "right" else -p[2])
 
 
+FIXED_MIDLINE: Mapping[str, str] = {"standing": "floor midline", "supine": "table midline", "prone": "table midline"}
+"""The midline a body frame holds still: between the feet standing, along the table lying."""
+SACRAL_MIDLINE = "sacrum"
+"""Posture key of findings read against the sacrum's own midsagittal plane (the pelvic frame's
+midsagittal plane, z = 0 at neutral, carried with the sacrum). It is the patient's own midline: it
+turns with the trunk, as the umbilicus and the sacral spinous line a clinician compares with do."""
+FRAME_NAMES: Mapping[str, str] = {**body_frame.SHORT_NAME, SACRAL_MIDLINE: "against the sacrum's midsagittal plane"}
+
+
 def _sagittal_tilt_deg(positions: Mapping[str, NDArray], side: str) -> float:
     """ASIS below the PSIS, as the angle of the PSIS→ASIS line below horizontal (deg)."""
     d = positions[f"asis_{side}"] - positions[f"psis_{side}"]
@@ -665,9 +680,14 @@ _HEIGHT_NOTE = f"normal asymmetry up to {NORMAL_HEIGHT_ASYMMETRY_MM:g} mm ({ASYM
 FINDING_RULES: tuple[FindingRule, ...] = (
     FindingRule("ASIS height difference", "mm", "ASIS higher", lambda p, side: float(p[f"asis_{side}"][1]), ("asis",),
                 PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["asis"]),
-    FindingRule("ASIS-to-midline difference", "mm", "ASIS further from the midline",
+    FindingRule("ASIS-to-midline difference", "mm", "ASIS further from the {fixed_midline}",
                 lambda p, side: _distance_from_midline(p[f"asis_{side}"], side), ("asis",),
                 PALPATION_ERROR_MM, PALPATION_SOURCE, reliability=RELIABILITY["asis"]),
+    FindingRule("ASIS-to-sacral-midline difference", "mm", "ASIS further from the sacrum's midline",
+                lambda p, side: _distance_from_midline(p[f"asis_{side}"], side), ("asis",),
+                PALPATION_ERROR_MM, PALPATION_SOURCE,
+                "the patient's own midline, which turns with the trunk (umbilicus, sacral spinous line); §4 judges "
+                "inflare as the ASIS nearer the umbilicus", posture=SACRAL_MIDLINE, reliability=RELIABILITY["asis"]),
     FindingRule("PSIS height difference", "mm", "PSIS higher", lambda p, side: float(p[f"psis_{side}"][1]), ("psis",),
                 PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["psis"]),
     FindingRule("ASIS-PSIS tilt difference", "deg", "ASIS tipped further down relative to the PSIS",
@@ -702,11 +722,12 @@ def _verdict(at_pose: float, rule: FindingRule) -> tuple[bool, str]:
     return True, f"beyond the {low:g}–{high:g} mm landmark-location error"
 
 
-def _difference_words(rule: FindingRule, difference: float) -> str:
+def _difference_words(rule: FindingRule, difference: float, posture: str = "standing") -> str:
     unit = "°" if rule.unit == "deg" else " mm"
     if abs(difference) < NEGLIGIBLE:
         return f"{rule.name}: none (< {NEGLIGIBLE:g}{unit})"
-    return f"{rule.positive_words} on the {'left' if difference > 0 else 'right'} by {abs(difference):.1f}{unit}"
+    words = rule.positive_words.format(fixed_midline=FIXED_MIDLINE.get(posture, "midline"))
+    return f"{words} on the {'left' if difference > 0 else 'right'} by {abs(difference):.1f}{unit}"
 
 
 def _findings(positions_by_posture: Mapping[str, Mapping[str, tuple[NDArray, NDArray]]], posture: str) -> tuple[Finding, ...]:
@@ -723,10 +744,10 @@ def _findings(positions_by_posture: Mapping[str, Mapping[str, tuple[NDArray, NDA
         change = pose_difference - neutral
         palpable, verdict = _verdict(pose_difference, rule)
         out.append(Finding(
-            name=rule.name, difference=float(change), unit=rule.unit, words=_difference_words(rule, change),
+            name=rule.name, difference=float(change), unit=rule.unit, words=_difference_words(rule, change, where),
             threshold=rule.band[0], palpable=bool(palpable), verdict=verdict, source=rule.source, note=rule.note,
-            frame=body_frame.SHORT_NAME[where], at_pose=float(pose_difference), at_neutral=float(neutral),
-            pose_words=_difference_words(rule, pose_difference), band=rule.band, reliability=rule.reliability,
+            frame=FRAME_NAMES[where], at_pose=float(pose_difference), at_neutral=float(neutral),
+            pose_words=_difference_words(rule, pose_difference, where), band=rule.band, reliability=rule.reliability,
         ))
     return tuple(out)
 
@@ -767,30 +788,51 @@ def _short_words(motion: JointMotion, most: int = 2) -> str:
         v = float(getattr(motion, field))
         if abs(v) >= NEGLIGIBLE:
             size = abs(v) * (DEG_TO_MM if field.endswith("_deg") else 1.0)
-            midline = "sacrum's midline" if motion.frame == "relative to the sacrum" else "midline"
+            midline = "sacrum's midline" if motion.frame == "relative to the sacrum" else next(
+                (FIXED_MIDLINE[p] for p, name in body_frame.SHORT_NAME.items() if name == motion.frame), "midline")
             items.append((size, (positive if v > 0 else negative).format(v=f"{abs(v):.1f}", midline=midline)))
     return _sorted_words(items, most)
 
 
-def _sign_contradictions(left: InnominateDescriptors, right: InnominateDescriptors, posture: str) -> list[str]:
-    """Sentences where the joint motion and the palpable landmark motion point opposite ways."""
+def _medial_mm(shift_mm: NDArray | tuple[float, ...], side: str) -> float:
+    """How far a landmark of ``side`` moved toward the midline (+Z is medial on the left)."""
+    return float(shift_mm[2] if side == "left" else -shift_mm[2])
+
+
+def _sign_contradictions(left: InnominateDescriptors, right: InnominateDescriptors, posture: str,
+                         sacral_medial_mm: Mapping[str, float] | None = None) -> list[str]:
+    """Sentences where the joint motion and the palpable ASIS motion point opposite ways, naming both midlines.
+
+    The floor (standing) or table (lying) midline is held still by the body frame; the sacrum's
+    midline turns with the trunk (umbilicus, sacral spinous line). §4 judges inflare as the ASIS
+    nearer the umbilicus, so a sign that flips only against the fixed midline is said to flip there only.
+    """
     out = []
-    frame = body_frame.SHORT_NAME[posture]
+    frame, fixed = body_frame.SHORT_NAME[posture], FIXED_MIDLINE[posture]
     for d in (left, right):
         asis = d.landmark_shifts.get("asis")
         if asis is None:
             continue
-        medial = float(asis.shift_mm[2] if d.side == "left" else -asis.shift_mm[2])
+        medial = _medial_mm(asis.shift_mm, d.side)
         flare = d.relative_to_sacrum.inflare_deg
         if abs(flare) >= 0.1 and abs(medial) >= 0.1 and np.sign(flare) != np.sign(medial):
             joint = "toward" if flare > 0 else "away from"
-            felt = "lateral" if medial < 0 else "medial"
             true = "inflare" if flare > 0 else "outflare"
-            out.append(
-                f"Relative to the sacrum the {d.side} ilium turns {abs(flare):.1f}° with its ASIS {joint} the sacrum's "
-                f"midline, but in the {frame} that ASIS moves {abs(medial):.1f} mm {felt}: the palpable sign is the "
-                f"opposite of a true {d.side} {true}."
-            )
+            fixed_words = f"{abs(medial):.1f} mm {'closer to' if medial > 0 else 'further from'} the {fixed}"
+            sentence = (f"Relative to the sacrum the {d.side} ilium turns {abs(flare):.1f}° with its ASIS {joint} the "
+                        f"sacrum's midline, but in the {frame} that ASIS moves {fixed_words}")
+            own = None if sacral_medial_mm is None else sacral_medial_mm.get(d.side)
+            if own is not None and abs(own) >= NEGLIGIBLE:
+                own_words = f"{abs(own):.1f} mm {'closer to' if own > 0 else 'further from'} the sacrum's midline"
+                same = np.sign(own) == np.sign(flare)
+                sentence += (f" ({own_words}, the patient's own midline that turns with the trunk): against the {fixed} "
+                             f"the palpable sign is the opposite of a true {d.side} {true}"
+                             + ("; against the sacrum's midline, the one teaching judges flare by (inflare: ASIS nearer "
+                                "the umbilicus), it is that of one."
+                                if same else ", and against the sacrum's midline too."))
+            else:
+                sentence += f": against the {fixed} the palpable sign is the opposite of a true {d.side} {true}."
+            out.append(sentence)
     return out
 
 
@@ -814,7 +856,7 @@ def name_check_sentences(checks: tuple[naming.PostureCheck, ...]) -> list[str]:
 
 def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], posture: str,
              warnings: tuple[limits.LimitWarning, ...], names: tuple[str, ...], moved: bool = False,
-             name_checks: tuple[naming.PostureCheck, ...] = ()) -> str:
+             name_checks: tuple[naming.PostureCheck, ...] = (), sacral_medial_mm: Mapping[str, float] | None = None) -> str:
     left, right, sacrum, ring = (descriptors_[k] for k in ("innominate_left", "innominate_right", "sacrum", "ring"))
     parts = []
     for d in (left, right):
@@ -834,7 +876,7 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
              else "No clinical name: no landmark signature above the RSA precision. ")
     for sentence in name_check_sentences(name_checks):
         text += sentence + " "
-    for sentence in _sign_contradictions(left, right, posture):
+    for sentence in _sign_contradictions(left, right, posture, sacral_medial_mm):
         text += sentence + " "
     palpable = [f for f in findings if f.palpable]
     if palpable:
@@ -849,6 +891,13 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
     for w in warnings:
         text += f" Warning: {w.text}."
     return text.strip()
+
+
+def relative_to_sacrum(state: JointState) -> JointState:
+    """The same state re-referenced to the sacrum (the sacrum never moves; relative motions unchanged)."""
+    S_inv = frames.invert(state.T_pelvis["sacrum"])
+    return JointState(T_pelvis={bone: S_inv @ T for bone, T in state.T_pelvis.items()},
+                      T_innominate_femur=state.T_innominate_femur, T_world_pelvis=state.T_world_pelvis)
 
 
 def _moved_at_all(state: JointState) -> bool:
@@ -881,6 +930,7 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
     body_frame.check_posture(posture)
     bodies = {p: body_frame.in_body_frame(anatomy, state, p) for p in body_frame.POSTURES}
     positions = {p: landmark_positions(anatomy, bodies[p]) for p in body_frame.POSTURES}
+    positions[SACRAL_MIDLINE] = landmark_positions(anatomy, relative_to_sacrum(state))
     readout = positions[posture]
     shifts = {name: moved - neutral for name, (neutral, moved) in readout.items()}
     own = naming.attributed(anatomy, state)
@@ -891,6 +941,9 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
     ring = _ring(anatomy, state, names.ring)
     findings = _findings(positions, posture)
     warnings = limits.joint_limit_warnings(anatomy, state)
+    sacral_medial = {side: _medial_mm(moved - neutral, side)
+                     for side in SIDES for neutral, moved in [positions[SACRAL_MIDLINE][f"asis_{side}"]]
+                     if f"asis_{side}" in positions[SACRAL_MIDLINE]}
     name_checks = tuple(naming.check_in_posture(anatomy, n, bodies[where], where)
                         for n in names.all for where in [naming.palpation_posture(n, posture)])
     landmarks = {
@@ -905,7 +958,7 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
         landmarks=landmarks,
         findings=findings,
         summary=_summary(parts, findings, posture, warnings, names.all, moved=_moved_at_all(state),
-                         name_checks=name_checks),
+                         name_checks=name_checks, sacral_medial_mm=sacral_medial),
         ring=ring,
         posture=posture,
         body_frame=body_frame.BODY_FRAME_TEXT[posture],

@@ -199,8 +199,11 @@ SACRAL_ROTATION = PositionalModel(
     state_function=_sacral_rotation_state,
     evidence="Both sides of it. Relative to the sacrum, the ilium on the side the sacrum turns toward does flare in "
              "(its ASIS toward the sacrum's midline) — what Gurd calls a left inflare — and the other flares out. But "
-             "the ring turns both ilia partly with the sacrum, so in the body a clinician palpates (standing, hips "
-             "held) the left ASIS moves outward: the palpable sign is the opposite of a true left inflare. The "
+             "the ring turns both ilia partly with the sacrum, so standing (hips held) the left ASIS moves outward "
+             "from the floor midline: against that fixed midline the palpable sign is the opposite of a true left "
+             "inflare. Against the sacrum's own midline, which turns with the trunk like the umbilicus teaching judges "
+             "inflare by, the left ASIS comes closer: Gurd's sign. Which one a hand compares with decides the "
+             "sign. The "
              "relative flare is the sacral rotation minus what the ilia follow, so it is there by construction; the "
              "ring decides only how much. Either way measured horizontal-plane SIJ rotation is about 1° or less "
              "(Goode 2008, systematic review), ≈ 2.5 mm at the ASIS, far below the 15–20 mm error of locating it "

@@ -247,6 +247,9 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
     lines.append("  Location error 15–20 mm is the 3D error of placing a landmark (Della Croce 1999), not a measured "
                  "left–right threshold; normal bony asymmetry reaches 16 mm and 11° (Preece 2008); examiners agree "
                  "poorly (κ −0.4…0.37, Stovall & Kumar 2010).")
+    lines.append("  Two midlines: the floor (standing) or table (lying) midline is held still by the body frame; the "
+                 "sacrum's midline is the patient's own, turning with the trunk as the umbilicus and the sacral spinous "
+                 "line do (teaching judges flare against it: inflare = ASIS nearer the umbilicus).")
     lines.append("")
     lines.append(data["summary"])
     for warning in data["limit_warnings"]:
