@@ -168,3 +168,18 @@ def test_gurd_multifidus_scene_caption(anatomy):
     assert "too little to say which way" in caption
     assert f"nods the sacrum by {d.sacrum.nutation_deg:.3f}°" in caption
     assert [p.model for p in s.panels] == ["multifidus_imbalance", "sacral_rotation"]
+
+
+def test_mitchell_gait_row_is_computed_at_the_phase_it_labels(anatomy, claim_rows):
+    # Review item 5: the row says "right mid-stance"; the Mitchell sequence is neutral at heel strike
+    # (phase 0) and peaks right-on-right at phase 0.25 (torsion·sin 2πφ).
+    row = claim_rows["mitchell_gait"]
+    assert "right mid-stance (phase 0.25)" in row["model_shows"]
+    assert ring_models.mitchell_torsion_rad(0.25, 0.5) == pytest.approx(np.radians(0.5), abs=1e-12)
+    at_label = descriptors.describe(anatomy, models.joint_state(anatomy, "mitchell_gait", {"torsion_deg": 0.5}, 0.25))
+    assert at_label.sacrum.torsion.name == "right-on-right forward torsion"
+    largest = max(abs(f.difference) for f in at_label.findings if f.unit == "mm")
+    assert row["numbers"]["largest_palpation_change_mm"] == pytest.approx(largest, abs=1e-12)
+    at_heel_strike = descriptors.describe(anatomy, models.joint_state(anatomy, "mitchell_gait", {"torsion_deg": 0.5}, 0.0))
+    assert max(abs(f.difference) for f in at_heel_strike.findings if f.unit == "mm") < 1e-9  # what it used to report
+    assert largest > 0.1

@@ -140,10 +140,13 @@ def _toward_sacral_midline_mm(anatomy: Anatomy, state: Any, side: str) -> float:
     return z if side == "left" else -z
 
 
-def _textbook(model: str, parameters: Mapping[str, Any], what: str) -> Callable[[Anatomy], Shown]:
-    """The generic computation for a textbook story: names earned, its signature, palpability, limits."""
+def _textbook(model: str, parameters: Mapping[str, Any], what: str, phase: float = 0.0) -> Callable[[Anatomy], Shown]:
+    """The generic computation for a textbook story: names earned, its signature, palpability, limits.
+
+    ``phase`` is the gait phase the story is read at (gait models); ``what`` must name it.
+    """
     def compute(anatomy: Anatomy) -> Shown:
-        d = _describe(anatomy, model, parameters)
+        d = _describe(anatomy, model, parameters, phase)
         named = ", ".join(d.named) if d.named else "nothing (no landmark signature above the RSA precision)"
         text = f"At {what}: named {named}."
         numbers = {"largest_palpation_change_mm": max((abs(f.difference) for f in d.findings if f.unit == "mm"), default=0.0)}
@@ -250,6 +253,10 @@ def _gold_jammed(anatomy: Anatomy) -> Shown:
                         "with_compensation_right_deg": coupled}, d.named, palpability(d), _warnings(d))
 
 
+MITCHELL_RIGHT_MIDSTANCE = 0.25
+"""Gait phase of right mid-stance, where the Mitchell sequence peaks right-on-right
+(:func:`pelvisim.ring_models.mitchell_torsion_rad`; phase 0 is right initial contact, where it is neutral)."""
+
 CLAIMS: tuple[Claim, ...] = (
     Claim("gurd_sacral_rotation_flare", "seed article", "Gurd 2010",
           "A weak right sacral multifidus lets the sacrum rotate left; the ligaments then flare the left ilium in (ASIS "
@@ -316,7 +323,10 @@ CLAIMS: tuple[Claim, ...] = (
           _textbook("unilateral_sacral_flexion", {"left_deg": 2.0}, "2° of left unilateral flexion"),
           ("Stovall & Kumar 2010", "O'Haire & Gibbons 2000"), "Sulcus κ −0.4…0.37 and 0.07; ILA κ 0.08."),
     Claim("mitchell_gait", "textbook", "Mitchell (MSU)", models.get_model("mitchell_gait").claim, "mitchell_gait",
-          {"torsion_deg": 0.5}, _textbook("mitchell_gait", {"torsion_deg": 0.5}, "0.5° torsions in walking (right stance)"),
+          {"torsion_deg": 0.5},
+          _textbook("mitchell_gait", {"torsion_deg": 0.5},
+                    f"0.5° torsions in walking, right mid-stance (phase {MITCHELL_RIGHT_MIDSTANCE:g})",
+                    MITCHELL_RIGHT_MIDSTANCE),
           ("Kibsgård 2012", "Kibsgård 2014"),
           "Never measured in walking; 0.5° is about what RSA saw in single-leg stance and below its 0.71° precision."),
 )
