@@ -183,3 +183,23 @@ def test_mitchell_gait_row_is_computed_at_the_phase_it_labels(anatomy, claim_row
     at_heel_strike = descriptors.describe(anatomy, models.joint_state(anatomy, "mitchell_gait", {"torsion_deg": 0.5}, 0.0))
     assert max(abs(f.difference) for f in at_heel_strike.findings if f.unit == "mm") < 1e-9  # what it used to report
     assert largest > 0.1
+
+
+def test_textbook_stories_are_attributed_to_teaching_and_measurements_sit_under_measurement(claim_rows, capsys):
+    # Review item 6: "flare (textbook) — Goode 2008" credited a systematic review with the story.
+    for claim in claims.CLAIMS:
+        who = references.reference(claim.source)
+        if claim.kind == "textbook":
+            assert who.method.startswith("teaching") and "[U]" in who.method, (claim.key, claim.source)
+        else:
+            assert who.method.startswith("lay article"), (claim.key, claim.source)
+        for key in claim.measured_by:
+            assert not references.reference(key).method.startswith(("teaching", "lay article")) or key == "Mitchell (MSU)", key
+    by_key = claim_rows
+    assert "Goode A" in " ".join(m["citation"] for m in by_key["flare"]["measured_by"])
+    assert "Kissling" in " ".join(m["citation"] for m in by_key["upslip"]["measured_by"])
+    assert "Meissner" in " ".join(m["citation"] for m in by_key["pubic_shear"]["measured_by"])
+    for key in ("flare", "upslip", "pubic_shear"):
+        assert by_key[key]["source_method"] == "teaching [U]"
+    out = run(capsys, "claims")
+    assert "flare (textbook) — Manual-therapy and osteopathic teaching" in out and "[teaching [U]]" in out

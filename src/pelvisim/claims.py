@@ -304,13 +304,13 @@ CLAIMS: tuple[Claim, ...] = (
           ("Sturesson 2000", "Hungerford 2004", "Meissner 1996"),
           "RSA: very small SIJ rotations in the standing hip-flexion test; skin markers: posterior rotation on the "
           "flexing side; symphysis vertical motion up to 2.6 mm in living subjects."),
-    Claim("flare", "textbook", "Goode 2008", models.get_model("flare").claim, "flare", {"left_deg": 1.0},
+    Claim("flare", "textbook", "Manual-therapy teaching", models.get_model("flare").claim, "flare", {"left_deg": 1.0},
           _textbook("flare", {"left_deg": 1.0}, "a 1° left inflare"), ("Goode 2008", "Meissner 1996"),
           "Horizontal-plane SIJ rotation about 1° or less (systematic review); no transverse symphysis motion in vivo."),
-    Claim("upslip", "textbook", "Kissling & Jacob 1996", models.get_model("shear").claim, "shear", {"left_mm": 2.0},
+    Claim("upslip", "textbook", "Manual-therapy teaching", models.get_model("shear").claim, "shear", {"left_mm": 2.0},
           _textbook("shear", {"left_mm": 2.0}, "a 2 mm left upslip"), ("Kibsgård 2012", "Kibsgård 2014", "Kissling & Jacob 1996"),
           "SIJ translation never above 2 mm by RSA, none measurable in single-leg stance; > 2 mm proposed pathological."),
-    Claim("pubic_shear", "textbook", "Meissner 1996", models.get_model("pubic_shear").claim, "pubic_shear",
+    Claim("pubic_shear", "textbook", "Manual-therapy teaching", models.get_model("pubic_shear").claim, "pubic_shear",
           {"left_mm": 2.0}, _textbook("pubic_shear", {"left_mm": 2.0}, "a 2 mm left superior pubic shear"),
           ("Meissner 1996",), "Symphysis vertical motion up to 2.6 mm in one-leg stance, 2.2 mm in walking (living subjects)."),
     Claim("sacral_torsion", "textbook", "Mitchell (MSU)", models.get_model("sacral_torsion").claim, "sacral_torsion",
@@ -354,7 +354,7 @@ def markdown(anatomy: Anatomy) -> str:
         lines += [
             f"## {row['key'].replace('_', ' ')} ({row['kind']})",
             "",
-            f"- **Who:** {row['source']}",
+            f"- **Who:** {row['source']} — {row['source_method']}",
             f"- **Says:** {row['says']}",
             f"- **Model** (`{row['model']}`, {', '.join(f'{k} = {v}' for k, v in row['parameters'].items())}): "
             f"{row['model_shows']}",
@@ -376,7 +376,7 @@ def text(anatomy: Anatomy) -> str:
     """Plain-text table for the terminal."""
     out = []
     for row in rows(anatomy):
-        out += [f"{row['key']} ({row['kind']}) — {row['source']}", f"  says: {row['says']}",
+        out += [f"{row['key']} ({row['kind']}) — {row['source']} [{row['source_method']}]", f"  says: {row['says']}",
                 f"  model ({row['model']}): {row['model_shows']}"]
         for w in row["limit_warnings"]:
             out.append(f"  joint limit: {w}")

@@ -188,6 +188,13 @@ _ENTRIES: tuple[Reference, ...] = (
               "osteopathic teaching material", "teaching [U]",
               "Oblique axes from the upper pole of one SIJ to the lower pole of the other (called hypothetical by their "
               "authors); the inferior transverse axis of the innominates at the SIJs' lower poles."),
+    Reference("Manual-therapy teaching", "Manual-therapy and osteopathic teaching (no single author)", None,
+              "Positional diagnoses of the innominate: inflare / outflare, superior / inferior innominate shear "
+              "(upslip / downslip), superior / inferior pubic shear", "courses and textbooks of manual therapy",
+              "teaching [U]",
+              "The landmark signatures a clinician is taught to palpate: inflare ASIS medial, PSIS lateral; upslip "
+              "ASIS, PSIS, pubic tubercle and ischial tuberosity superior; pubic shear the pubic tubercle up or down "
+              "with the ASIS and PSIS level. No measurement behind the stories themselves."),
     Reference("Kapandji", "Kapandji IA", None, "The Physiology of the Joints, volume 3: the trunk and the vertebral column",
               "textbook", "teaching [U]", "Nutation and counternutation of the sacrum between the ilia."),
     # --- seed articles (the lay claims pelvisim shows) -----------------------------------------
