@@ -182,9 +182,13 @@ def test_palpation_bands_are_the_published_figures(anatomy):
     # Landmark location error at the iliac spines 15–20 mm (Della Croce 1999): the band a hand could
     # start to tell apart; ASIS–PSIS tilt: normal bony asymmetry up to 11° (Preece 2008), one edge.
     height = _findings(anatomy, "shear", {"left_mm": 8.0, "right_mm": -8.0})["ASIS height difference"]
-    assert height.difference == pytest.approx(16.0) and height.band == (15.0, 20.0) and height.threshold == 15.0
+    assert height.difference == pytest.approx(16.0) and height.band == (15.0, 20.0) and height.normal_asymmetry == 16.0
     assert "Della Croce 1999" in height.source and "16 mm" in height.note and "Preece 2008" in height.note
     assert not height.palpable and height.verdict.startswith("within the 15–20 mm")
+    # A band next to normal asymmetry and κ, not one cut-off (review item 7): 16 mm at the pose is inside
+    # the location-error band and not beyond the 16 mm Preece measured; examiners agree at κ ≤ 0.19.
+    assert height.location_error == "within" and height.beyond_normal_asymmetry is False
+    assert "within the 16 mm normal bony asymmetry (Preece 2008)" in height.verdict and "κ −0.01…0.19" in height.verdict
     tilt_12 = _findings(anatomy, "innominate_rotation", {"left_deg": -6.0, "right_deg": 6.0})["ASIS-PSIS tilt difference"]
     tilt_10 = _findings(anatomy, "innominate_rotation", {"left_deg": -5.0, "right_deg": 5.0})["ASIS-PSIS tilt difference"]
     # 0.01°: setting the ring on the table (supine body frame) turns both sides by thousandths of a degree
@@ -227,7 +231,8 @@ def test_summary_lists_every_palpable_finding(anatomy):
     palpable = [f.name for f in d.findings if f.palpable]
     assert palpable == ["ASIS height difference", "PSIS height difference", "apparent leg-length difference (medial malleoli)"]
     assert "Named: left upslip, right downslip (signature checked on the least-motion account)." in d.summary
-    assert "Palpable: ASIS higher on the left by 20.0 mm (supine, on the table); PSIS higher on the left by " in d.summary
+    assert (f"{descriptors.BEYOND_BANDS}: ASIS higher on the left by 20.0 mm (supine, on the table); PSIS higher on "
+            "the left by ") in d.summary
     assert "; leg looks longer on the right by " in d.summary
 
 

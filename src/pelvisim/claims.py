@@ -102,22 +102,24 @@ def _describe(anatomy: Anatomy, model: str, parameters: Mapping[str, Any], phase
 
 
 def palpability(d: descriptors.Descriptors) -> str:
-    """Could a hand feel it? The largest left–right change against the location-error band."""
+    """Could a hand feel it? The finding that changed most, judged as ``describe`` judges it.
+
+    The left–right difference at the pose (what a hand compares) is set against the 15–20 mm
+    landmark-location error band (Della Croce 1999), the normal bony asymmetry where it was
+    measured (Preece 2008) and examiner agreement (κ): a band, not one cut-off
+    (:func:`pelvisim.descriptors.describe`, ``Finding.verdict``).
+    """
     millimetres = [f for f in d.findings if f.unit == "mm"]
     if not millimetres:
         return "not assessed (no palpable landmarks)"
     largest = max(millimetres, key=lambda f: abs(f.difference))
-    low, high = descriptors.PALPATION_ERROR_MM
-    size = abs(largest.difference)
-    if size < low:
-        verdict = f"No: the largest left–right change is {size:.1f} mm ({largest.words}, {largest.frame})"
-        verdict += f", below the {low:g}–{high:g} mm error of locating a landmark (Della Croce 1999)"
-    elif size < high:
-        verdict = f"Doubtful: {size:.1f} mm ({largest.words}) is within the {low:g}–{high:g} mm location-error band"
-    else:
-        verdict = f"Perhaps: {size:.1f} mm ({largest.words}) is beyond the {low:g}–{high:g} mm location error"
-    return (verdict + f"; normal pelves differ by up to {descriptors.NORMAL_HEIGHT_ASYMMETRY_MM:g} mm (Preece 2008) "
-            "and examiners agree at κ ≈ 0–0.2 (Stovall & Kumar 2010).")
+    lead = {"below": "No", "within": "Doubtful"}.get(str(largest.location_error), "Perhaps")
+    if lead == "Perhaps" and not largest.palpable:
+        lead = "Doubtful"
+    return (f"{lead}: the largest left–right change is {abs(largest.difference):.1f} mm ({largest.words}, "
+            f"{largest.frame}); the difference at the pose, {abs(largest.at_pose):.1f} mm, is {largest.verdict} — "
+            "location error from Della Croce 1999, examiner agreement from Stovall & Kumar 2010 and O'Haire & Gibbons "
+            "2000.")
 
 
 def _warnings(d: descriptors.Descriptors) -> tuple[str, ...]:

@@ -77,6 +77,9 @@ RELIABILITY = {
     "medial_malleolus": "composites of palpation tests κ 0.11–0.23 (Riddle & Freburger 2002)",
 }
 """How reliably examiners agree on each palpation (reference/BIOMECHANICS.md §4)."""
+KAPPA = {"asis": "κ −0.01…0.19", "psis": "κ 0.04…0.15", "sacral_sulcus": "κ −0.4…0.37", "ila": "κ 0.08",
+         "medial_malleolus": "κ 0.11–0.23 (test composites)"}
+"""The same, short, for the verdict next to each finding."""
 TIBIA_LENGTH_MM = 418.0
 """Knee centre to medial malleolus: leg segment 0.246 × stature (Drillis & Contini 1966) for a
 1700 mm adult [D]; used only to extend the femur line to the malleoli for leg-length checks."""
@@ -343,11 +346,20 @@ class Finding(_ToDict):
     unit : str
     words : str
         e.g. ``"ASIS higher on the left by 0.4 mm"`` (change from neutral).
-    threshold : float
-        Lower edge of the band a hand could start to tell apart (landmark-location error, or normal
-        asymmetry for angles).
     palpable : bool
-        True when the difference at the pose is beyond the band's upper edge.
+        The strict reading of the bands, never a measured threshold: True only when the difference
+        at the pose is beyond the landmark-location error band (mm) and beyond the normal bony
+        asymmetry where that is known (Preece 2008). Even then examiners agree poorly (``kappa``).
+    location_error : str or None
+        ``"below"``, ``"within"`` or ``"beyond"`` the 15–20 mm landmark-location error band
+        (``band``); None for angles.
+    normal_asymmetry : float or None
+        Normal left–right bony asymmetry of this measure in ``unit`` (Preece 2008: 16 mm innominate
+        height, 11° ASIS–PSIS tilt); None where none was measured.
+    beyond_normal_asymmetry : bool or None
+        Whether the difference at the pose exceeds ``normal_asymmetry`` (None where unknown).
+    kappa : str
+        Inter-examiner agreement for this palpation, short (e.g. ``"κ −0.01…0.19"``).
     verdict : str
         Where the difference at the pose sits against the band, in words.
     source : str
@@ -371,7 +383,6 @@ class Finding(_ToDict):
     difference: float
     unit: str
     words: str
-    threshold: float
     palpable: bool
     verdict: str
     source: str
@@ -382,6 +393,10 @@ class Finding(_ToDict):
     pose_words: str = ""
     band: tuple[float, float] = (0.0, 0.0)
     reliability: str = ""
+    location_error: str | None = None
+    normal_asymmetry: float | None = None
+    beyond_normal_asymmetry: bool | None = None
+    kappa: str = ""
 
 
 @dataclass(frozen=True)
@@ -655,6 +670,8 @@ class FindingRule:
     note: str = ""
     posture: str | None = None
     reliability: str = ""
+    normal_asymmetry: float | None = None
+    kappa: str = ""
 
 
 def _distance_from_midline(p: NDArray, side: str) -> float:
@@ -679,47 +696,78 @@ def _sagittal_tilt_deg(positions: Mapping[str, NDArray], side: str) -> float:
 _HEIGHT_NOTE = f"normal asymmetry up to {NORMAL_HEIGHT_ASYMMETRY_MM:g} mm ({ASYMMETRY_SOURCE})"
 FINDING_RULES: tuple[FindingRule, ...] = (
     FindingRule("ASIS height difference", "mm", "ASIS higher", lambda p, side: float(p[f"asis_{side}"][1]), ("asis",),
-                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["asis"]),
+                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["asis"],
+                normal_asymmetry=NORMAL_HEIGHT_ASYMMETRY_MM, kappa=KAPPA["asis"]),
     FindingRule("ASIS-to-midline difference", "mm", "ASIS further from the {fixed_midline}",
                 lambda p, side: _distance_from_midline(p[f"asis_{side}"], side), ("asis",),
-                PALPATION_ERROR_MM, PALPATION_SOURCE, reliability=RELIABILITY["asis"]),
+                PALPATION_ERROR_MM, PALPATION_SOURCE, reliability=RELIABILITY["asis"], kappa=KAPPA["asis"]),
     FindingRule("ASIS-to-sacral-midline difference", "mm", "ASIS further from the sacrum's midline",
                 lambda p, side: _distance_from_midline(p[f"asis_{side}"], side), ("asis",),
                 PALPATION_ERROR_MM, PALPATION_SOURCE,
                 "the patient's own midline, which turns with the trunk (umbilicus, sacral spinous line); §4 judges "
-                "inflare as the ASIS nearer the umbilicus", posture=SACRAL_MIDLINE, reliability=RELIABILITY["asis"]),
+                "inflare as the ASIS nearer the umbilicus", posture=SACRAL_MIDLINE, reliability=RELIABILITY["asis"],
+                kappa=KAPPA["asis"]),
     FindingRule("PSIS height difference", "mm", "PSIS higher", lambda p, side: float(p[f"psis_{side}"][1]), ("psis",),
-                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["psis"]),
+                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["psis"],
+                normal_asymmetry=NORMAL_HEIGHT_ASYMMETRY_MM, kappa=KAPPA["psis"]),
     FindingRule("ASIS-PSIS tilt difference", "deg", "ASIS tipped further down relative to the PSIS",
                 _sagittal_tilt_deg, ("asis", "psis"), (NORMAL_TILT_ASYMMETRY_DEG, NORMAL_TILT_ASYMMETRY_DEG), ASYMMETRY_SOURCE,
-                reliability=RELIABILITY["asis"]),
+                reliability=RELIABILITY["asis"], normal_asymmetry=NORMAL_TILT_ASYMMETRY_DEG, kappa=KAPPA["asis"]),
     FindingRule("sacral sulcus depth difference", "mm", "sacral sulcus deeper",
                 lambda p, side: float(p[f"sacral_sulcus_{side}"][0] - p[f"psis_{side}"][0]), ("sacral_sulcus", "psis"),
-                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["sacral_sulcus"]),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["sacral_sulcus"],
+                kappa=KAPPA["sacral_sulcus"]),
     FindingRule("ILA posterior difference", "mm", "ILA more posterior", lambda p, side: float(-p[f"ila_{side}"][0]), ("ila",),
-                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"]),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"], kappa=KAPPA["ila"]),
     FindingRule("ILA height difference", "mm", "ILA lower", lambda p, side: float(-p[f"ila_{side}"][1]), ("ila",),
-                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"]),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"], kappa=KAPPA["ila"]),
     FindingRule("apparent leg-length difference (medial malleoli)", "mm", "leg looks longer",
                 lambda p, side: float(-p[f"medial_malleolus_{side}"][1]), ("medial_malleolus",),
                 PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE
                 + f"; supine, legs straight (hips at neutral); leg = femur line + tibia {TIBIA_LENGTH_MM:g} mm "
-                "(Drillis & Contini 1966)", posture="supine", reliability=RELIABILITY["medial_malleolus"]),
+                "(Drillis & Contini 1966)", posture="supine", reliability=RELIABILITY["medial_malleolus"],
+                kappa=KAPPA["medial_malleolus"]),
 )
 """The palpation findings, in the order a clinician would report them."""
 
 
-def _verdict(at_pose: float, rule: FindingRule) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class Verdict:
+    """Where a left–right difference sits against every band that applies (see :class:`Finding`)."""
+
+    palpable: bool
+    words: str
+    location_error: str | None
+    beyond_normal_asymmetry: bool | None
+
+
+def _verdict(at_pose: float, rule: FindingRule) -> Verdict:
+    """The difference at the pose against the location-error band, normal bony asymmetry and κ — a band, not one cut-off."""
     low, high = rule.band
     size = abs(at_pose)
+    kappa = f"; examiners {rule.kappa}" if rule.kappa else ""
     if rule.unit == "deg":
-        within = size <= high
-        return (not within, f"within normal bony asymmetry (up to {high:g}°)" if within else f"beyond normal bony asymmetry ({high:g}°)")
+        beyond = size > high
+        words = (f"beyond normal bony asymmetry ({high:g}°, Preece 2008)" if beyond
+                 else f"within normal bony asymmetry (up to {high:g}°, Preece 2008)")
+        return Verdict(beyond, words + kappa, None, beyond)
     if size < low:
-        return False, f"below the {low:g}–{high:g} mm landmark-location error"
-    if size < high:
-        return False, f"within the {low:g}–{high:g} mm landmark-location error band"
-    return True, f"beyond the {low:g}–{high:g} mm landmark-location error"
+        where, words = "below", f"below the {low:g}–{high:g} mm landmark-location error"
+    elif size < high:
+        where, words = "within", f"within the {low:g}–{high:g} mm landmark-location error band"
+    else:
+        where, words = "beyond", f"beyond the {low:g}–{high:g} mm landmark-location error"
+    asymmetric = None
+    if rule.normal_asymmetry is not None:
+        asymmetric = size > rule.normal_asymmetry
+        words += (f"; {'beyond' if asymmetric else 'within'} the {rule.normal_asymmetry:g} mm normal bony asymmetry "
+                  "(Preece 2008)")
+    palpable = where == "beyond" and asymmetric is not False
+    return Verdict(palpable, words + kappa, where, asymmetric)
+
+
+BEYOND_BANDS = "Beyond the landmark-location error band and, where measured, normal bony asymmetry"
+"""How the summary introduces the findings whose ``palpable`` is True."""
 
 
 def _difference_words(rule: FindingRule, difference: float, posture: str = "standing") -> str:
@@ -742,12 +790,14 @@ def _findings(positions_by_posture: Mapping[str, Mapping[str, tuple[NDArray, NDA
         neutral = rule.measure(at_neutral, "left") - rule.measure(at_neutral, "right")
         pose_difference = rule.measure(in_pose, "left") - rule.measure(in_pose, "right")
         change = pose_difference - neutral
-        palpable, verdict = _verdict(pose_difference, rule)
+        verdict = _verdict(pose_difference, rule)
         out.append(Finding(
             name=rule.name, difference=float(change), unit=rule.unit, words=_difference_words(rule, change, where),
-            threshold=rule.band[0], palpable=bool(palpable), verdict=verdict, source=rule.source, note=rule.note,
+            palpable=verdict.palpable, verdict=verdict.words, source=rule.source, note=rule.note,
             frame=FRAME_NAMES[where], at_pose=float(pose_difference), at_neutral=float(neutral),
             pose_words=_difference_words(rule, pose_difference, where), band=rule.band, reliability=rule.reliability,
+            location_error=verdict.location_error, normal_asymmetry=rule.normal_asymmetry,
+            beyond_normal_asymmetry=verdict.beyond_normal_asymmetry, kappa=rule.kappa,
         ))
     return tuple(out)
 
@@ -880,7 +930,9 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
         text += sentence + " "
     palpable = [f for f in findings if f.palpable]
     if palpable:
-        text += "Palpable: " + "; ".join(f"{f.pose_words} ({f.frame})" for f in palpable) + "."
+        text += (f"{BEYOND_BANDS}: "
+                 + "; ".join(f"{f.pose_words} ({f.frame})" for f in palpable)
+                 + " — a hand might feel it, though examiners agree poorly on these tests (κ ≤ 0.4).")
     elif all(abs(f.difference) < NEGLIGIBLE for f in findings):
         text += "No left-right difference to palpate."
     elif findings:
