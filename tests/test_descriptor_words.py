@@ -239,4 +239,5 @@ def test_summary_lists_every_palpable_finding(anatomy):
 def test_summary_of_a_symmetric_motion_has_nothing_to_palpate(symmetric):
     summary = descriptors.describe(symmetric, models.joint_state(symmetric, "nutation", {"angle_deg": 2.0})).summary
     assert "Sacrum nodded 2.0° forward (base forward and down)." in summary
-    assert summary.endswith("Named: nutation (signature checked on the least-motion account). No left-right difference to palpate.")
+    assert ("Named: nutation (signature checked on the least-motion account). No left-right difference to palpate, but "
+            "both sides move alike (prone, on the table): ") in summary  # the shifts: test_symmetric_sacral_shifts.py

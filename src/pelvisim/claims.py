@@ -113,6 +113,10 @@ def palpability(d: descriptors.Descriptors) -> str:
     if not millimetres:
         return "not assessed (no palpable landmarks)"
     largest = max(millimetres, key=lambda f: abs(f.difference))
+    alike = descriptors.symmetric_words(d.sacrum)
+    if abs(largest.difference) < descriptors.NEGLIGIBLE and alike:
+        return (f"No left–right difference to feel: both sides move alike ({d.sacrum.landmark_frame}: {alike}), and "
+                f"a hand compares sides, against a 15–20 mm error of locating each landmark (Della Croce 1999).")
     lead = {"below": "No", "within": "Doubtful"}.get(str(largest.location_error), "Perhaps")
     if lead == "Perhaps" and not largest.palpable:
         lead = "Doubtful"

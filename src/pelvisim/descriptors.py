@@ -307,6 +307,15 @@ class SacrumDescriptors(_ToDict):
     frame: str
     in_body_frame_words: str
     named: tuple[str, ...]
+    landmark_shifts: Mapping[str, LandmarkShift] = dataclasses.field(default_factory=dict)
+    """Sacral sulci, ILAs and apex, in ``landmark_frame`` (prone on the table, where they are palpated)."""
+    sulcus_deeper_mm: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    """Per side: how much deeper the sacral sulcus got against the same-side PSIS (+ deeper), prone."""
+    landmark_frame: str = ""
+
+
+SACRAL_LANDMARKS = ("sacral_sulcus_left", "sacral_sulcus_right", "ila_left", "ila_right", "sacral_apex")
+"""The sacral landmarks a hand palpates (prone); their shifts are printed even when both sides move alike."""
 
 
 @dataclass(frozen=True)
@@ -607,7 +616,45 @@ def _sacral_words(rotvec: NDArray[np.float64], most: int | None = None) -> str:
 SACRUM_FRAME = "its own motion (the account of the pose with the least total bone motion)"
 
 
-def _sacrum(anatomy: Anatomy, T: Transform, body: JointState, posture: str, named: tuple[str, ...]) -> SacrumDescriptors:
+def _sacral_landmarks(prone: Mapping[str, tuple[NDArray, NDArray]]) -> tuple[dict[str, LandmarkShift], dict[str, float]]:
+    """Shifts of the sacral landmarks and each sulcus's depth change against its PSIS, prone on the table."""
+    shifts = {}
+    for name in SACRAL_LANDMARKS:
+        if name in prone:
+            neutral, moved = prone[name]
+            side = name.rsplit("_", 1)[1]
+            shifts[name] = LandmarkShift(tuple(float(v) for v in moved - neutral),
+                                         shift_words(moved - neutral, side if side in SIDES else None))
+    deeper = {}
+    for side in SIDES:
+        sulcus, psis = f"sacral_sulcus_{side}", f"psis_{side}"
+        if sulcus in prone and psis in prone:
+            deeper[side] = float((prone[sulcus][1][0] - prone[psis][1][0]) - (prone[sulcus][0][0] - prone[psis][0][0]))
+    return shifts, deeper
+
+
+def symmetric_words(sacrum: SacrumDescriptors) -> str:
+    """The sacral landmark motion in words, e.g. ``"left ILA 1.6 mm posterior; right ILA …; sulcus 0.4 mm deeper (left) …"``.
+
+    Empty when nothing moved by :data:`NEGLIGIBLE` or more.
+    """
+    parts = []
+    for side in SIDES:
+        shift = sacrum.landmark_shifts.get(f"ila_{side}")
+        if shift is not None and shift.words != "no shift":
+            parts.append(f"{side} ILA {shift.words}")
+    depth = [(side, v) for side, v in sacrum.sulcus_deeper_mm.items() if abs(v) >= NEGLIGIBLE]
+    if depth:
+        parts.append("sulcus " + ", ".join(f"{abs(v):.1f} mm {'deeper' if v > 0 else 'shallower'} ({side})"
+                                           for side, v in depth) + " against the PSIS")
+    apex = sacrum.landmark_shifts.get("sacral_apex")
+    if apex is not None and apex.words != "no shift":
+        parts.append(f"apex {apex.words}")
+    return "; ".join(parts)
+
+
+def _sacrum(anatomy: Anatomy, T: Transform, body: JointState, posture: str, named: tuple[str, ...],
+            prone: Mapping[str, tuple[NDArray, NDArray]] | None = None) -> SacrumDescriptors:
     w = _rotvec(T)
     values: dict[str, float] = {}
     for term, axis, sign in SACRAL_ROTATION_TERMS:
@@ -627,10 +674,12 @@ def _sacrum(anatomy: Anatomy, T: Transform, body: JointState, posture: str, name
     if between:
         words = (words + "; " if words else "") + between
     body_words = _sacral_words(_rotvec(body.T_pelvis["sacrum"]))
+    shifts, deeper = _sacral_landmarks(prone or {})
     return SacrumDescriptors(
         torsion=_torsion(anatomy, w), words=words or "neutral", frame=SACRUM_FRAME,
         in_body_frame_words=(f"{body_words} in the {body_frame.SHORT_NAME[posture]}" if body_words else "no rotation"),
-        named=named, **values,
+        named=named, landmark_shifts=shifts, sulcus_deeper_mm=deeper, landmark_frame=body_frame.SHORT_NAME["prone"],
+        **values,
     )
 
 
@@ -934,7 +983,9 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
                  + "; ".join(f"{f.pose_words} ({f.frame})" for f in palpable)
                  + " — a hand might feel it, though examiners agree poorly on these tests (κ ≤ 0.4).")
     elif all(abs(f.difference) < NEGLIGIBLE for f in findings):
-        text += "No left-right difference to palpate."
+        alike = symmetric_words(sacrum)
+        text += (f"No left-right difference to palpate, but both sides move alike ({sacrum.landmark_frame}): {alike}."
+                 if alike else "No left-right difference to palpate.")
     elif findings:
         largest = max((f for f in findings if f.unit == "mm"), key=lambda f: abs(f.difference), default=None)
         if largest is not None:
@@ -989,7 +1040,7 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
     names = naming.names(anatomy, state, own)
     left = _innominate(anatomy, state, bodies[posture], "left", posture, shifts, names.innominate_left)
     right = _innominate(anatomy, state, bodies[posture], "right", posture, shifts, names.innominate_right)
-    sacrum = _sacrum(anatomy, own["sacrum"], bodies[posture], posture, names.sacrum)
+    sacrum = _sacrum(anatomy, own["sacrum"], bodies[posture], posture, names.sacrum, positions["prone"])
     ring = _ring(anatomy, state, names.ring)
     findings = _findings(positions, posture)
     warnings = limits.joint_limit_warnings(anatomy, state)

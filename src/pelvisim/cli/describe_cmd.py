@@ -224,6 +224,13 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
     lines.append(f"    {'about a Mitchell oblique axis':<44} {torsion['name']}"
                  + (f" {torsion['angle_deg']:.1f}°" if torsion["axis"] else ""))
     lines.append(f"  in the body frame: {s['in_body_frame_words']}")
+    if s.get("landmark_shifts"):
+        lines.append(f"  landmarks, {s['landmark_frame']} (where they are palpated):")
+        for name, shift in s["landmark_shifts"].items():
+            lines.append(f"    {name.replace('_', ' '):<44} {shift['words']}")
+        for side, deeper in s.get("sulcus_deeper_mm", {}).items():
+            depth = "no change" if abs(deeper) < 0.05 else f"{abs(deeper):.1f} mm {'deeper' if deeper > 0 else 'shallower'}"
+            lines.append(f"    {side + ' sulcus depth against the PSIS':<44} {depth}")
     ring = data["descriptors"].get("ring")
     if ring is not None:
         lines.append(f"Ring — named: {', '.join(ring['named']) or 'none'}")
