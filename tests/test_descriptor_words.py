@@ -161,8 +161,9 @@ def test_finding_words_name_the_side_that_shows_the_sign(anatomy, side):
     # still); the sulcus and ILA findings are always read prone.
     other = "right" if side == "left" else "left"
     upslip = _findings(anatomy, "shear", {f"{side}_mm": 3.0})
-    assert upslip["ASIS height difference"].words == f"ASIS higher on the {side} by 3.0 mm"
-    assert upslip["PSIS height difference"].words == f"PSIS higher on the {side} by 3.0 mm"
+    # lying, the pelvic Y axis runs toward the head: never "higher" (review item 10)
+    assert upslip["ASIS height difference"].words == f"ASIS further toward the head on the {side} by 3.0 mm"
+    assert upslip["PSIS height difference"].words == f"PSIS further toward the head on the {side} by 3.0 mm"
     assert upslip["apparent leg-length difference (medial malleoli)"].words == f"leg looks longer on the {other} by 3.0 mm"
     assert upslip["ASIS-PSIS tilt difference"].words == "ASIS-PSIS tilt difference: none (< 0.05°)"
     outflare = _findings(anatomy, "flare", {f"{side}_deg": -2.0})
@@ -170,12 +171,14 @@ def test_finding_words_name_the_side_that_shows_the_sign(anatomy, side):
     assert outflare["ASIS-to-sacral-midline difference"].words.startswith(f"ASIS further from the sacrum's midline on the {side} by ")
     # A rigid turn of 3° about a transverse axis turns the ASIS–PSIS line by exactly 3°.
     forward = _findings(anatomy, "innominate_rotation", {f"{side}_deg": 3.0})
-    assert forward["ASIS-PSIS tilt difference"].words == f"ASIS tipped further down relative to the PSIS on the {side} by 3.0°"
+    assert forward["ASIS-PSIS tilt difference"].words == f"ASIS tipped further toward the feet relative to the PSIS on the {side} by 3.0°"
+    standing = _findings(anatomy, "innominate_rotation", {f"{side}_deg": 3.0}, "standing")["ASIS-PSIS tilt difference"]
+    assert standing.words.startswith(f"ASIS tipped further down relative to the PSIS on the {side} by ")
     torsion = _findings(anatomy, "sacral_torsion", {"axis": f"{side}_oblique", "direction": side, "angle_deg": 3.0})
     assert torsion["sacral sulcus depth difference"].words.startswith(f"sacral sulcus deeper on the {other} by ")
     assert torsion["ILA posterior difference"].words.startswith(f"ILA more posterior on the {side} by ")
     flexion = _findings(anatomy, "unilateral_sacral_flexion", {f"{side}_deg": 3.0})
-    assert flexion["ILA height difference"].words.startswith(f"ILA lower on the {side} by ")
+    assert flexion["ILA height difference"].words.startswith(f"ILA further toward the feet on the {side} by ")  # read prone
 
 
 def test_palpation_bands_are_the_published_figures(anatomy):
@@ -231,8 +234,8 @@ def test_summary_lists_every_palpable_finding(anatomy):
     palpable = [f.name for f in d.findings if f.palpable]
     assert palpable == ["ASIS height difference", "PSIS height difference", "apparent leg-length difference (medial malleoli)"]
     assert "Named: left upslip, right downslip (signature checked on the least-motion account)." in d.summary
-    assert (f"{descriptors.BEYOND_BANDS}: ASIS higher on the left by 20.0 mm (supine, on the table); PSIS higher on "
-            "the left by ") in d.summary
+    assert (f"{descriptors.BEYOND_BANDS}: ASIS further toward the head on the left by 20.0 mm (supine, on the table); "
+            "PSIS further toward the head on the left by ") in d.summary
     assert "; leg looks longer on the right by " in d.summary
 
 

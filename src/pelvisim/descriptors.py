@@ -141,8 +141,8 @@ PUBIC_TERM = Term("pubic_superior_mm", "mm", "pubis up", "pubis down")
 JOINT_WORDS: Mapping[str, tuple[str, str]] = {
     "anterior_rotation_deg": ("turned {v}° forward about a transverse axis (ASIS down)",
                               "turned {v}° backward about a transverse axis (ASIS up)"),
-    "inflare_deg": ("turned {v}° about the vertical axis, ASIS toward the {midline}",
-                    "turned {v}° about the vertical axis, ASIS away from the {midline}"),
+    "inflare_deg": ("turned {v}° about the {long_axis}, ASIS toward the {midline}",
+                    "turned {v}° about the {long_axis}, ASIS away from the {midline}"),
     "frontal_rotation_deg": ("tilted {v}° in the frontal plane, outer rim down", "tilted {v}° in the frontal plane, outer rim up"),
     "upslip_mm": ("{v} mm superior", "{v} mm inferior"),
     "anterior_translation_mm": ("{v} mm anterior", "{v} mm posterior"),
@@ -160,8 +160,8 @@ SACRAL_ROTATION_TERMS: tuple[tuple[Term, int, int], ...] = (
 )
 SACRAL_WORDS: Mapping[str, tuple[str, str]] = {
     "nutation_deg": ("nodded {v}° forward (base forward and down)", "nodded {v}° backward (base back and up)"),
-    "rotation_left_deg": ("turned {v}° about the vertical axis, front facing left",
-                          "turned {v}° about the vertical axis, front facing right"),
+    "rotation_left_deg": ("turned {v}° about the {long_axis}, front facing left",
+                          "turned {v}° about the {long_axis}, front facing right"),
     "sidebend_left_deg": ("tilted {v}° in the frontal plane, left side down", "tilted {v}° in the frontal plane, right side down"),
 }
 """Neutral words for the sacrum's rotation components."""
@@ -533,8 +533,13 @@ def _sorted_words(items: list[tuple[float, str]], most: int | None = None) -> st
     return ", ".join(text for _, text in sorted(items, key=lambda p: -p[0])[:most])
 
 
-def joint_motion(anatomy: Anatomy, T: Transform, side: str, frame: str, midline: str = "midline") -> JointMotion:
-    """The clinical degrees of freedom of an innominate motion ``T`` about its SIJ centre, with neutral words."""
+def joint_motion(anatomy: Anatomy, T: Transform, side: str, frame: str, midline: str = "midline",
+                 long_axis: str = "vertical axis") -> JointMotion:
+    """The clinical degrees of freedom of an innominate motion ``T`` about its SIJ centre, with neutral words.
+
+    ``long_axis`` names the pelvic Y axis: the vertical axis standing (and relative to the sacrum, in
+    anatomical position), the long (head–foot) axis lying (:data:`pelvisim.body_frame.LONG_AXIS`).
+    """
     q = joints.sij_q(anatomy, T, side)
     values: dict[str, float] = {}
     items: list[tuple[float, str]] = []
@@ -545,7 +550,7 @@ def joint_motion(anatomy: Anatomy, T: Transform, side: str, frame: str, midline:
         if abs(v) >= NEGLIGIBLE:
             template = JOINT_WORDS[field][0 if v > 0 else 1]
             size = abs(v) * (DEG_TO_MM if dof.kind == "rotation" else 1.0)
-            items.append((size, template.format(v=f"{abs(v):.1f}", midline=midline)))
+            items.append((size, template.format(v=f"{abs(v):.1f}", midline=midline, long_axis=long_axis)))
     words = ("ilium " + _sorted_words(items)) if items else "no motion"
     return JointMotion(frame=frame, words=words, **values)
 
@@ -555,7 +560,7 @@ def _innominate(anatomy: Anatomy, state: JointState, body: JointState, side: str
     T_rel = state.relative("sacrum", f"innominate_{side}")
     relative = joint_motion(anatomy, T_rel, side, "relative to the sacrum", "sacrum's midline")
     in_body = joint_motion(anatomy, body.T_pelvis[f"innominate_{side}"], side, body_frame.SHORT_NAME[posture],
-                           FIXED_MIDLINE[posture])
+                           FIXED_MIDLINE[posture], body_frame.LONG_AXIS[posture])
     pubis = anatomy.point(f"symphysis_{side}")
     landmark_shifts = {
         base: LandmarkShift(tuple(float(v) for v in shifts[f"{base}_{side}"]), shift_words(shifts[f"{base}_{side}"], side))
@@ -604,12 +609,12 @@ def _torsion(anatomy: Anatomy, rotvec: NDArray[np.float64]) -> Torsion:
     return Torsion(which, direction, float(np.degrees(abs(along))), f"{name} {kind} torsion", off)
 
 
-def _sacral_words(rotvec: NDArray[np.float64], most: int | None = None) -> str:
+def _sacral_words(rotvec: NDArray[np.float64], most: int | None = None, long_axis: str = "vertical axis") -> str:
     items = []
     for term, axis, sign in SACRAL_ROTATION_TERMS:
         v = float(np.degrees(sign * rotvec[axis]))
         if abs(v) >= NEGLIGIBLE:
-            items.append((abs(v), SACRAL_WORDS[term.field][0 if v > 0 else 1].format(v=f"{abs(v):.1f}")))
+            items.append((abs(v), SACRAL_WORDS[term.field][0 if v > 0 else 1].format(v=f"{abs(v):.1f}", long_axis=long_axis)))
     return ("sacrum " + _sorted_words(items, most)) if items else ""
 
 
@@ -673,11 +678,11 @@ def _sacrum(anatomy: Anatomy, T: Transform, body: JointState, posture: str, name
     between = ", ".join(x for x in (rotation_words, *half_words) if x)
     if between:
         words = (words + "; " if words else "") + between
-    body_words = _sacral_words(_rotvec(body.T_pelvis["sacrum"]))
+    body_words = _sacral_words(_rotvec(body.T_pelvis["sacrum"]), long_axis=body_frame.LONG_AXIS[posture])
     shifts, deeper = _sacral_landmarks(prone or {})
     return SacrumDescriptors(
         torsion=_torsion(anatomy, w), words=words or "neutral", frame=SACRUM_FRAME,
-        in_body_frame_words=(f"{body_words} in the {body_frame.SHORT_NAME[posture]}" if body_words else "no rotation"),
+        in_body_frame_words=f"{body_frame.IN_WORDS[posture]}: {body_words or 'no rotation'}",
         named=named, landmark_shifts=shifts, sulcus_deeper_mm=deeper, landmark_frame=body_frame.SHORT_NAME["prone"],
         **values,
     )
@@ -721,6 +726,9 @@ class FindingRule:
     reliability: str = ""
     normal_asymmetry: float | None = None
     kappa: str = ""
+    lying_words: str = ""
+    """``positive_words`` when the finding is read lying (supine or prone), where the pelvic Y axis runs
+    toward the head: "toward the head", never "higher"; empty when the standing words hold."""
 
 
 def _distance_from_midline(p: NDArray, side: str) -> float:
@@ -746,29 +754,31 @@ _HEIGHT_NOTE = f"normal asymmetry up to {NORMAL_HEIGHT_ASYMMETRY_MM:g} mm ({ASYM
 FINDING_RULES: tuple[FindingRule, ...] = (
     FindingRule("ASIS height difference", "mm", "ASIS higher", lambda p, side: float(p[f"asis_{side}"][1]), ("asis",),
                 PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["asis"],
-                normal_asymmetry=NORMAL_HEIGHT_ASYMMETRY_MM, kappa=KAPPA["asis"]),
-    FindingRule("ASIS-to-midline difference", "mm", "ASIS further from the {fixed_midline}",
+                normal_asymmetry=NORMAL_HEIGHT_ASYMMETRY_MM, kappa=KAPPA["asis"], lying_words="ASIS further toward the head"),
+    FindingRule("ASIS-to-midline difference", "mm", "ASIS further from the floor midline",
                 lambda p, side: _distance_from_midline(p[f"asis_{side}"], side), ("asis",),
-                PALPATION_ERROR_MM, PALPATION_SOURCE, reliability=RELIABILITY["asis"], kappa=KAPPA["asis"]),
+                PALPATION_ERROR_MM, PALPATION_SOURCE, reliability=RELIABILITY["asis"], kappa=KAPPA["asis"],
+                lying_words="ASIS further from the table midline"),
     FindingRule("ASIS-to-sacral-midline difference", "mm", "ASIS further from the sacrum's midline",
                 lambda p, side: _distance_from_midline(p[f"asis_{side}"], side), ("asis",),
                 PALPATION_ERROR_MM, PALPATION_SOURCE,
-                "the patient's own midline, which turns with the trunk (umbilicus, sacral spinous line); §4 judges "
-                "inflare as the ASIS nearer the umbilicus", posture=SACRAL_MIDLINE, reliability=RELIABILITY["asis"],
+                "the patient's own midline, which turns with the trunk (umbilicus, sacral spinous line); manual-therapy "
+                "teaching judges inflare as the ASIS nearer the umbilicus", posture=SACRAL_MIDLINE, reliability=RELIABILITY["asis"],
                 kappa=KAPPA["asis"]),
     FindingRule("PSIS height difference", "mm", "PSIS higher", lambda p, side: float(p[f"psis_{side}"][1]), ("psis",),
                 PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["psis"],
-                normal_asymmetry=NORMAL_HEIGHT_ASYMMETRY_MM, kappa=KAPPA["psis"]),
+                normal_asymmetry=NORMAL_HEIGHT_ASYMMETRY_MM, kappa=KAPPA["psis"], lying_words="PSIS further toward the head"),
     FindingRule("ASIS-PSIS tilt difference", "deg", "ASIS tipped further down relative to the PSIS",
                 _sagittal_tilt_deg, ("asis", "psis"), (NORMAL_TILT_ASYMMETRY_DEG, NORMAL_TILT_ASYMMETRY_DEG), ASYMMETRY_SOURCE,
-                reliability=RELIABILITY["asis"], normal_asymmetry=NORMAL_TILT_ASYMMETRY_DEG, kappa=KAPPA["asis"]),
+                reliability=RELIABILITY["asis"], normal_asymmetry=NORMAL_TILT_ASYMMETRY_DEG, kappa=KAPPA["asis"],
+                lying_words="ASIS tipped further toward the feet relative to the PSIS"),
     FindingRule("sacral sulcus depth difference", "mm", "sacral sulcus deeper",
                 lambda p, side: float(p[f"sacral_sulcus_{side}"][0] - p[f"psis_{side}"][0]), ("sacral_sulcus", "psis"),
                 PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["sacral_sulcus"],
                 kappa=KAPPA["sacral_sulcus"]),
     FindingRule("ILA posterior difference", "mm", "ILA more posterior", lambda p, side: float(-p[f"ila_{side}"][0]), ("ila",),
                 PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"], kappa=KAPPA["ila"]),
-    FindingRule("ILA height difference", "mm", "ILA lower", lambda p, side: float(-p[f"ila_{side}"][1]), ("ila",),
+    FindingRule("ILA height difference", "mm", "ILA further toward the feet", lambda p, side: float(-p[f"ila_{side}"][1]), ("ila",),
                 PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"], kappa=KAPPA["ila"]),
     FindingRule("apparent leg-length difference (medial malleoli)", "mm", "leg looks longer",
                 lambda p, side: float(-p[f"medial_malleolus_{side}"][1]), ("medial_malleolus",),
@@ -823,7 +833,7 @@ def _difference_words(rule: FindingRule, difference: float, posture: str = "stan
     unit = "°" if rule.unit == "deg" else " mm"
     if abs(difference) < NEGLIGIBLE:
         return f"{rule.name}: none (< {NEGLIGIBLE:g}{unit})"
-    words = rule.positive_words.format(fixed_midline=FIXED_MIDLINE.get(posture, "midline"))
+    words = rule.lying_words if posture in body_frame.LYING and rule.lying_words else rule.positive_words
     return f"{words} on the {'left' if difference > 0 else 'right'} by {abs(difference):.1f}{unit}"
 
 
@@ -889,7 +899,9 @@ def _short_words(motion: JointMotion, most: int = 2) -> str:
             size = abs(v) * (DEG_TO_MM if field.endswith("_deg") else 1.0)
             midline = "sacrum's midline" if motion.frame == "relative to the sacrum" else next(
                 (FIXED_MIDLINE[p] for p, name in body_frame.SHORT_NAME.items() if name == motion.frame), "midline")
-            items.append((size, (positive if v > 0 else negative).format(v=f"{abs(v):.1f}", midline=midline)))
+            posture = next((p for p, name in body_frame.SHORT_NAME.items() if name == motion.frame), "standing")
+            items.append((size, (positive if v > 0 else negative).format(v=f"{abs(v):.1f}", midline=midline,
+                                                                         long_axis=body_frame.LONG_AXIS[posture])))
     return _sorted_words(items, most)
 
 
@@ -907,7 +919,7 @@ def _sign_contradictions(left: InnominateDescriptors, right: InnominateDescripto
     nearer the umbilicus, so a sign that flips only against the fixed midline is said to flip there only.
     """
     out = []
-    frame, fixed = body_frame.SHORT_NAME[posture], FIXED_MIDLINE[posture]
+    frame, fixed = body_frame.IN_WORDS[posture], FIXED_MIDLINE[posture]
     for d in (left, right):
         asis = d.landmark_shifts.get("asis")
         if asis is None:
@@ -919,7 +931,7 @@ def _sign_contradictions(left: InnominateDescriptors, right: InnominateDescripto
             true = "inflare" if flare > 0 else "outflare"
             fixed_words = f"{abs(medial):.1f} mm {'closer to' if medial > 0 else 'further from'} the {fixed}"
             sentence = (f"Relative to the sacrum the {d.side} ilium turns {abs(flare):.1f}° with its ASIS {joint} the "
-                        f"sacrum's midline, but in the {frame} that ASIS moves {fixed_words}")
+                        f"sacrum's midline, but {frame} that ASIS moves {fixed_words}")
             own = None if sacral_medial_mm is None else sacral_medial_mm.get(d.side)
             if own is not None and abs(own) >= NEGLIGIBLE:
                 own_words = f"{abs(own):.1f} mm {'closer to' if own > 0 else 'further from'} the sacrum's midline"
@@ -948,8 +960,8 @@ def name_check_sentences(checks: tuple[naming.PostureCheck, ...]) -> list[str]:
         if c.met:
             continue
         failed = "; ".join(f"{words}: {_amount_words(amount)}" for words, amount in c.failed)
-        out.append(f"{c.name[0].upper()}{c.name[1:]} is named on the {naming.ACCOUNT}, but in the "
-                   f"{body_frame.SHORT_NAME[c.posture]} its signature fails ({failed}).")
+        out.append(f"{c.name[0].upper()}{c.name[1:]} is named on the {naming.ACCOUNT}, but "
+                   f"{body_frame.IN_WORDS[c.posture]} its signature fails ({failed}).")
     return out
 
 

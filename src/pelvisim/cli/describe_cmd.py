@@ -197,7 +197,7 @@ def _motion_lines(motion: dict[str, Any], indent: str) -> list[str]:
 
 
 def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
-    from pelvisim.body_frame import SHORT_NAME
+    from pelvisim.body_frame import IN_WORDS, LYING
     from pelvisim.descriptors import SACRAL_ROTATION_TERMS
 
     lines = [f"Model: {data['model']}   " + ", ".join(f"{k} = {v}" for k, v in data["parameters"].items())]
@@ -209,9 +209,10 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
         d = data["descriptors"][f"innominate_{side}"]
         rel, body = d["relative_to_sacrum"], d["in_body_frame"]
         lines.append(f"{side.capitalize()} innominate — named: {', '.join(d['named']) or 'none'}")
-        lines.append(f"  relative to the sacrum (joint motion): {rel['words']}")
+        anatomical = "; up and vertical as in anatomical position" if data["posture"] in LYING else ""
+        lines.append(f"  relative to the sacrum (joint motion{anatomical}): {rel['words']}")
         lines.extend(_motion_lines(rel, "    "))
-        lines.append(f"  in the {body['frame']}: {body['words']}")
+        lines.append(f"  {IN_WORDS[data['posture']]}: {body['words']}")
         for name, shift in d["landmark_shifts"].items():
             lines.append(f"    {name.replace('_', ' '):<44} {shift['words']}")
     s = data["descriptors"]["sacrum"]
@@ -223,7 +224,7 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
     torsion = s["torsion"]
     lines.append(f"    {'about a Mitchell oblique axis':<44} {torsion['name']}"
                  + (f" {torsion['angle_deg']:.1f}°" if torsion["axis"] else ""))
-    lines.append(f"  in the body frame: {s['in_body_frame_words']}")
+    lines.append(f"  {s['in_body_frame_words']}")
     if s.get("landmark_shifts"):
         lines.append(f"  landmarks, {s['landmark_frame']} (where they are palpated):")
         for name, shift in s["landmark_shifts"].items():
@@ -239,7 +240,7 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
     lines.append("Named (only where the landmark signature is met, checked on the least-motion account: each bone moved "
                  f"by its own share of the pose): {', '.join(data['named']) or 'nothing'}")
     for check in data.get("name_checks", []):
-        where = f"in the {SHORT_NAME[check['posture']]}"
+        where = IN_WORDS[check["posture"]]
         if check["met"]:
             lines.append(f"  {check['name']}: signature also met {where}")
         else:
