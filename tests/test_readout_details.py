@@ -87,7 +87,11 @@ def test_innominate_signature_words_match_their_checks(name, side):
     for check in naming.innominate_signature(name, side):
         (landmark, coefficient), = check.terms
         assert landmark.endswith(f"_{side}")
-        if check.axis == naming.RIGHT:  # medial on the left is +Z, on the right −Z
+        if isinstance(check, naming.DiagonalCheck):  # §4's "ASIS anterior-inferior" / "superior-posterior"
+            said = check.words.split(" ", 1)[1]
+            expected = {"anterior-inferior": (1.0, -1.0), "superior-posterior": (-1.0, 1.0)}[said]
+            assert (check.anterior, check.superior) == expected, check.words
+        elif check.axis == naming.RIGHT:  # medial on the left is +Z, on the right −Z
             medial_sign = +1 if side == "left" else -1
             said = "medial" if " medial" in f" {check.words}" else "lateral"
             assert np.sign(coefficient) == (medial_sign if said == "medial" else -medial_sign), check.words

@@ -29,11 +29,15 @@ is re-checked where its landmarks are palpated (:func:`check_in_posture`: innomi
 in the readout's body frame, sacral names prone, as the sulcus and ILA findings are read), and the
 readout says when the signature fails there.
 
-Innominate-rotation signatures use the vertical components (ASIS lower, PSIS higher, pubic tubercle
-lower for anterior rotation), which are what standing and supine palpation compare: §4 also lists
-"PSIS posterior", but on this anatomy every transverse axis used in teaching (S2, Mitchell's
-inferior transverse axis, the symphysis) lies below the PSIS, so anterior rotation carries the PSIS
-forward, not back — a finding stated in the innominate_rotation model's evidence note.
+Innominate-rotation signatures follow §4: the ASIS moves along its sagittal diagonal (anterior
+rotation: anterior-inferior; posterior: superior-posterior), so a turn about an axis that lies almost
+level with the ASIS (the symphysis axis, where the ASIS mostly goes back or forward) still shows it;
+the PSIS is checked on its vertical component only (higher for anterior, lower for posterior
+rotation): §4 also lists "PSIS posterior", but on this anatomy every transverse axis used in
+teaching (S2, Mitchell's inferior transverse axis, the symphysis) lies below the PSIS, so anterior
+rotation carries the PSIS forward, not back — a finding stated in the innominate_rotation model's
+evidence note. "Pubic tubercle inferior" is §4's for anterior rotation only; posterior rotation
+lists no pubic sign and none is asked for.
 """
 
 from __future__ import annotations
@@ -160,6 +164,23 @@ def _one(name: str, axis: int, sign: int, words: str) -> Check:
     return Check(((name, float(sign)),), axis, words)
 
 
+@dataclass(frozen=True)
+class DiagonalCheck(Check):
+    """A landmark moving along a sagittal diagonal, e.g. §4's "ASIS anterior-inferior": its motion along
+    ``(anterior·X + superior·Y)/√2`` must reach the minimum (``terms`` holds the landmark once)."""
+
+    anterior: float = 0.0
+    superior: float = 0.0
+
+    def amount_mm(self, moves: Moves) -> float:
+        d = moves(self.terms[0][0])
+        return float((self.anterior * d[ANTERIOR] + self.superior * d[SUPERIOR]) / np.sqrt(2.0))
+
+
+def _diagonal(name: str, anterior: int, superior: int, words: str) -> Check:
+    return DiagonalCheck(((name, 1.0),), ANTERIOR, words, float(anterior), float(superior))
+
+
 def innominate_signature(name: str, side: str) -> tuple[Check, ...]:
     """The §4 checks (palpable components) for an innominate name on ``side``.
 
@@ -170,10 +191,11 @@ def innominate_signature(name: str, side: str) -> tuple[Check, ...]:
     s = f"_{side}"
     spines = (("asis", "ASIS"), ("psis", "PSIS"), ("pubic_tubercle", "pubic tubercle"), ("ischial_tuberosity", "ischial tuberosity"))
     table: dict[str, tuple[Check, ...]] = {
-        "anterior_rotation": (_one("asis" + s, SUPERIOR, -1, "ASIS lower"), _one("psis" + s, SUPERIOR, +1, "PSIS higher"),
+        "anterior_rotation": (_diagonal("asis" + s, +1, -1, "ASIS anterior-inferior"),
+                              _one("psis" + s, SUPERIOR, +1, "PSIS higher"),
                               _one("pubic_tubercle" + s, SUPERIOR, -1, "pubic tubercle lower")),
-        "posterior_rotation": (_one("asis" + s, SUPERIOR, +1, "ASIS higher"), _one("psis" + s, SUPERIOR, -1, "PSIS lower"),
-                               _one("pubic_tubercle" + s, SUPERIOR, +1, "pubic tubercle higher")),
+        "posterior_rotation": (_diagonal("asis" + s, -1, +1, "ASIS superior-posterior"),
+                               _one("psis" + s, SUPERIOR, -1, "PSIS lower")),
         "inflare": (_one("asis" + s, RIGHT, -lat, "ASIS medial"), _one("psis" + s, RIGHT, lat, "PSIS lateral")),
         "outflare": (_one("asis" + s, RIGHT, lat, "ASIS lateral"), _one("psis" + s, RIGHT, -lat, "PSIS medial")),
         "upslip": tuple(_one(n + s, SUPERIOR, +1, f"{w} higher") for n, w in spines),
