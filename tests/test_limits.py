@@ -171,3 +171,21 @@ def test_what_a_hand_can_feel_says_the_one_sided_pose_is_impossible_at_the_symph
             lo = mid
     assert f"past {hi:.1f}°" in caption
     assert scene.caption_warnings(s) == []
+
+
+def test_pubic_shear_says_it_closes_the_gap_by_itself(anatomy):
+    # Review item 11: turning about the ASIS–PSIS line to lift the pubis 2 mm also closes the gap.
+    state = models.joint_state(anatomy, "pubic_shear", {"left_mm": 2.0})
+    sagittal, vertical, gap = symphysis_by_hand(anatomy, state)
+    assert vertical == pytest.approx(-2.0, abs=0.05)  # the left pubis 2 mm up = right 2 mm lower (0.05: turn, not slide)
+    assert gap < -limits.SYMPHYSIS_GAP_CHANGE_LIMIT_MM
+    L = np.asarray(state.T_pelvis["innominate_left"])
+    S = np.asarray(state.T_pelvis["sacrum"])
+    p = anatomy.point("ischial_tuberosity_left")
+    medial = (np.linalg.solve(S, L @ np.append(p, 1.0))[:3] - p)[2]  # +Z is medial on the left
+    evidence = models.get_model("pubic_shear").evidence
+    assert f"closes the symphysis gap by about {-gap:.1f} mm" in evidence
+    assert f"ischial tuberosity about {medial:.1f} mm medially" in evidence
+    caption = " ".join(c.text for c in scene.load("pubic_shear").captions)
+    assert f"the symphysis gap closes {-gap:.1f} mm" in caption and "sets off the warning" in caption
+    assert ("symphysis", "gap change") in {(w.joint, w.quantity) for w in limits.joint_limit_warnings(anatomy, state)}
