@@ -95,7 +95,7 @@ def test_inflare_vs_sacral_rotation_caption_matches_both_midlines(anatomy):
     # the sacrum's midline: the left ASIS comes closer in both
     assert inflare[2]["left"] < 0 and gurd[2]["left"] < 0
     assert "Against the floor midline the left ASIS moves inward in a left inflare but outward when the sacrum turns left" in caption
-    assert "Against the sacrum's own midline, which turns with the trunk like the umbilicus, both move inward." in caption
+    assert "Against the sacrum's midline, which turns with the trunk like the umbilicus, both move inward." in caption
 
 
 def test_claims_gurd_row_reports_the_sacral_midline(anatomy):
@@ -106,3 +106,27 @@ def test_claims_gurd_row_reports_the_sacral_midline(anatomy):
     assert row["numbers"]["left_asis_toward_sacral_midline_mm"] == pytest.approx(-own_side["left"], abs=EXACT)
     assert f"it moves {-own_side['left']:.1f} mm closer: Gurd's sign" in row["model_shows"]
     assert "away from the floor midline (between the feet): against it the palpable sign is the opposite" in row["model_shows"]
+
+
+@pytest.mark.parametrize("name", ["inflare_vs_sacral_rotation", "sacral_rotation"])
+def test_gurd_scenes_show_both_frames_side_by_side(anatomy, name):
+    # Review item 13: each panel shows the left ilium's flare vs the sacrum and in the body frame, and
+    # no unexplained "own motion" number under a title that names another one.
+    from pelvisim import descriptors
+
+    s = scene.load(name)
+    # the still, or the first keyframe where the sacrum has turned
+    t = 0.0 if s.timeline.kind == "still" else next(k.time_s for k in s.timeline.keyframes if k.parameters.get("left_deg"))
+    signs = []
+    for i in range(len(s.panels)):
+        keys = s.panel_readouts(i)
+        assert keys[:2] == ("innominate_left.inflare_deg", "innominate_left.in_body_frame.inflare_deg")
+        assert not any(k.startswith("sacrum.") for k in keys)
+        d = descriptors.describe(anatomy, s.joint_state(anatomy, i, t))
+        left = d.innominate_left
+        assert left.relative_to_sacrum.inflare_deg > 0  # ASIS-inward relative to the sacrum in every panel
+        medial = d.landmarks["asis_left"]["shift_mm"][2]  # +Z is medial on the left, standing body frame
+        assert np.sign(left.in_body_frame.inflare_deg) == np.sign(medial)
+        signs.append(np.sign(medial))
+    if name == "inflare_vs_sacral_rotation":
+        assert signs == [1.0, -1.0]  # opposite palpable signs, side by side
