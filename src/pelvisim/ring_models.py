@@ -191,8 +191,9 @@ SACRAL_ROTATION = PositionalModel(
             minimum=-5.0,
             maximum=5.0,
             positive_means="sacrum rotated left (its front faces left, right side forward)",
-            in_vivo_limit=1.0,
-            source="default 1° = the typical horizontal-plane SIJ rotation ceiling (Goode 2008, ≤ 1°)",
+            in_vivo_limit=4.0,
+            source="default 1° = the typical horizontal-plane SIJ rotation (≤ 1°); range across studies −0.8…4.0° "
+                   "(Goode 2008, systematic review) — the same limit as the flare model",
         ),
         STIFFNESS_RATIO,
     ),
@@ -534,8 +535,9 @@ MITCHELL_GAIT = PositionalModel(
             maximum=5.0,
             positive_means="larger alternating forward torsions",
             in_vivo_limit=0.5,
-            source="no in-vivo measurement in walking exists; 0.5° per side is the ceiling used for gait "
-                   "(Kibsgård 2014: single-leg stance, RSA, patients with pelvic girdle pain)",
+            source="walking was never measured; pelvisim takes 0.5° per side from single-leg stance (about 0.5° "
+                   "total SIJ rotation by RSA, Kibsgård 2014, patients with pelvic girdle pain)",
+            limit_words="the walking ceiling pelvisim takes from single-leg stance",
         ),
         SPEED,
         AMPLITUDE,
