@@ -203,3 +203,19 @@ def test_textbook_stories_are_attributed_to_teaching_and_measurements_sit_under_
         assert by_key[key]["source_method"] == "teaching [U]"
     out = run(capsys, "claims")
     assert "flare (textbook) — Manual-therapy and osteopathic teaching" in out and "[teaching [U]]" in out
+
+
+def test_reference_wording_fixed_by_the_review(capsys):
+    # Review item 14: Lindsey 2015 measured the adjacent lumbar segment, not the other SIJ; Hungerford
+    # 2004's key result is the support side; the "below a degree" remark is pelvisim's; Luchau's
+    # attribution is inferred and the marker is explained.
+    lindsey = references.reference("Lindsey 2015").measured
+    assert "L5–S1" in lindsey and "not the other SIJ" in lindsey
+    for text in (models.get_model("twisted_shifted_sacrum").evidence,
+                 next(c for c in claims.CLAIMS if c.key == "gold_jammed_side").measurement):
+        assert "adjacent lumbar segment" in text and "adjacent motion" not in text
+    hungerford = references.reference("Hungerford 2004").measured
+    assert "support side" in hungerford and "[pelvisim's comment" in hungerford and "in pain-free subjects the ilium on the flexing" not in hungerford
+    assert "[inferred]" in references.reference("Luchau 2022").authors
+    out = run(capsys, "claims", "--references")
+    assert "**[inferred]** an attribution" in out

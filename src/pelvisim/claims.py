@@ -298,8 +298,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("gold_jammed_side", "seed article", "Gold 2014",
           "When one SIJ is jammed, walking makes the other side move too much.",
           "gait", {"stiffness_ratio": 2.0, "coupling_gain": 0.0}, _gold_jammed, ("Cho 2023", "Lindsey 2015"),
-          "Fixing one SIJ did not make the other hypermobile (cadaver); fusing an SIJ changed adjacent motion by only "
-          "1–5 % (finite elements)."),
+          "Fixing one SIJ did not make the other hypermobile (cadaver); fusing an SIJ changed the adjacent lumbar "
+          "segment's motion (L5–S1, not the other SIJ) by only 1–5 % (finite elements)."),
     # --- textbook stories -------------------------------------------------------------------------
     Claim("nutation", "textbook", "Kapandji", models.get_model("nutation").claim, "nutation", {"angle_deg": 2.0},
           _textbook("nutation", {"angle_deg": 2.0}, "2° of nutation"), ("Jacob & Kissling 1995", "Kibsgård 2012"),

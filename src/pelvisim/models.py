@@ -360,8 +360,8 @@ TWISTED_SHIFTED_SACRUM_MODEL = PositionalModel(
     evidence=(
         "1–2 mm is within what RSA allows (SIJ translation never above 2 mm, review in Kibsgård 2012) but far below the "
         "15–20 mm error of locating a landmark (Della Croce 1999). Only the sacrum moves, so only the sacrum is named. "
-        "Fixing one SIJ did not make the other hypermobile (Cho 2023, cadaver) and fusing an SIJ changes adjacent "
-        "motion by only 1–5 % (Lindsey 2015, finite elements)."
+        "Fixing one SIJ did not make the other hypermobile (Cho 2023, cadaver) and fusing an SIJ changes the motion of the "
+        "adjacent lumbar segment (L5–S1, not the other SIJ) by only 1–5 % (Lindsey 2015, finite elements)."
     ),
 )
 

@@ -108,7 +108,8 @@ COUPLING = Parameter(
     positive_means="the laxer SIJ is made laxer still, in proportion to the asymmetry",
     source="claim of Gold 2014 (seed article); default 0 because the evidence is weak or contrary: fixing "
            "one SIJ did not make the other hypermobile in cadavers (Cho 2023, Asian Spine J 17:185) and "
-           "fusion changed adjacent motion by only 1–5 % in a finite-element model (Lindsey 2015, IJSS 9:64)",
+           "fusion changed the adjacent lumbar segment's motion (L5–S1, not the other SIJ) by only 1–5 % in a "
+           "finite-element model (Lindsey 2015, IJSS 9:64)",
 )
 
 CLOSURE = Parameter(
