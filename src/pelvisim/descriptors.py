@@ -278,6 +278,10 @@ class InnominateDescriptors(_ToDict):
     relative_to_sacrum: JointMotion
     in_body_frame: JointMotion
     named: tuple[str, ...]
+    frame: str = "relative to the sacrum"
+    """Frame of the top-level numbers (``inflare_deg`` …, ``pubic_superior_mm``)."""
+    landmark_shifts_frame: str = ""
+    """Frame of ``landmark_shifts``: the readout's body frame."""
 
 
 @dataclass(frozen=True)
@@ -318,6 +322,9 @@ SACRAL_LANDMARKS = ("sacral_sulcus_left", "sacral_sulcus_right", "ila_left", "il
 """The sacral landmarks a hand palpates (prone); their shifts are printed even when both sides move alike."""
 
 
+RING_FRAME_WORDS = "right pubis relative to the left, at the symphysis centre, pelvic-frame axes (any posture)"
+
+
 @dataclass(frozen=True)
 class RingDescriptors(_ToDict):
     """The pubic symphysis: the right pubis relative to the left, at the symphysis centre.
@@ -339,6 +346,7 @@ class RingDescriptors(_ToDict):
     symphysis_gap_change_mm: float
     words: str
     named: tuple[str, ...]
+    frame: str = RING_FRAME_WORDS
 
 
 @dataclass(frozen=True)
@@ -432,8 +440,8 @@ class Descriptors(_ToDict):
         return self.innominate_left if side == "left" else self.innominate_right
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"descriptors": {...}, "landmarks", "findings", "summary", "body_frame", "posture", "named",
-        "name_checks", "limit_warnings", "neutral_asymmetry"}``."""
+        """``{"descriptors": {...}, "landmarks", "landmarks_frame", "findings", "summary", "body_frame", "posture",
+        "named", "name_checks", "limit_warnings", "neutral_asymmetry"}``."""
         out: dict[str, Any] = {
             "descriptors": {
                 "innominate_left": self.innominate_left.to_dict(),
@@ -441,6 +449,7 @@ class Descriptors(_ToDict):
                 "sacrum": self.sacrum.to_dict(),
             },
             "landmarks": _plain(self.landmarks),
+            "landmarks_frame": body_frame.SHORT_NAME[self.posture],
             "findings": [f.to_dict() for f in self.findings],
             "summary": self.summary,
             "body_frame": self.body_frame,
@@ -574,7 +583,8 @@ def _innominate(anatomy: Anatomy, state: JointState, body: JointState, side: str
     return InnominateDescriptors(
         side=side, landmark_shifts=landmark_shifts, words=words or "neutral",
         pubic_superior_mm=float(frames.apply(T_rel, pubis)[1] - pubis[1]),
-        relative_to_sacrum=relative, in_body_frame=in_body, named=named, **values,
+        relative_to_sacrum=relative, in_body_frame=in_body, named=named,
+        landmark_shifts_frame=body_frame.SHORT_NAME[posture], **values,
     )
 
 

@@ -4,8 +4,8 @@
 
     {"model", "parameters",
      "descriptors": {"innominate_left", "innominate_right", "sacrum", "ring"},
-     "landmarks": {name: {"position_mm", "shift_mm"}}, "findings", "summary", "warnings",
-     "body_frame", "posture", "named", "name_checks", "limit_warnings", "neutral_asymmetry"}
+     "landmarks": {name: {"position_mm", "shift_mm"}}, "landmarks_frame", "findings", "summary", "warnings",
+     "magnification_note", "body_frame", "posture", "named", "name_checks", "limit_warnings", "neutral_asymmetry"}
 
 Each innominate carries ``relative_to_sacrum`` and ``in_body_frame`` (``anterior_rotation_deg``,
 ``inflare_deg``, ``frontal_rotation_deg``, ``upslip_mm``, ``anterior_translation_mm``,
@@ -163,11 +163,14 @@ def describe_json(model_name: str, settings: dict[str, Any], magnification: floa
     state = model.joint_state(anatomy, values, phase)
     displayed = pose(anatomy, state, magnification)  # validates magnification; descriptors ignore it
     d = descriptors.describe(anatomy, displayed, posture).to_dict()
+    from pelvisim import limits
+
     out = {
         "model": model.name,
         "parameters": values,
         **d,
         "warnings": model.warnings(values),
+        "magnification_note": limits.magnification_overlap_note(anatomy, state, magnification),
     }
     out.update(_gait_extras(model, state, phase))
     out.update(_tissue_extras(anatomy, model.name, values, phase, state))
@@ -202,8 +205,14 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
 
     lines = [f"Model: {data['model']}   " + ", ".join(f"{k} = {v}" for k, v in data["parameters"].items())]
     if magnification != 1.0:
-        lines.append(f"Display magnification ×{magnification:g} (descriptors below are true scale)")
+        note = data.get("magnification_note")
+        lines.append(f"Display magnification ×{magnification:g} (descriptors below are true scale)"
+                     + (f"; drawn at ×{magnification:g}, {note}" if note else ""))
     lines.append(f"Body frame: {data['body_frame']}")
+    if "pelvis" in data:
+        lines.append("  Walking: the whole-pelvis motion over the feet (rotation, obliquity, tilt; see \"pelvis\" in "
+                     "--json) is removed; the body frame walks with the body, so every number below is motion "
+                     "within the pelvic ring.")
     lines.append("")
     for side in ("left", "right"):
         d = data["descriptors"][f"innominate_{side}"]
