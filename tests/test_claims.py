@@ -219,3 +219,12 @@ def test_reference_wording_fixed_by_the_review(capsys):
     assert "[inferred]" in references.reference("Luchau 2022").authors
     out = run(capsys, "claims", "--references")
     assert "**[inferred]** an attribution" in out
+
+
+def test_no_scene_calls_a_model_what_really_happens():
+    # Review item 14: the flagship called its true-scale panel "what really happens" and, two captions
+    # later, "not measured in vivo". A model panel is the model.
+    for name in scene.bundled_scene_names():
+        text = " ".join(c.text for c in scene.load(name).captions)
+        assert "really happens" not in text, name
+    assert "Left: the model at true scale" in " ".join(c.text for c in scene.load("flagship").captions)
