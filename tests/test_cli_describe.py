@@ -9,7 +9,7 @@ import pytest
 from pelvisim.cli import main
 
 CORE_KEYS = {"model", "parameters", "descriptors", "landmarks", "findings", "summary", "warnings", "body_frame",
-             "posture", "named", "name_checks", "landmarks_frame", "magnification_note", "limit_warnings", "neutral_asymmetry"}
+             "posture", "named", "name_checks", "landmarks_frame", "magnification_note", "whole_pelvis", "limit_warnings", "neutral_asymmetry"}
 
 
 def run(capsys, *argv):

@@ -275,7 +275,7 @@ def test_magnification_changes_the_pose_not_the_descriptors(anatomy):
 def test_to_dict_is_json(anatomy):
     d = descriptors.describe(anatomy, models.joint_state(anatomy, "sacral_torsion", {"angle_deg": 1.0}))
     data = json.loads(json.dumps(d.to_dict()))
-    assert set(data) == {"descriptors", "landmarks", "findings", "summary", "body_frame", "posture", "named", "name_checks", "landmarks_frame",
+    assert set(data) == {"descriptors", "landmarks", "findings", "summary", "body_frame", "posture", "named", "name_checks", "landmarks_frame", "whole_pelvis",
                          "limit_warnings", "neutral_asymmetry"}
     assert set(data["descriptors"]) == {"innominate_left", "innominate_right", "sacrum", "ring"}
     assert set(data["landmarks"]["asis_left"]) == {"position_mm", "shift_mm"}

@@ -417,6 +417,36 @@ class Finding(_ToDict):
 
 
 @dataclass(frozen=True)
+class WholePelvis(_ToDict):
+    """How the body frame re-seats the whole pelvis, compared with the least-motion account.
+
+    The body frame holds the hips on the femoral heads (standing) or the pelvis on the table; the
+    least-motion account moves as little bone as possible. The rigid motion between the two is
+    shared by all three bones, so every ``in_body_frame`` number and landmark shift includes it: a
+    left ilium turned back alone re-seats the whole pelvis over the feet, and the untouched right
+    ilium then reads a motion it did not make. Rotation-vector components, pelvic-frame axes.
+
+    Attributes
+    ----------
+    anterior_tilt_deg : float
+        + = tipped forward (ASIS down).
+    rotation_left_deg : float
+        + = turned to face left.
+    left_side_down_deg : float
+        + = tilted in the frontal plane, left side down (toward the feet, lying).
+    origin_shift_mm : tuple of float
+        Shift of the pelvic-frame origin (mid-point of the two ASIS at neutral), mm.
+    """
+
+    frame: str
+    anterior_tilt_deg: float
+    rotation_left_deg: float
+    left_side_down_deg: float
+    origin_shift_mm: tuple[float, float, float]
+    words: str
+
+
+@dataclass(frozen=True)
 class Descriptors(_ToDict):
     """Everything read off one pose (true scale)."""
 
@@ -434,6 +464,8 @@ class Descriptors(_ToDict):
     neutral_asymmetry: str = ""
     name_checks: tuple[naming.PostureCheck, ...] = ()
     """Each name's signature re-checked where its landmarks are palpated (:func:`pelvisim.naming.check_in_posture`)."""
+    whole_pelvis: WholePelvis | None = None
+    """The body frame's re-seating of the whole pelvis (:class:`WholePelvis`)."""
 
     def innominate(self, side: str) -> InnominateDescriptors:
         """The innominate descriptors of ``side``."""
@@ -441,7 +473,7 @@ class Descriptors(_ToDict):
 
     def to_dict(self) -> dict[str, Any]:
         """``{"descriptors": {...}, "landmarks", "landmarks_frame", "findings", "summary", "body_frame", "posture",
-        "named", "name_checks", "limit_warnings", "neutral_asymmetry"}``."""
+        "named", "name_checks", "whole_pelvis", "limit_warnings", "neutral_asymmetry"}``."""
         out: dict[str, Any] = {
             "descriptors": {
                 "innominate_left": self.innominate_left.to_dict(),
@@ -456,6 +488,7 @@ class Descriptors(_ToDict):
             "posture": self.posture,
             "named": list(self.named),
             "name_checks": [c.to_dict() for c in self.name_checks],
+            "whole_pelvis": self.whole_pelvis.to_dict() if self.whole_pelvis is not None else None,
             "limit_warnings": [w.to_dict() for w in self.limit_warnings],
             "neutral_asymmetry": self.neutral_asymmetry,
         }
@@ -835,6 +868,9 @@ def _verdict(at_pose: float, rule: FindingRule) -> Verdict:
     return Verdict(palpable, words + kappa, where, asymmetric)
 
 
+RESEAT_NOTE_DEG = 0.1
+"""The summary mentions the whole-pelvis re-seating from this size on (a pelvisim choice: it is then
+visible in the one-decimal body-frame numbers)."""
 BEYOND_BANDS = "Beyond the landmark-location error band and, where measured, normal bony asymmetry"
 """How the summary introduces the findings whose ``palpable`` is True."""
 
@@ -977,7 +1013,8 @@ def name_check_sentences(checks: tuple[naming.PostureCheck, ...]) -> list[str]:
 
 def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], posture: str,
              warnings: tuple[limits.LimitWarning, ...], names: tuple[str, ...], moved: bool = False,
-             name_checks: tuple[naming.PostureCheck, ...] = (), sacral_medial_mm: Mapping[str, float] | None = None) -> str:
+             name_checks: tuple[naming.PostureCheck, ...] = (), sacral_medial_mm: Mapping[str, float] | None = None,
+             reseat: WholePelvis | None = None) -> str:
     left, right, sacrum, ring = (descriptors_[k] for k in ("innominate_left", "innominate_right", "sacrum", "ring"))
     parts = []
     for d in (left, right):
@@ -995,6 +1032,11 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
     text = ". ".join(parts) + ". " if parts else ""
     text += (("Named: " + ", ".join(names) + f" (signature checked on the {naming.ACCOUNT}). ") if names
              else "No clinical name: no landmark signature above the RSA precision. ")
+    if reseat is not None and max(abs(reseat.anterior_tilt_deg), abs(reseat.rotation_left_deg),
+                                  abs(reseat.left_side_down_deg)) >= RESEAT_NOTE_DEG:
+        where = "on the hips, the whole pelvis is re-seated over the feet" if posture == "standing" else \
+            "on the table, the whole pelvis is re-seated there"
+        text += f"Held {where}: {reseat.words} (against the {naming.ACCOUNT}); every body-frame number includes it. "
     for sentence in name_check_sentences(name_checks):
         text += sentence + " "
     for sentence in _sign_contradictions(left, right, posture, sacral_medial_mm):
@@ -1016,6 +1058,29 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
     for w in warnings:
         text += f" Warning: {w.text}."
     return text.strip()
+
+
+def whole_pelvis(anatomy: Anatomy, state: JointState, own: Mapping[str, Transform], posture: str) -> WholePelvis:
+    """The body frame's rigid re-seating of the whole pelvis against the least-motion account ``own``."""
+    reference = own["sacrum"] @ frames.invert(state.T_pelvis["sacrum"])  # the account's re-reference of the pose
+    W = body_frame.body_frame_transform(anatomy, state, posture) @ frames.invert(reference)
+    w = np.degrees(_rotvec(W))
+    tilt, turn, down = float(-w[2]), float(w[1]), float(-w[0])
+    lying = posture in body_frame.LYING
+    items = []
+    if abs(tilt) >= NEGLIGIBLE:
+        toward = ("toward the feet" if lying else "down") if tilt > 0 else ("toward the head" if lying else "up")
+        items.append((abs(tilt), f"tipped {abs(tilt):.1f}° {'forward' if tilt > 0 else 'backward'} (ASIS {toward})"))
+    if abs(turn) >= NEGLIGIBLE:
+        items.append((abs(turn), f"turned {abs(turn):.1f}° about the {body_frame.LONG_AXIS[posture]}, front facing "
+                                 f"{'left' if turn > 0 else 'right'}"))
+    if abs(down) >= NEGLIGIBLE:
+        side = "left" if down > 0 else "right"
+        items.append((abs(down), f"tilted {abs(down):.1f}° in the frontal plane, {side} side "
+                                 f"{'toward the feet' if lying else 'down'}"))
+    words = _sorted_words(items) if items else "none"
+    return WholePelvis(f"{body_frame.SHORT_NAME[posture]} against the {naming.ACCOUNT}", tilt, turn, down,
+                       tuple(float(v) for v in W[:3, 3]), words)
 
 
 def relative_to_sacrum(state: JointState) -> JointState:
@@ -1069,6 +1134,7 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
     sacral_medial = {side: _medial_mm(moved - neutral, side)
                      for side in SIDES for neutral, moved in [positions[SACRAL_MIDLINE][f"asis_{side}"]]
                      if f"asis_{side}" in positions[SACRAL_MIDLINE]}
+    reseat = whole_pelvis(anatomy, state, own, posture)
     name_checks = tuple(naming.check_in_posture(anatomy, n, bodies[where], where)
                         for n in names.all for where in [naming.palpation_posture(n, posture)])
     landmarks = {
@@ -1083,7 +1149,7 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
         landmarks=landmarks,
         findings=findings,
         summary=_summary(parts, findings, posture, warnings, names.all, moved=_moved_at_all(state),
-                         name_checks=name_checks, sacral_medial_mm=sacral_medial),
+                         name_checks=name_checks, sacral_medial_mm=sacral_medial, reseat=reseat),
         ring=ring,
         posture=posture,
         body_frame=body_frame.BODY_FRAME_TEXT[posture],
@@ -1091,4 +1157,5 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
         limit_warnings=warnings,
         neutral_asymmetry=neutral_asymmetry_note(findings),
         name_checks=name_checks,
+        whole_pelvis=reseat,
     )

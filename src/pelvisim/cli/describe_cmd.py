@@ -5,7 +5,8 @@
     {"model", "parameters",
      "descriptors": {"innominate_left", "innominate_right", "sacrum", "ring"},
      "landmarks": {name: {"position_mm", "shift_mm"}}, "landmarks_frame", "findings", "summary", "warnings",
-     "magnification_note", "body_frame", "posture", "named", "name_checks", "limit_warnings", "neutral_asymmetry"}
+     "magnification_note", "body_frame", "posture", "named", "name_checks", "whole_pelvis", "limit_warnings",
+     "neutral_asymmetry"}
 
 Each innominate carries ``relative_to_sacrum`` and ``in_body_frame`` (``anterior_rotation_deg``,
 ``inflare_deg``, ``frontal_rotation_deg``, ``upslip_mm``, ``anterior_translation_mm``,
@@ -209,6 +210,10 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
         lines.append(f"Display magnification ×{magnification:g} (descriptors below are true scale)"
                      + (f"; drawn at ×{magnification:g}, {note}" if note else ""))
     lines.append(f"Body frame: {data['body_frame']}")
+    reseat = data.get("whole_pelvis")
+    if reseat is not None:
+        lines.append(f"  Whole-pelvis re-seating ({reseat['frame']}): {reseat['words']} — included in every body-frame "
+                     "number below.")
     if "pelvis" in data:
         lines.append("  Walking: the whole-pelvis motion over the feet (rotation, obliquity, tilt; see \"pelvis\" in "
                      "--json) is removed; the body frame walks with the body, so every number below is motion "
