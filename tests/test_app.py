@@ -235,7 +235,9 @@ def test_each_panel_keeps_the_scenes_magnification_and_view(anatomy):
         assert badges == ["true scale", "×20 — exaggerated"]
         magnification = window.panels[1].pose.magnification
         assert magnification == 20.0 and window.panels[0].pose.magnification == 1.0
-        assert window.display_box.layout().labelForField(window.display_box.magnification).text() == "Magnification, all panels"
+        # the Display box shows true scale while panel 2 keeps its ×20: its label must not claim "all panels"
+        label = window.display_box.layout().labelForField(window.display_box.magnification).text()
+        assert label == "Magnification, panels without their own" and window.display_box.magnification.currentData() == 1.0
         own = window.panel_controls[1].magnification
         assert own.currentData() == 20.0 and "this panel" in own.toolTip()
         own.setCurrentIndex(own.findData(5.0))  # one panel only
