@@ -8,7 +8,6 @@ sentence exactly for the names whose signature fails there.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
