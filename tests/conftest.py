@@ -7,6 +7,8 @@ import pytest
 import pelvisim
 from anatomy_helpers import symmetrized
 
+pytest_plugins = ("browser_helpers",)  # one browser and the lesson pages, shared by the whole session
+
 
 @pytest.fixture(scope="module")
 def anatomy() -> pelvisim.Anatomy:

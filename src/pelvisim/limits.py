@@ -235,6 +235,17 @@ def joint_limit_warnings(anatomy: Anatomy, state: JointState) -> tuple[LimitWarn
     return tuple(out)
 
 
+def limit_note(warning: LimitWarning) -> str:
+    """A joint-limit warning in one short line, e.g. ``"symphysis vertical shear 3.9 mm > 2.6 mm measured in vivo"``
+    or ``"symphysis gap change 0.6 mm > pelvisim's 0.5 mm threshold"`` (:attr:`LimitWarning.short_text`: a limit
+    no one measured is never labelled "in vivo").
+
+    The full sentence with its source is ``warning.text`` (the app's side panel, ``describe``); the
+    panels of the app, videos and lesson pages show this line.
+    """
+    return warning.short_text
+
+
 # --- bones passing through each other under magnification ------------------------------------------
 @dataclass(frozen=True, eq=False)
 class _JointPatch:
