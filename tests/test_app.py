@@ -108,7 +108,7 @@ def test_slider_moves_the_bone_and_updates_the_table(window):
     np.testing.assert_allclose(_matrix(panel, "sacrum"), before_sacrum)
     left = dict(window.panel_controls[0].table_text())["Left innominate"]
     assert left.startswith("left inflare") and "2.0°" in left  # named by its signature, with the angle
-    # 2° is within measured flare, but it closes the symphysis gap beyond what was measured in vivo
+    # 2° is within measured flare, but it closes the symphysis gap beyond pelvisim's 0.5 mm threshold (none was measured in vivo)
     note = window.panel_controls[0].warning
     assert not note.isHidden() and "Symphysis gap closes" in note.text() and "left_deg" not in note.text()
     assert any(n.startswith("symphysis gap change") for n in panel.notes)  # and in the 3D view
@@ -235,7 +235,9 @@ def test_each_panel_keeps_the_scenes_magnification_and_view(anatomy):
         assert badges == ["true scale", "×20 — exaggerated"]
         magnification = window.panels[1].pose.magnification
         assert magnification == 20.0 and window.panels[0].pose.magnification == 1.0
-        assert window.display_box.layout().labelForField(window.display_box.magnification).text() == "Magnification, all panels"
+        # the Display box shows true scale while panel 2 keeps its ×20: its label must not claim "all panels"
+        label = window.display_box.layout().labelForField(window.display_box.magnification).text()
+        assert label == "Magnification, panels without their own" and window.display_box.magnification.currentData() == 1.0
         own = window.panel_controls[1].magnification
         assert own.currentData() == 20.0 and "this panel" in own.toolTip()
         own.setCurrentIndex(own.findData(5.0))  # one panel only

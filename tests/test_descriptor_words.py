@@ -161,29 +161,37 @@ def test_finding_words_name_the_side_that_shows_the_sign(anatomy, side):
     # still); the sulcus and ILA findings are always read prone.
     other = "right" if side == "left" else "left"
     upslip = _findings(anatomy, "shear", {f"{side}_mm": 3.0})
-    assert upslip["ASIS height difference"].words == f"ASIS higher on the {side} by 3.0 mm"
-    assert upslip["PSIS height difference"].words == f"PSIS higher on the {side} by 3.0 mm"
+    # lying, the pelvic Y axis runs toward the head: never "higher" (review item 10)
+    assert upslip["ASIS height difference"].words == f"ASIS further toward the head on the {side} by 3.0 mm"
+    assert upslip["PSIS height difference"].words == f"PSIS further toward the head on the {side} by 3.0 mm"
     assert upslip["apparent leg-length difference (medial malleoli)"].words == f"leg looks longer on the {other} by 3.0 mm"
     assert upslip["ASIS-PSIS tilt difference"].words == "ASIS-PSIS tilt difference: none (< 0.05°)"
     outflare = _findings(anatomy, "flare", {f"{side}_deg": -2.0})
-    assert outflare["ASIS-to-midline difference"].words.startswith(f"ASIS further from the midline on the {side} by ")
+    assert outflare["ASIS-to-midline difference"].words.startswith(f"ASIS further from the table midline on the {side} by ")
+    assert outflare["ASIS-to-sacral-midline difference"].words.startswith(f"ASIS further from the sacrum's midline on the {side} by ")
     # A rigid turn of 3° about a transverse axis turns the ASIS–PSIS line by exactly 3°.
     forward = _findings(anatomy, "innominate_rotation", {f"{side}_deg": 3.0})
-    assert forward["ASIS-PSIS tilt difference"].words == f"ASIS tipped further down relative to the PSIS on the {side} by 3.0°"
+    assert forward["ASIS-PSIS tilt difference"].words == f"ASIS tipped further toward the feet relative to the PSIS on the {side} by 3.0°"
+    standing = _findings(anatomy, "innominate_rotation", {f"{side}_deg": 3.0}, "standing")["ASIS-PSIS tilt difference"]
+    assert standing.words.startswith(f"ASIS tipped further down relative to the PSIS on the {side} by ")
     torsion = _findings(anatomy, "sacral_torsion", {"axis": f"{side}_oblique", "direction": side, "angle_deg": 3.0})
     assert torsion["sacral sulcus depth difference"].words.startswith(f"sacral sulcus deeper on the {other} by ")
     assert torsion["ILA posterior difference"].words.startswith(f"ILA more posterior on the {side} by ")
     flexion = _findings(anatomy, "unilateral_sacral_flexion", {f"{side}_deg": 3.0})
-    assert flexion["ILA height difference"].words.startswith(f"ILA lower on the {side} by ")
+    assert flexion["ILA height difference"].words.startswith(f"ILA further toward the feet on the {side} by ")  # read prone
 
 
 def test_palpation_bands_are_the_published_figures(anatomy):
     # Landmark location error at the iliac spines 15–20 mm (Della Croce 1999): the band a hand could
     # start to tell apart; ASIS–PSIS tilt: normal bony asymmetry up to 11° (Preece 2008), one edge.
     height = _findings(anatomy, "shear", {"left_mm": 8.0, "right_mm": -8.0})["ASIS height difference"]
-    assert height.difference == pytest.approx(16.0) and height.band == (15.0, 20.0) and height.threshold == 15.0
+    assert height.difference == pytest.approx(16.0) and height.band == (15.0, 20.0) and height.normal_asymmetry == 16.0
     assert "Della Croce 1999" in height.source and "16 mm" in height.note and "Preece 2008" in height.note
     assert not height.palpable and height.verdict.startswith("within the 15–20 mm")
+    # A band next to normal asymmetry and κ, not one cut-off (review item 7): 16 mm at the pose is inside
+    # the location-error band and not beyond the 16 mm Preece measured; examiners agree at κ ≤ 0.19.
+    assert height.location_error == "within" and height.beyond_normal_asymmetry is False
+    assert "within the 16 mm normal bony asymmetry (Preece 2008)" in height.verdict and "κ −0.01…0.19" in height.verdict
     tilt_12 = _findings(anatomy, "innominate_rotation", {"left_deg": -6.0, "right_deg": 6.0})["ASIS-PSIS tilt difference"]
     tilt_10 = _findings(anatomy, "innominate_rotation", {"left_deg": -5.0, "right_deg": 5.0})["ASIS-PSIS tilt difference"]
     # 0.01°: setting the ring on the table (supine body frame) turns both sides by thousandths of a degree
@@ -214,8 +222,8 @@ def test_summary_names_the_pattern_and_the_largest_finding(anatomy):
     assert medial > 0
     summary = descriptors.describe(anatomy, state, posture="supine").summary
     assert summary.startswith("Left ilium turned 2.0° about the vertical axis, ASIS toward the sacrum's midline relative to the sacrum.")
-    assert "Named: left inflare." in summary
-    assert ("Every change is below the 15–20 mm landmark-location error (largest: ASIS further from the midline on the "
+    assert "Named: left inflare (signature checked on the least-motion account)." in summary
+    assert ("Every change is below the 15–20 mm landmark-location error (largest: ASIS further from the table midline on the "
             f"right by {medial:.1f} mm, supine, on the table).") in summary
 
 
@@ -225,12 +233,14 @@ def test_summary_lists_every_palpable_finding(anatomy):
     d = descriptors.describe(anatomy, models.joint_state(anatomy, "shear", {"left_mm": 10.0, "right_mm": -10.0}), posture="supine")
     palpable = [f.name for f in d.findings if f.palpable]
     assert palpable == ["ASIS height difference", "PSIS height difference", "apparent leg-length difference (medial malleoli)"]
-    assert "Named: left upslip, right downslip." in d.summary
-    assert "Palpable: ASIS higher on the left by 20.0 mm (supine, on the table); PSIS higher on the left by " in d.summary
+    assert "Named: left upslip, right downslip (signature checked on the least-motion account)." in d.summary
+    assert (f"{descriptors.BEYOND_BANDS}: ASIS further toward the head on the left by 20.0 mm (supine, on the table); "
+            "PSIS further toward the head on the left by ") in d.summary
     assert "; leg looks longer on the right by " in d.summary
 
 
 def test_summary_of_a_symmetric_motion_has_nothing_to_palpate(symmetric):
     summary = descriptors.describe(symmetric, models.joint_state(symmetric, "nutation", {"angle_deg": 2.0})).summary
     assert "Sacrum nodded 2.0° forward (base forward and down)." in summary
-    assert summary.endswith("Named: nutation. No left-right difference to palpate.")
+    assert ("Named: nutation (signature checked on the least-motion account). No left-right difference to palpate, but "
+            "both sides move alike (prone, on the table): ") in summary  # the shifts: test_symmetric_sacral_shifts.py

@@ -43,7 +43,7 @@ def test_the_warning_reaches_describe_text_and_json(capsys):
     data = json.loads(capsys.readouterr().out)
     quantities = {(w["joint"], w["quantity"]) for w in data["limit_warnings"]}
     assert ("symphysis", "vertical shear") in quantities
-    assert set(data["limit_warnings"][0]) == {"joint", "quantity", "value", "unit", "limit", "source", "text"}
+    assert set(data["limit_warnings"][0]) == {"joint", "quantity", "value", "unit", "limit", "source", "text", "basis"}
 
 
 def test_a_one_degree_inflare_reports_the_symphysis_gap_closing(anatomy):
@@ -103,3 +103,89 @@ def test_overlap_is_real_penetration_checked_by_exact_distance(anatomy):
     _, signed = closest_points_on_surface(near, surface)
     assert signed.min() < -limits.OVERLAP_DEPTH_MM
     assert "symphysis" in limits.overlapping_joints(anatomy, pushed, 1.0)
+
+
+# --- issue 10 review items 1 and 9: "3.6° > 3.6°" never prints; the gap threshold is pelvisim's --------
+@pytest.mark.parametrize(("model", "key", "values"), [
+    ("innominate_rotation", "left_deg", np.linspace(3.55, 3.70, 31)),   # SIJ rotation about 3.6°
+    ("nutation", "angle_deg", np.linspace(3.55, 3.70, 31)),
+    ("flare", "left_deg", np.linspace(0.20, 0.50, 31)),                   # symphysis gap about 0.5 mm
+])
+def test_no_warning_prints_a_value_equal_to_its_limit(anatomy, model, key, values):
+    # Independent of limits.exceeds: compare the value as the warning prints it with the limit.
+    seen = 0
+    for v in values:
+        for w in limits.joint_limit_warnings(anatomy, models.joint_state(anatomy, model, {key: float(v)})):
+            printed = float(f"{w.value:.1f}")
+            assert printed > w.limit, w.short_text
+            assert f"{w.limit:g}° >" not in w.short_text and f"{w.limit:g} mm >" not in w.short_text
+            seen += 1
+    assert seen  # the sweep does cross a limit (otherwise it tests nothing)
+
+
+def test_a_pose_at_exactly_the_largest_measured_sij_rotation_is_not_beyond_it(anatomy):
+    state = models.joint_state(anatomy, "innominate_rotation", {"left_deg": 3.6})
+    # Hand check: the left ilium turns 3.6° about one axis relative to the sacrum (float noise only).
+    R = np.asarray(state.relative("sacrum", "innominate_left"))[:3, :3]
+    assert math.degrees(math.acos((np.trace(R) - 1) / 2)) == pytest.approx(3.6, abs=1e-9)
+    assert ("sij_left", "rotation") not in {(w.joint, w.quantity) for w in limits.joint_limit_warnings(anatomy, state)}
+
+
+def test_the_symphysis_gap_threshold_is_labelled_as_pelvisims_own(anatomy):
+    state = models.joint_state(anatomy, "flare", {"left_deg": 1.0})
+    warnings = {w.quantity: w for w in limits.joint_limit_warnings(anatomy, state)}
+    gap = warnings["gap change"]
+    assert gap.basis == limits.PELVISIM_THRESHOLD
+    assert "in vivo" not in gap.short_text and "pelvisim's 0.5 mm threshold" in gap.short_text
+    assert "pelvisim's 0.5 mm threshold" in gap.text and "measured in vivo" not in gap.text
+    shear = limits.joint_limit_warnings(
+        anatomy, models.joint_state(anatomy, "innominate_rotation", {"left_deg": -1.0, "right_deg": 1.0}))
+    measured = [w for w in shear if w.quantity in ("vertical shear", "sagittal shift")]
+    assert measured and all(w.basis == limits.IN_VIVO and "measured in vivo" in w.short_text for w in measured)
+
+
+def test_view_limit_note_uses_the_basis(anatomy):
+    from pelvisim.view.readout import panel_notes
+
+    notes = panel_notes(anatomy, models.joint_state(anatomy, "flare", {"left_deg": 1.0}), 1.0)
+    (gap,) = [n for n in notes if "gap change" in n]
+    assert gap.endswith("> pelvisim's 0.5 mm threshold")
+
+
+def test_what_a_hand_can_feel_says_the_one_sided_pose_is_impossible_at_the_symphysis(anatomy):
+    s = scene.load("what_a_hand_can_feel")
+    caption = " ".join(c.text for c in s.captions)
+    peak = max(k.parameters["left_deg"] for k in s.timeline.keyframes)
+    assert peak == 3.6 and "3.6°" in caption
+    vertical = abs(symphysis_by_hand(anatomy, models.joint_state(anatomy, "innominate_rotation", {"left_deg": peak}))[1])
+    assert vertical > limits.SYMPHYSIS_VERTICAL_SHEAR_LIMIT_MM
+    assert "impossible at the symphysis" in caption and f"shears {vertical:.1f} mm" in caption
+    # The angle at which the first symphysis limit is passed, by bisection on the hand computation.
+    lo, hi = 0.0, peak
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        sag, ver, _gap = symphysis_by_hand(anatomy, models.joint_state(anatomy, "innominate_rotation", {"left_deg": mid}))
+        if abs(sag) > limits.SYMPHYSIS_SAGITTAL_SHIFT_LIMIT_MM or abs(ver) > limits.SYMPHYSIS_VERTICAL_SHEAR_LIMIT_MM:
+            hi = mid
+        else:
+            lo = mid
+    assert f"past {hi:.1f}°" in caption
+    assert scene.caption_warnings(s) == []
+
+
+def test_pubic_shear_says_it_closes_the_gap_by_itself(anatomy):
+    # Review item 11: turning about the ASIS–PSIS line to lift the pubis 2 mm also closes the gap.
+    state = models.joint_state(anatomy, "pubic_shear", {"left_mm": 2.0})
+    sagittal, vertical, gap = symphysis_by_hand(anatomy, state)
+    assert vertical == pytest.approx(-2.0, abs=0.05)  # the left pubis 2 mm up = right 2 mm lower (0.05: turn, not slide)
+    assert gap < -limits.SYMPHYSIS_GAP_CHANGE_LIMIT_MM
+    L = np.asarray(state.T_pelvis["innominate_left"])
+    S = np.asarray(state.T_pelvis["sacrum"])
+    p = anatomy.point("ischial_tuberosity_left")
+    medial = (np.linalg.solve(S, L @ np.append(p, 1.0))[:3] - p)[2]  # +Z is medial on the left
+    evidence = models.get_model("pubic_shear").evidence
+    assert f"closes the symphysis gap by about {-gap:.1f} mm" in evidence
+    assert f"ischial tuberosity about {medial:.1f} mm medially" in evidence
+    caption = " ".join(c.text for c in scene.load("pubic_shear").captions)
+    assert f"the symphysis gap closes {-gap:.1f} mm" in caption and "sets off the warning" in caption
+    assert ("symphysis", "gap change") in {(w.joint, w.quantity) for w in limits.joint_limit_warnings(anatomy, state)}

@@ -87,7 +87,11 @@ def test_innominate_signature_words_match_their_checks(name, side):
     for check in naming.innominate_signature(name, side):
         (landmark, coefficient), = check.terms
         assert landmark.endswith(f"_{side}")
-        if check.axis == naming.RIGHT:  # medial on the left is +Z, on the right −Z
+        if isinstance(check, naming.DiagonalCheck):  # §4's "ASIS anterior-inferior" / "superior-posterior"
+            said = check.words.split(" ", 1)[1]
+            expected = {"anterior-inferior": (1.0, -1.0), "superior-posterior": (-1.0, 1.0)}[said]
+            assert (check.anterior, check.superior) == expected, check.words
+        elif check.axis == naming.RIGHT:  # medial on the left is +Z, on the right −Z
             medial_sign = +1 if side == "left" else -1
             said = "medial" if " medial" in f" {check.words}" else "lateral"
             assert np.sign(coefficient) == (medial_sign if said == "medial" else -medial_sign), check.words
@@ -298,17 +302,27 @@ def test_summary_says_which_side_of_the_sacrum_went_down(anatomy):
 def test_summary_warns_when_the_palpable_sign_is_the_opposite_of_the_joint_motion(anatomy):
     # Gurd's sacral rotation: relative to the sacrum the left ilium flares in, but standing (hips held)
     # its ASIS moves outward — the summary must say so, with the numbers read off the landmarks.
-    d = descriptors.describe(anatomy, models.joint_state(anatomy, "sacral_rotation", {"left_deg": 1.0}))
+    d_state = models.joint_state(anatomy, "sacral_rotation", {"left_deg": 1.0})
+    d = descriptors.describe(anatomy, d_state)
     for side, joint, true in (("left", "toward", "inflare"), ("right", "away from", "outflare")):
         mine = d.innominate(side)
         flare = mine.relative_to_sacrum.inflare_deg
         asis_z = mine.landmark_shifts["asis"].shift_mm[2]
         medial = asis_z if side == "left" else -asis_z  # +Z is medial on the left, lateral on the right
         assert np.sign(flare) != np.sign(medial)  # the two really disagree here
-        felt = "lateral" if medial < 0 else "medial"
+        felt = "further from" if medial < 0 else "closer to"
+        # Against the sacrum's own midline, by hand: the ASIS taken into the sacrum's frame (S⁻¹ · T p).
+        S, T = np.asarray(d_state.T_pelvis["sacrum"]), np.asarray(d_state.T_pelvis[f"innominate_{side}"])
+        p = anatomy.point(f"asis_{side}")
+        own_z = np.linalg.solve(S, T @ np.append(p, 1.0))[2] - p[2]
+        own = own_z if side == "left" else -own_z
+        assert np.sign(own) == np.sign(flare)  # Gurd's sign, against the midline that turns with the trunk
         assert (f"Relative to the sacrum the {side} ilium turns {abs(flare):.1f}° with its ASIS {joint} the sacrum's "
-                f"midline, but in the standing body frame that ASIS moves {abs(medial):.1f} mm {felt}: the palpable "
-                f"sign is the opposite of a true {side} {true}.") in d.summary
+                f"midline, but in the standing body frame that ASIS moves {abs(medial):.1f} mm {felt} the floor midline "
+                f"({abs(own):.1f} mm {'closer to' if own > 0 else 'further from'} the sacrum's midline, the patient's own "
+                f"midline that turns with the trunk): against the floor midline the palpable sign is the opposite of a "
+                f"true {side} {true}; against the sacrum's midline, the one teaching judges flare by (inflare: ASIS "
+                f"nearer the umbilicus), it is that of one.") in d.summary
     # A true inflare on its own: the ASIS goes where the joint says, and no such sentence appears.
     plain = descriptors.describe(anatomy, models.joint_state(anatomy, "flare", {"left_deg": 2.0}))
     assert "palpable sign is the opposite" not in plain.summary

@@ -202,8 +202,19 @@ def test_mitchell_sequence():
 
 
 def test_in_vivo_warnings():
-    assert get_model("sacral_rotation").warnings({"left_deg": 3.0})
-    assert not get_model("sacral_rotation").warnings({"left_deg": 1.0})
+    # Review item 14: the sacral turn is flagged where the flare model is, past Goode 2008's 4.0° range
+    # (it used to warn at 3° citing "≤ 1°" while a 2° flare got none).
+    m = get_model("sacral_rotation")
+    assert not m.warnings({"left_deg": 1.0}) and not m.warnings({"left_deg": 3.0})
+    (warning,) = m.warnings({"left_deg": 4.5})
+    assert "Goode 2008" in warning and "4.0°" in warning
+    assert m.parameter("left_deg").in_vivo_limit == get_model("flare").parameter("left_deg").in_vivo_limit == 4.0
+
+
+def test_mitchell_gait_warning_does_not_claim_a_measurement_in_walking():
+    (warning,) = get_model("mitchell_gait").warnings({"torsion_deg": 3.0})
+    assert "measured in-vivo motion" not in warning and "walking was never measured" in warning
+    assert "exceeds the walking ceiling pelvisim takes from single-leg stance (≤ 0.5 deg" in warning
 
 
 @pytest.fixture(scope="module")

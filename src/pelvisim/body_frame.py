@@ -70,6 +70,14 @@ BODY_FRAME_TEXT: Mapping[str, str] = {
 SHORT_NAME: Mapping[str, str] = {
     "standing": "standing body frame", "supine": "supine, on the table", "prone": "prone, on the table",
 }
+IN_WORDS: Mapping[str, str] = {
+    "standing": "in the standing body frame", "supine": "lying supine on the table", "prone": "lying prone on the table",
+}
+"""Each body frame as a phrase inside a sentence ("... but lying supine on the table that ASIS moves ...")."""
+LYING = frozenset({"supine", "prone"})
+"""Postures in which the pelvic Y axis runs toward the head, not up: words say "toward the head", not "higher"."""
+LONG_AXIS: Mapping[str, str] = {"standing": "vertical axis", "supine": "long (head–foot) axis", "prone": "long (head–foot) axis"}
+"""The pelvic Y axis in words, per posture (vertical only when standing)."""
 
 TABLE_CONTACTS: Mapping[str, tuple[str, ...]] = {
     "supine": ("s1_posterior", "s2_posterior", "s3_posterior", "psis_left", "psis_right"),

@@ -102,22 +102,28 @@ def _describe(anatomy: Anatomy, model: str, parameters: Mapping[str, Any], phase
 
 
 def palpability(d: descriptors.Descriptors) -> str:
-    """Could a hand feel it? The largest left–right change against the location-error band."""
+    """Could a hand feel it? The finding that changed most, judged as ``describe`` judges it.
+
+    The left–right difference at the pose (what a hand compares) is set against the 15–20 mm
+    landmark-location error band (Della Croce 1999), the normal bony asymmetry where it was
+    measured (Preece 2008) and examiner agreement (κ): a band, not one cut-off
+    (:func:`pelvisim.descriptors.describe`, ``Finding.verdict``).
+    """
     millimetres = [f for f in d.findings if f.unit == "mm"]
     if not millimetres:
         return "not assessed (no palpable landmarks)"
     largest = max(millimetres, key=lambda f: abs(f.difference))
-    low, high = descriptors.PALPATION_ERROR_MM
-    size = abs(largest.difference)
-    if size < low:
-        verdict = f"No: the largest left–right change is {size:.1f} mm ({largest.words}, {largest.frame})"
-        verdict += f", below the {low:g}–{high:g} mm error of locating a landmark (Della Croce 1999)"
-    elif size < high:
-        verdict = f"Doubtful: {size:.1f} mm ({largest.words}) is within the {low:g}–{high:g} mm location-error band"
-    else:
-        verdict = f"Perhaps: {size:.1f} mm ({largest.words}) is beyond the {low:g}–{high:g} mm location error"
-    return (verdict + f"; normal pelves differ by up to {descriptors.NORMAL_HEIGHT_ASYMMETRY_MM:g} mm (Preece 2008) "
-            "and examiners agree at κ ≈ 0–0.2 (Stovall & Kumar 2010).")
+    alike = descriptors.symmetric_words(d.sacrum)
+    if abs(largest.difference) < descriptors.NEGLIGIBLE and alike:
+        return (f"No left–right difference to feel: both sides move alike ({d.sacrum.landmark_frame}: {alike}), and "
+                f"a hand compares sides, against a 15–20 mm error of locating each landmark (Della Croce 1999).")
+    lead = {"below": "No", "within": "Doubtful"}.get(str(largest.location_error), "Perhaps")
+    if lead == "Perhaps" and not largest.palpable:
+        lead = "Doubtful"
+    return (f"{lead}: the largest left–right change is {abs(largest.difference):.1f} mm ({largest.words}, "
+            f"{largest.frame}); the difference at the pose, {abs(largest.at_pose):.1f} mm, is {largest.verdict} — "
+            "location error from Della Croce 1999, examiner agreement from Stovall & Kumar 2010 and O'Haire & Gibbons "
+            "2000.")
 
 
 def _warnings(d: descriptors.Descriptors) -> tuple[str, ...]:
@@ -125,15 +131,28 @@ def _warnings(d: descriptors.Descriptors) -> tuple[str, ...]:
 
 
 def _lateral_mm(d: descriptors.Descriptors, side: str) -> float:
-    """How far the ASIS of ``side`` moved away from the midline in the body frame (mm)."""
+    """How far the ASIS of ``side`` moved away from the floor (or table) midline in the body frame (mm)."""
     z = d.innominate(side).landmark_shifts["asis"].shift_mm[2]
     return float(z if side == "right" else -z)
 
 
-def _textbook(model: str, parameters: Mapping[str, Any], what: str) -> Callable[[Anatomy], Shown]:
-    """The generic computation for a textbook story: names earned, its signature, palpability, limits."""
+def _toward_sacral_midline_mm(anatomy: Anatomy, state: Any, side: str) -> float:
+    """How far the ASIS of ``side`` moved toward the sacrum's own midsagittal plane (mm)."""
+    from pelvisim import frames
+
+    p = anatomy.point(f"asis_{side}")
+    own = frames.apply(frames.invert(state.T_pelvis["sacrum"]) @ state.T_pelvis[f"innominate_{side}"], p)
+    z = float(own[2] - p[2])
+    return z if side == "left" else -z
+
+
+def _textbook(model: str, parameters: Mapping[str, Any], what: str, phase: float = 0.0) -> Callable[[Anatomy], Shown]:
+    """The generic computation for a textbook story: names earned, its signature, palpability, limits.
+
+    ``phase`` is the gait phase the story is read at (gait models); ``what`` must name it.
+    """
     def compute(anatomy: Anatomy) -> Shown:
-        d = _describe(anatomy, model, parameters)
+        d = _describe(anatomy, model, parameters, phase)
         named = ", ".join(d.named) if d.named else "nothing (no landmark signature above the RSA precision)"
         text = f"At {what}: named {named}."
         numbers = {"largest_palpation_change_mm": max((abs(f.difference) for f in d.findings if f.unit == "mm"), default=0.0)}
@@ -146,17 +165,22 @@ def _gurd(anatomy: Anatomy) -> Shown:
     d = _describe(anatomy, "sacral_rotation", {"left_deg": 1.0})
     rel_left, rel_right = d.innominate_left.relative_to_sacrum.inflare_deg, d.innominate_right.relative_to_sacrum.inflare_deg
     out_left = _lateral_mm(d, "left")
+    own_left = _toward_sacral_midline_mm(anatomy, models.joint_state(anatomy, "sacral_rotation", {"left_deg": 1.0}), "left")
     cause = ring_models.multifidus_solution(anatomy, 100.0, 0.0).joint_state()
     cause_d = descriptors.describe(anatomy, cause)
     cause_turn = cause_d.sacrum.rotation_left_deg
     text = (f"Sacrum turned 1° left with the hips held: relative to the sacrum the left ilium turns {rel_left:.2f}° "
             f"ASIS-inward and the right {abs(rel_right):.2f}° ASIS-outward — Gurd's flare, there by construction because "
             f"the ilia follow only part of the turn. Standing, the left ASIS moves {abs(out_left):.1f} mm "
-            f"{'outward' if out_left > 0 else 'inward'}: the palpable sign is the opposite of a true left inflare. "
+            f"{'away from' if out_left > 0 else 'toward'} the floor midline (between the feet): against it the "
+            f"palpable sign is the opposite of a true left inflare. Against the sacrum's own midline, which turns with "
+            f"the trunk like the umbilicus teaching judges inflare by, it moves {abs(own_left):.1f} mm "
+            f"{'closer' if own_left > 0 else 'further away'}: Gurd's sign. "
             f"Her cause, the left multifidus pulling alone (100 N), turns the sacrum {abs(cause_turn):.4f}° to the "
             f"{'left' if cause_turn > 0 else 'right'} through the ring.")
     return Shown(text, {"relative_inflare_left_deg": rel_left, "relative_inflare_right_deg": rel_right,
-                        "left_asis_outward_standing_mm": out_left, "multifidus_sacral_rotation_left_deg": cause_turn},
+                        "left_asis_outward_standing_mm": out_left, "left_asis_toward_sacral_midline_mm": own_left,
+                        "multifidus_sacral_rotation_left_deg": cause_turn},
                  d.named, palpability(d), _warnings(d))
 
 
@@ -235,6 +259,10 @@ def _gold_jammed(anatomy: Anatomy) -> Shown:
                         "with_compensation_right_deg": coupled}, d.named, palpability(d), _warnings(d))
 
 
+MITCHELL_RIGHT_MIDSTANCE = 0.25
+"""Gait phase of right mid-stance, where the Mitchell sequence peaks right-on-right
+(:func:`pelvisim.ring_models.mitchell_torsion_rad`; phase 0 is right initial contact, where it is neutral)."""
+
 CLAIMS: tuple[Claim, ...] = (
     Claim("gurd_sacral_rotation_flare", "seed article", "Gurd 2010",
           "A weak right sacral multifidus lets the sacrum rotate left; the ligaments then flare the left ilium in (ASIS "
@@ -270,8 +298,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("gold_jammed_side", "seed article", "Gold 2014",
           "When one SIJ is jammed, walking makes the other side move too much.",
           "gait", {"stiffness_ratio": 2.0, "coupling_gain": 0.0}, _gold_jammed, ("Cho 2023", "Lindsey 2015"),
-          "Fixing one SIJ did not make the other hypermobile (cadaver); fusing an SIJ changed adjacent motion by only "
-          "1–5 % (finite elements)."),
+          "Fixing one SIJ did not make the other hypermobile (cadaver); fusing an SIJ changed the adjacent lumbar "
+          "segment's motion (L5–S1, not the other SIJ) by only 1–5 % (finite elements)."),
     # --- textbook stories -------------------------------------------------------------------------
     Claim("nutation", "textbook", "Kapandji", models.get_model("nutation").claim, "nutation", {"angle_deg": 2.0},
           _textbook("nutation", {"angle_deg": 2.0}, "2° of nutation"), ("Jacob & Kissling 1995", "Kibsgård 2012"),
@@ -282,13 +310,13 @@ CLAIMS: tuple[Claim, ...] = (
           ("Sturesson 2000", "Hungerford 2004", "Meissner 1996"),
           "RSA: very small SIJ rotations in the standing hip-flexion test; skin markers: posterior rotation on the "
           "flexing side; symphysis vertical motion up to 2.6 mm in living subjects."),
-    Claim("flare", "textbook", "Goode 2008", models.get_model("flare").claim, "flare", {"left_deg": 1.0},
+    Claim("flare", "textbook", "Manual-therapy teaching", models.get_model("flare").claim, "flare", {"left_deg": 1.0},
           _textbook("flare", {"left_deg": 1.0}, "a 1° left inflare"), ("Goode 2008", "Meissner 1996"),
           "Horizontal-plane SIJ rotation about 1° or less (systematic review); no transverse symphysis motion in vivo."),
-    Claim("upslip", "textbook", "Kissling & Jacob 1996", models.get_model("shear").claim, "shear", {"left_mm": 2.0},
+    Claim("upslip", "textbook", "Manual-therapy teaching", models.get_model("shear").claim, "shear", {"left_mm": 2.0},
           _textbook("shear", {"left_mm": 2.0}, "a 2 mm left upslip"), ("Kibsgård 2012", "Kibsgård 2014", "Kissling & Jacob 1996"),
           "SIJ translation never above 2 mm by RSA, none measurable in single-leg stance; > 2 mm proposed pathological."),
-    Claim("pubic_shear", "textbook", "Meissner 1996", models.get_model("pubic_shear").claim, "pubic_shear",
+    Claim("pubic_shear", "textbook", "Manual-therapy teaching", models.get_model("pubic_shear").claim, "pubic_shear",
           {"left_mm": 2.0}, _textbook("pubic_shear", {"left_mm": 2.0}, "a 2 mm left superior pubic shear"),
           ("Meissner 1996",), "Symphysis vertical motion up to 2.6 mm in one-leg stance, 2.2 mm in walking (living subjects)."),
     Claim("sacral_torsion", "textbook", "Mitchell (MSU)", models.get_model("sacral_torsion").claim, "sacral_torsion",
@@ -301,7 +329,10 @@ CLAIMS: tuple[Claim, ...] = (
           _textbook("unilateral_sacral_flexion", {"left_deg": 2.0}, "2° of left unilateral flexion"),
           ("Stovall & Kumar 2010", "O'Haire & Gibbons 2000"), "Sulcus κ −0.4…0.37 and 0.07; ILA κ 0.08."),
     Claim("mitchell_gait", "textbook", "Mitchell (MSU)", models.get_model("mitchell_gait").claim, "mitchell_gait",
-          {"torsion_deg": 0.5}, _textbook("mitchell_gait", {"torsion_deg": 0.5}, "0.5° torsions in walking (right stance)"),
+          {"torsion_deg": 0.5},
+          _textbook("mitchell_gait", {"torsion_deg": 0.5},
+                    f"0.5° torsions in walking, right mid-stance (phase {MITCHELL_RIGHT_MIDSTANCE:g})",
+                    MITCHELL_RIGHT_MIDSTANCE),
           ("Kibsgård 2012", "Kibsgård 2014"),
           "Never measured in walking; 0.5° is about what RSA saw in single-leg stance and below its 0.71° precision."),
 )
@@ -329,7 +360,7 @@ def markdown(anatomy: Anatomy) -> str:
         lines += [
             f"## {row['key'].replace('_', ' ')} ({row['kind']})",
             "",
-            f"- **Who:** {row['source']}",
+            f"- **Who:** {row['source']} — {row['source_method']}",
             f"- **Says:** {row['says']}",
             f"- **Model** (`{row['model']}`, {', '.join(f'{k} = {v}' for k, v in row['parameters'].items())}): "
             f"{row['model_shows']}",
@@ -351,7 +382,7 @@ def text(anatomy: Anatomy) -> str:
     """Plain-text table for the terminal."""
     out = []
     for row in rows(anatomy):
-        out += [f"{row['key']} ({row['kind']}) — {row['source']}", f"  says: {row['says']}",
+        out += [f"{row['key']} ({row['kind']}) — {row['source']} [{row['source_method']}]", f"  says: {row['says']}",
                 f"  model ({row['model']}): {row['model_shows']}"]
         for w in row["limit_warnings"]:
             out.append(f"  joint limit: {w}")

@@ -24,10 +24,18 @@ Reference frames (every readout names the one it uses)
   ILA prone, apparent leg length supine (legs straight, hips at neutral: each leg follows its
   acetabulum centre, :func:`supine_leg_shift_mm`). Each finding gives the change from neutral and
   the left–right difference at the pose: the bundled pelvis is not perfectly symmetric at neutral.
+- **Two midlines** for the ASIS-to-midline findings: the floor (standing) or table (lying) midline,
+  held still by the body frame, and the sacrum's own midsagittal plane (the pelvic frame's z = 0
+  plane carried with the sacrum), the patient's midline that turns with the trunk — the umbilicus
+  and the sacral spinous line a clinician compares with turn with it. They can disagree in sign
+  (Gurd's sacral rotation) and a whole-pelvis re-seating moves only the first.
 
 Clinical names ("left upslip", "nutation" …) appear only in the ``named`` lists, when the motion
 passes the checks of :mod:`pelvisim.naming` (which bone moved, RSA precision, §4 landmark
-signature); otherwise the words are neutral joint words.
+signature); otherwise the words are neutral joint words. The signature is checked on the
+least-motion account (each bone moved by its own share of the pose); ``name_checks`` re-checks
+each name where its landmarks are palpated (innominate and pubic names in the readout's body
+frame, sacral names prone) and the summary says, name by name, when the signature fails there.
 
 Every magnitude is positive when the named motion occurs, on either side (mirror rule,
 reference/BIOMECHANICS.md §2).
@@ -69,6 +77,9 @@ RELIABILITY = {
     "medial_malleolus": "composites of palpation tests κ 0.11–0.23 (Riddle & Freburger 2002)",
 }
 """How reliably examiners agree on each palpation (reference/BIOMECHANICS.md §4)."""
+KAPPA = {"asis": "κ −0.01…0.19", "psis": "κ 0.04…0.15", "sacral_sulcus": "κ −0.4…0.37", "ila": "κ 0.08",
+         "medial_malleolus": "κ 0.11–0.23 (test composites)"}
+"""The same, short, for the verdict next to each finding."""
 TIBIA_LENGTH_MM = 418.0
 """Knee centre to medial malleolus: leg segment 0.246 × stature (Drillis & Contini 1966) for a
 1700 mm adult [D]; used only to extend the femur line to the malleoli for leg-length checks."""
@@ -130,8 +141,8 @@ PUBIC_TERM = Term("pubic_superior_mm", "mm", "pubis up", "pubis down")
 JOINT_WORDS: Mapping[str, tuple[str, str]] = {
     "anterior_rotation_deg": ("turned {v}° forward about a transverse axis (ASIS down)",
                               "turned {v}° backward about a transverse axis (ASIS up)"),
-    "inflare_deg": ("turned {v}° about the vertical axis, ASIS toward the {midline}",
-                    "turned {v}° about the vertical axis, ASIS away from the {midline}"),
+    "inflare_deg": ("turned {v}° about the {long_axis}, ASIS toward the {midline}",
+                    "turned {v}° about the {long_axis}, ASIS away from the {midline}"),
     "frontal_rotation_deg": ("tilted {v}° in the frontal plane, outer rim down", "tilted {v}° in the frontal plane, outer rim up"),
     "upslip_mm": ("{v} mm superior", "{v} mm inferior"),
     "anterior_translation_mm": ("{v} mm anterior", "{v} mm posterior"),
@@ -149,8 +160,8 @@ SACRAL_ROTATION_TERMS: tuple[tuple[Term, int, int], ...] = (
 )
 SACRAL_WORDS: Mapping[str, tuple[str, str]] = {
     "nutation_deg": ("nodded {v}° forward (base forward and down)", "nodded {v}° backward (base back and up)"),
-    "rotation_left_deg": ("turned {v}° about the vertical axis, front facing left",
-                          "turned {v}° about the vertical axis, front facing right"),
+    "rotation_left_deg": ("turned {v}° about the {long_axis}, front facing left",
+                          "turned {v}° about the {long_axis}, front facing right"),
     "sidebend_left_deg": ("tilted {v}° in the frontal plane, left side down", "tilted {v}° in the frontal plane, right side down"),
 }
 """Neutral words for the sacrum's rotation components."""
@@ -267,6 +278,10 @@ class InnominateDescriptors(_ToDict):
     relative_to_sacrum: JointMotion
     in_body_frame: JointMotion
     named: tuple[str, ...]
+    frame: str = "relative to the sacrum"
+    """Frame of the top-level numbers (``inflare_deg`` …, ``pubic_superior_mm``)."""
+    landmark_shifts_frame: str = ""
+    """Frame of ``landmark_shifts``: the readout's body frame."""
 
 
 @dataclass(frozen=True)
@@ -296,6 +311,18 @@ class SacrumDescriptors(_ToDict):
     frame: str
     in_body_frame_words: str
     named: tuple[str, ...]
+    landmark_shifts: Mapping[str, LandmarkShift] = dataclasses.field(default_factory=dict)
+    """Sacral sulci, ILAs and apex, in ``landmark_frame`` (prone on the table, where they are palpated)."""
+    sulcus_deeper_mm: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    """Per side: how much deeper the sacral sulcus got against the same-side PSIS (+ deeper), prone."""
+    landmark_frame: str = ""
+
+
+SACRAL_LANDMARKS = ("sacral_sulcus_left", "sacral_sulcus_right", "ila_left", "ila_right", "sacral_apex")
+"""The sacral landmarks a hand palpates (prone); their shifts are printed even when both sides move alike."""
+
+
+RING_FRAME_WORDS = "right pubis relative to the left, at the symphysis centre, pelvic-frame axes (any posture)"
 
 
 @dataclass(frozen=True)
@@ -319,6 +346,7 @@ class RingDescriptors(_ToDict):
     symphysis_gap_change_mm: float
     words: str
     named: tuple[str, ...]
+    frame: str = RING_FRAME_WORDS
 
 
 @dataclass(frozen=True)
@@ -335,11 +363,20 @@ class Finding(_ToDict):
     unit : str
     words : str
         e.g. ``"ASIS higher on the left by 0.4 mm"`` (change from neutral).
-    threshold : float
-        Lower edge of the band a hand could start to tell apart (landmark-location error, or normal
-        asymmetry for angles).
     palpable : bool
-        True when the difference at the pose is beyond the band's upper edge.
+        The strict reading of the bands, never a measured threshold: True only when the difference
+        at the pose is beyond the landmark-location error band (mm) and beyond the normal bony
+        asymmetry where that is known (Preece 2008). Even then examiners agree poorly (``kappa``).
+    location_error : str or None
+        ``"below"``, ``"within"`` or ``"beyond"`` the 15–20 mm landmark-location error band
+        (``band``); None for angles.
+    normal_asymmetry : float or None
+        Normal left–right bony asymmetry of this measure in ``unit`` (Preece 2008: 16 mm innominate
+        height, 11° ASIS–PSIS tilt); None where none was measured.
+    beyond_normal_asymmetry : bool or None
+        Whether the difference at the pose exceeds ``normal_asymmetry`` (None where unknown).
+    kappa : str
+        Inter-examiner agreement for this palpation, short (e.g. ``"κ −0.01…0.19"``).
     verdict : str
         Where the difference at the pose sits against the band, in words.
     source : str
@@ -363,7 +400,6 @@ class Finding(_ToDict):
     difference: float
     unit: str
     words: str
-    threshold: float
     palpable: bool
     verdict: str
     source: str
@@ -374,6 +410,40 @@ class Finding(_ToDict):
     pose_words: str = ""
     band: tuple[float, float] = (0.0, 0.0)
     reliability: str = ""
+    location_error: str | None = None
+    normal_asymmetry: float | None = None
+    beyond_normal_asymmetry: bool | None = None
+    kappa: str = ""
+
+
+@dataclass(frozen=True)
+class WholePelvis(_ToDict):
+    """How the body frame re-seats the whole pelvis, compared with the least-motion account.
+
+    The body frame holds the hips on the femoral heads (standing) or the pelvis on the table; the
+    least-motion account moves as little bone as possible. The rigid motion between the two is
+    shared by all three bones, so every ``in_body_frame`` number and landmark shift includes it: a
+    left ilium turned back alone re-seats the whole pelvis over the feet, and the untouched right
+    ilium then reads a motion it did not make. Rotation-vector components, pelvic-frame axes.
+
+    Attributes
+    ----------
+    anterior_tilt_deg : float
+        + = tipped forward (ASIS down).
+    rotation_left_deg : float
+        + = turned to face left.
+    left_side_down_deg : float
+        + = tilted in the frontal plane, left side down (toward the feet, lying).
+    origin_shift_mm : tuple of float
+        Shift of the pelvic-frame origin (mid-point of the two ASIS at neutral), mm.
+    """
+
+    frame: str
+    anterior_tilt_deg: float
+    rotation_left_deg: float
+    left_side_down_deg: float
+    origin_shift_mm: tuple[float, float, float]
+    words: str
 
 
 @dataclass(frozen=True)
@@ -392,14 +462,18 @@ class Descriptors(_ToDict):
     named: tuple[str, ...] = ()
     limit_warnings: tuple[limits.LimitWarning, ...] = ()
     neutral_asymmetry: str = ""
+    name_checks: tuple[naming.PostureCheck, ...] = ()
+    """Each name's signature re-checked where its landmarks are palpated (:func:`pelvisim.naming.check_in_posture`)."""
+    whole_pelvis: WholePelvis | None = None
+    """The body frame's re-seating of the whole pelvis (:class:`WholePelvis`)."""
 
     def innominate(self, side: str) -> InnominateDescriptors:
         """The innominate descriptors of ``side``."""
         return self.innominate_left if side == "left" else self.innominate_right
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"descriptors": {...}, "landmarks", "findings", "summary", "body_frame", "posture", "named",
-        "limit_warnings", "neutral_asymmetry"}``."""
+        """``{"descriptors": {...}, "landmarks", "landmarks_frame", "findings", "summary", "body_frame", "posture",
+        "named", "name_checks", "whole_pelvis", "limit_warnings", "neutral_asymmetry"}``."""
         out: dict[str, Any] = {
             "descriptors": {
                 "innominate_left": self.innominate_left.to_dict(),
@@ -407,11 +481,14 @@ class Descriptors(_ToDict):
                 "sacrum": self.sacrum.to_dict(),
             },
             "landmarks": _plain(self.landmarks),
+            "landmarks_frame": body_frame.SHORT_NAME[self.posture],
             "findings": [f.to_dict() for f in self.findings],
             "summary": self.summary,
             "body_frame": self.body_frame,
             "posture": self.posture,
             "named": list(self.named),
+            "name_checks": [c.to_dict() for c in self.name_checks],
+            "whole_pelvis": self.whole_pelvis.to_dict() if self.whole_pelvis is not None else None,
             "limit_warnings": [w.to_dict() for w in self.limit_warnings],
             "neutral_asymmetry": self.neutral_asymmetry,
         }
@@ -498,8 +575,13 @@ def _sorted_words(items: list[tuple[float, str]], most: int | None = None) -> st
     return ", ".join(text for _, text in sorted(items, key=lambda p: -p[0])[:most])
 
 
-def joint_motion(anatomy: Anatomy, T: Transform, side: str, frame: str, midline: str = "midline") -> JointMotion:
-    """The clinical degrees of freedom of an innominate motion ``T`` about its SIJ centre, with neutral words."""
+def joint_motion(anatomy: Anatomy, T: Transform, side: str, frame: str, midline: str = "midline",
+                 long_axis: str = "vertical axis") -> JointMotion:
+    """The clinical degrees of freedom of an innominate motion ``T`` about its SIJ centre, with neutral words.
+
+    ``long_axis`` names the pelvic Y axis: the vertical axis standing (and relative to the sacrum, in
+    anatomical position), the long (head–foot) axis lying (:data:`pelvisim.body_frame.LONG_AXIS`).
+    """
     q = joints.sij_q(anatomy, T, side)
     values: dict[str, float] = {}
     items: list[tuple[float, str]] = []
@@ -510,7 +592,7 @@ def joint_motion(anatomy: Anatomy, T: Transform, side: str, frame: str, midline:
         if abs(v) >= NEGLIGIBLE:
             template = JOINT_WORDS[field][0 if v > 0 else 1]
             size = abs(v) * (DEG_TO_MM if dof.kind == "rotation" else 1.0)
-            items.append((size, template.format(v=f"{abs(v):.1f}", midline=midline)))
+            items.append((size, template.format(v=f"{abs(v):.1f}", midline=midline, long_axis=long_axis)))
     words = ("ilium " + _sorted_words(items)) if items else "no motion"
     return JointMotion(frame=frame, words=words, **values)
 
@@ -519,7 +601,8 @@ def _innominate(anatomy: Anatomy, state: JointState, body: JointState, side: str
                 shifts: Mapping[str, NDArray], named: tuple[str, ...]) -> InnominateDescriptors:
     T_rel = state.relative("sacrum", f"innominate_{side}")
     relative = joint_motion(anatomy, T_rel, side, "relative to the sacrum", "sacrum's midline")
-    in_body = joint_motion(anatomy, body.T_pelvis[f"innominate_{side}"], side, body_frame.SHORT_NAME[posture])
+    in_body = joint_motion(anatomy, body.T_pelvis[f"innominate_{side}"], side, body_frame.SHORT_NAME[posture],
+                           FIXED_MIDLINE[posture], body_frame.LONG_AXIS[posture])
     pubis = anatomy.point(f"symphysis_{side}")
     landmark_shifts = {
         base: LandmarkShift(tuple(float(v) for v in shifts[f"{base}_{side}"]), shift_words(shifts[f"{base}_{side}"], side))
@@ -533,7 +616,8 @@ def _innominate(anatomy: Anatomy, state: JointState, body: JointState, side: str
     return InnominateDescriptors(
         side=side, landmark_shifts=landmark_shifts, words=words or "neutral",
         pubic_superior_mm=float(frames.apply(T_rel, pubis)[1] - pubis[1]),
-        relative_to_sacrum=relative, in_body_frame=in_body, named=named, **values,
+        relative_to_sacrum=relative, in_body_frame=in_body, named=named,
+        landmark_shifts_frame=body_frame.SHORT_NAME[posture], **values,
     )
 
 
@@ -568,19 +652,57 @@ def _torsion(anatomy: Anatomy, rotvec: NDArray[np.float64]) -> Torsion:
     return Torsion(which, direction, float(np.degrees(abs(along))), f"{name} {kind} torsion", off)
 
 
-def _sacral_words(rotvec: NDArray[np.float64], most: int | None = None) -> str:
+def _sacral_words(rotvec: NDArray[np.float64], most: int | None = None, long_axis: str = "vertical axis") -> str:
     items = []
     for term, axis, sign in SACRAL_ROTATION_TERMS:
         v = float(np.degrees(sign * rotvec[axis]))
         if abs(v) >= NEGLIGIBLE:
-            items.append((abs(v), SACRAL_WORDS[term.field][0 if v > 0 else 1].format(v=f"{abs(v):.1f}")))
+            items.append((abs(v), SACRAL_WORDS[term.field][0 if v > 0 else 1].format(v=f"{abs(v):.1f}", long_axis=long_axis)))
     return ("sacrum " + _sorted_words(items, most)) if items else ""
 
 
 SACRUM_FRAME = "its own motion (the account of the pose with the least total bone motion)"
 
 
-def _sacrum(anatomy: Anatomy, T: Transform, body: JointState, posture: str, named: tuple[str, ...]) -> SacrumDescriptors:
+def _sacral_landmarks(prone: Mapping[str, tuple[NDArray, NDArray]]) -> tuple[dict[str, LandmarkShift], dict[str, float]]:
+    """Shifts of the sacral landmarks and each sulcus's depth change against its PSIS, prone on the table."""
+    shifts = {}
+    for name in SACRAL_LANDMARKS:
+        if name in prone:
+            neutral, moved = prone[name]
+            side = name.rsplit("_", 1)[1]
+            shifts[name] = LandmarkShift(tuple(float(v) for v in moved - neutral),
+                                         shift_words(moved - neutral, side if side in SIDES else None))
+    deeper = {}
+    for side in SIDES:
+        sulcus, psis = f"sacral_sulcus_{side}", f"psis_{side}"
+        if sulcus in prone and psis in prone:
+            deeper[side] = float((prone[sulcus][1][0] - prone[psis][1][0]) - (prone[sulcus][0][0] - prone[psis][0][0]))
+    return shifts, deeper
+
+
+def symmetric_words(sacrum: SacrumDescriptors) -> str:
+    """The sacral landmark motion in words, e.g. ``"left ILA 1.6 mm posterior; right ILA …; sulcus 0.4 mm deeper (left) …"``.
+
+    Empty when nothing moved by :data:`NEGLIGIBLE` or more.
+    """
+    parts = []
+    for side in SIDES:
+        shift = sacrum.landmark_shifts.get(f"ila_{side}")
+        if shift is not None and shift.words != "no shift":
+            parts.append(f"{side} ILA {shift.words}")
+    depth = [(side, v) for side, v in sacrum.sulcus_deeper_mm.items() if abs(v) >= NEGLIGIBLE]
+    if depth:
+        parts.append("sulcus " + ", ".join(f"{abs(v):.1f} mm {'deeper' if v > 0 else 'shallower'} ({side})"
+                                           for side, v in depth) + " against the PSIS")
+    apex = sacrum.landmark_shifts.get("sacral_apex")
+    if apex is not None and apex.words != "no shift":
+        parts.append(f"apex {apex.words}")
+    return "; ".join(parts)
+
+
+def _sacrum(anatomy: Anatomy, T: Transform, body: JointState, posture: str, named: tuple[str, ...],
+            prone: Mapping[str, tuple[NDArray, NDArray]] | None = None) -> SacrumDescriptors:
     w = _rotvec(T)
     values: dict[str, float] = {}
     for term, axis, sign in SACRAL_ROTATION_TERMS:
@@ -599,11 +721,13 @@ def _sacrum(anatomy: Anatomy, T: Transform, body: JointState, posture: str, name
     between = ", ".join(x for x in (rotation_words, *half_words) if x)
     if between:
         words = (words + "; " if words else "") + between
-    body_words = _sacral_words(_rotvec(body.T_pelvis["sacrum"]))
+    body_words = _sacral_words(_rotvec(body.T_pelvis["sacrum"]), long_axis=body_frame.LONG_AXIS[posture])
+    shifts, deeper = _sacral_landmarks(prone or {})
     return SacrumDescriptors(
         torsion=_torsion(anatomy, w), words=words or "neutral", frame=SACRUM_FRAME,
-        in_body_frame_words=(f"{body_words} in the {body_frame.SHORT_NAME[posture]}" if body_words else "no rotation"),
-        named=named, **values,
+        in_body_frame_words=f"{body_frame.IN_WORDS[posture]}: {body_words or 'no rotation'}",
+        named=named, landmark_shifts=shifts, sulcus_deeper_mm=deeper, landmark_frame=body_frame.SHORT_NAME["prone"],
+        **values,
     )
 
 
@@ -643,10 +767,24 @@ class FindingRule:
     note: str = ""
     posture: str | None = None
     reliability: str = ""
+    normal_asymmetry: float | None = None
+    kappa: str = ""
+    lying_words: str = ""
+    """``positive_words`` when the finding is read lying (supine or prone), where the pelvic Y axis runs
+    toward the head: "toward the head", never "higher"; empty when the standing words hold."""
 
 
 def _distance_from_midline(p: NDArray, side: str) -> float:
     return float(p[2] if side == "right" else -p[2])
+
+
+FIXED_MIDLINE: Mapping[str, str] = {"standing": "floor midline", "supine": "table midline", "prone": "table midline"}
+"""The midline a body frame holds still: between the feet standing, along the table lying."""
+SACRAL_MIDLINE = "sacrum"
+"""Posture key of findings read against the sacrum's own midsagittal plane (the pelvic frame's
+midsagittal plane, z = 0 at neutral, carried with the sacrum). It is the patient's own midline: it
+turns with the trunk, as the umbilicus and the sacral spinous line a clinician compares with do."""
+FRAME_NAMES: Mapping[str, str] = {**body_frame.SHORT_NAME, SACRAL_MIDLINE: "against the sacrum's midsagittal plane"}
 
 
 def _sagittal_tilt_deg(positions: Mapping[str, NDArray], side: str) -> float:
@@ -658,49 +796,91 @@ def _sagittal_tilt_deg(positions: Mapping[str, NDArray], side: str) -> float:
 _HEIGHT_NOTE = f"normal asymmetry up to {NORMAL_HEIGHT_ASYMMETRY_MM:g} mm ({ASYMMETRY_SOURCE})"
 FINDING_RULES: tuple[FindingRule, ...] = (
     FindingRule("ASIS height difference", "mm", "ASIS higher", lambda p, side: float(p[f"asis_{side}"][1]), ("asis",),
-                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["asis"]),
-    FindingRule("ASIS-to-midline difference", "mm", "ASIS further from the midline",
+                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["asis"],
+                normal_asymmetry=NORMAL_HEIGHT_ASYMMETRY_MM, kappa=KAPPA["asis"], lying_words="ASIS further toward the head"),
+    FindingRule("ASIS-to-midline difference", "mm", "ASIS further from the floor midline",
                 lambda p, side: _distance_from_midline(p[f"asis_{side}"], side), ("asis",),
-                PALPATION_ERROR_MM, PALPATION_SOURCE, reliability=RELIABILITY["asis"]),
+                PALPATION_ERROR_MM, PALPATION_SOURCE, reliability=RELIABILITY["asis"], kappa=KAPPA["asis"],
+                lying_words="ASIS further from the table midline"),
+    FindingRule("ASIS-to-sacral-midline difference", "mm", "ASIS further from the sacrum's midline",
+                lambda p, side: _distance_from_midline(p[f"asis_{side}"], side), ("asis",),
+                PALPATION_ERROR_MM, PALPATION_SOURCE,
+                "the patient's own midline, which turns with the trunk (umbilicus, sacral spinous line); manual-therapy "
+                "teaching judges inflare as the ASIS nearer the umbilicus", posture=SACRAL_MIDLINE, reliability=RELIABILITY["asis"],
+                kappa=KAPPA["asis"]),
     FindingRule("PSIS height difference", "mm", "PSIS higher", lambda p, side: float(p[f"psis_{side}"][1]), ("psis",),
-                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["psis"]),
+                PALPATION_ERROR_MM, PALPATION_SOURCE, _HEIGHT_NOTE, reliability=RELIABILITY["psis"],
+                normal_asymmetry=NORMAL_HEIGHT_ASYMMETRY_MM, kappa=KAPPA["psis"], lying_words="PSIS further toward the head"),
     FindingRule("ASIS-PSIS tilt difference", "deg", "ASIS tipped further down relative to the PSIS",
                 _sagittal_tilt_deg, ("asis", "psis"), (NORMAL_TILT_ASYMMETRY_DEG, NORMAL_TILT_ASYMMETRY_DEG), ASYMMETRY_SOURCE,
-                reliability=RELIABILITY["asis"]),
+                reliability=RELIABILITY["asis"], normal_asymmetry=NORMAL_TILT_ASYMMETRY_DEG, kappa=KAPPA["asis"],
+                lying_words="ASIS tipped further toward the feet relative to the PSIS"),
     FindingRule("sacral sulcus depth difference", "mm", "sacral sulcus deeper",
                 lambda p, side: float(p[f"sacral_sulcus_{side}"][0] - p[f"psis_{side}"][0]), ("sacral_sulcus", "psis"),
-                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["sacral_sulcus"]),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["sacral_sulcus"],
+                kappa=KAPPA["sacral_sulcus"]),
     FindingRule("ILA posterior difference", "mm", "ILA more posterior", lambda p, side: float(-p[f"ila_{side}"][0]), ("ila",),
-                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"]),
-    FindingRule("ILA height difference", "mm", "ILA lower", lambda p, side: float(-p[f"ila_{side}"][1]), ("ila",),
-                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"]),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"], kappa=KAPPA["ila"]),
+    FindingRule("ILA height difference", "mm", "ILA further toward the feet", lambda p, side: float(-p[f"ila_{side}"][1]), ("ila",),
+                PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE, posture="prone", reliability=RELIABILITY["ila"], kappa=KAPPA["ila"]),
     FindingRule("apparent leg-length difference (medial malleoli)", "mm", "leg looks longer",
                 lambda p, side: float(-p[f"medial_malleolus_{side}"][1]), ("medial_malleolus",),
                 PALPATION_ERROR_MM, PALPATION_ASSUMED_SOURCE
                 + f"; supine, legs straight (hips at neutral); leg = femur line + tibia {TIBIA_LENGTH_MM:g} mm "
-                "(Drillis & Contini 1966)", posture="supine", reliability=RELIABILITY["medial_malleolus"]),
+                "(Drillis & Contini 1966)", posture="supine", reliability=RELIABILITY["medial_malleolus"],
+                kappa=KAPPA["medial_malleolus"]),
 )
 """The palpation findings, in the order a clinician would report them."""
 
 
-def _verdict(at_pose: float, rule: FindingRule) -> tuple[bool, str]:
+@dataclass(frozen=True)
+class Verdict:
+    """Where a left–right difference sits against every band that applies (see :class:`Finding`)."""
+
+    palpable: bool
+    words: str
+    location_error: str | None
+    beyond_normal_asymmetry: bool | None
+
+
+def _verdict(at_pose: float, rule: FindingRule) -> Verdict:
+    """The difference at the pose against the location-error band, normal bony asymmetry and κ — a band, not one cut-off."""
     low, high = rule.band
     size = abs(at_pose)
+    kappa = f"; examiners {rule.kappa}" if rule.kappa else ""
     if rule.unit == "deg":
-        within = size <= high
-        return (not within, f"within normal bony asymmetry (up to {high:g}°)" if within else f"beyond normal bony asymmetry ({high:g}°)")
+        beyond = size > high
+        words = (f"beyond normal bony asymmetry ({high:g}°, Preece 2008)" if beyond
+                 else f"within normal bony asymmetry (up to {high:g}°, Preece 2008)")
+        return Verdict(beyond, words + kappa, None, beyond)
     if size < low:
-        return False, f"below the {low:g}–{high:g} mm landmark-location error"
-    if size < high:
-        return False, f"within the {low:g}–{high:g} mm landmark-location error band"
-    return True, f"beyond the {low:g}–{high:g} mm landmark-location error"
+        where, words = "below", f"below the {low:g}–{high:g} mm landmark-location error"
+    elif size < high:
+        where, words = "within", f"within the {low:g}–{high:g} mm landmark-location error band"
+    else:
+        where, words = "beyond", f"beyond the {low:g}–{high:g} mm landmark-location error"
+    asymmetric = None
+    if rule.normal_asymmetry is not None:
+        asymmetric = size > rule.normal_asymmetry
+        words += (f"; {'beyond' if asymmetric else 'within'} the {rule.normal_asymmetry:g} mm normal bony asymmetry "
+                  "(Preece 2008)")
+    palpable = where == "beyond" and asymmetric is not False
+    return Verdict(palpable, words + kappa, where, asymmetric)
 
 
-def _difference_words(rule: FindingRule, difference: float) -> str:
+RESEAT_NOTE_DEG = 0.1
+"""The summary mentions the whole-pelvis re-seating from this size on (a pelvisim choice: it is then
+visible in the one-decimal body-frame numbers)."""
+BEYOND_BANDS = "Beyond the landmark-location error band and, where measured, normal bony asymmetry"
+"""How the summary introduces the findings whose ``palpable`` is True."""
+
+
+def _difference_words(rule: FindingRule, difference: float, posture: str = "standing") -> str:
     unit = "°" if rule.unit == "deg" else " mm"
     if abs(difference) < NEGLIGIBLE:
         return f"{rule.name}: none (< {NEGLIGIBLE:g}{unit})"
-    return f"{rule.positive_words} on the {'left' if difference > 0 else 'right'} by {abs(difference):.1f}{unit}"
+    words = rule.lying_words if posture in body_frame.LYING and rule.lying_words else rule.positive_words
+    return f"{words} on the {'left' if difference > 0 else 'right'} by {abs(difference):.1f}{unit}"
 
 
 def _findings(positions_by_posture: Mapping[str, Mapping[str, tuple[NDArray, NDArray]]], posture: str) -> tuple[Finding, ...]:
@@ -715,12 +895,14 @@ def _findings(positions_by_posture: Mapping[str, Mapping[str, tuple[NDArray, NDA
         neutral = rule.measure(at_neutral, "left") - rule.measure(at_neutral, "right")
         pose_difference = rule.measure(in_pose, "left") - rule.measure(in_pose, "right")
         change = pose_difference - neutral
-        palpable, verdict = _verdict(pose_difference, rule)
+        verdict = _verdict(pose_difference, rule)
         out.append(Finding(
-            name=rule.name, difference=float(change), unit=rule.unit, words=_difference_words(rule, change),
-            threshold=rule.band[0], palpable=bool(palpable), verdict=verdict, source=rule.source, note=rule.note,
-            frame=body_frame.SHORT_NAME[where], at_pose=float(pose_difference), at_neutral=float(neutral),
-            pose_words=_difference_words(rule, pose_difference), band=rule.band, reliability=rule.reliability,
+            name=rule.name, difference=float(change), unit=rule.unit, words=_difference_words(rule, change, where),
+            palpable=verdict.palpable, verdict=verdict.words, source=rule.source, note=rule.note,
+            frame=FRAME_NAMES[where], at_pose=float(pose_difference), at_neutral=float(neutral),
+            pose_words=_difference_words(rule, pose_difference, where), band=rule.band, reliability=rule.reliability,
+            location_error=verdict.location_error, normal_asymmetry=rule.normal_asymmetry,
+            beyond_normal_asymmetry=verdict.beyond_normal_asymmetry, kappa=rule.kappa,
         ))
     return tuple(out)
 
@@ -761,35 +943,78 @@ def _short_words(motion: JointMotion, most: int = 2) -> str:
         v = float(getattr(motion, field))
         if abs(v) >= NEGLIGIBLE:
             size = abs(v) * (DEG_TO_MM if field.endswith("_deg") else 1.0)
-            midline = "sacrum's midline" if motion.frame == "relative to the sacrum" else "midline"
-            items.append((size, (positive if v > 0 else negative).format(v=f"{abs(v):.1f}", midline=midline)))
+            midline = "sacrum's midline" if motion.frame == "relative to the sacrum" else next(
+                (FIXED_MIDLINE[p] for p, name in body_frame.SHORT_NAME.items() if name == motion.frame), "midline")
+            posture = next((p for p, name in body_frame.SHORT_NAME.items() if name == motion.frame), "standing")
+            items.append((size, (positive if v > 0 else negative).format(v=f"{abs(v):.1f}", midline=midline,
+                                                                         long_axis=body_frame.LONG_AXIS[posture])))
     return _sorted_words(items, most)
 
 
-def _sign_contradictions(left: InnominateDescriptors, right: InnominateDescriptors, posture: str) -> list[str]:
-    """Sentences where the joint motion and the palpable landmark motion point opposite ways."""
+def _medial_mm(shift_mm: NDArray | tuple[float, ...], side: str) -> float:
+    """How far a landmark of ``side`` moved toward the midline (+Z is medial on the left)."""
+    return float(shift_mm[2] if side == "left" else -shift_mm[2])
+
+
+def _sign_contradictions(left: InnominateDescriptors, right: InnominateDescriptors, posture: str,
+                         sacral_medial_mm: Mapping[str, float] | None = None) -> list[str]:
+    """Sentences where the joint motion and the palpable ASIS motion point opposite ways, naming both midlines.
+
+    The floor (standing) or table (lying) midline is held still by the body frame; the sacrum's
+    midline turns with the trunk (umbilicus, sacral spinous line). §4 judges inflare as the ASIS
+    nearer the umbilicus, so a sign that flips only against the fixed midline is said to flip there only.
+    """
     out = []
-    frame = body_frame.SHORT_NAME[posture]
+    frame, fixed = body_frame.IN_WORDS[posture], FIXED_MIDLINE[posture]
     for d in (left, right):
         asis = d.landmark_shifts.get("asis")
         if asis is None:
             continue
-        medial = float(asis.shift_mm[2] if d.side == "left" else -asis.shift_mm[2])
+        medial = _medial_mm(asis.shift_mm, d.side)
         flare = d.relative_to_sacrum.inflare_deg
         if abs(flare) >= 0.1 and abs(medial) >= 0.1 and np.sign(flare) != np.sign(medial):
             joint = "toward" if flare > 0 else "away from"
-            felt = "lateral" if medial < 0 else "medial"
             true = "inflare" if flare > 0 else "outflare"
-            out.append(
-                f"Relative to the sacrum the {d.side} ilium turns {abs(flare):.1f}° with its ASIS {joint} the sacrum's "
-                f"midline, but in the {frame} that ASIS moves {abs(medial):.1f} mm {felt}: the palpable sign is the "
-                f"opposite of a true {d.side} {true}."
-            )
+            fixed_words = f"{abs(medial):.1f} mm {'closer to' if medial > 0 else 'further from'} the {fixed}"
+            sentence = (f"Relative to the sacrum the {d.side} ilium turns {abs(flare):.1f}° with its ASIS {joint} the "
+                        f"sacrum's midline, but {frame} that ASIS moves {fixed_words}")
+            own = None if sacral_medial_mm is None else sacral_medial_mm.get(d.side)
+            if own is not None and abs(own) >= NEGLIGIBLE:
+                own_words = f"{abs(own):.1f} mm {'closer to' if own > 0 else 'further from'} the sacrum's midline"
+                same = np.sign(own) == np.sign(flare)
+                sentence += (f" ({own_words}, the patient's own midline that turns with the trunk): against the {fixed} "
+                             f"the palpable sign is the opposite of a true {d.side} {true}"
+                             + ("; against the sacrum's midline, the one teaching judges flare by (inflare: ASIS nearer "
+                                "the umbilicus), it is that of one."
+                                if same else ", and against the sacrum's midline too."))
+            else:
+                sentence += f": against the {fixed} the palpable sign is the opposite of a true {d.side} {true}."
+            out.append(sentence)
+    return out
+
+
+def _amount_words(amount_mm: float) -> str:
+    if amount_mm < 0:
+        return f"{abs(amount_mm):.1f} mm the other way"
+    return f"only {amount_mm:.2f} mm (under the {naming.SIGNATURE_MIN_MM:g} mm check)"
+
+
+def name_check_sentences(checks: tuple[naming.PostureCheck, ...]) -> list[str]:
+    """One sentence per name whose signature fails where its landmarks are palpated."""
+    out = []
+    for c in checks:
+        if c.met:
+            continue
+        failed = "; ".join(f"{words}: {_amount_words(amount)}" for words, amount in c.failed)
+        out.append(f"{c.name[0].upper()}{c.name[1:]} is named on the {naming.ACCOUNT}, but "
+                   f"{body_frame.IN_WORDS[c.posture]} its signature fails ({failed}).")
     return out
 
 
 def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], posture: str,
-             warnings: tuple[limits.LimitWarning, ...], names: tuple[str, ...], moved: bool = False) -> str:
+             warnings: tuple[limits.LimitWarning, ...], names: tuple[str, ...], moved: bool = False,
+             name_checks: tuple[naming.PostureCheck, ...] = (), sacral_medial_mm: Mapping[str, float] | None = None,
+             reseat: WholePelvis | None = None) -> str:
     left, right, sacrum, ring = (descriptors_[k] for k in ("innominate_left", "innominate_right", "sacrum", "ring"))
     parts = []
     for d in (left, right):
@@ -805,14 +1030,26 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
                     f"detect).")
         return "Neutral: no displacement."
     text = ". ".join(parts) + ". " if parts else ""
-    text += ("Named: " + ", ".join(names) + ". ") if names else "No clinical name: no landmark signature above the RSA precision. "
-    for sentence in _sign_contradictions(left, right, posture):
+    text += (("Named: " + ", ".join(names) + f" (signature checked on the {naming.ACCOUNT}). ") if names
+             else "No clinical name: no landmark signature above the RSA precision. ")
+    if reseat is not None and max(abs(reseat.anterior_tilt_deg), abs(reseat.rotation_left_deg),
+                                  abs(reseat.left_side_down_deg)) >= RESEAT_NOTE_DEG:
+        where = "on the hips, the whole pelvis is re-seated over the feet" if posture == "standing" else \
+            "on the table, the whole pelvis is re-seated there"
+        text += f"Held {where}: {reseat.words} (against the {naming.ACCOUNT}); every body-frame number includes it. "
+    for sentence in name_check_sentences(name_checks):
+        text += sentence + " "
+    for sentence in _sign_contradictions(left, right, posture, sacral_medial_mm):
         text += sentence + " "
     palpable = [f for f in findings if f.palpable]
     if palpable:
-        text += "Palpable: " + "; ".join(f"{f.pose_words} ({f.frame})" for f in palpable) + "."
+        text += (f"{BEYOND_BANDS}: "
+                 + "; ".join(f"{f.pose_words} ({f.frame})" for f in palpable)
+                 + " — a hand might feel it, though examiners agree poorly on these tests (κ ≤ 0.4).")
     elif all(abs(f.difference) < NEGLIGIBLE for f in findings):
-        text += "No left-right difference to palpate."
+        alike = symmetric_words(sacrum)
+        text += (f"No left-right difference to palpate, but both sides move alike ({sacrum.landmark_frame}): {alike}."
+                 if alike else "No left-right difference to palpate.")
     elif findings:
         largest = max((f for f in findings if f.unit == "mm"), key=lambda f: abs(f.difference), default=None)
         if largest is not None:
@@ -821,6 +1058,36 @@ def _summary(descriptors_: dict[str, Any], findings: tuple[Finding, ...], postur
     for w in warnings:
         text += f" Warning: {w.text}."
     return text.strip()
+
+
+def whole_pelvis(anatomy: Anatomy, state: JointState, own: Mapping[str, Transform], posture: str) -> WholePelvis:
+    """The body frame's rigid re-seating of the whole pelvis against the least-motion account ``own``."""
+    reference = own["sacrum"] @ frames.invert(state.T_pelvis["sacrum"])  # the account's re-reference of the pose
+    W = body_frame.body_frame_transform(anatomy, state, posture) @ frames.invert(reference)
+    w = np.degrees(_rotvec(W))
+    tilt, turn, down = float(-w[2]), float(w[1]), float(-w[0])
+    lying = posture in body_frame.LYING
+    items = []
+    if abs(tilt) >= NEGLIGIBLE:
+        toward = ("toward the feet" if lying else "down") if tilt > 0 else ("toward the head" if lying else "up")
+        items.append((abs(tilt), f"tipped {abs(tilt):.1f}° {'forward' if tilt > 0 else 'backward'} (ASIS {toward})"))
+    if abs(turn) >= NEGLIGIBLE:
+        items.append((abs(turn), f"turned {abs(turn):.1f}° about the {body_frame.LONG_AXIS[posture]}, front facing "
+                                 f"{'left' if turn > 0 else 'right'}"))
+    if abs(down) >= NEGLIGIBLE:
+        side = "left" if down > 0 else "right"
+        items.append((abs(down), f"tilted {abs(down):.1f}° in the frontal plane, {side} side "
+                                 f"{'toward the feet' if lying else 'down'}"))
+    words = _sorted_words(items) if items else "none"
+    return WholePelvis(f"{body_frame.SHORT_NAME[posture]} against the {naming.ACCOUNT}", tilt, turn, down,
+                       tuple(float(v) for v in W[:3, 3]), words)
+
+
+def relative_to_sacrum(state: JointState) -> JointState:
+    """The same state re-referenced to the sacrum (the sacrum never moves; relative motions unchanged)."""
+    S_inv = frames.invert(state.T_pelvis["sacrum"])
+    return JointState(T_pelvis={bone: S_inv @ T for bone, T in state.T_pelvis.items()},
+                      T_innominate_femur=state.T_innominate_femur, T_world_pelvis=state.T_world_pelvis)
 
 
 def _moved_at_all(state: JointState) -> bool:
@@ -853,16 +1120,23 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
     body_frame.check_posture(posture)
     bodies = {p: body_frame.in_body_frame(anatomy, state, p) for p in body_frame.POSTURES}
     positions = {p: landmark_positions(anatomy, bodies[p]) for p in body_frame.POSTURES}
+    positions[SACRAL_MIDLINE] = landmark_positions(anatomy, relative_to_sacrum(state))
     readout = positions[posture]
     shifts = {name: moved - neutral for name, (neutral, moved) in readout.items()}
     own = naming.attributed(anatomy, state)
     names = naming.names(anatomy, state, own)
     left = _innominate(anatomy, state, bodies[posture], "left", posture, shifts, names.innominate_left)
     right = _innominate(anatomy, state, bodies[posture], "right", posture, shifts, names.innominate_right)
-    sacrum = _sacrum(anatomy, own["sacrum"], bodies[posture], posture, names.sacrum)
+    sacrum = _sacrum(anatomy, own["sacrum"], bodies[posture], posture, names.sacrum, positions["prone"])
     ring = _ring(anatomy, state, names.ring)
     findings = _findings(positions, posture)
     warnings = limits.joint_limit_warnings(anatomy, state)
+    sacral_medial = {side: _medial_mm(moved - neutral, side)
+                     for side in SIDES for neutral, moved in [positions[SACRAL_MIDLINE][f"asis_{side}"]]
+                     if f"asis_{side}" in positions[SACRAL_MIDLINE]}
+    reseat = whole_pelvis(anatomy, state, own, posture)
+    name_checks = tuple(naming.check_in_posture(anatomy, n, bodies[where], where)
+                        for n in names.all for where in [naming.palpation_posture(n, posture)])
     landmarks = {
         name: {"position_mm": [float(v) for v in moved], "shift_mm": [float(v) for v in shifts[name]]}
         for name, (_, moved) in readout.items()
@@ -874,11 +1148,14 @@ def describe(anatomy: Anatomy, state: JointState | Pose, posture: str = "standin
         sacrum=sacrum,
         landmarks=landmarks,
         findings=findings,
-        summary=_summary(parts, findings, posture, warnings, names.all, moved=_moved_at_all(state)),
+        summary=_summary(parts, findings, posture, warnings, names.all, moved=_moved_at_all(state),
+                         name_checks=name_checks, sacral_medial_mm=sacral_medial, reseat=reseat),
         ring=ring,
         posture=posture,
         body_frame=body_frame.BODY_FRAME_TEXT[posture],
         named=names.all,
         limit_warnings=warnings,
         neutral_asymmetry=neutral_asymmetry_note(findings),
+        name_checks=name_checks,
+        whole_pelvis=reseat,
     )

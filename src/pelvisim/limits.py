@@ -1,12 +1,25 @@
-"""Joint limits: when a pose asks more of the symphysis or an SIJ than was ever measured in vivo.
+"""Joint limits: when a pose asks more of the symphysis or an SIJ than was measured in vivo (or than pelvisim allows).
 
 Two checks, both on the model layer (numpy/scipy only):
 
-- :func:`joint_limit_warnings` compares a true-scale pose with published in-vivo limits: the pubic
-  symphysis (vertical shear, sagittal shift, gap change) and each sacroiliac joint (translation of
-  its centre, total rotation). Each warning names the measurement and how it was made.
+- :func:`joint_limit_warnings` compares a true-scale pose with its limits: the pubic symphysis
+  (vertical shear, sagittal shift: published in-vivo maxima; gap change: pelvisim's threshold) and
+  each sacroiliac joint (translation of its centre, total rotation: in-vivo maxima). Each warning
+  names the measurement and how it was made, or says the threshold is pelvisim's.
 - :func:`magnification_overlap_note` says when display magnification makes bones pass through each
   other at a joint where the true-scale pose does not — an artefact of the drawing, not a finding.
+
+When a value counts as beyond its limit: only when it exceeds the limit **as displayed** — the
+value rounded to :data:`DISPLAY_DECIMALS` decimals (how every warning prints it) must be greater
+than the limit (:func:`exceeds`). So no warning can ever read "3.6° > 3.6°" or "0.5 mm > 0.5 mm":
+3.64° rounds to 3.6° and is not flagged, 3.65° prints as 3.7° and is. Every limit is given to at
+most one decimal.
+
+Which limits are measurements and which are pelvisim's own choice: the symphysis vertical shear
+(2.6 mm) and sagittal shift (1.3 mm), the SIJ translation (2 mm) and rotation (3.6°) are the largest
+values measured in living subjects; the symphysis gap change (0.5 mm) is **pelvisim's threshold**
+(no effective transverse symphysis motion was seen in vivo, so no measured limit exists; 0.5 mm is
+about the smallest translation RSA resolves). Each warning says which (``basis``).
 
 How the symphysis is measured here: the right pubis relative to the left one
 (``T_left⁻¹ · T_right``), read at the symphysis centre (mid-point of the two symphyseal surface
@@ -56,6 +69,22 @@ SIJ_ROTATION_SOURCE = (
     "exceeded 6° (Jacob & Kissling 1995, Kirschner wires with external markers photographed in stereo)"
 )
 
+DISPLAY_DECIMALS = 1
+"""Warnings print values to one decimal; a value is beyond its limit only when it is as printed."""
+IN_VIVO = "measured in vivo"
+PELVISIM_THRESHOLD = "pelvisim threshold"
+"""The two kinds of limit (``LimitWarning.basis``): a published in-vivo maximum, or pelvisim's own choice."""
+
+
+def exceeds(value: float, limit: float) -> bool:
+    """True when ``|value|`` exceeds ``limit`` as displayed (rounded to :data:`DISPLAY_DECIMALS`).
+
+    >>> exceeds(3.64, 3.6), exceeds(3.65, 3.6), exceeds(0.54, 0.5), exceeds(0.56, 0.5)
+    (False, True, False, True)
+    """
+    return float(f"{abs(float(value)):.{DISPLAY_DECIMALS}f}") > float(limit)
+
+
 OVERLAP_DEPTH_MM = 0.5
 """A joint counts as overlapping when a vertex of one bone lies more than this deep inside the other.
 Above the 0.3 mm joint clearance the bundled meshes are built with (PROVENANCE.md), so touching
@@ -93,11 +122,14 @@ class LimitWarning:
     unit : str
         ``"mm"`` or ``"deg"``.
     limit : float
-        The published limit it exceeds, in ``unit``.
+        The limit it exceeds, in ``unit``.
     source : str
         Citation with the measurement method.
     text : str
         One display line.
+    basis : str
+        :data:`IN_VIVO` (the limit is the largest value measured in living subjects) or
+        :data:`PELVISIM_THRESHOLD` (pelvisim's own choice where no in-vivo limit exists).
     """
 
     joint: str
@@ -107,6 +139,15 @@ class LimitWarning:
     limit: float
     source: str
     text: str
+    basis: str = IN_VIVO
+
+    @property
+    def short_text(self) -> str:
+        """One short line, e.g. ``"symphysis vertical shear 3.9 mm > 2.6 mm measured in vivo"``."""
+        unit = "°" if self.unit == "deg" else f" {self.unit}"
+        limit = f"{self.limit:g}{unit}"
+        label = f"{limit} measured in vivo" if self.basis == IN_VIVO else f"pelvisim's {limit} threshold"
+        return f"{JOINT_WORDS.get(self.joint, self.joint)} {self.quantity} {self.value:.1f}{unit} > {label}"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
@@ -150,23 +191,23 @@ def joint_limit_warnings(anatomy: Anatomy, state: JointState) -> tuple[LimitWarn
     Returns
     -------
     tuple of LimitWarning
-        Empty when every joint stays within what was measured in vivo.
+        Empty when every joint stays within its limit (compared as displayed, :func:`exceeds`).
     """
     out: list[LimitWarning] = []
     sagittal, vertical, gap = (float(v) for v in symphysis_motion_mm(anatomy, state))
-    if abs(vertical) > SYMPHYSIS_VERTICAL_SHEAR_LIMIT_MM:
+    if exceeds(vertical, SYMPHYSIS_VERTICAL_SHEAR_LIMIT_MM):
         higher = "right" if vertical > 0 else "left"
         out.append(LimitWarning(
             "symphysis", "vertical shear", abs(vertical), "mm", SYMPHYSIS_VERTICAL_SHEAR_LIMIT_MM, SYMPHYSIS_SOURCE,
             f"Symphysis vertical shear {abs(vertical):.1f} mm ({higher} pubis higher) exceeds the "
             f"{SYMPHYSIS_VERTICAL_SHEAR_LIMIT_MM:g} mm measured in vivo (Walheim, in Meissner 1996, one-leg stance)"))
-    if abs(sagittal) > SYMPHYSIS_SAGITTAL_SHIFT_LIMIT_MM:
+    if exceeds(sagittal, SYMPHYSIS_SAGITTAL_SHIFT_LIMIT_MM):
         forward = "right" if sagittal > 0 else "left"
         out.append(LimitWarning(
             "symphysis", "sagittal shift", abs(sagittal), "mm", SYMPHYSIS_SAGITTAL_SHIFT_LIMIT_MM, SYMPHYSIS_SOURCE,
             f"Symphysis sagittal shift {abs(sagittal):.1f} mm ({forward} pubis forward) exceeds the "
             f"{SYMPHYSIS_SAGITTAL_SHIFT_LIMIT_MM:g} mm measured in vivo (Walheim, in Meissner 1996)"))
-    if abs(gap) > SYMPHYSIS_GAP_CHANGE_LIMIT_MM:
+    if exceeds(gap, SYMPHYSIS_GAP_CHANGE_LIMIT_MM):
         width = symphysis_gap_mm(anatomy)
         if gap < 0:
             what = f"closes by {-gap:.1f} mm of its {width:.1f} mm"
@@ -176,16 +217,17 @@ def joint_limit_warnings(anatomy: Anatomy, state: JointState) -> tuple[LimitWarn
             what = f"opens by {gap:.1f} mm from {width:.1f} mm"
         out.append(LimitWarning(
             "symphysis", "gap change", abs(gap), "mm", SYMPHYSIS_GAP_CHANGE_LIMIT_MM, SYMPHYSIS_GAP_SOURCE,
-            f"Symphysis gap {what}; no transverse symphysis motion was measured in vivo (Walheim, in Meissner 1996)"))
+            f"Symphysis gap {what}, beyond pelvisim's {SYMPHYSIS_GAP_CHANGE_LIMIT_MM:g} mm threshold (no effective "
+            "transverse symphysis motion was seen in living subjects, Walheim in Meissner 1996)", PELVISIM_THRESHOLD))
     for side in SIDES:
         translation, rotation = sij_motion(anatomy, state, side)
         joint = f"sij_{side}"
-        if translation > SIJ_TRANSLATION_LIMIT_MM:
+        if exceeds(translation, SIJ_TRANSLATION_LIMIT_MM):
             out.append(LimitWarning(
                 joint, "translation", translation, "mm", SIJ_TRANSLATION_LIMIT_MM, SIJ_TRANSLATION_SOURCE,
                 f"{side.capitalize()} SIJ translation {translation:.1f} mm exceeds the {SIJ_TRANSLATION_LIMIT_MM:g} mm "
                 "ever measured by RSA (Kibsgård 2012)"))
-        if rotation > SIJ_ROTATION_LIMIT_DEG:
+        if exceeds(rotation, SIJ_ROTATION_LIMIT_DEG):
             out.append(LimitWarning(
                 joint, "rotation", rotation, "deg", SIJ_ROTATION_LIMIT_DEG, SIJ_ROTATION_SOURCE,
                 f"{side.capitalize()} SIJ rotation {rotation:.1f}° exceeds the {SIJ_ROTATION_LIMIT_DEG:g}° largest "
@@ -194,14 +236,14 @@ def joint_limit_warnings(anatomy: Anatomy, state: JointState) -> tuple[LimitWarn
 
 
 def limit_note(warning: LimitWarning) -> str:
-    """A joint-limit warning in one short line, e.g. ``"symphysis vertical shear 3.9 mm > 2.6 mm in vivo"``.
+    """A joint-limit warning in one short line, e.g. ``"symphysis vertical shear 3.9 mm > 2.6 mm measured in vivo"``
+    or ``"symphysis gap change 0.6 mm > pelvisim's 0.5 mm threshold"`` (:attr:`LimitWarning.short_text`: a limit
+    no one measured is never labelled "in vivo").
 
     The full sentence with its source is ``warning.text`` (the app's side panel, ``describe``); the
     panels of the app, videos and lesson pages show this line.
     """
-    unit = "°" if warning.unit == "deg" else f" {warning.unit}"
-    return (f"{JOINT_WORDS.get(warning.joint, warning.joint)} {warning.quantity} {warning.value:.1f}{unit} "
-            f"> {warning.limit:g}{unit} in vivo")
+    return warning.short_text
 
 
 # --- bones passing through each other under magnification ------------------------------------------

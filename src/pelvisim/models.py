@@ -244,7 +244,11 @@ PUBIC_SHEAR_MODEL = PositionalModel(
     ),
     state_function=_pubic_shear_state,
     evidence="Symphysis vertical motion reaches 2.6 mm in one-leg stance and 2.2 mm in walking in living subjects "
-             "(Walheim, in Meissner 1996).",
+             "(Walheim, in Meissner 1996). Finding on this anatomy: the only turn that keeps the ASIS and PSIS level is "
+             "about the line through them, and that line runs obliquely above and lateral to the pubis, so the turn also "
+             "swings the pubis inward: 2 mm up closes the symphysis gap by about 1.8 mm and carries the ischial "
+             "tuberosity about 2.6 mm medially (relative to the sacrum). No transverse symphysis motion was seen in "
+             "vivo, so the textbook pose itself sets off the joint-limit warning.",
 )
 
 
@@ -356,8 +360,8 @@ TWISTED_SHIFTED_SACRUM_MODEL = PositionalModel(
     evidence=(
         "1–2 mm is within what RSA allows (SIJ translation never above 2 mm, review in Kibsgård 2012) but far below the "
         "15–20 mm error of locating a landmark (Della Croce 1999). Only the sacrum moves, so only the sacrum is named. "
-        "Fixing one SIJ did not make the other hypermobile (Cho 2023, cadaver) and fusing an SIJ changes adjacent "
-        "motion by only 1–5 % (Lindsey 2015, finite elements)."
+        "Fixing one SIJ did not make the other hypermobile (Cho 2023, cadaver) and fusing an SIJ changes the motion of the "
+        "adjacent lumbar segment (L5–S1, not the other SIJ) by only 1–5 % (Lindsey 2015, finite elements)."
     ),
 )
 

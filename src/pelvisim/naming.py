@@ -21,15 +21,28 @@ conditions hold, all computed from the pose and the landmarks (never from a mode
    motion is applied (each landmark moved by its own bone's attributed motion; sulcus depth is read
    against the same-side PSIS).
 
-Innominate-rotation signatures use the vertical components (ASIS lower, PSIS higher, pubic tubercle
-lower for anterior rotation), which are what standing and supine palpation compare: §4 also lists
-"PSIS posterior", but on this anatomy every transverse axis used in teaching (S2, Mitchell's
-inferior transverse axis, the symphysis) lies below the PSIS, so anterior rotation carries the PSIS
-forward, not back — a finding stated in the innominate_rotation model's evidence note.
+Which account the signature is checked on: condition 3 moves each landmark by its own bone's
+share of the pose in the **least-motion account** of condition 1 — not in the frame a clinician
+palpates in. The two can disagree: a left upslip of 2 mm standing on both hips lifts the left hip,
+so the standing body frame tilts the whole pelvis and the left ASIS ends up *lower*. So every name
+is re-checked where its landmarks are palpated (:func:`check_in_posture`: innominate and pubic names
+in the readout's body frame, sacral names prone, as the sulcus and ILA findings are read), and the
+readout says when the signature fails there.
+
+Innominate-rotation signatures follow §4: the ASIS moves along its sagittal diagonal (anterior
+rotation: anterior-inferior; posterior: superior-posterior), so a turn about an axis that lies almost
+level with the ASIS (the symphysis axis, where the ASIS mostly goes back or forward) still shows it;
+the PSIS is checked on its vertical component only (higher for anterior, lower for posterior
+rotation): §4 also lists "PSIS posterior", but on this anatomy every transverse axis used in
+teaching (S2, Mitchell's inferior transverse axis, the symphysis) lies below the PSIS, so anterior
+rotation carries the PSIS forward, not back — a finding stated in the innominate_rotation model's
+evidence note. "Pubic tubercle inferior" is §4's for anterior rotation only; posterior rotation
+lists no pubic sign and none is asked for.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -151,6 +164,23 @@ def _one(name: str, axis: int, sign: int, words: str) -> Check:
     return Check(((name, float(sign)),), axis, words)
 
 
+@dataclass(frozen=True)
+class DiagonalCheck(Check):
+    """A landmark moving along a sagittal diagonal, e.g. §4's "ASIS anterior-inferior": its motion along
+    ``(anterior·X + superior·Y)/√2`` must reach the minimum (``terms`` holds the landmark once)."""
+
+    anterior: float = 0.0
+    superior: float = 0.0
+
+    def amount_mm(self, moves: Moves) -> float:
+        d = moves(self.terms[0][0])
+        return float((self.anterior * d[ANTERIOR] + self.superior * d[SUPERIOR]) / np.sqrt(2.0))
+
+
+def _diagonal(name: str, anterior: int, superior: int, words: str) -> Check:
+    return DiagonalCheck(((name, 1.0),), ANTERIOR, words, float(anterior), float(superior))
+
+
 def innominate_signature(name: str, side: str) -> tuple[Check, ...]:
     """The §4 checks (palpable components) for an innominate name on ``side``.
 
@@ -161,10 +191,11 @@ def innominate_signature(name: str, side: str) -> tuple[Check, ...]:
     s = f"_{side}"
     spines = (("asis", "ASIS"), ("psis", "PSIS"), ("pubic_tubercle", "pubic tubercle"), ("ischial_tuberosity", "ischial tuberosity"))
     table: dict[str, tuple[Check, ...]] = {
-        "anterior_rotation": (_one("asis" + s, SUPERIOR, -1, "ASIS lower"), _one("psis" + s, SUPERIOR, +1, "PSIS higher"),
+        "anterior_rotation": (_diagonal("asis" + s, +1, -1, "ASIS anterior-inferior"),
+                              _one("psis" + s, SUPERIOR, +1, "PSIS higher"),
                               _one("pubic_tubercle" + s, SUPERIOR, -1, "pubic tubercle lower")),
-        "posterior_rotation": (_one("asis" + s, SUPERIOR, +1, "ASIS higher"), _one("psis" + s, SUPERIOR, -1, "PSIS lower"),
-                               _one("pubic_tubercle" + s, SUPERIOR, +1, "pubic tubercle higher")),
+        "posterior_rotation": (_diagonal("asis" + s, -1, +1, "ASIS superior-posterior"),
+                               _one("psis" + s, SUPERIOR, -1, "PSIS lower")),
         "inflare": (_one("asis" + s, RIGHT, -lat, "ASIS medial"), _one("psis" + s, RIGHT, lat, "PSIS lateral")),
         "outflare": (_one("asis" + s, RIGHT, lat, "ASIS lateral"), _one("psis" + s, RIGHT, -lat, "PSIS medial")),
         "upslip": tuple(_one(n + s, SUPERIOR, +1, f"{w} higher") for n, w in spines),
@@ -339,6 +370,79 @@ def _ring_names(anatomy: Anatomy, own: Mapping[str, Transform]) -> list[str]:
         if level and all(c.met(moves) for c in innominate_signature(name, side)):
             out.append(f"{side} {name.replace('_', ' ')}")
     return out
+
+
+ACCOUNT = "least-motion account"
+"""The account every name is given on (condition 1 of the module docstring)."""
+ACCOUNT_WORDS = "the least-motion account (each bone given its own share of the pose, the split with the least total bone motion)"
+_INNOMINATE_KEYS = {words: key for key, words in INNOMINATE_NAMES.items()}
+_SACRAL_NAMES = frozenset(
+    ["nutation", "counternutation", "sacrum rotated left", "sacrum rotated right", "sacrum side-bent left",
+     "sacrum side-bent right"]
+    + [f"{s}-on-{s} forward torsion" for s in SIDES] + ["left-on-right backward torsion", "right-on-left backward torsion"]
+    + [f"{s} unilateral sacral {k}" for s in SIDES for k in ("flexion", "extension")])
+
+
+def is_sacral(name: str) -> bool:
+    """True for a name of the sacrum's own motion (``"nutation"``, ``"left-on-left forward torsion"`` …)."""
+    return name in _SACRAL_NAMES
+
+
+def signature_of(name: str) -> tuple[Check, ...]:
+    """The §4 checks of a name as displayed, e.g. ``"left upslip"``, ``"nutation"``, ``"left superior pubic shear"``.
+
+    Innominate check words get their side (``"left ASIS higher"``).
+    """
+    if is_sacral(name):
+        return sacral_signature(name)
+    side, _, rest = name.partition(" ")
+    if side not in SIDES:
+        raise KeyError(f"not a clinical name pelvisim gives: {name!r}")
+    key = _INNOMINATE_KEYS.get(rest) or rest.replace(" ", "_")
+    return tuple(dataclasses.replace(c, words=f"{side} {c.words}") for c in innominate_signature(key, side))
+
+
+def palpation_posture(name: str, readout_posture: str) -> str:
+    """Where a name's landmarks are palpated: sacral names prone, the others in the readout's posture."""
+    return "prone" if is_sacral(name) else readout_posture
+
+
+@dataclass(frozen=True)
+class PostureCheck:
+    """A name's signature re-checked with the landmarks as they move in a body frame.
+
+    Attributes
+    ----------
+    name : str
+        The name, given on :data:`ACCOUNT`.
+    posture : str
+        ``"standing"``, ``"supine"`` or ``"prone"``.
+    failed : tuple of (str, float)
+        Each signature check not met there: its words and how far (mm) the landmarks move in the
+        stated direction (negative: the other way; met is ≥ :data:`SIGNATURE_MIN_MM`).
+    """
+
+    name: str
+    posture: str
+    failed: tuple[tuple[str, float], ...]
+
+    @property
+    def met(self) -> bool:
+        """True when every check of the signature holds in this posture too."""
+        return not self.failed
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain JSON-ready dict."""
+        return {"name": self.name, "account": ACCOUNT, "posture": self.posture, "met": self.met,
+                "failed": [{"check": words, "amount_mm": amount} for words, amount in self.failed]}
+
+
+def check_in_posture(anatomy: Anatomy, name: str, body_state: JointState, posture: str) -> PostureCheck:
+    """Re-check ``name``'s signature with every landmark moved as in ``body_state`` (a body-frame state,
+    :func:`pelvisim.body_frame.in_body_frame` of ``posture``) instead of by its bone's own share."""
+    moves = _mover(anatomy, body_state.T_pelvis)
+    failed = tuple((c.words, c.amount_mm(moves)) for c in signature_of(name) if not c.met(moves))
+    return PostureCheck(name, posture, failed)
 
 
 def names(anatomy: Anatomy, state: JointState, own: Mapping[str, Transform] | None = None) -> Names:

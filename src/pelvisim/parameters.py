@@ -51,6 +51,9 @@ class Parameter:
         Largest magnitude measured in vivo; larger values get a warning in every output.
     source : str
         Where the default and the in-vivo limit come from.
+    limit_words : str
+        What the limit is, in the warning ("exceeds <limit_words>"): measured in-vivo motion by
+        default; say so when the limit is pelvisim's own reading of a related measurement.
     """
 
     name: str
@@ -63,6 +66,7 @@ class Parameter:
     positive_means: str = ""
     in_vivo_limit: float | None = None
     source: str = ""
+    limit_words: str = "measured in-vivo motion"
 
     @property
     def is_choice(self) -> bool:
@@ -168,7 +172,7 @@ class PositionalModel:
         for p in self.parameters:
             if p.name in values and p.exceeds_in_vivo(values[p.name]):
                 out.append(
-                    f"{p.name} = {float(values[p.name]):g} {p.unit} exceeds measured in-vivo motion "
+                    f"{p.name} = {float(values[p.name]):g} {p.unit} exceeds {p.limit_words} "
                     f"(≤ {p.in_vivo_limit:g} {p.unit}; {p.source})"
                 )
         return out

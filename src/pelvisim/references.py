@@ -95,8 +95,10 @@ _ENTRIES: tuple[Reference, ...] = (
     Reference("Hungerford 2004", "Hungerford B, Gilleard W, Lee D", 2004,
               "Altered patterns of pelvic bone motion determined in subjects with posterior pelvic pain using skin "
               "markers", "Clinical Biomechanics 19(5):456–464", "skin markers tracked by motion capture (not RSA)",
-              "Standing hip flexion: in pain-free subjects the ilium on the flexing side rotated posteriorly relative to "
-              "the sacrum; skin markers cannot resolve motions below about a degree."),
+              "Standing hip flexion: the ilium on the flexing side rotated posteriorly relative to the sacrum in both "
+              "groups; the key result is the support side, which rotated posteriorly in pain-free subjects and "
+              "anteriorly in those with pelvic pain. [pelvisim's comment: skin over bone moves with soft tissue, so "
+              "rotations of a degree or less are uncertain with this method.]"),
     Reference("Hungerford 2007", "Hungerford BA, Gilleard W, Moran M, Emmerson C", 2007,
               "Evaluation of the ability of physical therapists to palpate intrapelvic motion with the Stork test on the "
               "support side", "Physical Therapy 87(7):879–887", "examiner agreement (palpation) against skin-marker motion",
@@ -138,7 +140,8 @@ _ENTRIES: tuple[Reference, ...] = (
     Reference("Lindsey 2015", "Lindsey DP, Kiapour A, Yerby SA, Goel VK", 2015,
               "Sacroiliac joint fusion minimally affects adjacent lumbar segment motion: a finite element study",
               "International Journal of Spine Surgery 9:64", "finite-element model",
-              "Fusing an SIJ changed adjacent (L5–S1) motion by only 1–5 %."),
+              "Fusing an SIJ changed the motion of the adjacent lumbar segment (L5–S1, not the other SIJ) by only "
+              "1–5 %."),
     Reference("Damen 2002", "Damen L, Buyruk HM, Güler-Uysal F, et al.", 2002,
               "The prognostic value of asymmetric laxity of the sacroiliac joints in pregnancy-related pelvic pain",
               "Spine 27(24):2820–2824", "Doppler imaging of vibrations (a laxity index in threshold units, not SI units)",
@@ -188,6 +191,13 @@ _ENTRIES: tuple[Reference, ...] = (
               "osteopathic teaching material", "teaching [U]",
               "Oblique axes from the upper pole of one SIJ to the lower pole of the other (called hypothetical by their "
               "authors); the inferior transverse axis of the innominates at the SIJs' lower poles."),
+    Reference("Manual-therapy teaching", "Manual-therapy and osteopathic teaching (no single author)", None,
+              "Positional diagnoses of the innominate: inflare / outflare, superior / inferior innominate shear "
+              "(upslip / downslip), superior / inferior pubic shear", "courses and textbooks of manual therapy",
+              "teaching [U]",
+              "The landmark signatures a clinician is taught to palpate: inflare ASIS medial, PSIS lateral; upslip "
+              "ASIS, PSIS, pubic tubercle and ischial tuberosity superior; pubic shear the pubic tubercle up or down "
+              "with the ASIS and PSIS level. No measurement behind the stories themselves."),
     Reference("Kapandji", "Kapandji IA", None, "The Physiology of the Joints, volume 3: the trunk and the vertebral column",
               "textbook", "teaching [U]", "Nutation and counternutation of the sacrum between the ilia."),
     # --- seed articles (the lay claims pelvisim shows) -----------------------------------------
@@ -199,8 +209,9 @@ _ENTRIES: tuple[Reference, ...] = (
               "massage-therapy magazine article, 1 February 2024", "lay article (no measurement)",
               "The ilium turns like a wheel ('flexion' lifts the knee, 'extension' locks the leg); a tight iliacus tips "
               "the same-side ilium forward."),
-    Reference("Luchau 2022", "Luchau T", 2022, "The twisting sacrum: Ilia Rotation Technique",
-              "Massage & Bodywork, July/August 2022", "lay article (technique column, cites Damen 2002)",
+    Reference("Luchau 2022", "Luchau T [inferred]", 2022, "The twisting sacrum: Ilia Rotation Technique",
+              "Massage & Bodywork, 2022 (author, year and issue inferred: the article's text names none of them; it "
+              "cites a source accessed June 2022)", "lay article (technique column, cites Damen 2002)",
               "Walking and turning twist the sacrum a little between the ilia; even left/right SIJ stiffness matters "
               "more than a static position; position labels are unreliable."),
     Reference("MELT (Dalton)", "MELT Method blog, quoting Erik Dalton", None, "Is rotation of the sacrum causing your pelvic "
@@ -234,7 +245,8 @@ def markdown() -> str:
         "measured, because that decides how far to trust it: **RSA** (radiostereometric analysis of tantalum balls "
         "implanted in the bones, the reference method for SIJ motion), Kirschner wires with external markers "
         "photographed in stereo, skin markers, cadavers, finite-element models, examiner-agreement studies. "
-        "**[U]** marks textbook teaching that could not be checked against a measurement. The seed articles are the "
+        "**[U]** marks textbook teaching that could not be checked against a measurement; **[inferred]** an attribution "
+        "pelvisim inferred because the source text does not state it. The seed articles are the "
         "lay articles whose claims pelvisim sets out to show; they are cited by author, title and year.",
         "",
         "| cited as | authors (year) | title | where | method | what pelvisim uses |",

@@ -108,7 +108,8 @@ COUPLING = Parameter(
     positive_means="the laxer SIJ is made laxer still, in proportion to the asymmetry",
     source="claim of Gold 2014 (seed article); default 0 because the evidence is weak or contrary: fixing "
            "one SIJ did not make the other hypermobile in cadavers (Cho 2023, Asian Spine J 17:185) and "
-           "fusion changed adjacent motion by only 1–5 % in a finite-element model (Lindsey 2015, IJSS 9:64)",
+           "fusion changed the adjacent lumbar segment's motion (L5–S1, not the other SIJ) by only 1–5 % in a "
+           "finite-element model (Lindsey 2015, IJSS 9:64)",
 )
 
 CLOSURE = Parameter(
@@ -195,15 +196,19 @@ SACRAL_ROTATION = PositionalModel(
             minimum=-5.0,
             maximum=5.0,
             positive_means="sacrum rotated left (its front faces left, right side forward)",
-            in_vivo_limit=1.0,
-            source="default 1° = the typical horizontal-plane SIJ rotation ceiling (Goode 2008, ≤ 1°)",
+            in_vivo_limit=4.0,
+            source="default 1° = the typical horizontal-plane SIJ rotation (≤ 1°); range across studies −0.8…4.0° "
+                   "(Goode 2008, systematic review) — the same limit as the flare model",
         ),
     ),
     state_function=_sacral_rotation_state,
     evidence="Both sides of it. Relative to the sacrum, the ilium on the side the sacrum turns toward does flare in "
              "(its ASIS toward the sacrum's midline) — what Gurd calls a left inflare — and the other flares out. But "
-             "the ring turns both ilia partly with the sacrum, so in the body a clinician palpates (standing, hips "
-             "held) the left ASIS moves outward: the palpable sign is the opposite of a true left inflare. The "
+             "the ring turns both ilia partly with the sacrum, so standing (hips held) the left ASIS moves outward "
+             "from the floor midline: against that fixed midline the palpable sign is the opposite of a true left "
+             "inflare. Against the sacrum's own midline, which turns with the trunk like the umbilicus teaching judges "
+             "inflare by, the left ASIS comes closer: Gurd's sign. Which one a hand compares with decides the "
+             "sign. The "
              "relative flare is the sacral rotation minus what the ilia follow, so it is there by construction; the "
              "ring decides only how much. Either way measured horizontal-plane SIJ rotation is about 1° or less "
              "(Goode 2008, systematic review), ≈ 2.5 mm at the ASIS, far below the 15–20 mm error of locating it "
@@ -534,8 +539,9 @@ MITCHELL_GAIT = PositionalModel(
             maximum=5.0,
             positive_means="larger alternating forward torsions",
             in_vivo_limit=0.5,
-            source="no in-vivo measurement in walking exists; 0.5° per side is the ceiling used for gait "
-                   "(Kibsgård 2014: single-leg stance, RSA, patients with pelvic girdle pain)",
+            source="walking was never measured; pelvisim takes 0.5° per side from single-leg stance (about 0.5° "
+                   "total SIJ rotation by RSA, Kibsgård 2014, patients with pelvic girdle pain)",
+            limit_words="the walking ceiling pelvisim takes from single-leg stance",
         ),
         SPEED,
         AMPLITUDE,

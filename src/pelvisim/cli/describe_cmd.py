@@ -4,13 +4,15 @@
 
     {"model", "parameters",
      "descriptors": {"innominate_left", "innominate_right", "sacrum", "ring"},
-     "landmarks": {name: {"position_mm", "shift_mm"}}, "findings", "summary", "warnings",
-     "body_frame", "posture", "named", "limit_warnings", "neutral_asymmetry"}
+     "landmarks": {name: {"position_mm", "shift_mm"}}, "landmarks_frame", "findings", "summary", "warnings",
+     "magnification_note", "body_frame", "posture", "named", "name_checks", "whole_pelvis", "limit_warnings",
+     "neutral_asymmetry"}
 
 Each innominate carries ``relative_to_sacrum`` and ``in_body_frame`` (``anterior_rotation_deg``,
 ``inflare_deg``, ``frontal_rotation_deg``, ``upslip_mm``, ``anterior_translation_mm``,
 ``medial_translation_mm``, ``frame``, ``words``) and ``named``; the sacrum and the ring carry
-``named``; ``body_frame`` defines the frame the landmarks and ``in_body_frame`` are in. Plus
+``named``; ``name_checks`` re-checks each name's signature where its landmarks are palpated
+(``name``, ``account``, ``posture``, ``met``, ``failed``: ``check`` and ``amount_mm``); ``body_frame`` defines the frame the landmarks and ``in_body_frame`` are in. Plus
 ``"pelvis"``, ``"joints"`` and ``"events"`` when the gait module offers them (see
 :func:`_gait_extras`), and ``"ligaments"``, ``"muscles"`` (and ``"sij_compression_n"`` for ring
 models) from the soft tissue (see :func:`_tissue_extras`).
@@ -162,11 +164,14 @@ def describe_json(model_name: str, settings: dict[str, Any], magnification: floa
     state = model.joint_state(anatomy, values, phase)
     displayed = pose(anatomy, state, magnification)  # validates magnification; descriptors ignore it
     d = descriptors.describe(anatomy, displayed, posture).to_dict()
+    from pelvisim import limits
+
     out = {
         "model": model.name,
         "parameters": values,
         **d,
         "warnings": model.warnings(values),
+        "magnification_note": limits.magnification_overlap_note(anatomy, state, magnification),
     }
     out.update(_gait_extras(model, state, phase))
     out.update(_tissue_extras(anatomy, model.name, values, phase, state))
@@ -196,20 +201,32 @@ def _motion_lines(motion: dict[str, Any], indent: str) -> list[str]:
 
 
 def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
+    from pelvisim.body_frame import IN_WORDS, LYING
     from pelvisim.descriptors import SACRAL_ROTATION_TERMS
 
     lines = [f"Model: {data['model']}   " + ", ".join(f"{k} = {v}" for k, v in data["parameters"].items())]
     if magnification != 1.0:
-        lines.append(f"Display magnification ×{magnification:g} (descriptors below are true scale)")
+        note = data.get("magnification_note")
+        lines.append(f"Display magnification ×{magnification:g} (descriptors below are true scale)"
+                     + (f"; drawn at ×{magnification:g}, {note}" if note else ""))
     lines.append(f"Body frame: {data['body_frame']}")
+    reseat = data.get("whole_pelvis")
+    if reseat is not None:
+        lines.append(f"  Whole-pelvis re-seating ({reseat['frame']}): {reseat['words']} — included in every body-frame "
+                     "number below.")
+    if "pelvis" in data:
+        lines.append("  Walking: the whole-pelvis motion over the feet (rotation, obliquity, tilt; see \"pelvis\" in "
+                     "--json) is removed; the body frame walks with the body, so every number below is motion "
+                     "within the pelvic ring.")
     lines.append("")
     for side in ("left", "right"):
         d = data["descriptors"][f"innominate_{side}"]
         rel, body = d["relative_to_sacrum"], d["in_body_frame"]
         lines.append(f"{side.capitalize()} innominate — named: {', '.join(d['named']) or 'none'}")
-        lines.append(f"  relative to the sacrum (joint motion): {rel['words']}")
+        anatomical = "; up and vertical as in anatomical position" if data["posture"] in LYING else ""
+        lines.append(f"  relative to the sacrum (joint motion{anatomical}): {rel['words']}")
         lines.extend(_motion_lines(rel, "    "))
-        lines.append(f"  in the {body['frame']}: {body['words']}")
+        lines.append(f"  {IN_WORDS[data['posture']]}: {body['words']}")
         for name, shift in d["landmark_shifts"].items():
             lines.append(f"    {name.replace('_', ' '):<44} {shift['words']}")
     s = data["descriptors"]["sacrum"]
@@ -221,13 +238,28 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
     torsion = s["torsion"]
     lines.append(f"    {'about a Mitchell oblique axis':<44} {torsion['name']}"
                  + (f" {torsion['angle_deg']:.1f}°" if torsion["axis"] else ""))
-    lines.append(f"  in the body frame: {s['in_body_frame_words']}")
+    lines.append(f"  {s['in_body_frame_words']}")
+    if s.get("landmark_shifts"):
+        lines.append(f"  landmarks, {s['landmark_frame']} (where they are palpated):")
+        for name, shift in s["landmark_shifts"].items():
+            lines.append(f"    {name.replace('_', ' '):<44} {shift['words']}")
+        for side, deeper in s.get("sulcus_deeper_mm", {}).items():
+            depth = "no change" if abs(deeper) < 0.05 else f"{abs(deeper):.1f} mm {'deeper' if deeper > 0 else 'shallower'}"
+            lines.append(f"    {side + ' sulcus depth against the PSIS':<44} {depth}")
     ring = data["descriptors"].get("ring")
     if ring is not None:
         lines.append(f"Ring — named: {', '.join(ring['named']) or 'none'}")
         lines.append(f"  {ring['words']}")
     lines.append("")
-    lines.append(f"Named (only where the landmark signature is met): {', '.join(data['named']) or 'nothing'}")
+    lines.append("Named (only where the landmark signature is met, checked on the least-motion account: each bone moved "
+                 f"by its own share of the pose): {', '.join(data['named']) or 'nothing'}")
+    for check in data.get("name_checks", []):
+        where = IN_WORDS[check["posture"]]
+        if check["met"]:
+            lines.append(f"  {check['name']}: signature also met {where}")
+        else:
+            failed = "; ".join(f"{f['check']} ({f['amount_mm']:+.2f} mm)" for f in check["failed"])
+            lines.append(f"  {check['name']}: signature NOT met {where}: {failed}")
     lines.append("")
     lines.append("What a clinician could feel (change from neutral | left–right difference at the pose | posture):")
     for f in data["findings"]:
@@ -237,6 +269,9 @@ def _table(data: dict[str, Any], magnification: float = 1.0) -> str:
     lines.append("  Location error 15–20 mm is the 3D error of placing a landmark (Della Croce 1999), not a measured "
                  "left–right threshold; normal bony asymmetry reaches 16 mm and 11° (Preece 2008); examiners agree "
                  "poorly (κ −0.4…0.37, Stovall & Kumar 2010).")
+    lines.append("  Two midlines: the floor (standing) or table (lying) midline is held still by the body frame; the "
+                 "sacrum's midline is the patient's own, turning with the trunk as the umbilicus and the sacral spinous "
+                 "line do (teaching judges flare against it: inflare = ASIS nearer the umbilicus).")
     lines.append("")
     lines.append(data["summary"])
     for warning in data["limit_warnings"]:

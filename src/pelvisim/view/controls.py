@@ -20,6 +20,8 @@ from pelvisim.view.camera import VIEW_PRESETS
 from pelvisim.view.state import MAGNIFICATIONS, OVERLAYS, VIEWS, PanelChoice, magnification_text
 
 UNIT_TEXT = {"deg": "°", "mm": " mm", "kg": " kg", "×": "×", "": ""}
+MAGNIFICATION_LABEL = "Magnification, panels without their own"
+"""The Display box's magnification row; a panel's own factor (a scene's ×20 panel) is in its panel box."""
 SPEEDS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0)
 """Playback speeds in gait cycles per second."""
 
@@ -499,7 +501,11 @@ class DisplayBox(QtWidgets.QGroupBox):
         self.magnification.currentIndexChanged.connect(
             lambda row: self.magnification_changed.emit(float(self.magnification.itemData(row)))
         )
-        layout.addRow("Magnification, all panels", self.magnification)
+        # Panels can keep their own factor (a scene's ×20 panel): this row sets the others, and choosing a
+        # value here sets every panel (issue 10 review item 14: "all panels: true scale" beside a ×20 panel).
+        layout.addRow(MAGNIFICATION_LABEL, self.magnification)
+        self.magnification.setToolTip("Sets every panel that has no magnification of its own; choosing a value sets "
+                                      "all panels and clears their own.")
         self.overlays: dict[str, QtWidgets.QCheckBox] = {}
         for name, label in OVERLAYS.items():
             box = QtWidgets.QCheckBox(label)
