@@ -184,6 +184,16 @@ def test_slider_grids_hold_the_scenes_values_and_constant_samples_collapse(anato
     assert slider_grid(get_model("gait").parameter("stiffness_ratio"), [2.0], 2) == [0.5, 1.0, 2.0]
 
 
+def test_slider_warnings_carry_the_models_own_limit_words(anatomy):
+    """The page's slider warning says what the desktop's says: Mitchell's torsion limit is pelvisim's
+    walking ceiling, not a measurement in walking (the page once said "measured in-vivo motion")."""
+    scene = load("mitchell_gait")
+    motions, _ = scene_motions(scene, anatomy, Resolution(grid_points=3, time_samples_per_s=1.0, other_grid_points=2))
+    torsion = next(s for m in motions for s in m["sliders"] if s["name"] == "torsion_deg")
+    assert torsion["limit_words"] == "the walking ceiling pelvisim takes from single-leg stance"
+    assert "exceeds measured in-vivo motion" not in get_model("mitchell_gait").warnings({"torsion_deg": 3.0})[0]
+
+
 def test_nutation_readout_names_the_sacrum_first(anatomy):
     motions, _ = scene_motions(load("nutation"), anatomy, LOW)
     keys = [readout_columns(anatomy)[i]["key"] for i in motions[0]["key_rows"]]

@@ -523,7 +523,8 @@ def _key_rows(readouts: Sequence[NDArray], columns: Sequence[Mapping[str, Any]])
 
 def _parameter_info(p: Parameter) -> dict[str, Any]:
     return dict(name=p.name, label=p.label, unit=p.unit, minimum=p.minimum, maximum=p.maximum,
-                default=p.default, in_vivo_limit=p.in_vivo_limit, source=p.source, positive_means=p.positive_means)
+                default=p.default, in_vivo_limit=p.in_vivo_limit, limit_words=p.limit_words, source=p.source,
+                positive_means=p.positive_means)
 
 
 def panel_evaluators(scene: Scene, anatomy: Anatomy | Sequence[Anatomy],

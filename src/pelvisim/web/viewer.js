@@ -1393,14 +1393,14 @@
     return values;
   }
 
-  /* pelvisim.parameters.PositionalModel.warnings, for the values shown. */
+  /* pelvisim.parameters.PositionalModel.warnings, for the values shown (same words, same limit). */
   function warningsFor(motion) {
     var values = currentValues(motion), out = [];
     META.motions[motion].sliders.forEach(function (s) {
       var v = values[s.name];
       if (s.in_vivo_limit !== null && Math.abs(v) > s.in_vivo_limit + 1e-12) {
         var u = s.unit === "deg" ? "°" : " " + s.unit;
-        out.push(s.name + " = " + formatNumber(v) + u + " exceeds measured in-vivo motion (≤ " + s.in_vivo_limit + u + "; " + s.source + ")");
+        out.push(s.name + " = " + formatNumber(v) + u + " exceeds " + (s.limit_words || "measured in-vivo motion") + " (≤ " + s.in_vivo_limit + u + "; " + s.source + ")");
       }
     });
     return out;
