@@ -228,3 +228,15 @@ def test_no_scene_calls_a_model_what_really_happens():
         text = " ".join(c.text for c in scene.load(name).captions)
         assert "really happens" not in text, name
     assert "Left: the model at true scale" in " ".join(c.text for c in scene.load("flagship").captions)
+
+
+def test_gurd_row_names_no_direction_for_a_turn_too_small_to_have_one(anatomy, claim_rows):
+    # The multifidus's turn of the sacrum is a ten-thousandth of a degree and its sign flips with the
+    # SIJ stiffness (see test_gurd_multifidus_scene_caption): the row once said "to the right", the
+    # opposite of Gurd's story, as if the model had found that.
+    row = claim_rows["gurd_sacral_rotation_flare"]
+    turn = row["numbers"]["multifidus_sacral_rotation_left_deg"]
+    d = descriptors.describe(anatomy, ring_models.multifidus_solution(anatomy, 100.0, 0.0).joint_state())
+    assert turn == pytest.approx(d.sacrum.rotation_left_deg, abs=1e-12) and abs(turn) < 0.001
+    assert "too little to say which way" in row["model_shows"]
+    assert "to the right through the ring" not in row["model_shows"] and "to the left through" not in row["model_shows"]

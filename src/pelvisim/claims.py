@@ -161,6 +161,20 @@ def _textbook(model: str, parameters: Mapping[str, Any], what: str, phase: float
 
 
 # --- the seed articles ----------------------------------------------------------------------------
+MULTIFIDUS_TURN_UNRESOLVED_DEG = 0.001
+"""Below this the multifidus's turn of the sacrum has no direction worth naming: its sign flips with
+small changes of the SIJ stiffness (tests/test_claims.py), and it is a thousandth of the ~1° RSA floor."""
+
+
+def _multifidus_turn_words(turn_deg: float) -> str:
+    """Her cause in words: a direction only when the turn is large enough for its sign to mean anything."""
+    if abs(turn_deg) < MULTIFIDUS_TURN_UNRESOLVED_DEG:
+        return ("Her cause, the left multifidus pulling alone (100 N), turns the sacrum through the ring by less than "
+                f"{MULTIFIDUS_TURN_UNRESOLVED_DEG:g}°, too little to say which way.")
+    return (f"Her cause, the left multifidus pulling alone (100 N), turns the sacrum {abs(turn_deg):.3f}° to the "
+            f"{'left' if turn_deg > 0 else 'right'} through the ring.")
+
+
 def _gurd(anatomy: Anatomy) -> Shown:
     d = _describe(anatomy, "sacral_rotation", {"left_deg": 1.0})
     rel_left, rel_right = d.innominate_left.relative_to_sacrum.inflare_deg, d.innominate_right.relative_to_sacrum.inflare_deg
@@ -176,8 +190,7 @@ def _gurd(anatomy: Anatomy) -> Shown:
             f"palpable sign is the opposite of a true left inflare. Against the sacrum's own midline, which turns with "
             f"the trunk like the umbilicus teaching judges inflare by, it moves {abs(own_left):.1f} mm "
             f"{'closer' if own_left > 0 else 'further away'}: Gurd's sign. "
-            f"Her cause, the left multifidus pulling alone (100 N), turns the sacrum {abs(cause_turn):.4f}° to the "
-            f"{'left' if cause_turn > 0 else 'right'} through the ring.")
+            + _multifidus_turn_words(cause_turn))
     return Shown(text, {"relative_inflare_left_deg": rel_left, "relative_inflare_right_deg": rel_right,
                         "left_asis_outward_standing_mm": out_left, "left_asis_toward_sacral_midline_mm": own_left,
                         "multifidus_sacral_rotation_left_deg": cause_turn},
