@@ -265,7 +265,7 @@ def joint_width_mm(ilium: Surface, sacrum: Surface, reach_mm: float = 10.0) -> f
 
 def auricular_gap_mm(ilium: Surface, sacrum: Surface, least_mm: float) -> float:
     """The gap that counts as auricular surface at one joint: its width (:func:`joint_width_mm`)
-    rounded down to 0.5 mm, at least ``least_mm`` and at most :data:`AURICULAR_GAP_MAX_MM`.
+    rounded to 0.5 mm, at least ``least_mm`` and at most :data:`AURICULAR_GAP_MAX_MM`.
 
     The rounding keeps the patch from following hundredths of a millimetre of width; a joint as wide
     as the bundled mean's (1.8 and 2.1 mm) keeps the 2 mm patch it always had.
@@ -274,7 +274,7 @@ def auricular_gap_mm(ilium: Surface, sacrum: Surface, least_mm: float) -> float:
     (down to 230 mm² on LLP26 subjects whose joint space is 4 mm, against ≈ 1000 mm² measured on
     bones), and moves its centroid and poles with it.
     """
-    return float(np.clip(np.floor(2.0 * joint_width_mm(ilium, sacrum)) / 2.0, least_mm, AURICULAR_GAP_MAX_MM))
+    return float(np.clip(np.round(2.0 * joint_width_mm(ilium, sacrum)) / 2.0, least_mm, AURICULAR_GAP_MAX_MM))
 
 
 def innominate_landmarks(bone: Surface, other_innominate: Surface, sacrum: Surface, asis: NDArray,
