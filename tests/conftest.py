@@ -7,6 +7,8 @@ import pytest
 import pelvisim
 from anatomy_helpers import symmetrized
 
+pytest_plugins = ("browser_helpers",)  # one browser and the lesson pages, shared by the whole session
+
 
 @pytest.fixture(scope="module")
 def anatomy() -> pelvisim.Anatomy:
@@ -22,10 +24,18 @@ def symmetric() -> pelvisim.Anatomy:
 
 @pytest.fixture(scope="session", autouse=True)
 def private_anatomy_cache(tmp_path_factory):
-    """Subjects and shape-mode points built by tests go to a temporary cache, never the user's."""
+    """Subjects and shape-mode points built by tests go to a temporary cache, never the user's.
+
+    Under pytest-xdist the workers share one such folder (in the run's common temporary folder), so
+    a subject one worker built is not built again by the other; the cache writes each file by an
+    atomic rename, so two workers building the same subject at once both leave a whole file."""
     import os
 
-    folder = tmp_path_factory.mktemp("xdg-cache")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.getbasetemp().parent / "xdg-cache-shared"
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("xdg-cache")
     before = os.environ.get("XDG_CACHE_HOME")
     os.environ["XDG_CACHE_HOME"] = str(folder)
     yield folder

@@ -14,14 +14,15 @@ from pelvisim import frames
 from pelvisim.errors import ParameterError
 from pelvisim.models import get_model
 from pelvisim.notebook import LiveAnswers, StaticViewer, scene_for, viewer
+from pelvisim.scene import load
 from pelvisim.web import Resolution
 
-SMALL = Resolution(grid_points=3, phase_samples=8, time_samples_per_s=2.0)
+SMALL = Resolution(grid_points=3, phase_samples=8, time_samples_per_s=2.0, overlap="scene")
 """A small page: these tests check the viewer output and the kernel's answers, not interpolation."""
 
 NOTEBOOK_CELLS = [
     "import pelvisim.notebook as nb\nfrom pelvisim.web import Resolution\n"
-    "small = Resolution(grid_points=3, phase_samples=8, time_samples_per_s=2.0)",
+    "small = Resolution(grid_points=3, phase_samples=8, time_samples_per_s=2.0, overlap='scene')",
     'nb.show("flare", resolution=small)',
     'w = nb.viewer("flare", resolution=small)\n'
     'reply = w.handle({"type": "request", "id": 7, "motion": 0, "overrides": {"left_deg": 1.3, "right_deg": -0.4}})\n'
@@ -96,6 +97,24 @@ def test_answers_reject_bad_requests_with_a_message(anatomy):
     assert w.handle({"type": "ping"}) == {"type": "pong"}
 
 
+def test_kernel_answers_carry_the_soft_tissue_at_the_requested_values(anatomy):
+    """Gurd's multifidus scene shows the tissue: a live answer holds it at the requested pull, as
+    JSON (a slack bundle as null, never NaN, which JSON cannot carry)."""
+    from pelvisim.web.tissue import L5_VALUES, muscle_names
+
+    w = viewer("gurd_multifidus", resolution=SMALL, anatomy=anatomy)
+    reply = w.answers.answer({"id": 3, "motion": 0, "overrides": {"pull_n": 150.0}})
+    assert reply["type"] == "track"
+    json.dumps(reply, allow_nan=False)  # the page's JSON.parse would refuse NaN
+    tissue = np.array([np.nan if v is None else v for v in reply["tissue"]]).reshape(reply["n"], -1)
+    forces = dict(zip(muscle_names(anatomy), tissue[0, -len(muscle_names(anatomy)):]))
+    assert forces["multifidus_left"] == pytest.approx(150.0)  # the requested pull, not the scene's 100 N
+    assert tissue.shape[1] > L5_VALUES + len(forces)
+    from pelvisim.notebook import _json_numbers
+
+    assert _json_numbers(np.array([[0.25, np.nan]])) == [0.25, None]  # no bundle is slack here: the slack case by hand
+
+
 def test_a_model_gets_a_one_panel_scene():
     gait = scene_for("gait", parameters={"stiffness_ratio": 2.0})
     assert gait.timeline.kind == "gait" and gait.panels[0].parameters["stiffness_ratio"] == 2.0
@@ -128,36 +147,29 @@ def test_static_viewer_without_live_kernel(anatomy):
 
 
 @pytest.fixture(scope="module")
-def anatomy():
-    return pelvisim.load_anatomy()
+def anatomy(page_anatomy):
+    return page_anatomy
 
 
 # --- in a browser: the output as a notebook front end shows it -----------------------------------
 @pytest.mark.browser
 @pytest.mark.slow
-def test_notebook_output_draws_in_a_browser(executed_notebook, tmp_path):
-    from browser_helpers import Page, chromium, png_pixels, share_of_background
+def test_notebook_output_draws_in_a_browser(executed_notebook, tmp_path, page):
+    from browser_helpers import png_pixels, share_of_background
 
     output = next(o for o in executed_notebook.cells[1].outputs if o.output_type == "display_data").data["text/html"]
     host = tmp_path / "output.html"
     host.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{output}</body></html>", encoding="utf-8")
-    with chromium() as browser:
-        page = Page(browser)
-        try:
-            page.open(host, wait_for_frame=False)
-            frame = page.page.frame_locator("iframe.pelvisim-lesson")
-            frame.locator(".view").first.wait_for()
-            lesson = next(f for f in page.page.frames if f != page.page.main_frame)
-            lesson.wait_for_function("() => window.pelvisim && window.pelvisim.state().frames > 0", timeout=60000)
-            image = png_pixels(frame.locator(".view").first.screenshot())
-            background = lesson.evaluate("() => window.pelvisim.meta.theme.background")
-            assert share_of_background(image, background) < 0.95
-            assert lesson.evaluate("() => window.pelvisim.state().live") is False  # no kernel: precomputed
-            assert page.blocked == []
-            errors = list(page.errors)
-        finally:
-            page.close()
-    assert not errors
+    page.open(host, wait_for_frame=False)
+    frame = page.page.frame_locator("iframe.pelvisim-lesson")
+    frame.locator(".view").first.wait_for()
+    lesson = next(f for f in page.page.frames if f != page.page.main_frame)
+    lesson.wait_for_function("() => window.pelvisim && window.pelvisim.state().frames > 0", timeout=60000)
+    image = png_pixels(frame.locator(".view").first.screenshot())
+    background = lesson.evaluate("() => window.pelvisim.meta.theme.background")
+    assert share_of_background(image, background) < 0.95
+    assert lesson.evaluate("() => window.pelvisim.state().live") is False  # no kernel: precomputed
+    assert page.blocked == []
 
 
 WIDGET_HOST = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><div id="host"></div>
@@ -180,36 +192,43 @@ render({ model, el: document.getElementById("host") });
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_sliders_go_live_against_the_kernel(tmp_path, anatomy):
+def test_sliders_go_live_against_the_kernel(tmp_path, anatomy, browser):
     """The widget's own front-end code, with its messages answered by the widget's Python handler.
 
     Live, two sliders of one panel apply together and the pose is the model's at exactly those
     values; the precomputed page could only show the last slider moved.
     """
-    from browser_helpers import Page, chromium
+    from browser_helpers import Page
     from pelvisim.notebook import _WIDGET_ESM
 
     widget = viewer("flare", resolution=SMALL, anatomy=anatomy)
     host = tmp_path / "widget.html"
     host.write_text(WIDGET_HOST % {"esm": _WIDGET_ESM.replace("export default { render };", ""),
                                    "page": json.dumps(widget.page).replace("</", "<\\/")}, encoding="utf-8")
-    with chromium() as browser:
-        page = Page(browser)
-        try:
-            page.page.expose_function("pelvisimKernel", lambda text: json.dumps(widget.handle(json.loads(text))))
-            page.open(host, wait_for_frame=False)
-            page.page.frame_locator("iframe").locator(".view").first.wait_for()
-            lesson = next(f for f in page.page.frames if f != page.page.main_frame)
-            lesson.wait_for_function("() => window.pelvisim && window.pelvisim.state().live", timeout=60000)
-            lesson.evaluate("() => { window.pelvisim.setSlider(0, 'left_deg', 1.3); window.pelvisim.setSlider(0, 'right_deg', -0.4); }")
-            lesson.wait_for_function("() => window.pelvisim.shown().panels[0].source === 'kernel'", timeout=60000)
-            twists = np.array(lesson.evaluate("() => window.pelvisim.shown().panels[0].twists")).reshape(6, 6)
-            text = lesson.locator(".readout").first.inner_text()
-            errors = list(page.errors)
-        finally:
-            page.close()
+    page = Page(browser)  # its own tab: the kernel's answers come through a function exposed to this tab only
+    try:
+        page.page.expose_function("pelvisimKernel", lambda text: json.dumps(widget.handle(json.loads(text))))
+        page.open(host, wait_for_frame=False)
+        page.page.frame_locator("iframe").locator(".view").first.wait_for()
+        lesson = next(f for f in page.page.frames if f != page.page.main_frame)
+        lesson.wait_for_function("() => window.pelvisim && window.pelvisim.state().live", timeout=60000)
+        lesson.evaluate("() => { window.pelvisim.setSlider(0, 'left_deg', 1.3); window.pelvisim.setSlider(0, 'right_deg', -0.4); }")
+        lesson.wait_for_function("() => window.pelvisim.shown().panels[0].source === 'kernel'", timeout=60000)
+        shown = lesson.evaluate("() => window.pelvisim.shown().panels[0]")
+        text = lesson.locator(".readout").first.inner_text()
+        errors = list(page.errors)
+    finally:
+        page.close()
     assert not errors
+    twists = np.array(shown["twists"]).reshape(6, 6)
     state = get_model("flare").joint_state(anatomy, {"left_deg": 1.3, "right_deg": -0.4})
     np.testing.assert_allclose(frames.exp(twists[1]), state.T_pelvis["innominate_left"], atol=1e-12)
     np.testing.assert_allclose(frames.exp(twists[2]), state.T_pelvis["innominate_right"], atol=1e-12)
     assert "Computed live by the Python kernel" in text
+    # The compact readout and the notes follow the kernel's exact answer too.
+    from pelvisim.descriptors import describe
+    from pelvisim.view.readout import panel_notes, readout_lines
+
+    scene = load("flare")
+    assert shown["compact"] == readout_lines(describe(anatomy, state), scene.panel_readouts(0))
+    assert shown["notes"] == panel_notes(anatomy, state, scene.panel_magnification(0))

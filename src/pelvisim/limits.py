@@ -193,6 +193,17 @@ def joint_limit_warnings(anatomy: Anatomy, state: JointState) -> tuple[LimitWarn
     return tuple(out)
 
 
+def limit_note(warning: LimitWarning) -> str:
+    """A joint-limit warning in one short line, e.g. ``"symphysis vertical shear 3.9 mm > 2.6 mm in vivo"``.
+
+    The full sentence with its source is ``warning.text`` (the app's side panel, ``describe``); the
+    panels of the app, videos and lesson pages show this line.
+    """
+    unit = "°" if warning.unit == "deg" else f" {warning.unit}"
+    return (f"{JOINT_WORDS.get(warning.joint, warning.joint)} {warning.quantity} {warning.value:.1f}{unit} "
+            f"> {warning.limit:g}{unit} in vivo")
+
+
 # --- bones passing through each other under magnification ------------------------------------------
 @dataclass(frozen=True, eq=False)
 class _JointPatch:

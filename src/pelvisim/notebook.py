@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import functools
 import html
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from pelvisim.anatomy.core import Anatomy
 from pelvisim.errors import ParameterError, PelvisimError, SceneError
 from pelvisim.parameters import PositionalModel
-from pelvisim.scene import VIEWS, Camera, PanelSpec, Scene, Timeline, find_scene, load
+from pelvisim.scene import CAMERA_VIEWS, Camera, PanelSpec, Scene, Timeline, find_scene, load
 
 DEFAULT_HEIGHT_PX = 900
 """Height of the viewer's frame in the notebook (the page scrolls inside it)."""
@@ -55,8 +58,8 @@ def scene_for(scene_or_model: Scene | PositionalModel | str | os.PathLike[str], 
     """
     from pelvisim.models import MODELS, get_model
 
-    if view is not None and view not in VIEWS:
-        raise ParameterError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    if view is not None and view not in CAMERA_VIEWS:
+        raise ParameterError(f"view must be one of {', '.join(CAMERA_VIEWS)}, got {view!r}")
     scene: Scene | None = scene_or_model if isinstance(scene_or_model, Scene) else None
     model: PositionalModel | None = scene_or_model if isinstance(scene_or_model, PositionalModel) else None
     if scene is None and model is None:
@@ -80,7 +83,8 @@ def scene_for(scene_or_model: Scene | PositionalModel | str | os.PathLike[str], 
         if view is not None:
             from dataclasses import replace
 
-            scene = replace(scene, camera=Camera(view=view, zoom=scene.camera.zoom))
+            scene = replace(scene, camera=Camera(view=view, zoom=scene.camera.zoom),
+                            panels=tuple(replace(p, view=None) for p in scene.panels))  # every panel
         return scene
     assert model is not None
     values = model.resolve(parameters)
@@ -102,14 +106,14 @@ class LiveAnswers:
 
     A request is ``{"id": int, "motion": int, "overrides": {parameter: value}}`` (the page's own
     message); the answer is ``{"type": "track", "id", "motion", "overrides", "n", "twists",
-    "readouts", "texts", "categories"}`` with the samples of
+    "readouts", "texts", "overlap", "categories"}`` with the samples of
     :func:`pelvisim.web.lesson.motion_track` flattened, or ``{"type": "error", "id", "message"}``.
     """
 
     scene: Scene
-    anatomy: Anatomy
+    evaluators: list[Any]
+    """One :class:`~pelvisim.web.lesson.Evaluator` per panel (its anatomy, its cache; shared texts)."""
     resolution: Any
-    evaluate: Any
     motion_panels: list[list[int]]
 
     def answer(self, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -125,12 +129,20 @@ class LiveAnswers:
             if not isinstance(overrides, Mapping):
                 raise ParameterError(f"overrides must map parameter names to values, got {overrides!r}")
             panel = self.motion_panels[motion][0]
-            track = motion_track(self.anatomy, self.scene, panel, dict(overrides), self.resolution, self.evaluate)
+            evaluate = self.evaluators[panel]
+            track = motion_track(evaluate.anatomy, self.scene, panel, dict(overrides), self.resolution, evaluate)
         except (PelvisimError, KeyError, TypeError, ValueError) as error:
             return {"type": "error", "id": identifier, "message": f"pelvisim: {error}"}
         return {"type": "track", "id": identifier, "motion": motion, "overrides": dict(overrides), "n": int(track["n"]),
                 "twists": track["twists"].ravel().tolist(), "readouts": track["readouts"].ravel().tolist(),
-                "texts": track["texts"].ravel().tolist(), "categories": list(self.evaluate.categories)}
+                "texts": track["texts"].ravel().tolist(), "overlap": track["overlap"].ravel().tolist(),
+                "tissue": _json_numbers(track["tissue"]) if "tissue" in track else None,
+                "categories": list(self.evaluators[0].categories)}
+
+
+def _json_numbers(values: Any) -> list[float | None]:
+    """Numbers for JSON, NaN (a slack ligament) as null."""
+    return [None if math.isnan(x) else x for x in np.asarray(values, dtype=float).ravel().tolist()]
 
 
 def iframe_html(page: str, height_px: int = DEFAULT_HEIGHT_PX) -> str:
@@ -234,13 +246,15 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
     magnification : float, optional
         Display factor of every panel (default: the scene's; 1 = true scale for a model).
     view : str, optional
-        Camera preset (anterior, posterior, superior, inferior, left, right).
+        Camera preset of every panel: an anatomical view (anterior, posterior, superior, inferior,
+        left, right) or a lesson view (``pelvisim.scene.LESSON_VIEWS``).
     resolution : pelvisim.web.Resolution, optional
         Sample density of the precomputed page.
     height_px : int
         Height of the frame in the notebook.
-    anatomy : Anatomy, optional
-        Default: the bundled mean pelvis.
+    anatomy : Anatomy or sequence of Anatomy, optional
+        One anatomy for every panel, or one per panel. Default: each panel's own as the scene
+        names it (the bundled mean pelvis when it names none).
     live : bool
         Answer slider moves from the kernel (needs ``anywidget``); False gives the static page only.
 
@@ -250,17 +264,16 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
         The widget when ``live`` and anywidget is installed (it carries the static page as its
         HTML fallback), otherwise the static page.
     """
-    from pelvisim.web.lesson import Evaluator, Resolution
-    from pelvisim.web.page import page_data, page_html
+    from pelvisim.web.lesson import Resolution, panel_evaluators
+    from pelvisim.web.page import overlap_magnifications, page_data, page_html, scene_anatomies
 
     scene = scene_for(scene_or_model, parameters=parameters, magnification=magnification, view=view)
+    labels = None
     if anatomy is None:
-        from pelvisim import load_anatomy
-
-        anatomy = load_anatomy()
+        anatomy, labels = scene_anatomies(scene)
     resolution = resolution or Resolution()
-    evaluate = Evaluator(anatomy)
-    meta, binary = page_data(scene, anatomy, resolution, evaluate)
+    evaluators = panel_evaluators(scene, anatomy, None, overlap_magnifications(scene, resolution))
+    meta, binary = page_data(scene, anatomy, resolution, evaluators, anatomy_labels=labels)
     page = page_html(meta, binary)
     if live:
         try:
@@ -268,7 +281,7 @@ def viewer(scene_or_model: Scene | PositionalModel | str | os.PathLike[str] = "f
         except ImportError:
             widget = None
         if widget is not None:
-            answers = LiveAnswers(scene, anatomy, resolution, evaluate, [m["panels"] for m in meta["motions"]])
+            answers = LiveAnswers(scene, evaluators, resolution, [m["panels"] for m in meta["motions"]])
             return widget(page, answers, height_px)
     return StaticViewer(page, height_px)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pelvisim.cli.anatomy_options import add_anatomy_options, anatomy_spec, load_anatomy_from_args
 from pelvisim.errors import ParameterError
 
 
@@ -23,12 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     share.add_argument("--phase-samples", type=int, default=None, metavar="N",
                        help="samples per gait cycle (default 48)")
     share.add_argument("--overwrite", action="store_true", help="replace existing pages")
+    add_anatomy_options(share)
     share.set_defaults(func=run_share)
 
 
 def run_share(args: argparse.Namespace) -> int:
     """Write one page per scene and say how big each is."""
-    from pelvisim import load_anatomy
     from pelvisim.scene import find_scene
     from pelvisim.web import Resolution, write_page
 
@@ -42,7 +43,8 @@ def run_share(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise ParameterError(f"{folder}: with several scenes, -o must be an existing folder")
         targets = [(s, folder / f"{find_scene(s).stem}.html") for s in args.scenes]
-    anatomy = load_anatomy()
+    # One anatomy for every panel when the options name one; else each panel's own (the scene's anatomy keys).
+    anatomy = load_anatomy_from_args(args) if anatomy_spec(args) is not None else None
     for scene, path in targets:
         result = write_page(scene, path, anatomy=anatomy, resolution=resolution, overwrite=args.overwrite)
         print(f"wrote {result.path} ({result.size_bytes / 1e6:.1f} MB); it opens offline in any current browser")

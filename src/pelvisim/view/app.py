@@ -38,6 +38,7 @@ from pelvisim.view.keys import KEYMAP, help_text
 from pelvisim.view.camera import set_view, union_bounds
 from pelvisim.view.gait_strip import STRIP_HEIGHT_FRACTION, GaitStrip
 from pelvisim.view.layout import panel_grid, panel_viewports
+from pelvisim.view.meshes import INTERACTIVE_TRIANGLES, interactive_triangles  # noqa: F401  (importable from here too)
 from pelvisim.view.overlays import axes_for_model
 from pelvisim.view.panel import Panel
 from pelvisim.view.readout import panel_notes
@@ -52,20 +53,6 @@ PLAY_INTERVAL_MS = 33
 TRAIL_SAMPLES = 48
 """Gait phases sampled for the ASIS/PSIS trails."""
 DEFAULT_WINDOW_SIZE = (1280, 720)
-
-
-INTERACTIVE_TRIANGLES = {1: 6000, 2: 5000, 3: 4000, 4: 4000}
-"""Triangle budget per bone in the app, by number of panels (see ``panel.bone_surface``).
-
-Software OpenGL (no GPU) must redraw a slider step in a few tens of milliseconds, and a panel a
-quarter of the screen wide cannot show more. At these budgets the bones keep their outline and
-joint surfaces at panel size; videos and stills (``pelvisim render``) draw the full meshes.
-"""
-
-
-def interactive_triangles(n_panels: int) -> int:
-    """Triangle budget per bone when ``n_panels`` panels share the app's 3D area."""
-    return INTERACTIVE_TRIANGLES.get(n_panels, min(INTERACTIVE_TRIANGLES.values()))
 
 
 # --- display check and Qt application -------------------------------------------------------

@@ -20,6 +20,20 @@ MIN_TRIANGLES = 500
 """Smallest triangle budget per bone accepted by :func:`bone_surface`: below it bones lose their shape."""
 
 
+INTERACTIVE_TRIANGLES = {1: 6000, 2: 5000, 3: 4000, 4: 4000}
+"""Triangle budget per bone in the app and in lesson pages, by number of panels (see :func:`bone_surface`).
+
+Software OpenGL (no GPU) must redraw a slider step in a few tens of milliseconds, and a panel a
+quarter of the screen wide cannot show more. At these budgets the bones keep their outline and
+joint surfaces at panel size; videos and stills (``pelvisim render``) draw the full meshes.
+"""
+
+
+def interactive_triangles(n_panels: int) -> int:
+    """Triangle budget per bone when ``n_panels`` panels share the app's 3D area."""
+    return INTERACTIVE_TRIANGLES.get(n_panels, min(INTERACTIVE_TRIANGLES.values()))
+
+
 def polydata(vertices: NDArray, faces: NDArray) -> pv.PolyData:
     """A triangle mesh from ``(n, 3)`` vertices (mm) and ``(m, 3)`` vertex indices."""
     return pv.PolyData.from_regular_faces(np.array(vertices, dtype=float), np.array(faces, dtype=np.int64))

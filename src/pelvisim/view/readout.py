@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pelvisim.limits import limit_note  # noqa: F401  (moved to the model layer; still importable here)
 from pelvisim.scene import READOUTS
 
 FIGURE_SPACE = "\u2007"
@@ -82,18 +83,6 @@ def readout_lines(descriptors: Any, keys: Sequence[str]) -> list[str]:
 def readout_template(keys: Sequence[str]) -> list[str]:
     """The lines of :func:`readout_lines` with the widest numbers: the block's size never changes."""
     return [f"{READOUTS[key][0]}  {number_template(READOUTS[key][1])}" for key in keys]
-
-
-def limit_note(warning: Any) -> str:
-    """A joint-limit warning in one short line, e.g. ``"symphysis vertical shear 3.9 mm > 2.6 mm in vivo"``.
-
-    The full sentence with its source is ``warning.text`` (the app's side panel, ``describe``).
-    """
-    from pelvisim.limits import JOINT_WORDS
-
-    unit = "°" if warning.unit == "deg" else f" {warning.unit}"
-    return (f"{JOINT_WORDS.get(warning.joint, warning.joint)} {warning.quantity} {warning.value:.1f}{unit} "
-            f"> {warning.limit:g}{unit} in vivo")
 
 
 def panel_notes(anatomy: Any, state: Any, magnification: float) -> list[str]:

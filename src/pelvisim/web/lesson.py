@@ -22,8 +22,16 @@ sliders and one set of samples. Each sample holds
 - the **readouts**: every numeric descriptor of :func:`pelvisim.descriptors.describe` (true
   scale, never magnified), each palpation finding's change from neutral (the page adds the
   neutral difference and judges the result against the finding's band, as ``describe`` does),
-  and three texts: the sacral torsion's name, the clinical names earned and the joint-limit
-  warnings (:data:`CATEGORY_CHANNELS`).
+  and five texts: the sacral torsion's name, the clinical names earned, the joint-limit warnings,
+  their one-line notes and the at-rest asymmetry words (:data:`CATEGORY_CHANNELS`);
+- the **overlap mask**: for each display magnification of :attr:`Evaluator.overlap_magnifications`
+  (one bit each), whether the bones pass through each other at that magnification where the
+  true-scale pose does not (as :func:`pelvisim.limits.magnification_overlap_note`).
+- the **soft tissue**, when the scene shows it (:mod:`pelvisim.web.tissue`): the L5 on the sacrum,
+  each ligament bundle's strain change and each muscle's force.
+
+Poses repeat (holds, panels sharing a model, a slider that leaves the pose alone, a model that
+ignores the gait phase): every result is kept per pose, so each distinct pose is described once.
 
 Arrays whose samples are all equal (a model that ignores the gait phase, a hold) keep one sample.
 This module is model layer: numpy only, no pyvista.
@@ -50,13 +58,15 @@ from pelvisim.descriptors import (
     SACRAL_ROTATION_TERMS,
     UNILATERAL_FLEXION_TERMS,
     Descriptors,
+    at_rest_words,
     describe,
 )
 from pelvisim.errors import ParameterError
+from pelvisim.limits import limit_note, overlapping_joints
 from pelvisim.models import get_model
 from pelvisim.parameters import Parameter, PositionalModel, Value
 from pelvisim.pose import JointState
-from pelvisim.scene import Scene
+from pelvisim.scene import READOUTS, Scene
 
 PHASE_SAMPLES = 48
 """Samples per gait cycle (as :func:`pelvisim.pose.cycle_poses` and the app's trails): 7.5° of
@@ -106,22 +116,33 @@ class Resolution:
         Samples per second (keyframes timelines).
     other_grid_points : int
         Values over the range of the model's other sliders (the page's "more parameters"), each
-        over the timeline at half the samples (:func:`timeline_axis` with ``coarse``).
+        over the timeline at half the samples (:func:`timeline_axis` with ``coarse``); 0 leaves
+        them out (the page offers only the sliders the scene sets or animates: a smaller page).
+    overlap : str
+        ``"menu"``: whether bones pass through each other is checked at every magnification the
+        page offers; ``"scene"``: only at the panels' own magnifications (a quicker page, e.g. for
+        tests; at any other magnification the page says it did not check). Each check costs about
+        as much as describing the pose.
     """
 
     grid_points: int = GRID_POINTS
     phase_samples: int = PHASE_SAMPLES
     time_samples_per_s: float = TIME_SAMPLES_PER_S
     other_grid_points: int = OTHER_GRID_POINTS
+    overlap: str = "menu"
 
     def __post_init__(self) -> None:
-        for name, value in (("grid points per slider", self.grid_points), ("grid points per other slider", self.other_grid_points)):
-            if not (isinstance(value, int) and 2 <= value <= 101):
-                raise ParameterError(f"{name} must be an integer from 2 to 101, got {value!r}")
+        if not (isinstance(self.grid_points, int) and 2 <= self.grid_points <= 101):
+            raise ParameterError(f"grid points per slider must be an integer from 2 to 101, got {self.grid_points!r}")
+        if not (isinstance(self.other_grid_points, int) and (self.other_grid_points == 0 or 2 <= self.other_grid_points <= 101)):
+            raise ParameterError("grid points per other slider must be 0 (left out) or an integer from 2 to 101, "
+                                 f"got {self.other_grid_points!r}")
         if not (isinstance(self.phase_samples, int) and 4 <= self.phase_samples <= 720):
             raise ParameterError(f"phase samples must be an integer from 4 to 720, got {self.phase_samples!r}")
         if not (math.isfinite(self.time_samples_per_s) and 0.5 <= self.time_samples_per_s <= 120):
             raise ParameterError(f"time samples per second must be from 0.5 to 120, got {self.time_samples_per_s!r}")
+        if self.overlap not in ("menu", "scene"):
+            raise ParameterError(f"overlap must be 'menu' or 'scene', got {self.overlap!r}")
 
 
 # --- readout columns --------------------------------------------------------------------------
@@ -133,10 +154,16 @@ RING_COLUMNS = (
 """The symphysis readouts of :class:`pelvisim.descriptors.RingDescriptors` and their words."""
 RING_FRAME = "right pubis relative to the left, at the symphysis"
 
-CATEGORY_CHANNELS = ("torsion", "named", "limits")
+CATEGORY_CHANNELS = ("torsion", "named", "limits", "notes", "at_rest")
 """Texts every sample carries (shown from the nearest sample, never interpolated): the sacral
-torsion's name, the clinical names earned (:mod:`pelvisim.naming`) and the joint-limit warnings
-(:mod:`pelvisim.limits`)."""
+torsion's name, the clinical names earned (:mod:`pelvisim.naming`), the joint-limit warnings
+(:mod:`pelvisim.limits`, full sentences with their sources), the same warnings as the panels'
+one-line notes (:func:`pelvisim.limits.limit_note`, one per line), and the pelvis's own asymmetry
+when no joint moves (:func:`pelvisim.descriptors.at_rest_words`: what a panel without key numbers
+shows)."""
+
+MAX_OVERLAP_MAGNIFICATIONS = 16
+"""Magnifications an overlap mask can hold (one bit each of a 16-bit number)."""
 
 
 def readout_columns(anatomy: Anatomy) -> list[dict[str, Any]]:
@@ -182,29 +209,56 @@ def readout_columns(anatomy: Anatomy) -> list[dict[str, Any]]:
                             positive=rule.positive_words, negative=rule.positive_words, frame=finding.frame,
                             band=list(finding.band), at_neutral=finding.at_neutral, source=finding.source,
                             note=finding.note, reliability=finding.reliability))
+    # The compact readouts a scene can choose (pelvisim.scene.READOUTS) that are not columns yet:
+    # the innominates in the standing body frame.
+    known = {c["key"] for c in columns}
+    terms = {term.field: term for term in (*INNOMINATE_TERMS.values(), PUBIC_TERM)}
+    for key in READOUTS:
+        if key in known or readout_alias(key) in known:
+            continue
+        group, frame_name, field = key.split(".")
+        side = group.split("_")[1]
+        term = terms[field]
+        columns.append(dict(key=key, group=group, subject=f"{side.capitalize()} innominate", unit=term.unit,
+                            positive=term.positive_words, negative=term.negative_words,
+                            frame=getattr(neutral.innominate(side), frame_name).frame, extra=True))
     return columns
+
+
+def readout_alias(key: str) -> str:
+    """The column key of a compact-readout key: ``innominate_left.relative_to_sacrum.inflare_deg`` is
+    ``innominate_left.inflare_deg`` (the descriptors' innominate numbers are relative to the sacrum)."""
+    return key.replace(".relative_to_sacrum.", ".")
+
+
+def read_number(d: Descriptors, path: str) -> float:
+    """The number at dotted ``path`` of the descriptors (attribute by attribute), NaN when absent."""
+    value: Any = d
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
+        if value is None:
+            return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def readout_vector(d: Descriptors, columns: Sequence[Mapping[str, Any]]) -> NDArray[np.float64]:
     """The numbers of ``columns`` read off one :class:`~pelvisim.descriptors.Descriptors` (NaN if absent)."""
     findings = {f.name: f.difference for f in d.findings}
-    plain = d.to_dict()["descriptors"]
     out = np.full(len(columns), np.nan)
     for i, column in enumerate(columns):
         group, _, field = column["key"].partition(".")
-        if group == "finding":
-            out[i] = findings.get(field, np.nan)
-        elif group in plain:
-            value: Any = plain[group]
-            for part in field.split("."):
-                value = value[part]
-            out[i] = float(value)
+        out[i] = findings.get(field, np.nan) if group == "finding" else read_number(d, column["key"])
     return out
 
 
-def category_texts(d: Descriptors) -> tuple[str, str, str]:
+def category_texts(d: Descriptors) -> tuple[str, str, str, str, str]:
     """The texts of :data:`CATEGORY_CHANNELS` for one pose."""
-    return (d.sacrum.torsion.name, "; ".join(d.named), " ".join(f"{w.text}." for w in d.limit_warnings))
+    warnings = d.limit_warnings
+    return (d.sacrum.torsion.name, "; ".join(d.named), " ".join(f"{w.text}." for w in warnings),
+            "\n".join(limit_note(w) for w in warnings), at_rest_words(d))
 
 
 # --- one evaluation ---------------------------------------------------------------------------
@@ -215,45 +269,125 @@ def state_twists(state: JointState) -> NDArray[np.float64]:
     return np.array([frames.log(T) for T in transforms])
 
 
+class TextIndex:
+    """Texts referred to by index (the categorical readouts), shared by every evaluator of a page."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        """Index of ``text`` (added when new)."""
+        if text not in self._index:
+            self._index[text] = len(self.texts)
+            self.texts.append(text)
+        return self._index[text]
+
+
+Evaluation = tuple[NDArray, NDArray, NDArray, int]
+"""``(twists (6, 6), readouts (R,), texts (5,), overlap mask)`` of one pose."""
+
+
 @dataclass
 class Evaluator:
-    """Evaluates models at (parameters, phase), remembering every result (holds and shared panels repeat).
+    """Evaluates models at (parameters, phase), describing each distinct pose once.
 
     Attributes
     ----------
     anatomy : Anatomy
+    overlap_magnifications : tuple of float
+        Display magnifications the overlap mask is computed for (bit ``k`` for the ``k``-th; at
+        most :data:`MAX_OVERLAP_MAGNIFICATIONS`); 1 never overlaps by magnification.
+    texts : TextIndex, optional
+        Shared with the other evaluators of a page (one per anatomy).
     columns : list of dict
         :func:`readout_columns`.
     categories : list of str
         Texts of the categorical readouts (:data:`CATEGORY_CHANNELS`), referenced by index.
+    described : int
+        Poses described so far (for benchmarks: the cost of a page is about this many
+        :func:`~pelvisim.descriptors.describe` calls).
     """
 
     anatomy: Anatomy
+    overlap_magnifications: tuple[float, ...] = ()
+    texts: TextIndex | None = None
 
     def __post_init__(self) -> None:
+        if len(self.overlap_magnifications) > MAX_OVERLAP_MAGNIFICATIONS:
+            raise ParameterError(f"at most {MAX_OVERLAP_MAGNIFICATIONS} magnifications can be checked for overlap, "
+                                 f"got {len(self.overlap_magnifications)}")
+        self.overlap_magnifications = tuple(float(m) for m in self.overlap_magnifications)
+        self.texts = self.texts or TextIndex()
         self.columns = readout_columns(self.anatomy)
-        self.categories: list[str] = []
-        self._index: dict[str, int] = {}
-        self._cache: dict[tuple[Any, ...], tuple[NDArray, NDArray, NDArray]] = {}
+        self.described = 0
+        self._by_values: dict[tuple[Any, ...], Evaluation] = {}
+        self._by_pose: dict[bytes, Evaluation] = {}
+        self._tissue: dict[tuple[Any, ...], NDArray] = {}
+
+    @property
+    def categories(self) -> list[str]:
+        """Every categorical text so far, by index."""
+        assert self.texts is not None
+        return self.texts.texts
 
     def category(self, text: str) -> int:
         """Index of ``text`` in :attr:`categories` (added when new)."""
-        if text not in self._index:
-            self._index[text] = len(self.categories)
-            self.categories.append(text)
-        return self._index[text]
+        assert self.texts is not None
+        return self.texts(text)
 
-    def __call__(self, model: PositionalModel, values: Mapping[str, Value], phase: float) -> tuple[NDArray, NDArray, NDArray]:
-        """``(twists (6, 6), readouts (R,), categories (3,))`` of ``model`` at ``values`` and ``phase``."""
+    def overlap_mask(self, state: JointState) -> int:
+        """Bit ``k`` set when the bones overlap at ``overlap_magnifications[k]`` but not at true scale.
+
+        The same answer as :func:`pelvisim.limits.magnification_overlap_note` at each magnification
+        (a joint counts when it overlaps magnified and not at true scale), with the true-scale
+        check made once per pose instead of once per magnification.
+        """
+        magnified = [m for m in self.overlap_magnifications if m != 1.0]
+        if not magnified:
+            return 0
+        true_scale = set(overlapping_joints(self.anatomy, state, 1.0))
+        mask = 0
+        for k, m in enumerate(self.overlap_magnifications):
+            if m != 1.0 and set(overlapping_joints(self.anatomy, state, m)) - true_scale:
+                mask |= 1 << k
+        return mask
+
+    def __call__(self, model: PositionalModel, values: Mapping[str, Value], phase: float) -> Evaluation:
+        """``(twists, readouts, texts, overlap mask)`` of ``model`` at ``values`` and ``phase``."""
         key = (model.name, tuple(sorted((k, v if isinstance(v, str) else float(v)) for k, v in values.items())), float(phase))
-        hit = self._cache.get(key)
+        hit = self._by_values.get(key)
         if hit is None:
             state = model.joint_state(self.anatomy, values, phase)
-            d = describe(self.anatomy, state)
-            texts = np.array([self.category(t) for t in category_texts(d)], dtype=np.uint16)
-            hit = (state_twists(state), readout_vector(d, self.columns), texts)
-            self._cache[key] = hit
+            pose_key = _pose_key(state)
+            hit = self._by_pose.get(pose_key)
+            if hit is None:
+                d = describe(self.anatomy, state)
+                self.described += 1
+                texts = np.array([self.category(t) for t in category_texts(d)], dtype=np.uint16)
+                hit = (state_twists(state), readout_vector(d, self.columns), texts, self.overlap_mask(state))
+                self._by_pose[pose_key] = hit
+            self._by_values[key] = hit
         return hit
+
+
+    def tissue(self, model: PositionalModel, values: Mapping[str, Value], phase: float) -> NDArray:
+        """The soft tissue of ``model`` at ``values`` and ``phase`` (:func:`pelvisim.web.tissue.tissue_vector`)."""
+        from pelvisim.web.tissue import tissue_vector
+
+        key = (model.name, tuple(sorted((k, v if isinstance(v, str) else float(v)) for k, v in values.items())), float(phase))
+        hit = self._tissue.get(key)
+        if hit is None:
+            hit = tissue_vector(self.anatomy, model.name, values, phase, model.joint_state(self.anatomy, values, phase))
+            self._tissue[key] = hit
+        return hit
+
+
+def _pose_key(state: JointState) -> bytes:
+    """Bytes that are equal exactly when two joint states are (every transform, bit for bit)."""
+    parts = [state.T_pelvis[b] for b in ("sacrum", "innominate_left", "innominate_right")]
+    parts += [state.T_innominate_femur[s] for s in ("left", "right")] + [state.T_world_pelvis]
+    return np.stack(parts).tobytes()
 
 
 # --- samples ----------------------------------------------------------------------------------
@@ -322,15 +456,25 @@ def slider_grid(parameter: Parameter, used: Sequence[float], points: int) -> lis
     return sorted(values)
 
 
+TRACK_ARRAYS = ("twists", "readouts", "texts", "overlap", "tissue")
+"""The per-sample arrays of a track (``tissue`` only when the scene shows the soft tissue: :func:`pelvisim.web.tissue.shows_tissue`)."""
+
+
 def _track(evaluate: Evaluator, model: PositionalModel, values: Sequence[Mapping[str, Value]],
-           axis: Axis) -> dict[str, Any]:
-    """Twists, readouts and texts of ``model`` at every sample of ``axis``."""
-    results = [evaluate(model, v, phase) for v, phase in zip(values, axis.phases)]
-    twists = np.stack([r[0] for r in results])
-    readouts = np.stack([r[1] for r in results])
-    texts = np.stack([r[2] for r in results])
-    (twists, readouts, texts), n = _collapsed([twists, readouts, texts], 0)
-    return {"n": n, "twists": twists, "readouts": readouts, "texts": texts}
+           axis: Axis, tissue: bool = False) -> dict[str, Any]:
+    """Twists, readouts, texts and overlap masks of ``model`` at every sample of ``axis`` (and,
+    with ``tissue``, the soft tissue: :meth:`Evaluator.tissue`)."""
+    results, tissues = [], []
+    for v, phase in zip(values, axis.phases):
+        results.append(evaluate(model, v, phase))
+        if tissue:  # right after the pose, while the model's own caches still hold its solution
+            tissues.append(evaluate.tissue(model, v, phase))
+    arrays = [np.stack([r[0] for r in results]), np.stack([r[1] for r in results]), np.stack([r[2] for r in results]),
+              np.array([r[3] for r in results], dtype=np.uint16)]
+    if tissue:
+        arrays.append(np.stack(tissues))
+    arrays, n = _collapsed(arrays, 0)
+    return {"n": n, **dict(zip(TRACK_ARRAYS, arrays))}
 
 
 def motion_track(anatomy: Anatomy, scene: Scene, panel: int, overrides: Mapping[str, Any] | None = None,
@@ -343,15 +487,18 @@ def motion_track(anatomy: Anatomy, scene: Scene, panel: int, overrides: Mapping[
     Returns
     -------
     dict
-        ``n`` (samples kept), ``twists`` (n, 6, 6), ``readouts`` (n, R), ``texts`` (n, 3): indices
-        of the :data:`CATEGORY_CHANNELS` texts in ``evaluate.categories``.
+        ``n`` (samples kept), ``twists`` (n, 6, 6), ``readouts`` (n, R), ``texts`` (n, 5): indices
+        of the :data:`CATEGORY_CHANNELS` texts in ``evaluate.categories``, ``overlap`` (n,): the
+        overlap masks (:meth:`Evaluator.overlap_mask`).
     """
     evaluate = evaluate or Evaluator(anatomy)
     model = get_model(scene.panels[panel].model)
     axis = timeline_axis(scene, resolution)
     checked = {name: model.parameter(name).validate(v, f"model {model.name!r}") for name, v in (overrides or {}).items()}
     values = [{**v, **checked} for v in _panel_values(scene, panel, axis)]
-    return _track(evaluate, model, values, axis)
+    from pelvisim.web.tissue import shows_tissue
+
+    return _track(evaluate, model, values, axis, tissue=shows_tissue(scene))
 
 
 def _key_rows(readouts: Sequence[NDArray], columns: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -360,7 +507,8 @@ def _key_rows(readouts: Sequence[NDArray], columns: Sequence[Mapping[str, Any]])
     peak = np.nanmax(np.abs(stacked), axis=0) if len(stacked) else np.zeros(len(columns))
     peak = np.nan_to_num(peak)
     size = {i: peak[i] / (MM_PER_DEG if c["unit"] == "mm" else 1.0) for i, c in enumerate(columns)}
-    descriptors = sorted((i for i, c in enumerate(columns) if c["group"] != "finding" and peak[i] >= NEGLIGIBLE),
+    descriptors = sorted((i for i, c in enumerate(columns)
+                          if c["group"] != "finding" and not c.get("extra") and peak[i] >= NEGLIGIBLE),
                          key=lambda i: -size[i])
     # The largest motion of each bone first (the sacrum's own nutation before the innominates'
     # readings of it), then the largest of the rest.
@@ -378,17 +526,52 @@ def _parameter_info(p: Parameter) -> dict[str, Any]:
                 default=p.default, in_vivo_limit=p.in_vivo_limit, source=p.source, positive_means=p.positive_means)
 
 
-def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolution(),
-                  evaluate: Evaluator | None = None) -> tuple[list[dict[str, Any]], list[int]]:
+def panel_evaluators(scene: Scene, anatomy: Anatomy | Sequence[Anatomy],
+                     evaluate: Evaluator | Sequence[Evaluator] | None = None,
+                     overlap_magnifications: tuple[float, ...] = ()) -> list[Evaluator]:
+    """One evaluator per panel: panels of the same anatomy share one, and all share their texts.
+
+    Parameters
+    ----------
+    scene : Scene
+    anatomy : Anatomy or sequence of Anatomy
+        One anatomy for every panel, or one per panel.
+    evaluate : Evaluator or sequence of Evaluator, optional
+        Given evaluators (one for every panel, or one per panel) are used as they are.
+    overlap_magnifications : tuple of float
+        Of new evaluators (:attr:`Evaluator.overlap_magnifications`).
+    """
+    n = len(scene.panels)
+    if isinstance(evaluate, Evaluator):
+        return [evaluate] * n
+    if evaluate is not None:
+        if len(evaluate) != n:
+            raise ValueError(f"expected {n} evaluators, one per panel, got {len(evaluate)}")  # a programming error
+        return list(evaluate)
+    anatomies = [anatomy] * n if isinstance(anatomy, Anatomy) else list(anatomy)
+    if len(anatomies) != n:
+        raise ValueError(f"expected {n} anatomies, one per panel, got {len(anatomies)}")  # a programming error
+    texts = TextIndex()
+    made: dict[int, Evaluator] = {}
+    for a in anatomies:
+        if id(a) not in made:
+            made[id(a)] = Evaluator(a, overlap_magnifications, texts)
+    return [made[id(a)] for a in anatomies]
+
+
+def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Resolution = Resolution(),
+                  evaluate: Evaluator | Sequence[Evaluator] | None = None) -> tuple[list[dict[str, Any]], list[int]]:
     """The motions of a scene, with their samples, sliders and key readouts.
 
     Parameters
     ----------
     scene : Scene
-    anatomy : Anatomy
+    anatomy : Anatomy or sequence of Anatomy
+        One anatomy for every panel, or one per panel (panels of different anatomies never
+        share a motion).
     resolution : Resolution
-    evaluate : Evaluator, optional
-        Shares its cache and categories with the caller.
+    evaluate : Evaluator or sequence of Evaluator, optional
+        Shares its cache and categories with the caller (one per panel: see :func:`panel_evaluators`).
 
     Returns
     -------
@@ -396,21 +579,26 @@ def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resol
         Per motion: ``model``, ``model_title``, ``panels`` (indices), ``base`` (see
         :func:`motion_track`, plus ``values``: the numeric parameters at each sample, shape
         (n, P)), ``sliders`` (per numeric parameter: its description, ``grid`` values, ``n``,
-        ``twists`` (G, n, 6, 6), ``readouts`` (G, n, R), ``texts`` (G, n, 3), ``key_rows``,
+        ``twists`` (G, n, 6, 6), ``readouts`` (G, n, R), ``texts`` (G, n, 5), ``overlap`` (G, n),
+        ``key_rows``,
         ``in_scene``: whether the scene sets or animates it; the others are sampled coarser),
         ``fixed`` (choice parameters and their values), ``key_rows`` (readout columns shown
-        without an override), ``uses_gait``.
+        without an override), ``uses_gait``, ``left_out`` (numeric parameters without a slider).
     panel_motion : list of int
         The motion of each panel.
     """
-    evaluate = evaluate or Evaluator(anatomy)
+    from pelvisim.web.tissue import shows_tissue
+
+    evaluators = panel_evaluators(scene, anatomy, evaluate)
     axis = timeline_axis(scene, resolution)
     motions: list[dict[str, Any]] = []
     keys: list[tuple[Any, ...]] = []
     panel_motion: list[int] = []
     for index, spec in enumerate(scene.panels):
+        evaluate = evaluators[index]
         values = _panel_values(scene, index, axis)
-        key = (spec.model, tuple(tuple(sorted(v.items())) for v in values))
+        key = (id(evaluate.anatomy), spec.model, tuple(tuple(sorted(v.items())) for v in values))
+        tissue = shows_tissue(scene)
         if key in keys:
             motion = keys.index(key)
             motions[motion]["panels"].append(index)
@@ -419,7 +607,7 @@ def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resol
         keys.append(key)
         panel_motion.append(len(motions))
         model = get_model(spec.model)
-        base = _track(evaluate, model, values, axis)
+        base = _track(evaluate, model, values, axis, tissue)
         numeric = [p for p in model.parameters if not p.is_choice]
         scene_keys = {k for k, v in spec.parameters.items() if v != model.parameter(k).default}
         scene_values: dict[str, list[float]] = {p.name: [float(spec.parameters[p.name])] for p in model.parameters
@@ -430,27 +618,29 @@ def scene_motions(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resol
                 for name, v in keyframe.parameters.items():
                     if name in scene_values:
                         scene_values[name].append(float(v))
-        table = np.array([[float(v[p.name]) for p in numeric] for v in values]).reshape(axis.n, len(numeric))
+        # The sliders offered (the model's other ones are left out when other_grid_points is 0).
+        offered = [p for p in numeric if p.name in scene_keys or resolution.other_grid_points]
+        table = np.array([[float(v[p.name]) for p in offered] for v in values]).reshape(axis.n, len(offered))
         (table,), n_values = _collapsed([table], 0)
         sliders = []
         coarse_axis = timeline_axis(scene, resolution, coarse=True)
         coarse_values = _panel_values(scene, index, coarse_axis)
-        for parameter in numeric:
+        for parameter in offered:
             in_scene = parameter.name in scene_keys
             points = resolution.grid_points if in_scene else resolution.other_grid_points
             grid = slider_grid(parameter, scene_values[parameter.name], points)
             along, at = (axis, values) if in_scene else (coarse_axis, coarse_values)
-            tracks = [_track(evaluate, model, [{**v, parameter.name: g} for v in at], along) for g in grid]
+            tracks = [_track(evaluate, model, [{**v, parameter.name: g} for v in at], along, tissue) for g in grid]
             n = max(t["n"] for t in tracks)
             stacked = {name: np.stack([np.repeat(t[name], n // t["n"], axis=0) for t in tracks])
-                       for name in ("twists", "readouts", "texts")}
+                       for name in TRACK_ARRAYS if name in tracks[0]}
             sliders.append(dict(
                 _parameter_info(parameter), grid=grid, n=n, in_scene=in_scene, **stacked,
                 key_rows=_key_rows([stacked["readouts"], base["readouts"]], evaluate.columns),
             ))
         motions.append(dict(
-            model=model.name, model_title=model.title, claim=model.claim, panels=[index], uses_gait=model.uses_gait,
-            base=dict(base, values=table, n_values=n_values), sliders=sliders,
+            model=model.name, model_title=model.title, claim=model.claim, panels=[index], uses_gait=model.uses_gait, tissue=tissue,
+            base=dict(base, values=table, n_values=n_values), sliders=sliders, left_out=len(numeric) - len(offered),
             fixed=[dict(name=p.name, label=p.label, value=str(values[0][p.name])) for p in model.parameters if p.is_choice],
             key_rows=_key_rows([base["readouts"]], evaluate.columns),
         ))

@@ -6,7 +6,7 @@ code), its style sheet, the scene's texts, the decimated bones and the samples o
 block. It opens from a file (``file://``), offline, in any browser with WebGL 1.
 
 The bones are decimated to the desktop app's per-bone triangle budget for the scene's number of
-panels (``pelvisim.view.app.INTERACTIVE_TRIANGLES``, quadric decimation of
+panels (``pelvisim.view.meshes.INTERACTIVE_TRIANGLES``, quadric decimation of
 :func:`pelvisim.view.meshes.bone_surface`), then stored as 16-bit vertex coordinates over each
 bone's bounding box (steps of at most 0.007 mm, on the femurs) and 16-bit triangle indices; the page
 computes the normals.
@@ -22,7 +22,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,21 +34,24 @@ from numpy.typing import NDArray
 from pelvisim import __version__, joints
 from pelvisim.anatomy.core import BONES, PELVIC_BONES, Anatomy
 from pelvisim.errors import ParameterError
-from pelvisim.scene import OVERLAY_NAMES, VIEWS, Scene, load
+from pelvisim.scene import CAMERA_VIEWS, LESSON_VIEWS, OVERLAY_NAMES, READOUTS, VIEWS, Scene, load
 from pelvisim.descriptors import NEGLIGIBLE
-from pelvisim.web.lesson import CATEGORY_CHANNELS, TWIST_SLOTS, Evaluator, Resolution, scene_motions, timeline_axis
+from pelvisim.web.lesson import (
+    CATEGORY_CHANNELS,
+    TRACK_ARRAYS,
+    TWIST_SLOTS,
+    Evaluator,
+    Resolution,
+    panel_evaluators,
+    scene_motions,
+    timeline_axis,
+)
 
-FORMAT_VERSION = 1
-"""Version of the data layout the viewer reads (``meta.format``)."""
+FORMAT_VERSION = 3
+"""Version of the data layout the viewer reads (``meta.format``; 3: the at-rest text channel and the soft tissue)."""
 
 MAGNIFICATIONS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 """Magnifications the page offers besides the scene's own (the app's list)."""
-
-FEMUR_VIEW_DEPTH_MM = 120.0
-"""With the femurs shown, the camera fits the pelvis and this much of the thighs (as videos do)."""
-
-AXIS_HALF_LENGTHS_MM = {"nutation": 95.0, "oblique": 70.0}
-"""Half-lengths of the drawn joint axes (as the app's panels draw them)."""
 
 PAGE_FILES = ("page.html", "viewer.css", "viewer.js")
 """The template, style sheet and viewer, package data of :mod:`pelvisim.web`."""
@@ -85,7 +88,7 @@ class Packer:
 # --- bones ------------------------------------------------------------------------------------
 def triangle_budget(n_panels: int) -> int:
     """The desktop app's triangle budget per bone for ``n_panels`` panels."""
-    from pelvisim.view.app import interactive_triangles
+    from pelvisim.view.meshes import interactive_triangles
 
     return int(interactive_triangles(n_panels))
 
@@ -100,102 +103,302 @@ def encode_bone(vertices_mm: NDArray[np.float64], faces: NDArray[np.int64], pack
             "indices": packer.add(faces, kind), "n_vertices": int(len(vertices_mm)), "n_triangles": int(len(faces))}
 
 
-def _bones(anatomy: Anatomy, n_panels: int, theme: Any, packer: Packer) -> tuple[list[dict[str, Any]], list[float]]:
-    from pelvisim.anatomy.user import is_closed
-    from pelvisim.view.meshes import bone_surface
+def _bones(anatomy: Anatomy, budget: int, theme: Any, packer: Packer) -> list[dict[str, Any]]:
+    from pelvisim.view.meshes import bone_surface, surface_is_closed
 
-    budget = triangle_budget(n_panels)
     out = []
     for name in BONES:
         if name not in anatomy.bones:
             continue
         vertices, faces = bone_surface(anatomy.bones[name], budget)
         entry = encode_bone(vertices, faces, packer)
-        entry.update(name=name, colour=theme.bone_colour(name), closed=bool(is_closed(faces)))
+        entry.update(name=name, colour=theme.bone_colour(name), closed=surface_is_closed(anatomy.bones[name], budget))
         out.append(entry)
-    pelvis = np.vstack([anatomy.bones[b].vertices_mm for b in PELVIC_BONES])
-    return out, [float(v) for pair in zip(pelvis.min(axis=0), pelvis.max(axis=0)) for v in pair]
+    return out
 
 
-def _femur_bounds(anatomy: Anatomy, pelvic: list[float]) -> list[float]:
-    points = np.vstack([b.vertices_mm for b in anatomy.bones.values()])
-    bounds = [float(v) for pair in zip(points.min(axis=0), points.max(axis=0)) for v in pair]
-    bounds[2] = max(bounds[2], pelvic[2] - FEMUR_VIEW_DEPTH_MM)
-    return bounds
+def _box(boxes: list[NDArray[np.float64]]) -> list[float]:
+    """``(xmin, xmax, ymin, ymax, zmin, zmax)`` around ``(2, 3)`` boxes (min row, max row)."""
+    lo, hi = np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0)
+    return [float(v) for pair in zip(lo, hi) for v in pair]
 
 
-def _axis(axis: joints.Axis, half_length_mm: float) -> dict[str, Any]:
-    return {"name": axis.name, "point_mm": axis.point_mm.tolist(), "direction": axis.direction.tolist(),
-            "half_length_mm": half_length_mm}
+def _bone_boxes(anatomy: Anatomy) -> dict[str, NDArray[np.float64]]:
+    return {name: np.array([bone.vertices_mm.min(axis=0), bone.vertices_mm.max(axis=0)]) for name, bone in anatomy.bones.items()}
+
+
+def _view_bounds(anatomy: Anatomy) -> dict[str, list[float]]:
+    """What each view fits (as ``Panel.view_bounds``): its close-up box, or the pelvic bones it draws at neutral."""
+    from pelvisim.view.camera import VIEW_PRESETS, close_up_bounds
+
+    boxes = _bone_boxes(anatomy)
+    out = {}
+    for name in CAMERA_VIEWS:
+        preset = VIEW_PRESETS[name]
+        if preset.close_up:
+            out[name] = [float(v) for v in close_up_bounds(joints.joint_centre(anatomy, preset.close_up))]
+        else:
+            out[name] = _box([boxes[b] for b in PELVIC_BONES if b in boxes and b not in preset.hidden])
+    return out
+
+
+def joint_axis(anatomy: Anatomy, name: str, level: str = "S2") -> joints.Axis:
+    """The axis called ``name`` (:data:`pelvisim.view.overlays.AXIS_NAMES`; nutation at sacral ``level``)."""
+    if name == "nutation":
+        return joints.nutation_axis(anatomy, level)
+    if name in joints.OBLIQUE_AXES:
+        return joints.oblique_axis(anatomy, name)
+    if name.startswith("unilateral_flexion_"):
+        return joints.unilateral_flexion_axis(anatomy, name.rsplit("_", 1)[1])
+    if name.startswith("flare_"):
+        return joints.flare_axis(anatomy, name.rsplit("_", 1)[1])
+    if name == "symphysis":
+        return joints.symphysis_axis(anatomy)
+    raise ParameterError(f"Unknown axis {name!r}")
+
+
+def _axes(anatomy: Anatomy, theme: Any) -> dict[str, dict[str, Any]]:
+    """Every axis rod a panel can draw, fitted as the app fits them: through the bone, capped outside it.
+
+    Keys are the axis names of :data:`pelvisim.view.overlays.AXIS_NAMES` (the nutation axis once
+    per sacral level: ``nutation_S1``...). Each rod runs from ``start_mm`` to ``end_mm`` along
+    ``direction`` from ``point_mm``: where the line enters and leaves the bones, plus
+    :data:`~pelvisim.view.overlays.AXIS_MARGIN_MM` (a disc at the start, an arrowhead at the end).
+    """
+    from pelvisim.view.meshes import surface_locator
+    from pelvisim.view.overlays import AXIS_BONES, AXIS_FIT_TRIANGLES, AXIS_MARGIN_MM, AXIS_NAMES, axis_extent_mm
+
+    out = {}
+    bones = anatomy.bones
+    for name in AXIS_NAMES:
+        for level in (joints.SACRAL_LEVELS if name == "nutation" else ("S2",)):
+            axis = joint_axis(anatomy, name, level)
+            locators = [surface_locator(bones[b], AXIS_FIT_TRIANGLES if len(bones[b].faces) > AXIS_FIT_TRIANGLES else None)
+                        for b in AXIS_BONES.get(name, PELVIC_BONES) if b in bones]
+            start, end = axis_extent_mm(axis, locators)
+            if end - start < 1.0:  # the line misses the bones: centre a rod on its point (as the app)
+                start, end = -60.0, 60.0
+            colour = theme.axis_colour if name in ("nutation", "symphysis") or name.startswith("flare") \
+                else theme.oblique_axis_colour
+            key = f"nutation_{level}" if name == "nutation" else name
+            out[key] = {"name": name, "point_mm": axis.point_mm.tolist(), "direction": axis.direction.tolist(),
+                        "start_mm": start - AXIS_MARGIN_MM, "end_mm": end + AXIS_MARGIN_MM, "colour": colour}
+    return out
+
+
+def _sacrum_cut(anatomy: Anatomy, budget: int, packer: Packer) -> dict[str, Any] | None:
+    """The mid-sagittal section of the sacrum as the page draws it: the cap and its outline.
+
+    The plane is the app's (``view.panel._SacrumCut``): fixed in the sacrum, midway between the two
+    sacral auricular centres, normal to the pelvic Z axis. The section is cut from the decimated
+    surface the page draws, so the cap closes exactly the hole the page's clipping leaves.
+    """
+    import pyvista as pv
+    import vtk
+
+    from pelvisim.view.meshes import bone_surface, polydata
+
+    if "sacrum" not in anatomy.bones:
+        return None
+    z_mid = 0.5 * (anatomy.point("auricular_sacrum_left_centroid")[2] + anatomy.point("auricular_sacrum_right_centroid")[2])
+    plane = vtk.vtkPlane()
+    plane.SetOrigin(0.0, 0.0, z_mid)
+    plane.SetNormal(0.0, 0.0, 1.0)
+    cutter = vtk.vtkCutter()
+    cutter.SetInputData(polydata(*bone_surface(anatomy.bones["sacrum"], budget)))
+    cutter.SetCutFunction(plane)
+    stripper = vtk.vtkStripper()
+    stripper.SetInputConnection(cutter.GetOutputPort())
+    stripper.Update()
+    outline = pv.wrap(stripper.GetOutput())
+    fill = vtk.vtkContourTriangulator()
+    fill.SetInputData(outline)
+    fill.Update()
+    cap = pv.wrap(fill.GetOutput()).triangulate()
+    lines = []
+    cells = np.asarray(outline.lines)
+    k = 0
+    while k < len(cells):
+        count = int(cells[k])
+        ids = cells[k + 1:k + 1 + count]
+        lines.append(packer.add(np.asarray(outline.points)[ids], "f32"))
+        k += 1 + count
+    faces = np.asarray(cap.faces).reshape(-1, 4)[:, 1:] if cap.n_cells else np.zeros((0, 3), dtype=np.int64)
+    return {"origin_mm": [0.0, 0.0, float(z_mid)], "keep_tolerance_mm": 1.0,
+            "cap": {"positions": packer.add(np.asarray(cap.points), "f32"), "indices": packer.add(faces, "u32")},
+            "outlines": lines}
+
+
+def _anatomy_data(anatomy: Anatomy, budget: int, theme: Any, packer: Packer, evaluate: Evaluator) -> dict[str, Any]:
+    """Everything about one anatomy a panel draws: bones, landmarks, axes, view boxes, the sacrum's cut."""
+    from pelvisim.view.labels import LANDMARK_LABELS, label_rank
+
+    boxes = _bone_boxes(anatomy)
+    landmarks = [
+        {"name": name, "label": label, "bone": anatomy.landmark(name).bone, "position_mm": anatomy.point(name).tolist(),
+         "rank": label_rank(name)[0]}
+        for name, label in LANDMARK_LABELS.items() if name in anatomy.landmarks
+    ]
+    return {
+        "source": anatomy.source,
+        "bones": _bones(anatomy, budget, theme, packer),
+        "bounds": {"pelvis": _box([boxes[b] for b in PELVIC_BONES if b in boxes])},
+        "view_bounds": _view_bounds(anatomy),
+        "landmarks": landmarks,
+        "axes": _axes(anatomy, theme),
+        "cut": _sacrum_cut(anatomy, budget, packer),
+        "readout_columns": evaluate.columns,
+    }
 
 
 def _theme(theme: Any) -> dict[str, Any]:
+    import matplotlib
+
+    from pelvisim.view.overlays import COLOUR_STOPS
+
     fields = ("name", "background", "text_colour", "ghost_colour", "ghost_opacity", "landmark_colour", "axis_colour",
-              "oblique_axis_colour", "trail_colour", "palpation_colour", "magnification_colour", "landmark_size_mm",
-              "axis_radius_mm", "colour_map")
-    return {name: getattr(theme, name) for name in fields}
+              "oblique_axis_colour", "trail_colour", "palpation_colour", "magnification_colour", "arrow_colour",
+              "warning_colour", "cut_colour", "landmark_size_mm", "axis_radius_mm", "colour_map")
+    out = {name: getattr(theme, name) for name in fields}
+    stops = matplotlib.colormaps[theme.colour_map](np.linspace(0.0, 1.0, COLOUR_STOPS))[:, :3]
+    out["colour_stops"] = [matplotlib.colors.to_hex(c) for c in stops]
+    return out
 
 
-def _pack_motion(motion: dict[str, Any], packer: Packer) -> dict[str, Any]:
+def _pack_track(track: Mapping[str, Any], packer: Packer, n_bundles: int = 0) -> dict[str, Any]:
+    out = {"twists": packer.add(track["twists"], "f64"), "readouts": packer.add(track["readouts"], "f32"),
+           "texts": packer.add(track["texts"], "u16"), "overlap": packer.add(track["overlap"], "u16")}
+    if "tissue" in track:  # pelvisim.web.tissue.packed_tissue: half the bytes of float32
+        from pelvisim.web.tissue import packed_tissue
+
+        packed = packed_tissue(track["tissue"], n_bundles)
+        out["tissue"] = {"pose": packer.add(packed["pose"], "f32"), "strain": packer.add(packed["strain"], "u16"),
+                         "force": packer.add(packed["force"], "u16"), "bundles": n_bundles,
+                         "muscles": int(packed["force"].shape[1])}
+    return out
+
+
+def _pack_motion(motion: dict[str, Any], packer: Packer, n_bundles: int = 0) -> dict[str, Any]:
     base = motion["base"]
-    out = {key: motion[key] for key in ("model", "model_title", "claim", "panels", "uses_gait", "fixed", "key_rows")}
-    out["base"] = {"n": base["n"], "twists": packer.add(base["twists"], "f64"), "readouts": packer.add(base["readouts"], "f32"),
-                   "texts": packer.add(base["texts"], "u16"), "n_values": base["n_values"],
+    out = {key: motion[key] for key in ("model", "model_title", "claim", "panels", "uses_gait", "fixed", "key_rows", "left_out",
+                                        "tissue")}
+    out["base"] = {"n": base["n"], **_pack_track(base, packer, n_bundles), "n_values": base["n_values"],
                    "values": packer.add(base["values"], "f64")}
     sliders = []
     for slider in motion["sliders"]:
-        entry = {k: v for k, v in slider.items() if k not in ("twists", "readouts", "texts")}
-        entry.update(twists=packer.add(slider["twists"], "f64"), readouts=packer.add(slider["readouts"], "f32"),
-                     texts=packer.add(slider["texts"], "u16"))
+        entry = {k: v for k, v in slider.items() if k not in TRACK_ARRAYS}
+        entry.update(_pack_track(slider, packer, n_bundles))
         sliders.append(entry)
     out["sliders"] = sliders
     return out
 
 
+def overlap_magnifications(scene: Scene, resolution: Resolution = Resolution()) -> tuple[float, ...]:
+    """The magnifications whose overlap the page checks, in the overlap masks' bit order.
+
+    Every magnification the page can show (its menu and the scene's own); with
+    ``resolution.overlap == "scene"`` only the panels' own (the page then says, at any other
+    magnification, that it did not check).
+    """
+    values = list(MAGNIFICATIONS) if resolution.overlap == "menu" else []
+    for index in range(len(scene.panels)):
+        m = float(scene.panel_magnification(index))
+        if m not in values:
+            values.append(m)
+    return tuple(values)
+
+
+def _compact_readout(scene: Scene, index: int, columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The panel's compact readout: label (naming the frame), unit and the readout column of each number."""
+    from pelvisim.web.lesson import readout_alias
+
+    keys = {c["key"]: i for i, c in enumerate(columns)}
+    out = []
+    for key in scene.panel_readouts(index):
+        label, unit = READOUTS[key]
+        out.append({"key": key, "label": label, "unit": unit, "column": keys[readout_alias(key) if key not in keys else key]})
+    return out
+
+
 # --- the page data ----------------------------------------------------------------------------
-def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolution(),
-              evaluate: Evaluator | None = None) -> tuple[dict[str, Any], str]:
+def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Resolution = Resolution(),
+              evaluate: Evaluator | Sequence[Evaluator] | None = None,
+              anatomy_labels: Sequence[str] | None = None) -> tuple[dict[str, Any], str]:
     """Everything the viewer reads: ``(meta, binary)`` (a JSON-ready dict and the base64 arrays).
 
     Parameters
     ----------
     scene : Scene
-    anatomy : Anatomy
+    anatomy : Anatomy or sequence of Anatomy
+        One anatomy for every panel, or one per panel (each panel its own bones and landmarks).
     resolution : Resolution
         Sample density of the timeline and the sliders.
-    evaluate : Evaluator, optional
-        Keeps its results and texts for later requests (the notebook's live sliders).
+    evaluate : Evaluator or sequence of Evaluator, optional
+        Keep their results and texts for later requests (the notebook's live sliders): one for
+        every panel or one per panel (:func:`pelvisim.web.lesson.panel_evaluators`); their
+        ``overlap_magnifications`` must be :func:`overlap_magnifications` of the scene and resolution.
+    anatomy_labels : sequence of str, optional
+        What each panel's anatomy is, in words (e.g. "LLP26 subject 7"), one per panel.
 
     Returns
     -------
     meta : dict
     binary : str
     """
+    from pelvisim import gait
+    from pelvisim.models import get_model
     from pelvisim.view.camera import VIEW_PRESETS
-    from pelvisim.view.labels import LABEL_PRIORITY, LANDMARK_LABELS
-    from pelvisim.view.overlays import PALPATION_ERROR_MM, PALPATION_LANDMARKS, TRAIL_LANDMARKS
+    from pelvisim.view.gait_strip import SIDE_COLOURS, stance_intervals
+    from pelvisim.view.overlays import (
+        ARROW_MIN_LENGTH_MM,
+        COLOUR_BAR_TITLES,
+        COLOUR_MAP_RANGE_MM,
+        PALPATION_ERROR_MM,
+        PALPATION_LANDMARKS,
+        TRAIL_LANDMARKS,
+        axes_for_model,
+    )
+    from pelvisim.view.render import FEMUR_SHOWN_MM
     from pelvisim.view.state import magnification_text
     from pelvisim.view.theme import get_theme
+    from pelvisim.web.tissue import bundle_count, tissue_style
 
     theme = get_theme(scene.theme)
     packer = Packer()
-    evaluate = evaluate or Evaluator(anatomy)
-    motions, panel_motion = scene_motions(scene, anatomy, resolution, evaluate)
-    bones, pelvic_bounds = _bones(anatomy, len(scene.panels), theme, packer)
+    magnifications = overlap_magnifications(scene, resolution)
+    evaluators = panel_evaluators(scene, anatomy, evaluate, magnifications)
+    if any(e.overlap_magnifications != magnifications for e in evaluators):
+        raise ValueError("the evaluator's overlap magnifications are not the page's")  # a programming error
+    motions, panel_motion = scene_motions(scene, [e.anatomy for e in evaluators], resolution, evaluators)
+    budget = triangle_budget(len(scene.panels))
+    distinct: list[Evaluator] = []
+    for e in evaluators:
+        if all(e is not d for d in distinct):
+            distinct.append(e)
+    panel_anatomy = [next(k for k, d in enumerate(distinct) if d is e) for e in evaluators]
+    anatomies = [_anatomy_data(e.anatomy, budget, theme, packer, e) for e in distinct]
+    for k, entry in enumerate(anatomies):
+        entry["label"] = anatomy_labels[panel_anatomy.index(k)] if anatomy_labels else ""
+    tissue = any(m["tissue"] for m in motions)
+    if tissue:  # where the ligaments and muscles attach, per pelvis (pelvisim.web.tissue)
+        from pelvisim.web.tissue import tissue_geometry
+
+        for entry, e in zip(anatomies, distinct):
+            entry["tissue"] = tissue_geometry(e.anatomy)
     axis = timeline_axis(scene, resolution)
     timeline = scene.timeline
-    landmarks = [
-        {"name": name, "label": label, "bone": anatomy.landmark(name).bone,
-         "position_mm": anatomy.point(name).tolist(),
-         "rank": next((i for i, prefix in enumerate(LABEL_PRIORITY) if name.startswith(prefix)), len(LABEL_PRIORITY))}
-        for name, label in LANDMARK_LABELS.items() if name in anatomy.landmarks
-    ]
     panels = []
     for index, spec in enumerate(scene.panels):
         level = str(spec.parameters.get("axis_level", "S2"))
-        panels.append({"label": spec.label, "motion": panel_motion[index],
-                       "magnification": scene.panel_magnification(index),
-                       "overlays": scene.panel_overlays(index), "axis_level": level if level in joints.SACRAL_LEVELS else "S2"})
+        seen = [dict(spec.parameters)] + [dict(k.parameters) for k in timeline.keyframes
+                                          if k.panels is None or index in k.panels]
+        axes = [f"nutation_{level if level in joints.SACRAL_LEVELS else 'S2'}" if name == "nutation" else name
+                for name in axes_for_model(spec.model, seen)]
+        panels.append({"label": spec.label, "motion": panel_motion[index], "anatomy": panel_anatomy[index],
+                       "magnification": scene.panel_magnification(index), "view": scene.panel_view(index),
+                       "own_view": spec.view is not None, "overlays": scene.panel_overlays(index), "axes": axes,
+                       "readouts": _compact_readout(scene, index, evaluators[index].columns),
+                       "uses_gait": get_model(spec.model).uses_gait})
     camera = scene.camera
     meta = {
         "format": FORMAT_VERSION,
@@ -210,32 +413,41 @@ def page_data(scene: Scene, anatomy: Anatomy, resolution: Resolution = Resolutio
                      for c in scene.captions],
         "camera": {"view": camera.view, "position_mm": camera.position_mm, "focal_point_mm": camera.focal_point_mm,
                    "up": camera.up, "zoom": camera.zoom, "orbit_deg": camera.orbit_deg},
-        # the six anatomical views, and the scene's own when it is a lesson view (its direction; the
-        # page does not hide or cut bones)
-        "views": {name: {"direction": list(VIEW_PRESETS[name].direction), "up": list(VIEW_PRESETS[name].up)}
-                  for name in (*VIEWS, *((camera.view,) if camera.view not in VIEWS else ()))},
-        "bounds": {"pelvis": pelvic_bounds, "with_femurs": _femur_bounds(anatomy, pelvic_bounds)},
-        "bones": bones,
+        "views": {name: {"direction": list(VIEW_PRESETS[name].direction), "up": list(VIEW_PRESETS[name].up),
+                         "says": VIEW_PRESETS[name].says, "hidden": list(VIEW_PRESETS[name].hidden),
+                         "cut_keep": VIEW_PRESETS[name].cut_keep, "close_up": VIEW_PRESETS[name].close_up}
+                  for name in CAMERA_VIEWS},
+        "anatomical_views": list(VIEWS),
+        "lesson_views": list(LESSON_VIEWS),
+        "femur_shown_mm": FEMUR_SHOWN_MM,
+        "anatomies": anatomies,
         "twist_slots": list(TWIST_SLOTS),
-        "landmarks": landmarks,
-        "trail_landmarks": [n for n in TRAIL_LANDMARKS if n in anatomy.landmarks],
-        "palpation": {"landmarks": [n for n in PALPATION_LANDMARKS if n in anatomy.landmarks],
-                      "radii_mm": list(PALPATION_ERROR_MM),
+        "trail_landmarks": list(TRAIL_LANDMARKS),
+        "palpation": {"landmarks": list(PALPATION_LANDMARKS), "radii_mm": list(PALPATION_ERROR_MM),
                       "source": "landmark palpation error at the iliac spines 15–20 mm (Della Croce 1999)"},
-        "axes": {"oblique": [_axis(joints.oblique_axis(anatomy, w), AXIS_HALF_LENGTHS_MM["oblique"]) for w in joints.OBLIQUE_AXES],
-                 "nutation": {lv: _axis(joints.nutation_axis(anatomy, lv), AXIS_HALF_LENGTHS_MM["nutation"])
-                              for lv in joints.SACRAL_LEVELS}},
-        "readout_columns": evaluate.columns,
-        "categories": evaluate.categories,
+        "categories": evaluators[0].categories,
         "category_channels": list(CATEGORY_CHANNELS),
         "negligible": NEGLIGIBLE,
-        "motions": [_pack_motion(m, packer) for m in motions],
+        "motions": [_pack_motion(m, packer, bundle_count(evaluators[m["panels"][0]].anatomy) if m["tissue"] else 0)
+                    for m in motions],
         "panels": panels,
         "overlay_names": list(OVERLAY_NAMES),
         "magnifications": [{"value": m, "text": magnification_text(m)} for m in MAGNIFICATIONS],
-        "colour_map_range_mm": [0.0, 2.0],
+        "overlap_magnifications": list(magnifications),  # checked; at any other the page says it did not check
+        "arrows": {"scale": scene.arrow_scale, "min_length_mm": ARROW_MIN_LENGTH_MM},
+        "tissue": tissue_style() if tissue else None,
+        "colour_map": {"frame": scene.colour_map_frame, "range_mm": list(COLOUR_MAP_RANGE_MM),
+                       "title": COLOUR_BAR_TITLES[scene.colour_map_frame].split("\n")},
+        "gait_strip": {"shown": any(p["uses_gait"] for p in panels),
+                       # rounded: 1.12 - 1 is 0.12000000000000011, and phase 0.12 is already swing
+                       "stance": {side: [[round(a, 12), round(b, 12)] for a, b in stance_intervals(side)]
+                                  for side in ("right", "left")},
+                       "colours": dict(SIDE_COLOURS),
+                       "source": "stance 0–62 % of the stride from initial contact to toe-off, the left half a stride later "
+                                 f"(pelvisim.gait.STANCE: {gait.STANCE['right']} and {gait.STANCE['left']})"},
         "resolution": {"grid_points": resolution.grid_points, "phase_samples": resolution.phase_samples,
-                       "time_samples_per_s": resolution.time_samples_per_s, "other_grid_points": resolution.other_grid_points},
+                       "time_samples_per_s": resolution.time_samples_per_s, "other_grid_points": resolution.other_grid_points,
+                       "overlap": resolution.overlap},
     }
     return meta, packer.base64()
 
@@ -266,7 +478,7 @@ def page_html(meta: Mapping[str, Any], binary: str) -> str:
     return template
 
 
-def build_page(scene: Scene | str | os.PathLike[str], anatomy: Anatomy | None = None,
+def build_page(scene: Scene | str | os.PathLike[str], anatomy: Anatomy | Sequence[Anatomy] | None = None,
                resolution: Resolution = Resolution()) -> str:
     """The lesson page of a scene as one HTML text.
 
@@ -274,8 +486,9 @@ def build_page(scene: Scene | str | os.PathLike[str], anatomy: Anatomy | None = 
     ----------
     scene : Scene, str or Path
         A scene, a scene file or the name of a bundled scene.
-    anatomy : Anatomy, optional
-        Default: the bundled mean pelvis.
+    anatomy : Anatomy or sequence of Anatomy, optional
+        One anatomy for every panel, or one per panel. Default: each panel's own, as the scene
+        names it (:func:`scene_anatomies`; the bundled mean pelvis when it names none).
     resolution : Resolution
         Sample density (a coarser one makes smaller pages, e.g. for tests).
 
@@ -285,11 +498,30 @@ def build_page(scene: Scene | str | os.PathLike[str], anatomy: Anatomy | None = 
     """
     if not isinstance(scene, Scene):
         scene = load(scene)
+    labels = None
     if anatomy is None:
-        from pelvisim import load_anatomy
+        anatomy, labels = scene_anatomies(scene)
+    return page_html(*page_data(scene, anatomy, resolution, anatomy_labels=labels))
 
-        anatomy = load_anatomy()
-    return page_html(*page_data(scene, anatomy, resolution))
+
+def scene_anatomies(scene: Scene, progress: Any = "stderr") -> tuple[list[Anatomy], list[str]]:
+    """Each panel's anatomy as the scene names it (its ``anatomy`` keys; the bundled mean without
+    them), loaded once per distinct anatomy, and each in words ("LLP26 subject 7").
+
+    ``progress`` is passed to :func:`pelvisim.anatomy.sources.load` (default: its notes on stderr
+    while a subject or shape-mode point is built the first time; None for silence).
+    """
+    from pelvisim.anatomy import sources
+
+    loaded: dict[str, Anatomy] = {}
+    anatomies, labels = [], []
+    for index in range(len(scene.panels)):
+        spec = scene.panel_anatomy(index)
+        if spec.key not in loaded:
+            loaded[spec.key] = sources.load(spec) if progress == "stderr" else sources.load(spec, progress=progress)
+        anatomies.append(loaded[spec.key])
+        labels.append(spec.label)
+    return anatomies, labels
 
 
 @dataclass(frozen=True)
@@ -306,7 +538,8 @@ class PageResult:
     size_bytes: int
 
 
-def write_page(scene: Scene | str | os.PathLike[str], output: str | os.PathLike[str], *, anatomy: Anatomy | None = None,
+def write_page(scene: Scene | str | os.PathLike[str], output: str | os.PathLike[str], *,
+               anatomy: Anatomy | Sequence[Anatomy] | None = None,
                resolution: Resolution = Resolution(), overwrite: bool = False) -> PageResult:
     """Write the lesson page of ``scene`` to ``output`` (``.html``), atomically.
 

@@ -5,6 +5,12 @@
  * of each slider; this file interpolates them linearly and builds the displayed pose exactly as
  * pelvisim.pose.pose does: W * exp(m * twist) per pelvic bone, the femurs following their
  * innominate unmagnified. Coordinates: pelvic frame, mm (+X anterior, +Y superior, +Z right).
+ *
+ * What each panel shows follows the desktop panels (pelvisim.view): its own view preset (hidden
+ * bones, the sacrum cut at the midline with its cap and outline, SIJ close-ups), axis rods fitted
+ * outside the bone with an x-ray copy, displacement arrows ("arrows xN"), the colour map relative
+ * to the sacrum with its colour bar, the compact readout of at most four numbers, the joint-limit
+ * notes and the overlap note, and a gait strip under gait scenes.
  */
 (function () {
   "use strict";
@@ -15,9 +21,13 @@
   var TYPED = { f64: Float64Array, f32: Float32Array, u16: Uint16Array, u32: Uint32Array };
   var SLOTS = 6; /* twists per sample: sacrum, innominate L/R, hip L/R, world */
   var PELVIC = ["sacrum", "innominate_left", "innominate_right"];
-  var YLORRD = ["#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026"];
   var FOV_DEG = 30; /* VTK's default view angle, as in the app and the videos */
+  var FILL = 0.86; /* pelvisim.view.camera.FILL: share of the panel the fitted box takes */
   var TRAIL_RADIUS_MM = 1.0; /* the app draws 3-pixel lines; WebGL lines are one pixel wide, so tubes */
+  var CUT_OUTLINE_RADIUS_MM = 0.6; /* the cut's outline as a tube (the app: a 3-pixel line) */
+  var XRAY_OPACITY = 0.35; /* pelvisim.view.overlays.XRAY_OPACITY: axis rods seen through bone */
+  var FIGURE_SPACE = "\u2007", MINUS = "\u2212"; /* pelvisim.view.readout: fixed-width numbers */
+  var ARROW_SIDES = 10; /* pelvisim.view.overlays.ARROW_SIDES */
 
   function decodeBase64(text) {
     var raw = atob(text);
@@ -60,6 +70,14 @@
     return out;
   }
 
+  /* The inverse of a rigid transform (R, t): (R^T, -R^T t). */
+  function invertRigid(m) {
+    var out = identity();
+    for (var r = 0; r < 3; r++) for (var c = 0; c < 3; c++) out[c * 4 + r] = m[r * 4 + c];
+    for (r = 0; r < 3; r++) out[12 + r] = -(out[r] * m[12] + out[4 + r] * m[13] + out[8 + r] * m[14]);
+    return out;
+  }
+
   /* pelvisim.frames.exp of factor * twist; twist = [w (rad), v (mm)] at offset o of t. */
   function expTwist(t, o, factor) {
     var wx = t[o] * factor, wy = t[o + 1] * factor, wz = t[o + 2] * factor;
@@ -95,6 +113,10 @@
     return [m[0] * p[0] + m[4] * p[1] + m[8] * p[2] + m[12],
             m[1] * p[0] + m[5] * p[1] + m[9] * p[2] + m[13],
             m[2] * p[0] + m[6] * p[1] + m[10] * p[2] + m[14]];
+  }
+
+  function rotate(m, v) {
+    return [m[0] * v[0] + m[4] * v[1] + m[8] * v[2], m[1] * v[0] + m[5] * v[1] + m[9] * v[2], m[2] * v[0] + m[6] * v[1] + m[10] * v[2]];
   }
 
   function translateScale(p, s) {
@@ -136,8 +158,7 @@
   /* ---------------------------------------------------------------- samples --------------- */
   var TL = META.timeline;
   var PHASES = array(TL.phases);
-  var COLUMNS = META.readout_columns;
-  var R = COLUMNS.length;
+  var CHANNELS = META.category_channels.length;
   var MOTIONS = META.motions.map(function (m) {
     var out = { meta: m, base: unpack(m.base), sliders: m.sliders.map(unpack) };
     out.base.values = array(m.base.values);
@@ -145,8 +166,30 @@
   });
 
   function unpack(track) {
-    return { n: track.n, grid: track.grid, twists: array(track.twists), readouts: array(track.readouts), texts: array(track.texts) };
+    return { n: track.n, grid: track.grid, twists: array(track.twists), readouts: array(track.readouts), texts: array(track.texts),
+             overlap: array(track.overlap), tissue: track.tissue ? unpackTissue(track.tissue) : null };
   }
+
+  /* pelvisim.web.tissue.packed_tissue decoded: per sample the L5 on the sacrum (3 rows of 4), each
+     bundle's strain change (%-points, NaN when slack), each muscle's force (N). */
+  function unpackTissue(packed) {
+    var t = META.tissue, pose = array(packed.pose), strain = array(packed.strain), force = array(packed.force);
+    var B = packed.bundles, M = packed.muscles, L = t.l5_values, K = L + B + M, n = pose.length / 6;
+    var out = new Float64Array(n * K);
+    for (var s = 0; s < n; s++) {
+      var m = expTwist(pose, s * 6, 1), o = s * K;
+      for (var r = 0; r < 3; r++) for (var c = 0; c < 4; c++) out[o + r * 4 + c] = m[c * 4 + r];
+      for (var b = 0; b < B; b++) {
+        var code = strain[s * B + b];
+        out[o + L + b] = code === t.slack_code ? NaN : (code - 32768) * t.strain_step_percent;
+      }
+      for (var k = 0; k < M; k++) out[o + L + B + k] = force[s * M + k] * t.force_step_n;
+    }
+    return out;
+  }
+
+  function panelAnatomy(p) { return META.anatomies[META.panels[p].anatomy]; }
+  function motionAnatomy(motion) { return META.anatomies[META.panels[META.motions[motion].panels[0]].anatomy]; }
 
   /* Where time t falls on n samples of the timeline: [[sample, weight], ...]. A gait timeline's
      sample k is at phase k / n (periodic), any other's at time k * duration / (n - 1). */
@@ -185,8 +228,9 @@
     return [[0, 1]];
   }
 
-  /* Blend twists (36 per sample) and readouts (R per sample) of a track at time t; texts from the nearest sample. */
-  function sampleTrack(track, t, gridPairs) {
+  /* Blend twists (36 per sample) and readouts (R per sample) of a track at time t; texts and the
+     overlap mask from the nearest sample (categories are never interpolated). */
+  function sampleTrack(track, t, R, gridPairs) {
     var pairs = [], tw = timeWeights(t, track.n);
     (gridPairs || [[0, 1]]).forEach(function (g) {
       tw.forEach(function (s) { pairs.push([g[0] * track.n + s[0], g[1] * s[1]]); });
@@ -199,9 +243,15 @@
       for (var k = 0; k < SLOTS * 6; k++) twists[k] += w * track.twists[i * SLOTS * 6 + k];
       for (var r = 0; r < R; r++) readouts[r] += w * track.readouts[i * R + r];
     });
-    var C = META.category_channels.length, texts = [];
-    for (var c = 0; c < C; c++) texts.push(track.texts[best[0] * C + c]);
-    return { twists: twists, readouts: readouts, texts: texts };
+    var texts = [];
+    for (var c = 0; c < CHANNELS; c++) texts.push(track.texts[best[0] * CHANNELS + c]);
+    var tissue = null;
+    if (track.tissue) { /* blended as the readouts (a slack bundle in either sample stays slack: NaN) */
+      var K = track.tissue.length / (track.twists.length / (SLOTS * 6));
+      tissue = new Float64Array(K);
+      pairs.forEach(function (p) { if (p[1]) for (var k = 0; k < K; k++) tissue[k] += p[1] * track.tissue[p[0] * K + k]; });
+    }
+    return { twists: twists, readouts: readouts, texts: texts, overlap: track.overlap[best[0]], tissue: tissue };
   }
 
   /* The parameter values of a motion at time t (the timeline's; the slider overrides them). */
@@ -221,39 +271,39 @@
     return ka.length === kb.length && ka.every(function (k) { return b[k] === a[k]; });
   }
 
-  /* What motion `index` shows at time t: twists, readouts, torsion category, and how. */
+  /* What motion `index` shows at time t: twists, readouts, texts, overlap mask, and how. */
   function motionSample(index, t) {
-    var st = state.motions[index], m = MOTIONS[index];
+    var st = state.motions[index], m = MOTIONS[index], R = motionAnatomy(index).readout_columns.length;
     if (st.live && sameOverrides(st.live.overrides, st.overrides) && Object.keys(st.overrides).length) {
-      var live = sampleTrack(st.live.track, t);
+      var live = sampleTrack(st.live.track, t, R);
       live.source = "kernel";
       return live;
     }
     if (st.last !== null && st.overrides[m.meta.sliders[st.last].name] !== undefined) {
       var slider = m.sliders[st.last];
-      var out = sampleTrack(slider, t, gridWeights(slider.grid, st.overrides[m.meta.sliders[st.last].name]));
+      var out = sampleTrack(slider, t, R, gridWeights(slider.grid, st.overrides[m.meta.sliders[st.last].name]));
       out.source = "grid";
       out.keyRows = m.meta.sliders[st.last].key_rows;
       return out;
     }
-    var base = sampleTrack(m.base, t);
+    var base = sampleTrack(m.base, t, R);
     base.source = "timeline";
     return base;
   }
 
   /* ---------------------------------------------------------------- state ----------------- */
+  var EXPLICIT = !!META.camera.position_mm;
   var state = {
     t: 0,
     playing: false,
     magnification: "scene",
-    view: META.camera.position_mm ? "scene" : META.camera.view,
-    userCamera: false,
+    chosenView: null, /* null: every panel shows its scene view; else the view picked for all */
+    cameras: {}, /* per camera group (cameraKey) */
     overlays: META.panels.map(function (p) { var o = {}; for (var k in p.overlays) o[k] = !!p.overlays[k]; return o; }),
     motions: MOTIONS.map(function () { return { overrides: {}, last: null, live: null, pending: null }; }),
     live: false,
     frames: 0,
-    firstFrameMs: null,
-    camera: null
+    firstFrameMs: null
   };
 
   function panelMagnification(p) {
@@ -267,6 +317,13 @@
 
   function formatNumber(x) { return String(Math.round(x * 1000) / 1000); }
 
+  /* The badge of a panel: its magnification and, when drawn, the arrows' length factor (Panel._badge_text). */
+  function badgeText(p) {
+    var text = magnificationText(panelMagnification(p));
+    if (state.overlays[p].arrows) text += " · arrows ×" + formatNumber(META.arrows.scale);
+    return text;
+  }
+
   /* Displayed transforms of every bone of panel p from a sample (pelvisim.pose.pose). */
   function boneTransforms(sample, magnification) {
     var tw = sample.twists;
@@ -279,12 +336,61 @@
     return T;
   }
 
+  /* True-scale displacements in the pelvic frame (T_pelvis; the femurs: innominate then hip). */
+  function trueTransforms(sample) {
+    var tw = sample.twists, T = {};
+    PELVIC.forEach(function (bone, i) { T[bone] = expTwist(tw, i * 6, 1); });
+    T.femur_left = multiply(T.innominate_left, expTwist(tw, 3 * 6, 1));
+    T.femur_right = multiply(T.innominate_right, expTwist(tw, 4 * 6, 1));
+    return T;
+  }
+
+  /* ---------------------------------------------------------------- views ----------------- */
+  /* The view a panel shows now, and the key of the camera it shares (Stage._camera_groups). */
+  function cameraKey(p) {
+    if (state.chosenView) return state.chosenView;
+    if (EXPLICIT && !META.panels[p].own_view) return "explicit";
+    return META.panels[p].view;
+  }
+
+  /* The view preset whose bones and cut a panel shows (an explicit camera uses the scene's view). */
+  function viewOf(p) {
+    var key = cameraKey(p);
+    return key === "explicit" ? META.camera.view : key;
+  }
+
+  function preset(p) { return META.views[viewOf(p)]; }
+
+  function boneShown(p, bone) {
+    if (preset(p).hidden.indexOf(bone) >= 0) return false;
+    if (bone.indexOf("femur") === 0 && !state.overlays[p].femurs) return false;
+    return true;
+  }
+
+  /* The kept half of a cut sacrum: points on the normal's side of the plane (Panel._SacrumCut). */
+  function cutOf(p) {
+    var keep = preset(p).cut_keep, cut = panelAnatomy(p).cut;
+    if (!keep || !cut) return null;
+    var normal = [0, 0, keep === "right" ? 1 : -1];
+    return { keep: keep, origin: cut.origin_mm, normal: normal, tolerance: cut.keep_tolerance_mm };
+  }
+
+  function landmarkVisible(p, l) {
+    if (!boneShown(p, l.bone)) return false;
+    var cut = cutOf(p);
+    if (l.bone === "sacrum" && cut) return dot(sub(l.position_mm, cut.origin), cut.normal) >= -cut.tolerance;
+    return true;
+  }
+
   /* ---------------------------------------------------------------- WebGL ----------------- */
   var canvas = $("canvas");
   var gl = null;
   var program = null, locations = {};
-  var meshes = {};
+  var meshes = []; /* per anatomy */
+  var shared = {};
   var glError = null;
+
+  var STOPS = META.theme.colour_stops.length;
 
   var VERTEX_SHADER = [
     "attribute vec3 aPos;",
@@ -297,19 +403,21 @@
     "uniform float uRamp;",
     "uniform vec2 uRange;",
     "uniform vec3 uColour;",
-    "uniform vec3 uStops[9];",
+    "uniform vec3 uStops[" + STOPS + "];",
     "varying vec3 vNormal;",
     "varying vec3 vPos;",
     "varying vec3 vColour;",
+    "varying vec3 vModelPos;",
     "void main() {",
     "  vec4 eye = uView * uModel * vec4(aPos, 1.0);",
     "  vPos = eye.xyz;",
+    "  vModelPos = aPos;",
     "  vNormal = uNormalMatrix * aNormal;",
     "  vColour = uColour;",
     "  if (uRamp > 0.5) {",
     "    float d = length((uTrue * vec4(aPos, 1.0)).xyz - aPos);",
-    "    float x = clamp((d - uRange.x) / (uRange.y - uRange.x), 0.0, 1.0) * 8.0;",
-    "    int i = int(min(floor(x), 7.0));",
+    "    float x = clamp((d - uRange.x) / (uRange.y - uRange.x), 0.0, 1.0) * " + (STOPS - 1) + ".0;",
+    "    int i = int(min(floor(x), " + (STOPS - 2) + ".0));",
     "    vColour = mix(uStops[i], uStops[i + 1], x - float(i));",
     "  }",
     "  gl_Position = uProj * eye;",
@@ -324,10 +432,14 @@
     "#endif",
     "uniform float uAlpha;",
     "uniform float uLit;",
+    "uniform float uClipOn;",
+    "uniform vec4 uClip;",
     "varying vec3 vNormal;",
     "varying vec3 vPos;",
     "varying vec3 vColour;",
+    "varying vec3 vModelPos;",
     "void main() {",
+    "  if (uClipOn > 0.5 && dot(uClip.xyz, vModelPos) + uClip.w < 0.0) discard;",
     "  vec3 c = vColour;",
     "  if (uLit > 0.5) {",
     "    vec3 n = normalize(vNormal);",
@@ -361,40 +473,73 @@
     if (!gl.getProgramParameter(program, gl.LINK_STATUS)) throw new Error("program: " + gl.getProgramInfoLog(program));
     gl.useProgram(program);
     ["aPos", "aNormal"].forEach(function (n) { locations[n] = gl.getAttribLocation(program, n); });
-    ["uModel", "uView", "uProj", "uNormalMatrix", "uTrue", "uRamp", "uRange", "uColour", "uStops", "uAlpha", "uLit"].forEach(function (n) {
+    ["uModel", "uView", "uProj", "uNormalMatrix", "uTrue", "uRamp", "uRange", "uColour", "uStops", "uAlpha", "uLit",
+     "uClipOn", "uClip"].forEach(function (n) {
       locations[n] = gl.getUniformLocation(program, n);
     });
     var stops = [];
-    YLORRD.forEach(function (c) { stops = stops.concat(hexColour(c)); });
+    META.theme.colour_stops.forEach(function (c) { stops = stops.concat(hexColour(c)); });
     gl.uniform3fv(locations.uStops, new Float32Array(stops));
-    gl.uniform2f(locations.uRange, META.colour_map_range_mm[0], META.colour_map_range_mm[1]);
+    gl.uniform2f(locations.uRange, META.colour_map.range_mm[0], META.colour_map.range_mm[1]);
     gl.enable(gl.DEPTH_TEST);
     gl.enable(gl.SCISSOR_TEST);
     gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
-    if (!gl.getExtension("OES_element_index_uint")) {
-      META.bones.forEach(function (b) { if (b.indices[2] === "u32") throw new Error("this browser's WebGL cannot draw meshes this large"); });
-    }
-    META.bones.forEach(function (b) { meshes[b.name] = boneMesh(b); });
-    meshes.sphere = sphereMesh(16, 12);
-    meshes.axes = {};
-    META.axes.oblique.forEach(function (a, i) { meshes.axes["oblique" + i] = axisMesh(a, META.theme.axis_radius_mm); });
-    Object.keys(META.axes.nutation).forEach(function (level) {
-      meshes.axes["nutation_" + level] = axisMesh(META.axes.nutation[level], META.theme.axis_radius_mm);
+    var wide = !!gl.getExtension("OES_element_index_uint");
+    META.anatomies.forEach(function (anatomy) {
+      var own = { bones: {}, axes: {}, cap: null, outlines: [] };
+      anatomy.bones.forEach(function (b) {
+        if (b.indices[2] === "u32" && !wide) throw new Error("this browser's WebGL cannot draw meshes this large");
+        own.bones[b.name] = boneMesh(b);
+      });
+      Object.keys(anatomy.axes).forEach(function (key) {
+        own.axes[key] = rodMesh(anatomy.axes[key], META.theme.axis_radius_mm);
+        own.axes[key].colour = hexColour(anatomy.axes[key].colour);
+      });
+      if (anatomy.cut) {
+        var capPoints = array(anatomy.cut.cap.positions), capFaces = array(anatomy.cut.cap.indices);
+        if (capFaces.length) {
+          own.cap = upload(new Float32Array(capPoints), null, wide ? new Uint32Array(capFaces) : new Uint16Array(capFaces));
+          /* A flat cap: one normal, that of its winding (the shader turns it toward the viewer). */
+          var i0 = capFaces[0] * 3, i1 = capFaces[1] * 3, i2 = capFaces[2] * 3, q = capPoints;
+          own.cap.normal0 = unit(cross([q[i1] - q[i0], q[i1 + 1] - q[i0 + 1], q[i1 + 2] - q[i0 + 2]],
+                                       [q[i2] - q[i0], q[i2 + 1] - q[i0 + 1], q[i2 + 2] - q[i0 + 2]]));
+        }
+        anatomy.cut.outlines.forEach(function (ref) {
+          var points = Array.prototype.slice.call(array(ref));
+          points.push(points[0], points[1], points[2]); /* a closed loop */
+          var tube = tubeMesh(points, CUT_OUTLINE_RADIUS_MM);
+          if (tube) own.outlines.push(tube);
+        });
+      }
+      if (anatomy.tissue) {
+        own.l5 = flatMesh(anatomy.tissue.l5.positions, anatomy.tissue.l5.indices);
+      }
+      meshes.push(own);
     });
+    shared.sphere = sphereMesh(16, 12);
+    shared.cylinder = cylinderMesh(10);
   }
 
-  function upload(positions, normals, indices) {
+  function upload(positions, normals, indices, dynamic) {
+    var usage = dynamic ? gl.DYNAMIC_DRAW : gl.STATIC_DRAW;
     var mesh = { count: indices.length, type: indices instanceof Uint32Array ? gl.UNSIGNED_INT : gl.UNSIGNED_SHORT };
     mesh.position = gl.createBuffer();
     gl.bindBuffer(gl.ARRAY_BUFFER, mesh.position);
-    gl.bufferData(gl.ARRAY_BUFFER, positions, gl.STATIC_DRAW);
-    mesh.normal = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, mesh.normal);
-    gl.bufferData(gl.ARRAY_BUFFER, normals, gl.STATIC_DRAW);
+    gl.bufferData(gl.ARRAY_BUFFER, positions, usage);
+    if (normals) {
+      mesh.normal = gl.createBuffer();
+      gl.bindBuffer(gl.ARRAY_BUFFER, mesh.normal);
+      gl.bufferData(gl.ARRAY_BUFFER, normals, usage);
+    }
     mesh.index = gl.createBuffer();
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, mesh.index);
     gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, indices, gl.STATIC_DRAW);
     return mesh;
+  }
+
+  function release(mesh) {
+    gl.deleteBuffer(mesh.position); gl.deleteBuffer(mesh.index);
+    if (mesh.normal) gl.deleteBuffer(mesh.normal);
   }
 
   function vertexNormals(positions, indices) {
@@ -423,6 +568,21 @@
     return mesh;
   }
 
+  /* A mesh with one normal per triangle (its vertices split): sharp edges, and the shader turns each
+     face toward the viewer, so the triangles' winding need not agree (the L5 is made of parts). */
+  function flatMesh(points, faces) {
+    var p = new Float32Array(faces.length * 3), n = new Float32Array(faces.length * 3), idx = new Uint16Array(faces.length);
+    for (var f = 0; f < faces.length; f += 3) {
+      var q = [0, 1, 2].map(function (k) { var i = faces[f + k] * 3; return [points[i], points[i + 1], points[i + 2]]; });
+      var normal = unit(cross(sub(q[1], q[0]), sub(q[2], q[0])));
+      for (var k = 0; k < 3; k++) {
+        for (var c = 0; c < 3; c++) { p[(f + k) * 3 + c] = q[k][c]; n[(f + k) * 3 + c] = normal[c]; }
+        idx[f + k] = f + k;
+      }
+    }
+    return upload(p, n, idx);
+  }
+
   function sphereMesh(slices, stacks) {
     var p = [], idx = [];
     for (var i = 0; i <= stacks; i++) {
@@ -440,30 +600,233 @@
     return upload(positions, positions, new Uint16Array(idx));
   }
 
-  /* A tube along a joint axis with an arrow head at its positive end (as the app draws it). */
-  function axisMesh(axis, radius) {
-    var d = unit(axis.direction), h = axis.half_length_mm, c = axis.point_mm;
+  /* A rod along an axis from start_mm to end_mm, a flat disc at the start and an arrowhead at the
+     end (pelvisim.view.overlays.rod_mesh: radius r, disc 3r, head 3r wide and 6r long). */
+  function rodMesh(axis, r) {
+    var d = unit(axis.direction), c = axis.point_mm;
     var e1 = unit(cross(Math.abs(d[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0], d)), e2 = cross(d, e1);
+    var a = add(c, scale(d, axis.start_mm)), b = add(c, scale(d, axis.end_mm));
     var p = [], n = [], idx = [], slices = 16;
-    function ring(centre, r, normalTilt) {
+    function ring(centre, radius, normal) { /* normal: a fixed normal, or null for the radial one */
       var start = p.length / 3;
       for (var j = 0; j <= slices; j++) {
-        var a = 2 * Math.PI * j / slices, radial = add(scale(e1, Math.cos(a)), scale(e2, Math.sin(a)));
-        var q = add(centre, scale(radial, r));
+        var angle = 2 * Math.PI * j / slices, radial = add(scale(e1, Math.cos(angle)), scale(e2, Math.sin(angle)));
+        var q = add(centre, scale(radial, radius));
         p.push(q[0], q[1], q[2]);
-        var nn = unit(add(radial, scale(d, normalTilt)));
+        var nn = normal ? normal : radial;
         n.push(nn[0], nn[1], nn[2]);
       }
       return start;
     }
-    function join(a, b) { for (var j = 0; j < slices; j++) idx.push(a + j, b + j, a + j + 1, a + j + 1, b + j, b + j + 1); }
-    var bottom = ring(add(c, scale(d, -h)), radius, 0), top = ring(add(c, scale(d, h)), radius, 0);
-    join(bottom, top);
-    var coneBase = ring(add(c, scale(d, h)), 2.5 * radius, 0.3), tip = ring(add(c, scale(d, h + 8 * radius)), 0.001, 0.3);
-    join(coneBase, tip);
+    function join(i, j) { for (var k = 0; k < slices; k++) idx.push(i + k, j + k, i + k + 1, i + k + 1, j + k, j + k + 1); }
+    join(ring(a, r, null), ring(b, r, null)); /* shaft */
+    var back = scale(d, -1), disc0 = add(a, scale(d, -0.6 * r)), disc1 = add(a, scale(d, 0.6 * r));
+    join(ring(disc0, 0.001, back), ring(disc0, 3 * r, back)); /* the disc's back face */
+    join(ring(disc0, 3 * r, null), ring(disc1, 3 * r, null));
+    join(ring(disc1, 3 * r, d), ring(disc1, 0.001, d));
+    join(ring(b, 0.001, back), ring(b, 3 * r, back)); /* under the head */
+    var headBase = ring(b, 3 * r, null), tip = ring(add(b, scale(d, 6 * r)), 0.001, null);
+    for (var k = headBase; k < tip; k++) { /* the cone's normals lean toward its tip */
+      var rad = [n[3 * k], n[3 * k + 1], n[3 * k + 2]], leaned = unit(add(rad, scale(d, 0.5)));
+      n[3 * k] = leaned[0]; n[3 * k + 1] = leaned[1]; n[3 * k + 2] = leaned[2];
+    }
+    join(headBase, tip);
     return upload(new Float32Array(p), new Float32Array(n), new Uint16Array(idx));
   }
 
+  /* A unit cylinder along z from 0 to 1, radius 1, open ends (the soft tissue's lines, placed by cylinderModel). */
+  function cylinderMesh(sides) {
+    var p = [], n = [], idx = [];
+    for (var j = 0; j < sides; j++) {
+      var a = 2 * Math.PI * j / sides, c = Math.cos(a), s = Math.sin(a);
+      p.push(c, s, 0, c, s, 1); n.push(c, s, 0, c, s, 0);
+      var k = 2 * j, l = 2 * ((j + 1) % sides);
+      idx.push(k, l, k + 1, k + 1, l, l + 1);
+    }
+    return upload(new Float32Array(p), new Float32Array(n), new Uint16Array(idx));
+  }
+
+  /* The model matrix taking the unit cylinder to the tube of radius r from a to b. */
+  function cylinderModel(a, b, r) {
+    var d = sub(b, a), x = unit(cross(d, Math.abs(d[0]) < 0.9 * norm(d) ? [1, 0, 0] : [0, 1, 0])), y = unit(cross(d, x));
+    var m = identity();
+    for (var k = 0; k < 3; k++) { m[k] = x[k] * r; m[4 + k] = y[k] * r; m[8 + k] = d[k]; m[12 + k] = a[k]; }
+    return m;
+  }
+
+  /* A tube of radius r along the points (x, y, z, x, y, z, ...): visible at any line width. */
+  function tubeMesh(flat, r) {
+    var pts = [];
+    for (var i = 0; i < flat.length; i += 3) {
+      var q0 = [flat[i], flat[i + 1], flat[i + 2]];
+      if (!pts.length || norm(sub(q0, pts[pts.length - 1])) > 1e-6) pts.push(q0); /* holds repeat a point */
+    }
+    if (pts.length < 2) return null; /* a still landmark has no path */
+    var sides = 8, p = [], n = [], idx = [], reference = [0, 1, 0], normal = null;
+    pts.forEach(function (q, k) {
+      var tangent = unit(sub(pts[Math.min(k + 1, pts.length - 1)], pts[Math.max(k - 1, 0)]));
+      if (!normal || Math.abs(dot(normal, tangent)) > 0.9 || norm(normal) < 0.5) {
+        normal = unit(cross(tangent, Math.abs(dot(tangent, reference)) > 0.9 ? [1, 0, 0] : reference));
+      }
+      normal = unit(sub(normal, scale(tangent, dot(normal, tangent)))); /* carried along the path */
+      var binormal = cross(tangent, normal);
+      for (var j = 0; j < sides; j++) {
+        var a = 2 * Math.PI * j / sides, radial = add(scale(normal, Math.cos(a)), scale(binormal, Math.sin(a)));
+        var v = add(q, scale(radial, r));
+        p.push(v[0], v[1], v[2]); n.push(radial[0], radial[1], radial[2]);
+      }
+      if (k > 0) {
+        for (j = 0; j < sides; j++) {
+          var a0 = (k - 1) * sides + j, a1 = (k - 1) * sides + (j + 1) % sides, b0 = a0 + sides, b1 = a1 + sides;
+          idx.push(a0, b0, a1, a1, b0, b1);
+        }
+      }
+    });
+    var Index = p.length / 3 > 65535 ? Uint32Array : Uint16Array;
+    return upload(new Float32Array(p), new Float32Array(n), new Index(idx));
+  }
+
+  /* ---------------------------------------------------------------- arrows ---------------- */
+  /* One arrow per landmark (pelvisim.view.overlays.arrow_vertices): 4 rings of ARROW_SIDES points
+     (shaft base, shaft neck, head base) and the tip; the shaft keeps its radius and the head its
+     size whatever the length. */
+  var ARROW_FACES = (function () {
+    var f = [], s = ARROW_SIDES;
+    for (var k = 0; k < s; k++) {
+      var a = k, b = (k + 1) % s;
+      f.push(a, b, s + b, a, s + b, s + a); /* shaft */
+      f.push(2 * s + a, 2 * s + b, 3 * s); /* head cone to the tip */
+      f.push(s + a, s + b, 2 * s + b, s + a, 2 * s + b, 2 * s + a); /* head underside */
+    }
+    return f;
+  })();
+
+  function arrowVertices(out, offset, start, vector, shaftRadius, headLength) {
+    var s = ARROW_SIDES, length = norm(vector);
+    var d = length > 1e-12 ? scale(vector, 1 / length) : [1, 0, 0];
+    var helper = Math.abs(d[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0];
+    var u = unit(cross(d, helper)), w = cross(d, u);
+    var head = Math.min(headLength, 0.6 * length), neck = length - head;
+    var k = length > 0 ? Math.max(Math.min(1, length / Math.max(headLength, 1e-9)), 0.4) : 0;
+    var rShaft = shaftRadius * k, rHead = 2.4 * shaftRadius * k;
+    var neckPoint = add(start, scale(d, neck));
+    for (var j = 0; j < s; j++) {
+      var angle = 2 * Math.PI * j / s, around = add(scale(u, Math.cos(angle)), scale(w, Math.sin(angle)));
+      var rows = [add(start, scale(around, rShaft)), add(neckPoint, scale(around, rShaft)), add(neckPoint, scale(around, rHead))];
+      for (var ring = 0; ring < 3; ring++) {
+        var o = offset + (ring * s + j) * 3;
+        out[o] = rows[ring][0]; out[o + 1] = rows[ring][1]; out[o + 2] = rows[ring][2];
+      }
+    }
+    var tip = add(start, scale(d, length)), t = offset + 3 * s * 3;
+    out[t] = tip[0]; out[t + 1] = tip[1]; out[t + 2] = tip[2];
+  }
+
+  var arrowMeshes = [];
+
+  /* The displacement arrows of panel p: true-scale landmark displacement from neutral in the
+     pelvic frame, turned into the world, times the scene's arrow scale, from the drawn landmark. */
+  function arrowData(p, sample, points) {
+    var landmarks = panelAnatomy(p).landmarks, trueT = trueTransforms(sample), W = expTwist(sample.twists, 5 * 6, 1);
+    return landmarks.map(function (l, i) {
+      var T = trueT[l.bone], q = l.position_mm;
+      var vector = scale(rotate(W, sub(apply(T, q), q)), META.arrows.scale);
+      var length = norm(vector), drawn = landmarkVisible(p, l) && length >= META.arrows.min_length_mm;
+      return { start: points[i], vector: drawn ? vector : [0, 0, 0], length_mm: drawn ? length : 0 };
+    });
+  }
+
+  function arrowMesh(p, arrows) {
+    var per = 3 * ARROW_SIDES + 1, n = arrows.length, positions = new Float32Array(n * per * 3);
+    var size = META.theme.landmark_size_mm;
+    arrows.forEach(function (a, i) { arrowVertices(positions, i * per * 3, a.start, a.vector, 0.35 * size, 3 * size); });
+    var mesh = arrowMeshes[p];
+    if (!mesh || mesh.n !== n) {
+      var idx = new Uint16Array(n * ARROW_FACES.length);
+      for (var i = 0; i < n; i++) for (var k = 0; k < ARROW_FACES.length; k++) idx[i * ARROW_FACES.length + k] = ARROW_FACES[k] + i * per;
+      if (mesh) release(mesh);
+      mesh = upload(positions, vertexNormals(positions, idx), idx, true);
+      mesh.n = n;
+      mesh.indices = idx;
+      arrowMeshes[p] = mesh;
+    } else {
+      gl.bindBuffer(gl.ARRAY_BUFFER, mesh.position);
+      gl.bufferSubData(gl.ARRAY_BUFFER, 0, positions);
+      gl.bindBuffer(gl.ARRAY_BUFFER, mesh.normal);
+      gl.bufferSubData(gl.ARRAY_BUFFER, 0, vertexNormals(positions, mesh.indices));
+    }
+    return mesh;
+  }
+
+  /* ---------------------------------------------------------------- soft tissue ----------- */
+  /* pelvisim.view.tissue: each ligament bundle from attachment to attachment, coloured by its strain
+     change from neutral (true scale, %-points; coolwarm over ±range, green when slack); each muscle
+     that pulls as a red line through its path, thicker the more it pulls; the L5 on the sacrum as
+     displayed, its own motion on the L5/S1 disc at true scale (pelvisim.web.tissue). */
+  function strainColour(change) {
+    var t = META.tissue;
+    if (!isFinite(change)) return hexColour(t.slack_colour);
+    var n = t.stops.length, x = clamp((change + t.range_percent) / (2 * t.range_percent), 0, 1) * (n - 1);
+    var i = Math.min(Math.floor(x), n - 2), f = x - i, a = hexColour(t.stops[i]), b = hexColour(t.stops[i + 1]);
+    return [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2])];
+  }
+
+  function tissueData(p, sample, T) {
+    var t = META.tissue, geometry = panelAnatomy(p).tissue, v = sample.tissue, L = t.l5_values;
+    var onSacrum = identity();
+    for (var r = 0; r < 3; r++) for (var c = 0; c < 4; c++) onSacrum[c * 4 + r] = v[r * 4 + c];
+    var bodies = { sacrum: T.sacrum, innominate_left: T.innominate_left, innominate_right: T.innominate_right,
+                   femur_left: T.femur_left, femur_right: T.femur_right, l5: multiply(T.sacrum, onSacrum) };
+    var B = geometry.bundles.length;
+    var bundles = geometry.bundles.map(function (b, i) {
+      var change = v[L + i];
+      return { a: apply(bodies[b[0]], b[1]), b: apply(bodies[b[2]], b[3]), strain_change_percent: isFinite(change) ? change : null,
+               colour: strainColour(change) };
+    });
+    var muscles = geometry.muscles.map(function (m, j) {
+      var force = v[L + B + j];
+      var fibres = force > 0 ? m.fibres.map(function (path) {
+        return path.map(function (q) {
+          var a = apply(bodies[q[0]], q[1]), b = apply(bodies[q[2]], q[3]);
+          return add(scale(a, 1 - q[4]), scale(b, q[4]));
+        });
+      }) : [];
+      var share = Math.min(Math.max(force, 0) / t.muscle_force_max_n, 1);
+      return { name: m.name, force_n: force, fibres: fibres, radius_mm: t.muscle_radius_mm[0] + share * (t.muscle_radius_mm[1] - t.muscle_radius_mm[0]) };
+    });
+    return { bundles: bundles, muscles: muscles, l5: Array.prototype.slice.call(bodies.l5) };
+  }
+
+  function drawTissue(tissue, own) {
+    var radius = META.tissue.ligament_radius_mm, red = hexColour(META.tissue.muscle_colour);
+    if (own.l5) drawMesh(own.l5, tissue.l5, hexColour(META.tissue.l5_colour), { cull: false }); /* its winding is not checked: both faces lit */
+    tissue.bundles.forEach(function (b) { drawMesh(shared.cylinder, cylinderModel(b.a, b.b, radius), b.colour, {}); });
+    tissue.muscles.forEach(function (m) {
+      m.fibres.forEach(function (path) {
+        for (var k = 1; k < path.length; k++) drawMesh(shared.cylinder, cylinderModel(path[k - 1], path[k], m.radius_mm), red, {});
+      });
+    });
+  }
+
+  /* The strain colour bar of a panel (TissueOverlay's): quantity, unit and reference; the map; three labels. */
+  function tissueBar() {
+    var t = META.tissue, bar = element("div", "colour-bar");
+    bar.dataset.role = "tissue-bar";
+    bar.hidden = true;
+    t.title.forEach(function (line) { bar.appendChild(element("div", "colour-title", line)); });
+    var ramp = element("div", "ramp");
+    ramp.style.background = "linear-gradient(to right, " + t.stops.join(", ") + ")";
+    bar.appendChild(ramp);
+    var ticks = element("div", "ticks");
+    for (var k = 0; k < 3; k++) { /* the desktop bar's three labels, "%+.1f" */
+      var x = -t.range_percent + t.range_percent * k;
+      ticks.appendChild(element("span", "", (x < 0 ? "-" : "+") + Math.abs(x).toFixed(1)));
+    }
+    bar.appendChild(ticks);
+    return bar;
+  }
+
+  /* ---------------------------------------------------------------- drawing a mesh -------- */
   function drawMesh(mesh, model, colour, options) {
     options = options || {};
     gl.uniformMatrix4fv(locations.uModel, false, new Float32Array(model));
@@ -474,6 +837,13 @@
     gl.uniform1f(locations.uLit, options.lit === false ? 0 : 1);
     gl.uniform1f(locations.uRamp, options.trueScale ? 1 : 0);
     if (options.trueScale) gl.uniformMatrix4fv(locations.uTrue, false, new Float32Array(options.trueScale));
+    if (options.clip) {
+      var c = options.clip;
+      gl.uniform1f(locations.uClipOn, 1);
+      gl.uniform4f(locations.uClip, c.normal[0], c.normal[1], c.normal[2], -dot(c.normal, c.origin));
+    } else {
+      gl.uniform1f(locations.uClipOn, 0);
+    }
     gl.bindBuffer(gl.ARRAY_BUFFER, mesh.position);
     gl.enableVertexAttribArray(locations.aPos);
     gl.vertexAttribPointer(locations.aPos, 3, gl.FLOAT, false, 0, 0);
@@ -482,8 +852,9 @@
       gl.enableVertexAttribArray(locations.aNormal);
       gl.vertexAttribPointer(locations.aNormal, 3, gl.FLOAT, false, 0, 0);
     } else {
+      var n = options.normal || [0, 0, 1];
       gl.disableVertexAttribArray(locations.aNormal);
-      gl.vertexAttrib3f(locations.aNormal, 0, 0, 1);
+      gl.vertexAttrib3f(locations.aNormal, n[0], n[1], n[2]);
     }
     if (options.cull) gl.enable(gl.CULL_FACE); else gl.disable(gl.CULL_FACE);
     gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, mesh.index);
@@ -491,54 +862,81 @@
   }
 
   /* ---------------------------------------------------------------- camera ---------------- */
-  function bounds() {
-    var femurs = state.overlays.some(function (o) { return o.femurs; });
-    return femurs ? META.bounds.with_femurs : META.bounds.pelvis;
+  /* pelvisim.view.camera.fitting_distance_mm: the distance at which the box fills FILL of the view. */
+  function fittingDistance(b, centre, direction, up, viewAngle, aspect) {
+    var d = unit(direction), u = unit(sub(up, scale(d, dot(up, d)))), r = cross(u, d);
+    var tanHalf = Math.tan(0.5 * viewAngle) * FILL, needed = 1;
+    [b[0], b[1]].forEach(function (x) { [b[2], b[3]].forEach(function (y) { [b[4], b[5]].forEach(function (z) {
+      var c = sub([x, y, z], centre);
+      var need = Math.max(Math.abs(dot(c, u)) / tanHalf, Math.abs(dot(c, r)) / (tanHalf * aspect)) + dot(c, d);
+      needed = Math.max(needed, need);
+    }); }); });
+    return needed;
   }
 
-  function presetCamera(name) {
+  /* The box a camera group fits: its view's box, reaching down the thighs when the femurs are on. */
+  function groupBounds(key, p) {
+    var view = key === "explicit" ? META.camera.view : key;
+    var b = panelAnatomy(p).view_bounds[view].slice();
+    var femurs = META.panels.some(function (x, i) { return cameraKey(i) === key && state.overlays[i].femurs; });
+    if (femurs && !META.views[view].close_up) b[2] -= META.femur_shown_mm;
+    return b;
+  }
+
+  function presetCamera(key, p) {
     var cam = META.camera;
     var fovy = FOV_DEG * Math.PI / 180 / cam.zoom;
-    if (name === "scene" && cam.position_mm) {
-      return { eye: cam.position_mm.slice(), target: cam.focal_point_mm.slice(), up: unit(cam.up), fovy: FOV_DEG * Math.PI / 180 / cam.zoom, fit: false };
+    if (key === "explicit") {
+      return { eye: cam.position_mm.slice(), target: cam.focal_point_mm.slice(), up: unit(cam.up), fovy: fovy, fit: false, user: false };
     }
-    var view = META.views[name === "scene" ? cam.view : name], b = bounds();
+    var view = META.views[key], b = groupBounds(key, p);
     var centre = [(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2];
-    var radius = 0.5 * Math.sqrt(Math.pow(b[1] - b[0], 2) + Math.pow(b[3] - b[2], 2) + Math.pow(b[5] - b[4], 2));
-    return { target: centre, direction: unit(view.direction), up: view.up.slice(), radius: radius, fovy: fovy, fit: true,
-             eye: null, zoomBy: 1 };
+    return { target: centre, direction: unit(view.direction), up: view.up.slice(), bounds: b, fovy: fovy, fit: true,
+             eye: null, zoomBy: 1, user: false };
   }
 
-  /* Eye position of a fitted camera for a viewport aspect (the bounding sphere fills the view, as VTK's ResetCamera). */
-  function cameraFor(aspect) {
-    var c = state.camera, eye = c.eye, up = c.up, target = c.target;
+  function cameraOf(p) {
+    var key = cameraKey(p);
+    if (!state.cameras[key]) state.cameras[key] = presetCamera(key, p);
+    return state.cameras[key];
+  }
+
+  /* Eye of a camera for a viewport aspect; a fitted one is placed as set_view places it. */
+  function cameraFor(c, aspect) {
+    var eye = c.eye, up = c.up, target = c.target;
     if (c.fit) {
-      var half = (FOV_DEG * Math.PI / 180) / 2;
-      if (aspect < 1) half = Math.atan(Math.tan(half) * aspect);
-      var distance = c.radius / Math.sin(half) * (c.zoomBy || 1);
+      var distance = fittingDistance(c.bounds, target, c.direction, c.up, FOV_DEG * Math.PI / 180, aspect) * (c.zoomBy || 1);
       eye = add(target, scale(c.direction, distance));
     }
-    if (META.camera.orbit_deg && !state.userCamera && state.view === (META.camera.position_mm ? "scene" : META.camera.view) && TL.duration_s > 0) {
+    if (META.camera.orbit_deg && !c.user && !state.chosenView && TL.duration_s > 0) {
       var angle = META.camera.orbit_deg * Math.PI / 180 * state.t / TL.duration_s;
       eye = add(target, rotateAbout(sub(eye, target), up, angle));
     }
     return { eye: eye, target: target, up: up, fovy: c.fovy };
   }
 
+  /* Every panel to one view (a view button), or back to each panel's scene view (null). */
   function setView(name) {
-    state.view = name;
-    state.userCamera = false;
-    state.camera = presetCamera(name);
+    state.chosenView = name === "scene" ? null : name;
+    state.cameras = {};
     Array.prototype.forEach.call(document.querySelectorAll("#views button"), function (b) {
       b.classList.toggle("active", b.dataset.view === name);
     });
+    var lesson = $("lesson-view");
+    if (lesson) lesson.value = META.lesson_views.indexOf(name) >= 0 ? name : "";
+    clearTrails();
     requestDraw();
   }
 
-  /* Turn the shared camera by a drag (dx, dy pixels) or move it closer (factor < 1). */
-  function orbit(dx, dy) {
-    var c = state.camera, view = cameraFor(lastAspect);
+  function refit() { /* the fitted cameras follow what is drawn (the femurs), moved ones stay */
+    Object.keys(state.cameras).forEach(function (k) { if (!state.cameras[k].user) delete state.cameras[k]; });
+  }
+
+  /* Turn the camera of panel p's group by a drag (dx, dy pixels) or move it closer (factor < 1). */
+  function orbit(p, dx, dy) {
+    var c = cameraOf(p), view = cameraFor(c, panelAspects[p] || 1);
     if (c.fit) { c.eye = view.eye; c.fit = false; }
+    c.eye = view.eye;
     var offset = sub(c.eye, c.target);
     var right = unit(cross(c.up, offset));
     offset = rotateAbout(offset, c.up, -dx * 0.008);
@@ -546,21 +944,22 @@
     var newUp = rotateAbout(c.up, right, -dy * 0.008);
     c.eye = add(c.target, tilted);
     c.up = unit(newUp);
-    state.userCamera = true;
+    c.user = true;
     requestDraw();
   }
 
-  function dolly(factor) {
-    var c = state.camera;
+  function dolly(p, factor) {
+    var c = cameraOf(p);
     factor = clamp(factor, 0.5, 2);
     if (c.fit) c.zoomBy = clamp((c.zoomBy || 1) * factor, 0.15, 6);
     else c.eye = add(c.target, scale(sub(c.eye, c.target), factor));
-    state.userCamera = true;
+    c.user = true;
     requestDraw();
   }
 
   /* ---------------------------------------------------------------- page ------------------ */
-  var panelViews = [], labelLayers = [], readoutBoxes = [], badges = [], titles = [];
+  var views = [], labelLayers = [], readoutBoxes = [], badges = [], titles = [], compacts = [], notesBoxes = [], colourBars = [], tissueBars = [];
+  var panelAspects = [];
   var sliderInputs = [];
 
   function buildPage() {
@@ -568,6 +967,7 @@
     root.setProperty("--background", theme.background);
     root.setProperty("--text", theme.text_colour);
     root.setProperty("--accent", theme.magnification_colour);
+    root.setProperty("--warning", theme.warning_colour);
     var bg = hexColour(theme.background);
     root.setProperty("--backdrop", "rgba(" + bg.map(function (c) { return Math.round(c * 255); }).join(",") + ",0.55)");
     document.title = META.title;
@@ -588,16 +988,101 @@
       var labels = element("div", "labels");
       var head = element("div", "panel-head");
       head.appendChild(title); head.appendChild(badge);
-      view.appendChild(labels); view.appendChild(head);
+      var foot = element("div", "panel-foot");
+      var notes = element("div", "notes");
+      notes.dataset.role = "notes";
+      var compact = element("div", "compact");
+      compact.dataset.role = "compact-readout";
+      var left = element("div", "foot-left");
+      left.appendChild(notes); left.appendChild(compact);
+      var bar = colourBar(), right = element("div", "foot-right"), tbar = META.tissue ? tissueBar() : element("div");
+      tbar.hidden = true;
+      right.appendChild(tbar); right.appendChild(bar);
+      foot.appendChild(left); foot.appendChild(right);
+      view.appendChild(labels); view.appendChild(head); view.appendChild(foot);
       var readout = element("div", "readout");
       readout.setAttribute("aria-live", "polite");
       box.appendChild(view); box.appendChild(readout);
       panels.appendChild(box);
-      panelViews.push(view); labelLayers.push(labels); readoutBoxes.push(readout); badges.push(badge); titles.push(title);
-      attachPointer(view);
+      views.push(view); labelLayers.push(labels); readoutBoxes.push(readout); badges.push(badge); titles.push(title);
+      compacts.push(compact); notesBoxes.push(notes); colourBars.push(bar); tissueBars.push(tbar);
+      attachPointer(view, i);
     });
+    if (META.gait_strip.shown) buildGaitStrip();
     buildControls();
     buildSliders();
+  }
+
+  /* The colour bar of a panel (ColourMapOverlay's): quantity, unit and frame; the map; five labels. */
+  function colourBar() {
+    var cm = META.colour_map, bar = element("div", "colour-bar");
+    bar.dataset.role = "colour-bar";
+    bar.hidden = true;
+    cm.title.forEach(function (line) { bar.appendChild(element("div", "colour-title", line)); });
+    var ramp = element("div", "ramp");
+    ramp.style.background = "linear-gradient(to right, " + META.theme.colour_stops.join(", ") + ")";
+    bar.appendChild(ramp);
+    var ticks = element("div", "ticks");
+    for (var k = 0; k < 5; k++) {
+      var v = cm.range_mm[0] + (cm.range_mm[1] - cm.range_mm[0]) * k / 4;
+      ticks.appendChild(element("span", "", v.toFixed(1)));
+    }
+    bar.appendChild(ticks);
+    return bar;
+  }
+
+  /* The gait strip (pelvisim.view.gait_strip): right foot above left, stance bars over the stride, a cursor. */
+  var gaitStrip = null;
+
+  function buildGaitStrip() {
+    var strip = element("div", "gait-strip"), g = META.gait_strip;
+    strip.dataset.role = "gait-strip";
+    strip.title = g.source;
+    var rows = element("div", "gait-rows");
+    ["right", "left"].forEach(function (side) {
+      var row = element("div", "gait-row");
+      row.dataset.side = side;
+      var name = element("span", "gait-name", side + " foot");
+      name.style.color = g.colours[side];
+      var track = element("div", "gait-track");
+      g.stance[side].forEach(function (interval) {
+        var bar = element("div", "gait-bar");
+        bar.dataset.side = side;
+        bar.style.left = (100 * interval[0]) + "%";
+        bar.style.width = (100 * (interval[1] - interval[0])) + "%";
+        bar.style.background = g.colours[side];
+        track.appendChild(bar);
+      });
+      row.appendChild(name); row.appendChild(track);
+      rows.appendChild(row);
+    });
+    var cursor = element("div", "gait-cursor");
+    var tracks = element("div", "gait-cursor-lane");
+    tracks.appendChild(cursor);
+    rows.appendChild(tracks);
+    var text = element("div", "gait-text");
+    text.dataset.role = "gait-text";
+    strip.appendChild(rows); strip.appendChild(text);
+    $("stage").appendChild(strip);
+    gaitStrip = { strip: strip, cursor: cursor, text: text };
+  }
+
+  function feetOnGround(phase) {
+    return ["right", "left"].filter(function (side) {
+      return META.gait_strip.stance[side].some(function (i) { return phase >= i[0] && phase < i[1]; });
+    });
+  }
+
+  function updateGaitStrip() {
+    if (!gaitStrip) return;
+    var phase = phaseAt(state.t) % 1;
+    gaitStrip.cursor.style.left = (100 * phase) + "%";
+    var down = feetOnGround(phase);
+    var contact = down.length === 2 ? "both feet down" : down.length ? down[0] + " foot down" : "no foot down";
+    var percent = String(Math.round(100 * phase));
+    while (percent.length < 3) percent = FIGURE_SPACE + percent;
+    var text = "stride " + percent + " %  ·  " + contact;
+    if (gaitStrip.text.textContent !== text) gaitStrip.text.textContent = text;
   }
 
   function buildControls() {
@@ -621,18 +1106,37 @@
       requestDraw();
     });
     select.title = differs ? "Intrapelvic motion is magnified for display only; the readouts are always true scale." : "";
-    var views = $("views");
-    var names = (META.camera.position_mm ? ["scene"] : []).concat(Object.keys(META.views));
-    names.forEach(function (name) {
-      var b = element("button", "", name === "scene" ? "scene view" : name);
+    var viewsGroup = $("views");
+    var sceneButton = element("button", "active", META.panels.length > 1 ? "scene views" : "scene view");
+    sceneButton.type = "button";
+    sceneButton.dataset.view = "scene";
+    sceneButton.title = "Each panel as the scene shows it";
+    sceneButton.addEventListener("click", function () { setView("scene"); });
+    viewsGroup.appendChild(sceneButton);
+    META.anatomical_views.forEach(function (name) {
+      var b = element("button", "", name);
       b.type = "button";
       b.dataset.view = name;
+      b.title = META.views[name].says;
       b.addEventListener("click", function () { setView(name); });
-      views.appendChild(b);
+      viewsGroup.appendChild(b);
     });
+    var lesson = element("select");
+    lesson.id = "lesson-view";
+    lesson.setAttribute("aria-label", "Lesson view");
+    lesson.appendChild(new Option("lesson view…", ""));
+    META.lesson_views.forEach(function (name) {
+      var o = new Option(name.replace(/_/g, " "), name);
+      o.title = META.views[name].says;
+      lesson.appendChild(o);
+    });
+    lesson.addEventListener("change", function () { if (lesson.value) setView(lesson.value); });
+    viewsGroup.appendChild(lesson);
     var overlays = $("overlays");
     var shown = { ghost: "ghost of neutral", landmarks: "landmarks", axes: "axes", colour_map: "colour map", trails: "trails",
-                  palpation: "palpation error", femurs: "femurs" };
+                  palpation: "palpation error", femurs: "femurs", arrows: "arrows ×" + formatNumber(META.arrows.scale),
+                  descriptors: "key numbers" };
+    if (META.tissue) shown.tissue = "ligaments & muscles";
     Object.keys(shown).forEach(function (name) {
       var label = element("label", "toggle"), box = element("input");
       box.type = "checkbox";
@@ -640,7 +1144,7 @@
       box.checked = state.overlays.some(function (o) { return o[name]; });
       box.addEventListener("change", function () {
         state.overlays.forEach(function (o) { o[name] = box.checked; });
-        if (name === "femurs" && !state.userCamera) state.camera = presetCamera(state.view);
+        if (name === "femurs") { refit(); clearTrails(); }
         requestDraw();
       });
       label.appendChild(box); label.appendChild(document.createTextNode(shown[name]));
@@ -691,7 +1195,12 @@
       set.appendChild(main);
       if (more.children.length > 1) set.appendChild(more);
       m.fixed.forEach(function (f) { set.appendChild(element("p", "fixed", f.label + ": " + f.value)); });
-      if (!m.sliders.length) set.appendChild(element("p", "note", "This model has no parameters."));
+      if (m.left_out) {
+        set.appendChild(element("p", "note", m.left_out + (m.left_out === 1 ? " other parameter has" : " other parameters have") +
+          " no slider on this page (left out to keep it small)."));
+      } else if (!m.sliders.length) {
+        set.appendChild(element("p", "note", "This model has no parameters."));
+      }
       var note = element("p", "note", "");
       note.dataset.role = "slider-note";
       set.appendChild(note);
@@ -746,6 +1255,36 @@
 
   function unitText(unit) { return unit === "deg" ? "°" : " mm"; }
 
+  /* pelvisim.view.readout.format_number: sign, two decimals, padded with figure spaces (no reflow). */
+  function formatReadout(value, unit) {
+    if (!isFinite(value)) return "n/a";
+    var magnitude = Math.abs(value).toFixed(2);
+    while (magnitude.length < 4) magnitude = FIGURE_SPACE + magnitude;
+    var sign = value < 0 && magnitude !== "0.00" ? MINUS : "+";
+    return sign + magnitude + (unit === "°" ? unit : " " + unit);
+  }
+
+  /* The compact readout of panel p (Panel's lower-left block): at most four lines "label  number". */
+  function compactLines(p, sample) {
+    if (!META.panels[p].readouts.length) { /* Panel.set_descriptor_text: the pelvis's own asymmetry at rest */
+      var atRest = META.categories[sample.texts[4]];
+      return atRest ? atRest.replace(/\. /g, ".\n").split("\n") : [];
+    }
+    return META.panels[p].readouts.map(function (r) {
+      return r.label + "  " + formatReadout(sample.readouts[r.column], r.unit);
+    });
+  }
+
+  /* The panel's warnings (pelvisim.view.readout.panel_notes): the overlap note, then the joint limits. */
+  function panelNotes(p, sample) {
+    var out = [], m = panelMagnification(p), k = META.overlap_magnifications.indexOf(m);
+    if (m !== 1 && k >= 0 && (sample.overlap >> k) & 1) out.push("bones overlap: an artefact of ×" + String(m));
+    if (m !== 1 && k < 0) out.push("overlap of the bones not checked at ×" + String(m) + " on this page");
+    var limits = META.categories[sample.texts[3]];
+    if (limits) out = out.concat(limits.split("\n"));
+    return out;
+  }
+
   function describeValue(column, v, texts) {
     if (!isFinite(v)) return "n/a";
     if (column.group === "finding") {
@@ -772,11 +1311,27 @@
 
   var GROUP_TITLES = { innominate: "Innominates", sacrum: "Sacrum", ring: "Symphysis" };
 
+  function descriptorRow(column, v, texts) {
+    var row = element("div", "row");
+    row.dataset.column = column.key;
+    row.appendChild(element("span", "", column.subject));
+    row.appendChild(element("span", "value", describeValue(column, v, texts)));
+    return row;
+  }
+
+  /* The readout under a panel (the app's side panel): the key rows, the palpation findings with
+     their verdicts, the warnings in full, and every number with the frame it is measured in. */
   function readoutHTML(panel, sample) {
-    var m = META.motions[META.panels[panel].motion];
+    var m = META.motions[META.panels[panel].motion], COLUMNS = panelAnatomy(panel).readout_columns;
     var rows = sample.keyRows || m.key_rows;
     var box = element("div");
     box.appendChild(element("h3", "", "Readout at true scale — the same numbers at every magnification"));
+    var pelvis = panelAnatomy(panel).label;
+    if (pelvis && (META.anatomies.length > 1 || pelvis.indexOf("bundled") < 0)) {
+      var which = element("div", "pelvis", "Pelvis: " + pelvis);
+      which.dataset.role = "pelvis";
+      box.appendChild(which);
+    }
     var named = META.categories[sample.texts[1]];
     box.appendChild(element("div", "named", named ? "Named: " + named
       : "No clinical name: no landmark signature above the RSA precision."));
@@ -785,14 +1340,10 @@
     if (!descriptorRows.length) box.appendChild(element("div", "", "Neutral: no displacement."));
     var lastGroup = null;
     descriptorRows.forEach(function (c) {
-      var column = COLUMNS[c], v = sample.readouts[c];
+      var column = COLUMNS[c];
       var group = column.group.indexOf("innominate") === 0 ? "innominate" : column.group;
       if (group !== lastGroup) { box.appendChild(element("h4", "", GROUP_TITLES[group] + ", " + column.frame)); lastGroup = group; }
-      var row = element("div", "row");
-      row.dataset.column = column.key;
-      row.appendChild(element("span", "", column.subject));
-      row.appendChild(element("span", "value", describeValue(column, v, sample.texts)));
-      box.appendChild(row);
+      box.appendChild(descriptorRow(column, sample.readouts[c], sample.texts));
     });
     box.appendChild(element("h4", "", "What a hand could feel: left minus right, change from neutral; judged at the pose"));
     if (!findingRows.length) {
@@ -814,10 +1365,27 @@
     var limits = META.categories[sample.texts[2]];
     if (limits) box.appendChild(element("div", "warning", "⚠ " + limits));
     warningsFor(META.panels[panel].motion).forEach(function (w) { box.appendChild(element("div", "warning", "⚠ " + w)); });
+    var every = element("details", "every");
+    every.dataset.role = "every-number";
+    if (openDetails[panel]) every.open = true;
+    every.addEventListener("toggle", function () { openDetails[panel] = every.open; });
+    every.appendChild(element("summary", "", "every number, with what it is measured against"));
+    var frame = null;
+    COLUMNS.forEach(function (column, c) {
+      if (column.group === "finding") return;
+      var heading = column.subject + ", " + column.frame;
+      if (heading !== frame) { every.appendChild(element("h4", "", heading)); frame = heading; }
+      var row = descriptorRow(column, sample.readouts[c], sample.texts);
+      row.firstChild.textContent = column.key.split(".").pop().replace(/_(deg|mm)$/, "").replace(/_/g, " ");
+      every.appendChild(row);
+    });
+    box.appendChild(every);
     if (sample.source === "grid") box.appendChild(element("div", "note", "Slider value interpolated between values computed in advance."));
     if (sample.source === "kernel") box.appendChild(element("div", "note", "Computed live by the Python kernel."));
     return box;
   }
+
+  var openDetails = [];
 
   function currentValues(motion) {
     var values = timelineValues(motion, state.t), o = state.motions[motion].overrides;
@@ -841,10 +1409,10 @@
   /* ---------------------------------------------------------------- labels ---------------- */
   var labelElements = [];
 
-  function placeLabels(panel, rect, points, midlineX, show) {
-    var layer = labelLayers[panel];
+  function placeLabels(panel, rect, points, visible, midlineX, show) {
+    var layer = labelLayers[panel], landmarks = panelAnatomy(panel).landmarks;
     if (!labelElements[panel]) {
-      labelElements[panel] = META.landmarks.map(function (l) {
+      labelElements[panel] = landmarks.map(function (l) {
         var e = element("div", "label", l.label);
         e.style.color = META.theme.text_colour;
         e.dataset.landmark = l.name;
@@ -853,9 +1421,10 @@
       });
     }
     var els = labelElements[panel];
-    if (!show) { els.forEach(function (e) { e.style.display = "none"; }); return; }
-    var viewRect = panelViews[panel].getBoundingClientRect();
-    var taken = [box(titles[panel]), box(badges[panel])];
+    if (!show) { els.forEach(function (e) { e.style.display = "none"; }); return []; }
+    var viewRect = views[panel].getBoundingClientRect();
+    var obstacles = [titles[panel], badges[panel], compacts[panel], notesBoxes[panel], colourBars[panel], tissueBars[panel]];
+    var taken = obstacles.filter(function (e) { return !e.hidden && e.offsetWidth > 0; }).map(box);
     function box(e) { /* in the view's pixels, as the labels are placed */
       var r = e.getBoundingClientRect();
       return [r.left - viewRect.left, r.right - viewRect.left, r.top - viewRect.top, r.bottom - viewRect.top];
@@ -864,14 +1433,14 @@
       if (b[0] < 0 || b[2] < 0 || b[1] > rect.width || b[3] > rect.height) return false;
       return taken.every(function (o) { return !(b[0] < o[1] && o[0] < b[1] && b[2] < o[3] && o[2] < b[3]); });
     }
-    var order = META.landmarks.map(function (l, i) { return i; }).sort(function (a, b) {
-      return META.landmarks[a].rank - META.landmarks[b].rank || (META.landmarks[a].name < META.landmarks[b].name ? -1 : 1);
+    var order = landmarks.map(function (l, i) { return i; }).sort(function (a, b) {
+      return landmarks[a].rank - landmarks[b].rank || (landmarks[a].name < landmarks[b].name ? -1 : 1);
     });
     order.forEach(function (i) {
       var e = els[i], p = points[i];
+      if (!p || !visible[i]) { e.style.display = "none"; return; }
       e.style.display = "block";
       var w = e.offsetWidth, h = e.offsetHeight, gap = 6;
-      if (!p) { e.style.display = "none"; return; }
       var outward = p[0] >= midlineX ? 1 : -1;
       var candidates = [];
       [outward, -outward].forEach(function (side) {
@@ -889,11 +1458,11 @@
       e.style.left = placed[0] + "px";
       e.style.top = placed[2] + "px";
     });
+    return els.map(function (e) { return e.style.display !== "none"; });
   }
 
   /* ---------------------------------------------------------------- drawing --------------- */
   var currentView = identity();
-  var lastAspect = 1; /* of the last panel drawn: a drag starts from the camera as shown */
   var drawRequested = false, lastTick = null;
   var trailCache = {};
   var lastReadoutText = [];
@@ -924,68 +1493,38 @@
     if (state.playing) requestDraw();
   }
 
-  function landmarkPositions(T) {
-    return META.landmarks.map(function (l) { return apply(T[l.bone], l.position_mm); });
+  function landmarkPositions(p, T) {
+    return panelAnatomy(p).landmarks.map(function (l) { return apply(T[l.bone], l.position_mm); });
   }
 
   function trailFor(panel, sampleFn) {
     var motion = META.panels[panel].motion, m = panelMagnification(panel);
-    var key = motion + ":" + m;
+    var key = motion + ":" + m + ":" + META.panels[panel].anatomy;
     if (trailCache[key]) return trailCache[key];
     var N = TL.axis === "phase" ? TL.samples : Math.max(2, TL.samples);
-    var points = META.trail_landmarks.map(function () { return []; });
+    var landmarks = panelAnatomy(panel).landmarks;
+    var names = META.trail_landmarks.filter(function (name) { return landmarks.some(function (l) { return l.name === name; }); });
+    var points = names.map(function () { return []; });
     for (var k = 0; k <= N; k++) {
       var t = TL.axis === "phase"
         ? (((k % N) / N - TL.start_phase + 1) % 1) * TL.seconds_per_cycle
         : TL.duration_s * Math.min(k, N - 1) / (N - 1);
       var T = boneTransforms(sampleFn(motion, t), m);
-      META.trail_landmarks.forEach(function (name, i) {
-        var l = META.landmarks.filter(function (x) { return x.name === name; })[0];
+      names.forEach(function (name, i) {
+        var l = landmarks.filter(function (x) { return x.name === name; })[0];
         var p = apply(T[l.bone], l.position_mm);
         points[i].push(p[0], p[1], p[2]);
       });
     }
-    trailCache[key] = points.map(function (p) { return tubeMesh(p, TRAIL_RADIUS_MM); }).filter(Boolean);
+    trailCache[key] = names.map(function (name, i) {
+      var l = landmarks.filter(function (x) { return x.name === name; })[0];
+      return { bone: l.bone, mesh: tubeMesh(points[i], TRAIL_RADIUS_MM) };
+    }).filter(function (x) { return x.mesh; });
     return trailCache[key];
   }
 
-  /* A tube of radius r along the points (x, y, z, x, y, z, ...): visible at any line width. */
-  function tubeMesh(flat, r) {
-    var pts = [];
-    for (var i = 0; i < flat.length; i += 3) {
-      var q0 = [flat[i], flat[i + 1], flat[i + 2]];
-      if (!pts.length || norm(sub(q0, pts[pts.length - 1])) > 1e-6) pts.push(q0); /* holds repeat a point */
-    }
-    if (pts.length < 2) return null; /* a still landmark has no path */
-    var sides = 8, p = [], n = [], idx = [], reference = [0, 1, 0], normal = null;
-    pts.forEach(function (q, k) {
-      var tangent = unit(sub(pts[Math.min(k + 1, pts.length - 1)], pts[Math.max(k - 1, 0)]));
-      if (!normal || Math.abs(dot(normal, tangent)) > 0.9 || norm(normal) < 0.5) {
-        normal = unit(cross(tangent, Math.abs(dot(tangent, reference)) > 0.9 ? [1, 0, 0] : reference));
-      }
-      normal = unit(sub(normal, scale(tangent, dot(normal, tangent)))); /* carried along the path */
-      var binormal = cross(tangent, normal);
-      for (var j = 0; j < sides; j++) {
-        var a = 2 * Math.PI * j / sides, radial = add(scale(normal, Math.cos(a)), scale(binormal, Math.sin(a)));
-        var v = add(q, scale(radial, r));
-        p.push(v[0], v[1], v[2]); n.push(radial[0], radial[1], radial[2]);
-      }
-      if (k > 0) {
-        for (j = 0; j < sides; j++) {
-          var a0 = (k - 1) * sides + j, a1 = (k - 1) * sides + (j + 1) % sides, b0 = a0 + sides, b1 = a1 + sides;
-          idx.push(a0, b0, a1, a1, b0, b1);
-        }
-      }
-    });
-    return upload(new Float32Array(p), new Float32Array(n), new Uint16Array(idx));
-  }
-
   function clearTrails() {
-    Object.keys(trailCache).forEach(function (key) {
-      trailCache[key].forEach(function (mesh) {
-        gl.deleteBuffer(mesh.position); gl.deleteBuffer(mesh.normal); gl.deleteBuffer(mesh.index);
-      });
-    });
+    Object.keys(trailCache).forEach(function (key) { trailCache[key].forEach(function (t) { release(t.mesh); }); });
     trailCache = {};
   }
 
@@ -996,10 +1535,148 @@
     return ratio;
   }
 
+  function setText(e, text) { if (e.textContent !== text) e.textContent = text; }
+
+  function drawPanel(p, sample, ratio, stageRect) {
+    var panel = META.panels[p], anatomy = panelAnatomy(p), own = meshes[panel.anatomy];
+    var theme = META.theme, background = hexColour(theme.background);
+    var overlays = state.overlays[p], m = panelMagnification(p);
+    var T = boneTransforms(sample, m);
+    var rect = views[p].getBoundingClientRect();
+    var x = Math.round((rect.left - stageRect.left + 1) * ratio), w = Math.round((rect.width - 2) * ratio);
+    var h = Math.round((rect.height - 2) * ratio), y = canvas.height - Math.round((rect.top - stageRect.top + 1) * ratio) - h;
+    gl.viewport(x, y, w, h);
+    gl.scissor(x, y, w, h);
+    gl.clearColor(background[0], background[1], background[2], 1);
+    gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
+    panelAspects[p] = w / h;
+    var cam = cameraFor(cameraOf(p), w / h);
+    var distance = norm(sub(cam.eye, cam.target)), b = cameraOf(p).bounds || anatomy.view_bounds[viewOf(p)];
+    var radius = 0.5 * Math.sqrt(Math.pow(b[1] - b[0], 2) + Math.pow(b[3] - b[2], 2) + Math.pow(b[5] - b[4], 2)) + 150;
+    currentView = lookAt(cam.eye, cam.target, cam.up);
+    var projection = perspective(cam.fovy, w / h, Math.max(1, distance - 2 * radius), distance + 2 * radius);
+    gl.uniformMatrix4fv(locations.uView, false, new Float32Array(currentView));
+    gl.uniformMatrix4fv(locations.uProj, false, new Float32Array(projection));
+    gl.disable(gl.BLEND);
+    gl.depthMask(true);
+    gl.enable(gl.DEPTH_TEST);
+    var cut = cutOf(p), drawnBones = [];
+    var trueT = trueTransforms(sample);
+    anatomy.bones.forEach(function (bone) {
+      if (!boneShown(p, bone.name)) return;
+      drawnBones.push(bone.name);
+      var coloured = overlays.colour_map && PELVIC.indexOf(bone.name) >= 0 &&
+        (META.colour_map.frame === "pelvis" || bone.name !== "sacrum");
+      var displacement = null;
+      if (coloured) {
+        displacement = trueT[bone.name];
+        if (META.colour_map.frame === "sacrum") displacement = multiply(invertRigid(trueT.sacrum), displacement);
+      }
+      var mesh = own.bones[bone.name], clip = bone.name === "sacrum" && cut ? cut : null;
+      drawMesh(mesh, T[bone.name], mesh.colour, { cull: mesh.closed && !clip, trueScale: displacement, clip: clip });
+    });
+    if (cut && drawnBones.indexOf("sacrum") >= 0) {
+      if (own.cap) {
+        gl.enable(gl.POLYGON_OFFSET_FILL);
+        gl.polygonOffset(1, 1); /* the outline stays in front of the face it borders */
+        drawMesh(own.cap, T.sacrum, own.bones.sacrum.colour, { normal: own.cap.normal0 });
+        gl.disable(gl.POLYGON_OFFSET_FILL);
+      }
+      own.outlines.forEach(function (tube) { drawMesh(tube, T.sacrum, hexColour(theme.cut_colour), { cull: true, lit: false }); });
+    }
+    var points = landmarkPositions(p, T);
+    var visible = anatomy.landmarks.map(function (l) { return landmarkVisible(p, l); });
+    if (overlays.landmarks) {
+      var colour = hexColour(theme.landmark_colour);
+      points.forEach(function (q, i) {
+        if (visible[i]) drawMesh(shared.sphere, translateScale(q, theme.landmark_size_mm), colour, { cull: true });
+      });
+    }
+    var arrows = null;
+    if (overlays.arrows) {
+      arrows = arrowData(p, sample, points);
+      drawMesh(arrowMesh(p, arrows), identity(), hexColour(theme.arrow_colour), { cull: false });
+    }
+    if (overlays.axes) {
+      panel.axes.forEach(function (key) { drawMesh(own.axes[key], T.world, own.axes[key].colour, { cull: false }); });
+    }
+    var tissue = null;
+    if (overlays.tissue && sample.tissue && panelAnatomy(p).tissue) {
+      tissue = tissueData(p, sample, T);
+      drawTissue(tissue, own);
+    }
+    if (overlays.trails) {
+      trailFor(p, motionSample).forEach(function (trail) {
+        if (boneShown(p, trail.bone)) drawMesh(trail.mesh, identity(), hexColour(theme.trail_colour), { cull: true });
+      });
+    }
+    /* Translucent overlays last, without writing depth. */
+    gl.enable(gl.BLEND);
+    gl.depthMask(false);
+    if (overlays.ghost) {
+      gl.enable(gl.POLYGON_OFFSET_FILL);
+      gl.polygonOffset(4, 40); /* behind the bone where they coincide (as the app's ghost) */
+      PELVIC.forEach(function (bone) {
+        if (own.bones[bone] && boneShown(p, bone)) {
+          drawMesh(own.bones[bone], T.world, hexColour(theme.ghost_colour),
+                   { alpha: theme.ghost_opacity, lit: false, cull: !(bone === "sacrum" && cut), clip: bone === "sacrum" ? cut : null });
+        }
+      });
+      gl.disable(gl.POLYGON_OFFSET_FILL);
+    }
+    if (overlays.palpation) {
+      META.palpation.landmarks.forEach(function (name) {
+        var l = anatomy.landmarks.filter(function (x) { return x.name === name; })[0];
+        if (!l || !boneShown(p, l.bone)) return;
+        var centre = apply(T.world, l.position_mm);
+        [[META.palpation.radii_mm[1], 0.12], [META.palpation.radii_mm[0], 0.2]].forEach(function (r) {
+          drawMesh(shared.sphere, translateScale(centre, r[0]), hexColour(theme.palpation_colour), { alpha: r[1], lit: false, cull: true });
+        });
+      });
+    }
+    if (overlays.axes) { /* the x-ray copy: the rods where they run inside bone, faintly */
+      gl.disable(gl.DEPTH_TEST);
+      panel.axes.forEach(function (key) { drawMesh(own.axes[key], T.world, own.axes[key].colour, { alpha: XRAY_OPACITY, cull: true }); });
+      gl.enable(gl.DEPTH_TEST);
+    }
+    gl.depthMask(true);
+    /* Text: badge, compact readout, notes, colour bar, then the labels around them. */
+    var viewProjection = multiply(projection, currentView);
+    var cssW = rect.width - 2, cssH = rect.height - 2;
+    function toScreen(q) {
+      var c = [0, 0, 0, 0];
+      for (var r = 0; r < 4; r++) c[r] = viewProjection[r] * q[0] + viewProjection[4 + r] * q[1] + viewProjection[8 + r] * q[2] + viewProjection[12 + r];
+      if (c[3] <= 0) return null;
+      return [(c[0] / c[3] * 0.5 + 0.5) * cssW, (1 - (c[1] / c[3] * 0.5 + 0.5)) * cssH];
+    }
+    setText(badges[p], badgeText(p));
+    var lines = overlays.descriptors ? compactLines(p, sample) : [];
+    setText(compacts[p], lines.join("\n"));
+    compacts[p].hidden = !lines.length;
+    var notes = panelNotes(p, sample);
+    setText(notesBoxes[p], notes.map(function (n) { return "⚠ " + n; }).join("\n"));
+    notesBoxes[p].hidden = !notes.length;
+    colourBars[p].hidden = !overlays.colour_map;
+    tissueBars[p].hidden = !tissue;
+    var screen = points.map(toScreen);
+    var midline = toScreen(apply(T.world, [0, 0, 0]));
+    var labelled = placeLabels(p, { width: cssW, height: cssH }, screen, visible, midline ? midline[0] : cssW / 2, overlays.landmarks);
+    var readout = readoutHTML(p, sample);
+    if (lastReadoutText[p] !== readout.innerHTML) {
+      readoutBoxes[p].innerHTML = "";
+      readoutBoxes[p].appendChild(readout);
+      lastReadoutText[p] = readoutBoxes[p].firstChild.innerHTML;
+    }
+    return { magnification: m, view: viewOf(p), camera: cameraKey(p), eye: cam.eye, target: cam.target, up: cam.up, aspect: w / h,
+             twists: Array.prototype.slice.call(sample.twists), readouts: Array.prototype.slice.call(sample.readouts),
+             texts: sample.texts.map(function (i) { return META.categories[i]; }), overlap: sample.overlap, source: sample.source,
+             landmarks: points, screen: screen, visible: visible, labelled: labelled, bones: drawnBones,
+             cut: cut ? cut.keep : null, arrows: arrows, tissue: tissue, compact: lines, notes: notes, badge: badges[p].textContent };
+  }
+
   function draw() {
     var ratio = resizeCanvas();
     var stageRect = $("stage").getBoundingClientRect();
-    var theme = META.theme, background = hexColour(theme.background);
     gl.disable(gl.SCISSOR_TEST);
     gl.clearColor(0, 0, 0, 0);
     gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
@@ -1007,90 +1684,11 @@
     var samples = {};
     var shown = { panels: [] };
     META.panels.forEach(function (panel, p) {
-      var motion = panel.motion;
-      if (!samples[motion]) samples[motion] = motionSample(motion, state.t);
-      var sample = samples[motion], overlays = state.overlays[p], m = panelMagnification(p);
-      var T = boneTransforms(sample, m);
-      var rect = panelViews[p].getBoundingClientRect();
-      var x = Math.round((rect.left - stageRect.left + 1) * ratio), w = Math.round((rect.width - 2) * ratio);
-      var h = Math.round((rect.height - 2) * ratio), y = canvas.height - Math.round((rect.top - stageRect.top + 1) * ratio) - h;
-      gl.viewport(x, y, w, h);
-      gl.scissor(x, y, w, h);
-      gl.clearColor(background[0], background[1], background[2], 1);
-      gl.clear(gl.COLOR_BUFFER_BIT | gl.DEPTH_BUFFER_BIT);
-      var cam = cameraFor(w / h);
-      lastAspect = w / h;
-      var distance = norm(sub(cam.eye, cam.target)), b = bounds();
-      var radius = 0.5 * Math.sqrt(Math.pow(b[1] - b[0], 2) + Math.pow(b[3] - b[2], 2) + Math.pow(b[5] - b[4], 2));
-      currentView = lookAt(cam.eye, cam.target, cam.up);
-      var projection = perspective(cam.fovy, w / h, Math.max(1, distance - 3 * radius), distance + 3 * radius);
-      gl.uniformMatrix4fv(locations.uView, false, new Float32Array(currentView));
-      gl.uniformMatrix4fv(locations.uProj, false, new Float32Array(projection));
-      gl.disable(gl.BLEND);
-      gl.depthMask(true);
-      META.bones.forEach(function (bone) {
-        if (bone.name.indexOf("femur") === 0 && !overlays.femurs) return;
-        var pelvic = PELVIC.indexOf(bone.name);
-        var trueScale = overlays.colour_map && pelvic >= 0 ? expTwist(sample.twists, pelvic * 6, 1) : null;
-        drawMesh(meshes[bone.name], T[bone.name], meshes[bone.name].colour, { cull: bone.closed, trueScale: trueScale });
-      });
-      var points = landmarkPositions(T);
-      if (overlays.landmarks) {
-        var colour = hexColour(theme.landmark_colour);
-        points.forEach(function (q) { drawMesh(meshes.sphere, translateScale(q, theme.landmark_size_mm), colour, { cull: true }); });
-      }
-      if (overlays.axes) {
-        drawMesh(meshes.axes["nutation_" + panel.axis_level], T.world, hexColour(theme.axis_colour), { cull: true });
-        META.axes.oblique.forEach(function (a, i) { drawMesh(meshes.axes["oblique" + i], T.world, hexColour(theme.oblique_axis_colour), { cull: true }); });
-      }
-      if (overlays.trails) {
-        trailFor(p, motionSample).forEach(function (tube) { drawMesh(tube, identity(), hexColour(theme.trail_colour), { cull: true }); });
-      }
-      /* Translucent overlays last, without writing depth. */
-      gl.enable(gl.BLEND);
-      gl.depthMask(false);
-      if (overlays.ghost) {
-        gl.enable(gl.POLYGON_OFFSET_FILL);
-        gl.polygonOffset(4, 40); /* behind the bone where they coincide (as the app's ghost) */
-        PELVIC.forEach(function (bone) {
-          if (meshes[bone]) drawMesh(meshes[bone], T.world, hexColour(theme.ghost_colour), { alpha: theme.ghost_opacity, lit: false, cull: true });
-        });
-        gl.disable(gl.POLYGON_OFFSET_FILL);
-      }
-      if (overlays.palpation) {
-        META.palpation.landmarks.forEach(function (name) {
-          var l = META.landmarks.filter(function (x) { return x.name === name; })[0];
-          var centre = apply(T.world, l.position_mm);
-          [[META.palpation.radii_mm[1], 0.12], [META.palpation.radii_mm[0], 0.2]].forEach(function (r) {
-            drawMesh(meshes.sphere, translateScale(centre, r[0]), hexColour(theme.palpation_colour), { alpha: r[1], lit: false, cull: true });
-          });
-        });
-      }
-      gl.depthMask(true);
-      /* Labels and text */
-      var viewProjection = multiply(projection, currentView);
-      var cssW = rect.width - 2, cssH = rect.height - 2;
-      function toScreen(q) {
-        var c = [0, 0, 0, 0];
-        for (var r = 0; r < 4; r++) c[r] = viewProjection[r] * q[0] + viewProjection[4 + r] * q[1] + viewProjection[8 + r] * q[2] + viewProjection[12 + r];
-        if (c[3] <= 0) return null;
-        return [(c[0] / c[3] * 0.5 + 0.5) * cssW, (1 - (c[1] / c[3] * 0.5 + 0.5)) * cssH];
-      }
-      var screen = points.map(toScreen);
-      var midline = toScreen(apply(T.world, [0, 0, 0]));
-      placeLabels(p, { width: cssW, height: cssH }, screen, midline ? midline[0] : cssW / 2, overlays.landmarks);
-      var badgeText = magnificationText(m);
-      if (badges[p].textContent !== badgeText) badges[p].textContent = badgeText;
-      var readout = readoutHTML(p, sample);
-      if (lastReadoutText[p] !== readout.innerHTML) {
-        readoutBoxes[p].innerHTML = "";
-        readoutBoxes[p].appendChild(readout);
-        lastReadoutText[p] = readoutBoxes[p].firstChild.innerHTML;
-      }
-      shown.panels.push({ magnification: m, twists: Array.prototype.slice.call(sample.twists), readouts: Array.prototype.slice.call(sample.readouts),
-                          texts: sample.texts.map(function (i) { return META.categories[i]; }), source: sample.source,
-                          landmarks: points, screen: screen });
+      if (!samples[panel.motion]) samples[panel.motion] = motionSample(panel.motion, state.t);
+      shown.panels.push(drawPanel(p, samples[panel.motion], ratio, stageRect));
     });
+    updateGaitStrip();
+    shown.gait = gaitStrip ? { phase: phaseAt(state.t) % 1, feet: feetOnGround(phaseAt(state.t) % 1), text: gaitStrip.text.textContent } : null;
     lastShown = shown;
     updateControls();
     state.frames += 1;
@@ -1102,14 +1700,16 @@
   }
 
   function updateControls() {
+    Array.prototype.forEach.call(document.querySelectorAll("#overlays input[data-overlay]"), function (box) {
+      box.checked = state.overlays.some(function (o) { return o[box.dataset.overlay]; });
+    });
     var scrub = $("scrub");
     if (document.activeElement !== scrub) scrub.value = String(state.t);
     var text = state.t.toFixed(2) + " s / " + TL.duration_s.toFixed(2) + " s";
     if (META.motions.some(function (m) { return m.uses_gait; })) text += " · gait phase " + Math.round(phaseAt(state.t) * 100) + " %";
-    $("clock").textContent = text;
+    setText($("clock"), text);
     var captions = META.captions.filter(function (c) { return c.start_s <= state.t && (c.end_s === null || state.t < c.end_s); });
-    var caption = captions.map(function (c) { return c.text; }).join("  ");
-    if ($("caption").textContent !== caption) $("caption").textContent = caption;
+    setText($("caption"), captions.map(function (c) { return c.text; }).join("  "));
     sliderInputs.forEach(function (inputs, motion) {
       var values = currentValues(motion), overrides = state.motions[motion].overrides;
       Object.keys(inputs).forEach(function (name) {
@@ -1123,13 +1723,10 @@
         s.warning.textContent = beyond ? "⚠ beyond measured in-vivo motion (≤ " + s.meta.in_vivo_limit + u + ")" : "";
       });
     });
-    var legend = $("colour-legend");
-    legend.hidden = !state.overlays.some(function (o) { return o.colour_map; });
-    $("colour-range").textContent = META.colour_map_range_mm[0] + "–" + META.colour_map_range_mm[1] + " mm";
   }
 
   /* ---------------------------------------------------------------- pointer --------------- */
-  function attachPointer(view) {
+  function attachPointer(view, p) {
     var pointers = {}, pinch = null;
     view.addEventListener("pointerdown", function (e) {
       view.setPointerCapture(e.pointerId);
@@ -1142,19 +1739,19 @@
       var ids = Object.keys(pointers);
       pointers[e.pointerId] = [e.clientX, e.clientY];
       if (ids.length === 1) {
-        orbit(e.clientX - last[0], e.clientY - last[1]);
+        orbit(p, e.clientX - last[0], e.clientY - last[1]);
       } else if (ids.length === 2) {
         var a = pointers[ids[0]], b = pointers[ids[1]];
         var d = Math.hypot(a[0] - b[0], a[1] - b[1]);
-        if (pinch) dolly(pinch / Math.max(d, 1));
+        if (pinch) dolly(p, pinch / Math.max(d, 1));
         pinch = d;
       }
     });
     function end(e) { delete pointers[e.pointerId]; pinch = null; }
     view.addEventListener("pointerup", end);
     view.addEventListener("pointercancel", end);
-    view.addEventListener("wheel", function (e) { e.preventDefault(); dolly(Math.exp(e.deltaY * 0.001)); }, { passive: false });
-    view.addEventListener("dblclick", function () { setView(state.view); });
+    view.addEventListener("wheel", function (e) { e.preventDefault(); dolly(p, Math.exp(e.deltaY * 0.001)); }, { passive: false });
+    view.addEventListener("dblclick", function () { delete state.cameras[cameraKey(p)]; requestDraw(); });
   }
 
   /* ---------------------------------------------------------------- live kernel ----------- */
@@ -1182,7 +1779,9 @@
       if (!st || data.id !== st.pending) return;
       if (Array.isArray(data.categories)) META.categories = data.categories;
       st.live = { overrides: data.overrides, track: {
-        n: data.n, twists: new Float64Array(data.twists), readouts: new Float64Array(data.readouts), texts: data.texts } };
+        n: data.n, twists: new Float64Array(data.twists), readouts: new Float64Array(data.readouts), texts: data.texts,
+        overlap: data.overlap,
+        tissue: data.tissue ? Float64Array.from(data.tissue, function (v) { return v === null ? NaN : v; }) : null } };
       clearTrails();
       requestDraw();
     } else if (data.pelvisim === "error") {
@@ -1209,7 +1808,8 @@
     meta: META,
     state: function () {
       return { t: state.t, phase: phaseAt(state.t), playing: state.playing, frames: state.frames, live: state.live,
-               firstFrameMs: state.firstFrameMs, view: state.view, magnification: state.magnification, error: glError ? String(glError) : null };
+               firstFrameMs: state.firstFrameMs, view: state.chosenView || "scene", magnification: state.magnification,
+               error: glError ? String(glError) : null };
     },
     shown: function () { return lastShown; },
     setTime: function (t) { setPlaying(false); setTime(t); },
@@ -1218,19 +1818,36 @@
     setSlider: setSlider,
     setMagnification: function (m) { $("magnification").value = String(m); $("magnification").dispatchEvent(new Event("change")); },
     setView: setView,
+    setOverlay: function (name, on) { state.overlays.forEach(function (o) { o[name] = !!on; }); if (name === "femurs") refit(); requestDraw(); },
     expTwist: function (twist, factor) { return Array.prototype.slice.call(expTwist(twist, 0, factor)); },
+    formatReadout: formatReadout,
     sample: function (motion, t) {
       var s = motionSample(motion, t);
-      return { twists: Array.prototype.slice.call(s.twists), readouts: Array.prototype.slice.call(s.readouts), texts: s.texts, source: s.source };
+      return { twists: Array.prototype.slice.call(s.twists), readouts: Array.prototype.slice.call(s.readouts), texts: s.texts,
+               overlap: s.overlap, source: s.source };
     },
-    redraw: function () { draw(); return state.frames; }
+    redraw: function () { draw(); return state.frames; },
+    /* The pixels of panel p's 3D view as last drawn (RGBA, bottom row first, base64); redraw first if asked. */
+    pixels: function (p, redraw) {
+      if (redraw) draw();
+      var ratio = Math.min(window.devicePixelRatio || 1, 2), rect = views[p].getBoundingClientRect();
+      var stageRect = $("stage").getBoundingClientRect();
+      var x = Math.round((rect.left - stageRect.left + 1) * ratio), w = Math.round((rect.width - 2) * ratio);
+      var h = Math.round((rect.height - 2) * ratio), y = canvas.height - Math.round((rect.top - stageRect.top + 1) * ratio) - h;
+      var data = new Uint8Array(w * h * 4);
+      gl.readPixels(x, y, w, h, gl.RGBA, gl.UNSIGNED_BYTE, data);
+      var text = "", chunk = 0x8000;
+      for (var i = 0; i < data.length; i += chunk) text += String.fromCharCode.apply(null, data.subarray(i, i + chunk));
+      return { width: w, height: h, data: btoa(text) };
+    }
   };
 
   try {
     buildPage();
     setupGL();
-    setView(state.view);
-    state.camera = presetCamera(state.view);
+    /* Redraw whenever the stage changes size: a window resize, and also the page's own layout
+       settling (the readouts filled in by the first frame, a scroll bar appearing). */
+    if (window.ResizeObserver) new ResizeObserver(function () { requestDraw(); }).observe($("stage"));
     window.addEventListener("resize", requestDraw);
     draw();
   } catch (error) {
