@@ -174,3 +174,17 @@ def test_tissue_text_and_bar_keep_clear_of_the_title_readout_and_colour_map_bar(
             assert not _overlap(boxes[a], boxes[b]), (a, boxes[a], b, boxes[b])
     assert boxes["tissue bar"][2] > boxes["colour map bar"][3]  # stacked above it
     assert boxes["tissue line"][3] <= boxes["title"][2] + 2  # under the title band (boxes carry a 2 px rim)
+
+
+def test_a_joint_in_tension_reads_pulling_apart_not_a_negative_compression(anatomy):
+    # gold_jammed_left's even panel at mid-stance once read "SIJ compression: L -38 N": the model's
+    # linear joint spring in tension, printed as a negative compression.
+    from dataclasses import replace
+
+    model = get_model("soft_tissue")
+    values = model.resolve({"posture": "single_leg_right", "closure_gain": 1.0})
+    state = model.joint_state(anatomy, values)
+    tissue = frame_tissue(anatomy, "soft_tissue", values, 0.0, state)
+    pulled = replace(tissue.state, compression_n={"left": -38.4, "right": 608.0})
+    text = readout_text(state, pulled)
+    assert "L 38 N pulling apart, R 608 N" in text and "-38" not in text

@@ -56,6 +56,20 @@ class LigamentReading:
     bundle_strain_percent: tuple[float, ...]
 
 
+def compression_text(force_n: float) -> str:
+    """One SIJ's load across the joint in words: ``"138 N"`` pressed together, or ``"38 N pulling
+    apart"`` when the model's joint spring is in tension (a negative compression, which a student
+    would otherwise read as a typo).
+
+    >>> compression_text(138.2), compression_text(-38.4), compression_text(-0.2)
+    ('138 N', '38 N pulling apart', '0 N')
+    """
+    value = float(force_n)
+    if value <= -0.5:  # rounds to at least 1 N of tension
+        return f"{-value:.0f} N pulling apart"
+    return f"{max(value, 0.0):.0f} N"
+
+
 def options_from_values(values: Mapping[str, Any]) -> TissueOptions:
     """Tissue options from a model's values (left/right ratio and compensation when it has them)."""
     from pelvisim.ring_models import tissue_options
@@ -151,7 +165,7 @@ def side_table_rows(entries: Mapping[str, Any]) -> list[tuple[str, str]]:
             label = name.replace("_left", " (L)").replace("_right", " (R)").replace("_", " ")
             rows.append((f"Muscle: {label}", f"{e['force_n']:.0f} N"))
     for side, n in entries.get("sij_compression_n", {}).items():
-        rows.append((f"SIJ compression ({side[0].upper()})", f"{n:.0f} N"))
+        rows.append((f"SIJ compression ({side[0].upper()})", compression_text(n)))
     return rows
 
 

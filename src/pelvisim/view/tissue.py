@@ -8,7 +8,7 @@ Two overlays (names in :data:`pelvisim.view.state.OVERLAYS`):
   change of strain from neutral (true scale, %-points; blue = slackened, white = as at rest,
   red = stretched; green = slack, carrying nothing), with a colour bar; every muscle that pulls as
   a red line through its path, its width growing with its force.
-- ``loads``: body weight entering at the L5 and each hip joint reaction, as arrows (0.1 mm per N).
+- ``loads``: body weight entering at the L5 and each hip joint reaction, as arrows (0.05 mm per N).
 
 Both are layers of the overlay registry (:func:`pelvisim.view.overlays.register_overlay`): a panel
 builds the drawing (:class:`TissueOverlay`, shared by the two layers) the first time one is on,
@@ -39,6 +39,7 @@ from pelvisim.tissue.attachments import find_attachments
 from pelvisim.tissue.l5 import l5_mesh
 from pelvisim.tissue.ligaments import BODIES
 from pelvisim.tissue.models import TissueState, tissue_state
+from pelvisim.tissue.readout import compression_text
 from pelvisim.tissue.muscles import find_muscles, fibre_points
 from pelvisim.tissue.readout import T_pelvis_with_l5, bundle_strains, options_from_values
 from pelvisim.tissue.ring import assemble
@@ -51,8 +52,9 @@ if TYPE_CHECKING:  # pragma: no cover
 STRAIN_CHANGE_RANGE = 0.5
 """Colour range of the ligament strain change, ± %-points (true scale): walking changes the short
 SIJ ligaments' strain by a few tenths of a percent in this model."""
-ARROW_MM_PER_N = 0.1
-"""Arrow length per newton of load (1 kN = 100 mm)."""
+ARROW_MM_PER_N = 0.05
+"""Arrow length per newton of load (1 kN = 50 mm): a hip reaction of two to three body weights then
+stays inside a panel framed on the pelvis (at 0.1 mm per N it ran through the title and the readout)."""
 MUSCLE_WIDTH_PX = (3.0, 14.0)
 """Line width of a pulling muscle at 0 N and at :data:`pelvisim.tissue.models.MUSCLE_FORCE_MAX_N`."""
 SLACK_COLOUR = "#35b779"
@@ -329,7 +331,7 @@ def readout_text(state: JointState, tissue: TissueState) -> str:
     lines = [f"SIJ rotation, ilium on sacrum (true scale): L {angles[0]:.3f}°, R {angles[1]:.3f}°"]
     if tissue.compression_n:
         c = tissue.compression_n
-        text = f"SIJ compression: L {c['left']:.0f} N, R {c['right']:.0f} N"
+        text = f"SIJ compression: L {compression_text(c['left'])}, R {compression_text(c['right'])}"
         f = tissue.closure_factor
         if f and any(abs(v - 1.0) > 1e-9 for v in f.values()):
             text += f"  (self-bracing ×{f['left']:.1f} / ×{f['right']:.1f})"
