@@ -83,9 +83,13 @@ def make_app_screenshot() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pictures", nargs="*", choices=("gif", "app"), help="which pictures (default: both)")
+    # no argparse choices here: with nargs="*" and no arguments, Python 3.11 checks [] against them and fails
+    parser.add_argument("pictures", nargs="*", metavar="{gif,app}", help="which pictures (default: both)")
     args = parser.parse_args(argv)
     wanted = args.pictures or ["gif", "app"]
+    unknown = sorted(set(wanted) - {"gif", "app"})
+    if unknown:
+        parser.error(f"unknown picture {unknown[0]!r}: choose gif or app")
     if "gif" in wanted:
         make_gif()
     if "app" in wanted:

@@ -375,8 +375,9 @@ class PanelControls(QtWidgets.QGroupBox):
             self.magnification.blockSignals(False)
 
     def show_warnings(self, lines: Sequence[str]) -> None:
-        """The in-vivo note: hidden when every value is within measured motion."""
-        self.warning.setText("⚠ Beyond measured in-vivo motion: " + "; ".join(lines) if lines else "")
+        """The limit note: hidden when every value is within its limit. Each line says what its limit is
+        (measured in vivo, or pelvisim's own threshold), so the heading claims neither."""
+        self.warning.setText("⚠ Beyond a limit: " + "; ".join(lines) if lines else "")
         self.warning.setToolTip("\n".join(lines))
         self.warning.setVisible(bool(lines))
 
