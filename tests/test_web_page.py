@@ -440,6 +440,8 @@ def test_resolution_is_validated():
         Resolution(phase_samples=2)
     with pytest.raises(ParameterError, match="time samples per second"):
         Resolution(time_samples_per_s=0.0)
+    with pytest.raises(ParameterError, match="page budget must be a positive number of MB"):
+        Resolution(budget_mb=0.0)
 
 
 def test_every_bundled_scene_makes_a_page(bundled_pages):

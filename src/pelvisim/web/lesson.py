@@ -7,7 +7,11 @@ here, on samples, and interpolated by the page:
   periodic); a keyframes or still timeline by time (:data:`TIME_SAMPLES_PER_S`);
 - **each slider**: every numeric parameter of a panel's model on a grid of values over its range
   (plus the values the scene uses, so they are exact), each grid value over the whole timeline,
-  the other parameters following the timeline.
+  the other parameters following the timeline;
+- **the size budget** (:attr:`Resolution.budget_mb`, 10 MB by default): before anything is
+  computed, :func:`plan_samples` estimates the page's sample bytes and, when they do not fit,
+  samples the model's "more parameters" sliders coarser, then leaves the least relevant out; the
+  scene's own sliders keep their resolution unless they alone overflow.
 
 A *motion* is what one or more panels show: panels with the same model and the same parameters
 at every sample (e.g. the flagship's "true scale" and "×20" panels) share one motion, one set of
@@ -712,8 +716,9 @@ def plan_samples(scene: Scene, evaluators: Sequence[Evaluator], resolution: Reso
     tissue = shows_tissue(scene)
     per_sample = [track_bytes(len(m.evaluate.columns), _tissue_values(m.evaluate.anatomy) if tissue else 0)
                   for m in inputs]
-    base = sum(size * _samples_kept(m, axis, m.values) + 8 * len([p for p in m.model.parameters if not p.is_choice]) * axis.n * 4 / 3
-               for m, size in zip(inputs, per_sample))  # base tracks and their values tables
+    # The base tracks and their tables of values (float64, one column per numeric parameter).
+    base = sum(size * _samples_kept(m, axis, m.values) + 8 * 4 / 3 * axis.n * sum(not p.is_choice for p in m.model.parameters)
+               for m, size in zip(inputs, per_sample))
     # Each packed array is padded to 8 bytes: 4 per track (5 with the base's values, 3 more with tissue).
     padding = 8 * (4 + (3 if tissue else 0)) * 4 / 3
     base += len(inputs) * (padding + 8 * 4 / 3)

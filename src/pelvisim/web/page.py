@@ -345,8 +345,8 @@ def budget_note(meta: Mapping[str, Any]) -> str:
             left.setdefault(name, []).append(entry["model"])
     if resolution["other_grid_points"] and (budget["other_grid_points"] < resolution["other_grid_points"]
                                             or budget["other_divisor"] > 2):
-        parts.append(f"more-parameters sliders coarsened to {budget['other_grid_points']} values over their range and "
-                     f"1/{budget['other_divisor']} of the timeline's samples")
+        parts.append(f"'more parameters' sliders coarsened to {budget['other_grid_points']} evenly spaced values "
+                     f"(plus default and 0) and 1/{budget['other_divisor']} of the timeline's samples")
     if budget["scene_divisor"] > 1:
         parts.append(f"the scene's own sliders at 1/{budget['scene_divisor']} of the timeline's samples")
     if left and resolution["other_grid_points"]:
