@@ -53,7 +53,7 @@ SACRUM_ELEMENTS = range(146, 260)
 SUBDIVISIONS = {"innominate": 16, "sacrum": 14, "femur": 10}
 JOINT_CLEARANCE_MM = 0.3
 JOINT_FALLOFF_MM = 4.0  # each sacral move fades to zero over this distance along the surface
-AURICULAR_GAP_MM = 2.0
+AURICULAR_GAP_MM = 2.0  # least gap counted as auricular surface; a wider joint counts its own width (landmarks.auricular_gap_mm)
 CT_ANTERIOR = np.array([0.0, -1.0, 0.0])
 CT_SUPERIOR = np.array([0.0, 0.0, 1.0])
 
@@ -194,14 +194,17 @@ def build_anatomy(pelvis: AtlasMesh, femur_atlas: AtlasMesh,
     }
     # Both sulci from the same PSIS height and distance from the midline (mean of the two PSIS).
     psis_symmetric = (rules.psis_point(right) + rules.psis_point(left.mirrored())) / 2
+    auricular_gaps = {side: rules.auricular_gap_mm(bone, sac, AURICULAR_GAP_MM)
+                      for side, (bone, _, sac, _, _) in inputs.items()}
     for side, (bone, other, sac, asis, pub) in inputs.items():
         mirror = side == "left"
+        gap = auricular_gaps[side]
         for name, f in rules.innominate_landmarks(bone, other, sac, asis, pub, inter_asis, depth,
-                                                  AURICULAR_GAP_MM).items():
+                                                  gap).items():
             key = name.replace("auricular_innominate_", f"auricular_innominate_{side}_") if name.startswith(
                 "auricular") else f"{name}_{side}"
             found[key] = _found_to_json(f"innominate_{side}", f, mirror)
-        for name, f in rules.sacrum_landmarks(sac, bone, psis_symmetric, AURICULAR_GAP_MM).items():
+        for name, f in rules.sacrum_landmarks(sac, bone, psis_symmetric, gap).items():
             if "right" in name:
                 found[name.replace("right", side)] = _found_to_json("sacrum", f, mirror)
             elif not mirror:
@@ -233,6 +236,7 @@ def build_anatomy(pelvis: AtlasMesh, femur_atlas: AtlasMesh,
         "joint_clearance_mm": JOINT_CLEARANCE_MM,
         "joint_closest_approach_mm": round(separation.closest_approach_mm, 3),
         "joint_falloff_mm": JOINT_FALLOFF_MM,
+        **{f"sij_{side}_auricular_gap_mm": round(gap, 3) for side, gap in auricular_gaps.items()},
     }
     return BuiltAnatomy(surfaces, dict(sorted(found.items())), report)
 

@@ -201,6 +201,82 @@ def patch_landmarks(bone: Surface, faces: NDArray[np.bool_]) -> dict[str, Found]
 
 # --- rules on the innominate (right side; the left is found on the mirrored bone) -----------------
 
+AIIS_ABOVE_RIM_MM = 25.0
+"""The AIIS is sought from the top of the acetabular rim up to this height above it (the spine ends
+at the rim: Hetsroni et al. 2013's types I and II)."""
+TUBERCLE_BEHIND_ASIS_MM = (30.0, 75.0)
+"""The iliac tubercle lies about 5 cm behind the ASIS on the outer lip of the crest (Gray's Anatomy);
+the band allows ± 2.5 cm [U: pelvisim's band]."""
+CREST_TOP_MM = 3.0
+CREST_SLICE_MM = 4.0
+"""Vertices within :data:`CREST_TOP_MM` of the highest point of the :data:`CREST_SLICE_MM` thick
+front-to-back slice centred on them form the top of the iliac crest (the slice is two mesh
+edges thick, so it always holds the crest)."""
+
+
+def iliac_tubercle(innominate: Surface, asis: NDArray) -> NDArray[np.float64]:
+    """The right iliac tubercle: the most lateral point of the top of the iliac crest.
+
+    Rule: in the part of the bone :data:`TUBERCLE_BEHIND_ASIS_MM` behind the ASIS and above it
+    (less 5 mm), the crest top is the vertices within :data:`CREST_TOP_MM` of the highest point of
+    the front-to-back slice centred on them; the tubercle is its most lateral point.
+    Without the crest-top step the most lateral point of the region lay on the gluteal surface
+    below the crest (8–17 mm below its top on every LLP26 subject).
+    """
+    V = innominate.vertices
+    near, far = TUBERCLE_BEHIND_ASIS_MM
+    region = V[(V[:, 0] > asis[0] - far) & (V[:, 0] < asis[0] - near) & (V[:, 1] > asis[1] - 5.0)]
+    if len(region) == 0:
+        raise LandmarkError("iliac tubercle: no part of the iliac crest 30–75 mm behind the ASIS")
+    order = np.argsort(region[:, 0])
+    region = region[order]
+    lo = np.searchsorted(region[:, 0], region[:, 0] - CREST_SLICE_MM / 2, side="left")
+    hi = np.searchsorted(region[:, 0], region[:, 0] + CREST_SLICE_MM / 2, side="right")
+    top = np.array([region[a:b, 1].max() for a, b in zip(lo, hi)])
+    return support_point(region[region[:, 1] > top - CREST_TOP_MM], frames.Z_RIGHT)
+
+
+AURICULAR_GAP_MAX_MM = 6.0
+"""The widest joint space still counted as auricular surface (as for a user's bones)."""
+
+
+def joint_width_mm(ilium: Surface, sacrum: Surface, reach_mm: float = 10.0) -> float:
+    """Typical width of the sacroiliac joint space: median distance across the facing surfaces, mm.
+
+    Rule: the ilium's faces within ``reach_mm`` of a sacral vertex whose normal points at that
+    vertex (within 45°) while the vertex's normal points back (within 45°): the two joint faces
+    facing each other. The median of those distances is the joint's width; it does not depend on
+    which faces a gap threshold would count as the joint.
+    """
+    tree = cKDTree(sacrum.vertices)
+    distance, index = tree.query(ilium.face_centres, distance_upper_bound=reach_mm)
+    near = np.isfinite(distance)
+    to_sacrum = sacrum.vertices[index[near]] - ilium.face_centres[near]
+    to_sacrum /= np.maximum(np.linalg.norm(to_sacrum, axis=1, keepdims=True), 1e-9)
+    cos45 = np.cos(np.radians(45.0))
+    faces_it = np.einsum("ij,ij->i", ilium.face_normals[near], to_sacrum) > cos45
+    faces_back = np.einsum("ij,ij->i", sacrum.vertex_normals[index[near]], ilium.face_normals[near]) < -cos45
+    facing = faces_it & faces_back
+    if facing.sum() < MIN_PATCH_FACES:
+        raise LandmarkError(f"sacroiliac joint: only {int(facing.sum())} faces of the ilium face the sacrum "
+                            f"within {reach_mm:g} mm")
+    return float(np.median(distance[near][facing]))
+
+
+def auricular_gap_mm(ilium: Surface, sacrum: Surface, least_mm: float) -> float:
+    """The gap that counts as auricular surface at one joint: its width (:func:`joint_width_mm`)
+    rounded to 0.5 mm, at least ``least_mm`` and at most :data:`AURICULAR_GAP_MAX_MM`.
+
+    The rounding keeps the patch from following hundredths of a millimetre of width; a joint as wide
+    as the bundled mean's (1.8 and 2.1 mm) keeps the 2 mm patch it always had.
+
+    A fixed gap shrinks the patch to the closest part of a joint whose space is wider than the gap
+    (down to 230 mm² on LLP26 subjects whose joint space is 4 mm, against ≈ 1000 mm² measured on
+    bones), and moves its centroid and poles with it.
+    """
+    return float(np.clip(np.round(2.0 * joint_width_mm(ilium, sacrum)) / 2.0, least_mm, AURICULAR_GAP_MAX_MM))
+
+
 def innominate_landmarks(bone: Surface, other_innominate: Surface, sacrum: Surface, asis: NDArray,
                          pubic_tangent: NDArray, inter_asis_mm: float, asis_psis_depth_mm: float,
                          auricular_gap_mm: float, symphysis_gap_mm: float = 6.0) -> dict[str, Found]:
@@ -212,10 +288,13 @@ def innominate_landmarks(bone: Surface, other_innominate: Surface, sacrum: Surfa
     * ``psis``: most posterior point of the upper half.
     * ``acetabulum_centre``: sphere fit to the cup (:func:`acetabulum`), seeded by Harrington 2007's
       regression from inter-ASIS width and ASIS–PSIS depth.
-    * ``aiis``: most anterior point of the band from 0.8 acetabular radii above the acetabulum
-      centre to 25 mm above the rim.
+    * ``aiis``: most anterior point of the band from the top of the acetabular rim (centre height +
+      radius) to :data:`AIIS_ABOVE_RIM_MM` above it, lateral of the acetabulum centre (the AIIS ends
+      just above the rim; below the rim and medially the iliopubic eminence and the superior pubic
+      ramus reach further forward on some pelves).
     * ``piis``: most posterior point of the band 15–50 mm below the PSIS.
-    * ``iliac_tubercle``: most lateral point of the iliac crest 25–80 mm behind the ASIS, above it.
+    * ``iliac_tubercle``: :func:`iliac_tubercle` — the most lateral point of the top of the iliac
+      crest 30–75 mm behind the ASIS.
     * ``pubic_tubercle``: tangent point of the anterior pelvic plane on the pubis (given).
     * ``symphysis``: centre of the faces within ``symphysis_gap_mm`` (6 mm for the bundled bones)
       of the other innominate (of its closest approach + that gap when the pubes are further apart:
@@ -235,12 +314,12 @@ def innominate_landmarks(bone: Surface, other_innominate: Surface, sacrum: Surfa
     cup = acetabulum(bone, seed)
     out["acetabulum_centre"] = cup
     ac, r = cup.position, float(cup.radius_mm or 0.0)
-    band = (y > ac[1] + 0.8 * r) & (y < ac[1] + r + 25.0)
+    rim = ac[1] + r
+    band = (y > rim) & (y < rim + AIIS_ABOVE_RIM_MM) & (V[:, 2] > ac[2])
     out["aiis"] = Found(support_point(V[band], frames.X_ANTERIOR))
     band = (y > psis[1] - 50.0) & (y < psis[1] - 15.0)
     out["piis"] = Found(support_point(V[band], -frames.X_ANTERIOR))
-    crest = (V[:, 0] > asis[0] - 80.0) & (V[:, 0] < asis[0] - 25.0) & (y > asis[1] - 5.0)
-    out["iliac_tubercle"] = Found(support_point(V[crest], frames.Z_RIGHT))
+    out["iliac_tubercle"] = Found(iliac_tubercle(bone, asis))
     out["symphysis"] = patch_landmarks(bone, contact_patch(bone, other_innominate, symphysis_gap_mm))["centroid"]
     out["ischial_tuberosity"] = Found(support_point(V, -frames.Y_SUPERIOR))
     back = (V[:, 0] < ac[0] - 20.0) & (y > ac[1] - 35.0) & (y < ac[1])
@@ -339,9 +418,10 @@ def sacrum_landmarks(sacrum: Surface, innominate_right: Surface, psis_right: NDA
     * ``sacral_sulcus_right``: :func:`sacral_sulcus` — the posterior surface a thumb's width (15 mm)
       medial to the PSIS at its height; ``psis_right`` should be the mean of both PSIS (right-side
       coordinates) so the two sulci are placed symmetrically.
-    * ``s1_posterior``, ``s2_posterior``, ``s3_posterior``: most posterior point within 4 mm of the
+    * ``s1_posterior``, ``s2_posterior``, ``s3_posterior``: most posterior point within 5 mm of the
       midline at the height of that segment (:data:`SACRAL_LEVEL_FRACTIONS` along the auricular
-      surface, which spans S1 to mid-S3).
+      surface, which spans S1 to mid-S3). Heights are pelvic-vertical: on a steep sacrum (subject 21,
+      sacral slope 51°) the S1 height lands 59 mm down the sacrum (docs/population.md).
     * ``ila_right``: :func:`inferior_lateral_angle` — where the lateral border turns toward the
       apex (the sharpest bend of the width profile).
     * ``auricular_sacrum_right_*``: faces within ``auricular_gap_mm`` of the right innominate.

@@ -51,14 +51,15 @@ from numpy.typing import NDArray
 
 from pelvisim import frames
 from pelvisim.anatomy.core import SIDES, Anatomy
-from pelvisim.anatomy.landmarks import contact_patch
+from pelvisim.anatomy.landmarks import auricular_gap_mm, contact_patch
 from pelvisim.anatomy.surface import Surface, closest_points_on_surface
 from pelvisim.errors import LandmarkError
 from pelvisim.tissue.l5 import L5Geometry, l5_geometry
 
 AURICULAR_GAP_MM = 2.0
-"""Faces of the sacrum within this distance of the ilium form the auricular surface (same value
-as the landmark rules, pelvisim.anatomy.build)."""
+"""Faces of the sacrum within this distance of the ilium form the auricular surface, or within the
+joint's own width where it is wider (the landmark rules' :func:`pelvisim.anatomy.landmarks.auricular_gap_mm`,
+same least value as pelvisim.anatomy.build)."""
 AURICULAR_SAMPLES = 24
 """Points sampled on each auricular surface (contact springs of the joint)."""
 DEFAULT_AURICULAR_AREA_MM2 = 1065.0
@@ -224,18 +225,20 @@ def _farthest_point_sample(points: NDArray, n: int) -> NDArray[np.float64]:
 def auricular_points(view: SideView) -> NDArray[np.float64]:
     """Sample points of the sacral auricular surface of the view's side (right-side view frame).
 
-    With meshes: centres of the sacral faces within :data:`AURICULAR_GAP_MM` of the ilium, spread
+    With meshes: centres of the sacral faces within the auricular gap of the ilium (at least
+    :data:`AURICULAR_GAP_MM`, the joint's width where wider), spread
     by farthest-point sampling to :data:`AURICULAR_SAMPLES` points. Without meshes: an ear-shaped
     band in the joint plane through the joint centre (module docstring).
     """
     if "auricular" in view._cache:
         return view._cache["auricular"]
     if view.has_meshes:
-        faces = contact_patch(view.sacrum, view.innominate, AURICULAR_GAP_MM)
+        gap = auricular_gap_mm(view.innominate, view.sacrum, AURICULAR_GAP_MM)
+        faces = contact_patch(view.sacrum, view.innominate, gap)
         centres = view.sacrum.face_centres[faces]
         if len(centres) < AURICULAR_SAMPLES:
             raise LandmarkError(f"auricular surface ({view.side}): only {len(centres)} faces within "
-                                f"{AURICULAR_GAP_MM} mm of the ilium")
+                                f"{gap:g} mm of the ilium")
         out = _farthest_point_sample(centres, AURICULAR_SAMPLES)
     else:
         T = view.T_pelvis_sij

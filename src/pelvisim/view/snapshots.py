@@ -40,6 +40,34 @@ def bone_polydata(anatomy: Anatomy, name: str):
     return pv.PolyData(np.asarray(bone.vertices_mm, dtype=float), faces)
 
 
+TITLE_ROOM = 0.08
+"""Share of each view's height kept free at the top for its title."""
+
+
+def frame_view(renderer, bounds, direction, up, aspect: float) -> None:
+    """Parallel camera along ``direction`` fitting the box ``bounds`` (mm) below the view's title.
+
+    The whole box fills :data:`pelvisim.view.camera.FILL` of the space under the title; the camera
+    looks at the box's centre, moved up the screen by half the title room so nothing sits under it.
+    """
+    from pelvisim.view.camera import fitting_parallel_scale_mm
+
+    centre = 0.5 * (np.array(bounds[0::2], dtype=float) + np.array(bounds[1::2], dtype=float))
+    d = np.asarray(direction, dtype=float)
+    u = np.asarray(up, dtype=float)
+    # fit into the height below the title: the same box in a viewport (1 - TITLE_ROOM) as tall
+    scale = fitting_parallel_scale_mm(bounds, centre, d, u, aspect / (1.0 - TITLE_ROOM)) / (1.0 - TITLE_ROOM)
+    focus = centre + u * scale * TITLE_ROOM  # the box's centre sits TITLE_ROOM/2 of the height lower
+    camera = renderer.GetActiveCamera()
+    camera.SetParallelProjection(True)
+    camera.SetFocalPoint(*focus)
+    camera.SetPosition(*(focus + 1000.0 * d))
+    camera.SetViewUp(*u)
+    camera.SetParallelScale(scale)
+    renderer.ResetCameraClippingRange()
+    renderer.camera_set = True
+
+
 def anatomy_png(anatomy: Anatomy, path: Path, size: tuple[int, int] = (1800, 640), landmarks: bool = True,
                 femurs: bool = False, overwrite: bool = True, highlight: Mapping[str, str] | None = None,
                 labelled: Sequence[str] = ()) -> None:
@@ -56,6 +84,7 @@ def anatomy_png(anatomy: Anatomy, path: Path, size: tuple[int, int] = (1800, 640
     import pyvista as pv
 
     from pelvisim.output import atomic_path, check_interrupted, check_writable, deferred_interrupts
+    from pelvisim.view.camera import union_bounds
     from pelvisim.view.writers import write_png
 
     path = check_writable(Path(path), overwrite=overwrite)
@@ -68,6 +97,7 @@ def anatomy_png(anatomy: Anatomy, path: Path, size: tuple[int, int] = (1800, 640
         points = {n: lm.position_mm for n, lm in anatomy.landmarks.items()
                   if any(n.startswith(s + "_") for s in shown)} if landmarks else {}
         points.update({n: anatomy.point(n) for n in ("sacral_promontory",) if landmarks})
+        bounds = union_bounds([mesh.bounds for mesh in meshes.values()])
         for column, (title, (direction, up)) in enumerate(THREE_VIEWS.items()):
             plotter.subplot(0, column)
             for name, mesh in meshes.items():
@@ -82,10 +112,7 @@ def anatomy_png(anatomy: Anatomy, path: Path, size: tuple[int, int] = (1800, 640
                 plotter.add_point_labels(np.array([anatomy.point(n) for n in labelled]), list(labelled), font_size=11,
                                          point_size=1, shape_opacity=0.6, always_visible=True)
             plotter.add_text(title, font_size=14, color="black", position="upper_left")
-            plotter.camera_position = [tuple(np.array(direction) * 900.0), (0.0, -40.0, 0.0), up]
-            plotter.camera.parallel_projection = True
-            plotter.reset_camera()
-            plotter.camera.zoom(1.25)
+            frame_view(plotter.renderer, bounds, direction, up, size[0] / 3 / size[1])
         try:
             image = plotter.screenshot(return_img=True)
         finally:
