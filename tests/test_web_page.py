@@ -22,7 +22,17 @@ from pelvisim.models import get_model
 from pelvisim.scene import bundled_scene_names, load
 from pelvisim.web import Resolution, build_page, write_page
 from pelvisim.web import page as page_module
-from pelvisim.web.lesson import Evaluator, readout_columns, scene_motions, slider_grid, timeline_axis
+from pelvisim.view.theme import get_theme
+from pelvisim.web.lesson import (
+    PAGE_BUDGET_MB,
+    Evaluator,
+    panel_evaluators,
+    plan_samples,
+    readout_columns,
+    scene_motions,
+    slider_grid,
+    timeline_axis,
+)
 from pelvisim.web.page import overlap_magnifications, page_data, page_html, triangle_budget
 
 LOW = browser_helpers.low_resolution()
@@ -430,6 +440,8 @@ def test_resolution_is_validated():
         Resolution(phase_samples=2)
     with pytest.raises(ParameterError, match="time samples per second"):
         Resolution(time_samples_per_s=0.0)
+    with pytest.raises(ParameterError, match="page budget must be a positive number of MB"):
+        Resolution(budget_mb=0.0)
 
 
 def test_every_bundled_scene_makes_a_page(bundled_pages):
@@ -484,3 +496,82 @@ def test_missing_browser_skips_locally_and_fails_in_ci(monkeypatch):
     with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
         browser_helpers.require_browser()
     assert os.environ["CI"] == "true"
+
+
+# --- the size budget --------------------------------------------------------------------------
+KEYFRAMED_FLARE = ('title = "flare ramp"\n[[panels]]\nmodel = "flare"\n[timeline]\nkind = "keyframes"\n'
+                   '[[timeline.keyframes]]\ntime_s = 0.0\nparameters = { left_deg = 0.0 }\n'
+                   '[[timeline.keyframes]]\ntime_s = 2.0\nparameters = { left_deg = 2.0 }\n')
+"""A flare ramp (2 s): its sliders' samples change over time, so no track collapses to one sample."""
+
+
+def sample_bytes(motions) -> float:
+    """Base64 bytes of every packed track of ``motions``, counted off the packer (not the estimate)."""
+    packer = page_module.Packer()
+    for m in motions:
+        page_module._pack_motion(m, packer)
+    return packer.size * 4 / 3
+
+
+def test_sample_estimate_is_the_packed_size_before_computing(tmp_path, anatomy):
+    """The budget is decided from an estimate made before any pose is computed: an upper bound on
+    the packed size, and here (no track collapses beyond those whose parameters stay) within the
+    8-byte padding allowed for each array."""
+    (tmp_path / "ramp.toml").write_text(KEYFRAMED_FLARE, encoding="utf-8")
+    scene = load(tmp_path / "ramp.toml")
+    resolution = Resolution(grid_points=3, time_samples_per_s=2.0, other_grid_points=2, overlap="scene")
+    evaluators = panel_evaluators(scene, anatomy)
+    plan = plan_samples(scene, evaluators, resolution, None)
+    motions, _ = scene_motions(scene, anatomy, resolution, evaluators, plan)
+    arrays = sum(5 * (1 + len(m["sliders"])) for m in motions)  # base + each slider: 4 track arrays and values
+    # padding: < 8 bytes per packed array, 4/3 of it in base64
+    assert sample_bytes(motions) <= plan.estimated_bytes + 1 <= sample_bytes(motions) + arrays * 8 * 4 / 3 + 1
+
+
+def test_force_closure_page_fits_the_default_budget_keeping_the_scenes_sliders(anatomy):
+    """Issue 16: every bundled page ≤ 10 MB. force_closure's "more parameters" (19 sliders × 2
+    panels) once made it 23 MB; the plan must bring the estimate under the budget left after the
+    bones and viewer, and keep every slider the scene sets or animates at the full grid."""
+    scene = load("force_closure")
+    evaluators = panel_evaluators(scene, anatomy)
+    packer = page_module.Packer()
+    anatomies = [page_module._anatomy_data(anatomy, triangle_budget(len(scene.panels)), get_theme(scene.theme),
+                                           packer, evaluators[0])]
+    room = PAGE_BUDGET_MB * 1e6 - page_module.page_overhead_bytes(packer, anatomies)
+    unlimited = plan_samples(scene, evaluators, Resolution(), None)
+    assert unlimited.estimated_bytes > PAGE_BUDGET_MB * 1e6  # the page the budget exists for
+    plan = plan_samples(scene, evaluators, Resolution(), room)
+    assert plan.estimated_bytes <= room
+    assert plan.other_grid_points >= 2  # the other sliders are coarsened before they are dropped
+
+
+def test_budget_leaves_out_other_sliders_and_says_so(tmp_path, capsys, anatomy):
+    """A tight budget drops "more parameters" sliders (never the scene's own, kept at the full grid
+    and timeline), the page counts them for its note, and the share note names them in one line."""
+    (tmp_path / "ramp.toml").write_text(KEYFRAMED_FLARE, encoding="utf-8")
+    scene = load(tmp_path / "ramp.toml")
+    resolution = Resolution(grid_points=3, time_samples_per_s=2.0, other_grid_points=5, overlap="scene")
+    evaluators = panel_evaluators(scene, anatomy)
+    full = plan_samples(scene, evaluators, resolution, None)
+    nothing_else = plan_samples(scene, evaluators, resolution, 1.0)  # below even the scene's own sliders
+    assert nothing_else.other_kept == 0
+    plan = plan_samples(scene, evaluators, resolution, full.estimated_bytes - 1)
+    assert plan.estimated_bytes < full.estimated_bytes
+    motions, _ = scene_motions(scene, anatomy, resolution, evaluators, nothing_else)
+    names = [s["name"] for s in motions[0]["sliders"]]
+    numeric = [p.name for p in get_model("flare").parameters if not p.is_choice]
+    assert names == ["left_deg"] and motions[0]["left_out"] == len(numeric) - 1
+    assert sorted(motions[0]["left_out_names"]) == sorted(set(numeric) - {"left_deg"})
+    left = motions[0]["sliders"][0]
+    assert len(left["grid"]) == len(slider_grid(get_model("flare").parameter("left_deg"), [0.0, 2.0], 3))
+    assert left["n"] == 1  # holding the only keyframed parameter leaves nothing moving: one sample each
+    # A budget just under the full page keeps the scene's slider and coarsens or drops only the others.
+    partial, _ = scene_motions(scene, anatomy, resolution, evaluators, plan)
+    assert partial[0]["sliders"][0]["name"] == "left_deg" and partial[0]["sliders"][0]["grid"] == left["grid"]
+    assert main(["share", str(tmp_path / "ramp.toml"), "-o", str(tmp_path / "ramp.html"), "--grid", "2", "--max-mb", "0.01"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 2 and "left out" in printed[1] and "right_deg" in printed[1]  # one line of what is missing
+    meta, _ = meta_and_bytes((tmp_path / "ramp.html").read_text(encoding="utf-8"))
+    note = page_module.budget_note(meta)
+    assert note.count("\n") == 0 and "left out" in note and "right_deg" in note
+    assert meta["motions"][0]["left_out"] == len(numeric) - 1

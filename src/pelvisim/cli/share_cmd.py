@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="values computed per slider over its range (default 13; fewer make smaller pages)")
     share.add_argument("--phase-samples", type=int, default=None, metavar="N",
                        help="samples per gait cycle (default 48)")
+    share.add_argument("--max-mb", type=float, default=None, metavar="MB",
+                       help="page size budget (default 10): the model's other sliders are coarsened or left out to fit; "
+                            "0 for no budget")
     share.add_argument("--overwrite", action="store_true", help="replace existing pages")
     add_anatomy_options(share)
     share.set_defaults(func=run_share)
@@ -35,7 +38,8 @@ def run_share(args: argparse.Namespace) -> int:
 
     defaults = Resolution()
     resolution = Resolution(grid_points=args.grid if args.grid is not None else defaults.grid_points,
-                            phase_samples=args.phase_samples if args.phase_samples is not None else defaults.phase_samples)
+                            phase_samples=args.phase_samples if args.phase_samples is not None else defaults.phase_samples,
+                            budget_mb=defaults.budget_mb if args.max_mb is None else (args.max_mb or None))
     if len(args.scenes) == 1:
         targets = [(args.scenes[0], Path(args.output))]
     else:
@@ -48,4 +52,6 @@ def run_share(args: argparse.Namespace) -> int:
     for scene, path in targets:
         result = write_page(scene, path, anatomy=anatomy, resolution=resolution, overwrite=args.overwrite)
         print(f"wrote {result.path} ({result.size_bytes / 1e6:.1f} MB); it opens offline in any current browser")
+        if result.budget_note:
+            print(f"  {result.budget_note}")
     return 0

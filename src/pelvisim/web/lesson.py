@@ -7,7 +7,11 @@ here, on samples, and interpolated by the page:
   periodic); a keyframes or still timeline by time (:data:`TIME_SAMPLES_PER_S`);
 - **each slider**: every numeric parameter of a panel's model on a grid of values over its range
   (plus the values the scene uses, so they are exact), each grid value over the whole timeline,
-  the other parameters following the timeline.
+  the other parameters following the timeline;
+- **the size budget** (:attr:`Resolution.budget_mb`, 10 MB by default): before anything is
+  computed, :func:`plan_samples` estimates the page's sample bytes and, when they do not fit,
+  samples the model's "more parameters" sliders coarser, then leaves the least relevant out; the
+  scene's own sliders keep their resolution unless they alone overflow.
 
 A *motion* is what one or more panels show: panels with the same model and the same parameters
 at every sample (e.g. the flagship's "true scale" and "×20" panels) share one motion, one set of
@@ -84,6 +88,21 @@ OTHER_GRID_POINTS = 5
 """Grid values over the range of the model's other sliders ("more parameters"): describing a pose
 costs milliseconds, and the gait model alone has eight parameters."""
 
+PAGE_BUDGET_MB = 10.0
+"""Largest page :class:`Resolution` aims at by default (issue 16: a page small enough to upload to a
+learning platform and open on a phone). The scene's own sliders are always kept at full resolution;
+the model's other sliders are coarsened, then left out, until the estimate fits (:func:`plan_samples`)."""
+
+OTHER_COARSENING = ((None, 2), (None, 4), (3, 4), (2, 4))
+"""The steps :func:`plan_samples` tries for the "more parameters" sliders, in order: ``(grid
+points, time divisor)``; ``None`` is :attr:`Resolution.other_grid_points`. The divisor never goes
+past 4 (2.5 samples/s, 12 per gait cycle: linear interpolation of a 2 s ease-in/out ramp errs by
+at most 3 % of its amplitude, :data:`TIME_SAMPLES_PER_S`); past the last step sliders are left out."""
+
+SCENE_DIVISORS = (1, 2, 4)
+"""Only when the scene's own sliders alone overflow the budget (every other slider left out) are
+they sampled along the timeline at 1/2, then 1/4 of its samples (the timeline itself keeps all)."""
+
 MAX_TIME_SAMPLES = 1201
 """A keyframes timeline longer than two minutes is sampled more sparsely, never above this."""
 
@@ -123,6 +142,10 @@ class Resolution:
         page offers; ``"scene"``: only at the panels' own magnifications (a quicker page, e.g. for
         tests; at any other magnification the page says it did not check). Each check costs about
         as much as describing the pose.
+    budget_mb : float or None
+        The page's size limit (:data:`PAGE_BUDGET_MB`; None: no limit). The "more parameters"
+        sliders are coarsened or left out, decided from an estimate before anything is computed
+        (:func:`plan_samples`).
     """
 
     grid_points: int = GRID_POINTS
@@ -130,8 +153,11 @@ class Resolution:
     time_samples_per_s: float = TIME_SAMPLES_PER_S
     other_grid_points: int = OTHER_GRID_POINTS
     overlap: str = "menu"
+    budget_mb: float | None = PAGE_BUDGET_MB
 
     def __post_init__(self) -> None:
+        if self.budget_mb is not None and not (math.isfinite(self.budget_mb) and self.budget_mb > 0):
+            raise ParameterError(f"page budget must be a positive number of MB, got {self.budget_mb!r}")
         if not (isinstance(self.grid_points, int) and 2 <= self.grid_points <= 101):
             raise ParameterError(f"grid points per slider must be an integer from 2 to 101, got {self.grid_points!r}")
         if not (isinstance(self.other_grid_points, int) and (self.other_grid_points == 0 or 2 <= self.other_grid_points <= 101)):
@@ -413,18 +439,20 @@ class Axis:
     phases: tuple[float, ...]
 
 
-def timeline_axis(scene: Scene, resolution: Resolution = Resolution(), coarse: bool = False) -> Axis:
-    """How the timeline of ``scene`` is sampled (see :class:`Axis`); ``coarse`` halves the samples."""
+def timeline_axis(scene: Scene, resolution: Resolution = Resolution(), coarse: bool | int = False) -> Axis:
+    """How the timeline of ``scene`` is sampled (see :class:`Axis`); ``coarse`` halves the samples
+    (an integer: divides them by it)."""
     timeline = scene.timeline
+    divisor = 2 if coarse is True else max(1, int(coarse))
     if timeline.kind == "gait":
-        n = max(4, resolution.phase_samples // 2) if coarse else resolution.phase_samples
+        n = max(4, resolution.phase_samples // divisor) if divisor > 1 else resolution.phase_samples
         phases = tuple(k / n for k in range(n))
         times = tuple(((p - timeline.start_phase) % 1.0) * timeline.seconds_per_cycle for p in phases)
         return Axis("phase", n, times, phases)
     if timeline.kind == "still":
         return Axis("time", 1, (0.0,), (scene.phase_at(0.0),))
     duration = scene.duration_s
-    rate = resolution.time_samples_per_s / (2.0 if coarse else 1.0)
+    rate = resolution.time_samples_per_s / divisor
     n = int(min(MAX_TIME_SAMPLES, max(2, math.ceil(duration * rate) + 1)))
     times = tuple(duration * k / (n - 1) for k in range(n))
     return Axis("time", n, times, tuple(scene.phase_at(t) for t in times))
@@ -560,8 +588,181 @@ def panel_evaluators(scene: Scene, anatomy: Anatomy | Sequence[Anatomy],
     return [made[id(a)] for a in anatomies]
 
 
+@dataclass(frozen=True)
+class SamplePlan:
+    """How densely the "more parameters" sliders of a page are sampled (:func:`plan_samples`).
+
+    Attributes
+    ----------
+    other_grid_points : int
+        Grid points over each other slider's range (0: none offered).
+    other_divisor : int
+        The timeline's samples are divided by this for the other sliders (:func:`timeline_axis`).
+    other_kept : int or None
+        Other sliders kept per motion (None: all); the rest are left out, the last in
+        :func:`_other_order` first.
+    estimated_bytes : int
+        Estimated sample bytes of the page (base64, an upper bound: :func:`track_bytes`).
+    scene_divisor : int
+        The timeline's samples are divided by this for the scene's own sliders: 1 unless those
+        alone overflow the budget (:data:`SCENE_DIVISORS`).
+    """
+
+    other_grid_points: int
+    other_divisor: int = 2
+    other_kept: int | None = None
+    estimated_bytes: int = 0
+    scene_divisor: int = 1
+
+
+def track_bytes(n_columns: int, tissue_values: int = 0) -> float:
+    """Bytes one sample of a track takes in the page (base64: 4/3 of the packed bytes,
+    :func:`pelvisim.web.page._pack_track`): twists (36 float64), readouts (float32 each),
+    texts (5 uint16), overlap (uint16) and, with ``tissue_values`` bundles + muscles, the L5's
+    twist (6 float32) and one uint16 each."""
+    packed = 36 * 8 + 4 * n_columns + 2 * len(CATEGORY_CHANNELS) + 2
+    if tissue_values:
+        packed += 6 * 4 + 2 * tissue_values
+    return packed * 4.0 / 3.0
+
+
+@dataclass
+class _MotionInputs:
+    """What a motion's samples are computed from (cheap: no model is evaluated)."""
+
+    index: int
+    evaluate: Evaluator
+    model: PositionalModel
+    values: list[dict[str, Value]]
+    scene_keys: set[str]
+    scene_values: dict[str, list[float]]
+    panels: list[int]
+
+
+def _motion_inputs(scene: Scene, evaluators: Sequence[Evaluator], axis: Axis) -> tuple[list[_MotionInputs], list[int]]:
+    """The distinct motions of a scene and the motion of each panel."""
+    inputs: list[_MotionInputs] = []
+    keys: list[tuple[Any, ...]] = []
+    panel_motion: list[int] = []
+    for index, spec in enumerate(scene.panels):
+        evaluate = evaluators[index]
+        values = _panel_values(scene, index, axis)
+        key = (id(evaluate.anatomy), spec.model, tuple(tuple(sorted(v.items())) for v in values))
+        if key in keys:
+            panel_motion.append(keys.index(key))
+            inputs[keys.index(key)].panels.append(index)
+            continue
+        keys.append(key)
+        panel_motion.append(len(inputs))
+        model = get_model(spec.model)
+        scene_keys = {k for k, v in spec.parameters.items() if v != model.parameter(k).default}
+        scene_values: dict[str, list[float]] = {p.name: [float(spec.parameters[p.name])] for p in model.parameters
+                                                if not p.is_choice}
+        for keyframe in scene.timeline.keyframes:
+            if keyframe.panels is None or index in keyframe.panels:
+                scene_keys |= set(keyframe.parameters)
+                for name, v in keyframe.parameters.items():
+                    if name in scene_values:
+                        scene_values[name].append(float(v))
+        inputs.append(_MotionInputs(index, evaluate, model, values, scene_keys, scene_values, [index]))
+    return inputs, panel_motion
+
+
+def _other_order(motion: _MotionInputs, scene: Scene) -> list[Parameter]:
+    """The motion's other sliders, most relevant first: those another panel of the scene sets or
+    animates, then the model's order."""
+    elsewhere: set[str] = set()
+    for spec in scene.panels:
+        elsewhere |= set(spec.parameters)
+    for keyframe in scene.timeline.keyframes:
+        elsewhere |= set(keyframe.parameters)
+    others = [p for p in motion.model.parameters if not p.is_choice and p.name not in motion.scene_keys]
+    return sorted(others, key=lambda p: p.name not in elsewhere)
+
+
+def _samples_kept(motion: _MotionInputs, axis: Axis, values: Sequence[Mapping[str, Value]]) -> int:
+    """Samples a track of ``values`` along ``axis`` keeps: one when nothing changes along it (the
+    same parameters at every sample, and a model that ignores the gait phase or a phase that stays),
+    as :func:`_collapsed` will find; else every one (an upper bound: different parameters can still
+    give the same pose)."""
+    same_values = all(v == values[0] for v in values)
+    same_phase = not motion.model.uses_gait or len(set(axis.phases)) == 1
+    return 1 if same_values and same_phase else axis.n
+
+
+def _tissue_values(anatomy: Anatomy) -> int:
+    from pelvisim.web.tissue import bundle_count, muscle_names
+
+    return bundle_count(anatomy) + len(muscle_names(anatomy))
+
+
+def plan_samples(scene: Scene, evaluators: Sequence[Evaluator], resolution: Resolution = Resolution(),
+                 budget_bytes: float | None = None) -> SamplePlan:
+    """The densest sampling of the "more parameters" sliders whose estimated sample bytes fit ``budget_bytes``.
+
+    The timeline and the scene's own sliders keep ``resolution``; the other sliders try the
+    steps of :data:`OTHER_COARSENING`, then are left out one by one (the least relevant first,
+    :func:`_other_order`) until the estimate fits. Only if the scene's own sliders alone do not
+    fit are they sampled coarser along the timeline (:data:`SCENE_DIVISORS`), and the others
+    planned again. The estimate counts every sample the page
+    would hold (:func:`track_bytes`), a track whose parameters stay the same counted as one sample
+    (:func:`_samples_kept`; an upper bound, as other tracks can still collapse), and nothing is
+    evaluated (a plan costs milliseconds).
+    """
+    from pelvisim.web.tissue import shows_tissue
+
+    axis = timeline_axis(scene, resolution)
+    inputs, _ = _motion_inputs(scene, evaluators, axis)
+    tissue = shows_tissue(scene)
+    per_sample = [track_bytes(len(m.evaluate.columns), _tissue_values(m.evaluate.anatomy) if tissue else 0)
+                  for m in inputs]
+    # The base tracks and their tables of values (float64, one column per numeric parameter).
+    base = sum(size * _samples_kept(m, axis, m.values) + 8 * 4 / 3 * axis.n * sum(not p.is_choice for p in m.model.parameters)
+               for m, size in zip(inputs, per_sample))
+    # Each packed array is padded to 8 bytes: 4 per track (5 with the base's values, 3 more with tissue).
+    padding = 8 * (4 + (3 if tissue else 0)) * 4 / 3
+    base += len(inputs) * (padding + 8 * 4 / 3)
+    others = [_other_order(m, scene) for m in inputs]
+    axes: dict[int, tuple[Axis, list[list[dict[str, Value]]]]] = {}
+
+    def slider_bytes(m: _MotionInputs, size: float, p: Parameter, points: int, divisor: int) -> float:
+        if divisor not in axes:
+            along = timeline_axis(scene, resolution, coarse=divisor)
+            axes[divisor] = (along, [_panel_values(scene, k.index, along) for k in inputs])
+        along, values = axes[divisor]
+        grid = slider_grid(p, m.scene_values[p.name], points)
+        held = [{**v, p.name: grid[0]} for v in values[inputs.index(m)]]
+        return size * len(grid) * _samples_kept(m, along, held) + padding
+
+    def estimate(points: int, divisor: int, kept: int | None, scene_divisor: int) -> float:
+        total = base + sum(slider_bytes(m, size, p, resolution.grid_points, scene_divisor)
+                           for m, size in zip(inputs, per_sample) for p in m.model.parameters
+                           if not p.is_choice and p.name in m.scene_keys)
+        if not points:
+            return total
+        return total + sum(slider_bytes(m, size, p, points, divisor)
+                           for m, size, order in zip(inputs, per_sample, others) for p in order[:kept])
+
+    points = resolution.other_grid_points
+    if budget_bytes is None or estimate(points, 2, None, 1) <= budget_bytes:
+        return SamplePlan(points, 2, None, int(estimate(points, 2, None, 1)))
+    steps = [(points if g is None else min(g, points), d) for g, d in OTHER_COARSENING] if points else [(0, 2)]
+    most = max((len(o) for o in others), default=0)
+    for scene_divisor in SCENE_DIVISORS:
+        for g, d in steps:
+            if estimate(g, d, None, scene_divisor) <= budget_bytes:
+                return SamplePlan(g, d, None, int(estimate(g, d, None, scene_divisor)), scene_divisor)
+        g, d = steps[-1]
+        for kept in range(most - 1, -1, -1):
+            if estimate(g, d, kept, scene_divisor) <= budget_bytes:
+                return SamplePlan(g, d, kept, int(estimate(g, d, kept, scene_divisor)), scene_divisor)
+    g, d = steps[-1]  # even so over the budget: the smallest page this resolution allows
+    return SamplePlan(g, d, 0, int(estimate(g, d, 0, SCENE_DIVISORS[-1])), SCENE_DIVISORS[-1])
+
+
 def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Resolution = Resolution(),
-                  evaluate: Evaluator | Sequence[Evaluator] | None = None) -> tuple[list[dict[str, Any]], list[int]]:
+                  evaluate: Evaluator | Sequence[Evaluator] | None = None,
+                  plan: SamplePlan | None = None) -> tuple[list[dict[str, Any]], list[int]]:
     """The motions of a scene, with their samples, sliders and key readouts.
 
     Parameters
@@ -573,6 +774,9 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
     resolution : Resolution
     evaluate : Evaluator or sequence of Evaluator, optional
         Shares its cache and categories with the caller (one per panel: see :func:`panel_evaluators`).
+    plan : SamplePlan, optional
+        How the "more parameters" sliders are sampled (:func:`plan_samples`); default: every one
+        at ``resolution.other_grid_points`` and half the timeline's samples.
 
     Returns
     -------
@@ -584,53 +788,38 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
         ``key_rows``,
         ``in_scene``: whether the scene sets or animates it; the others are sampled coarser),
         ``fixed`` (choice parameters and their values), ``key_rows`` (readout columns shown
-        without an override), ``uses_gait``, ``left_out`` (numeric parameters without a slider).
+        without an override), ``uses_gait``, ``left_out`` (numeric parameters without a slider) and
+        ``left_out_names`` (their names).
     panel_motion : list of int
         The motion of each panel.
     """
     from pelvisim.web.tissue import shows_tissue
 
     evaluators = panel_evaluators(scene, anatomy, evaluate)
+    plan = plan or SamplePlan(resolution.other_grid_points)
     axis = timeline_axis(scene, resolution)
+    coarse_axis = timeline_axis(scene, resolution, coarse=plan.other_divisor)
+    scene_axis = timeline_axis(scene, resolution, coarse=plan.scene_divisor)
+    inputs, panel_motion = _motion_inputs(scene, evaluators, axis)
+    tissue = shows_tissue(scene)
     motions: list[dict[str, Any]] = []
-    keys: list[tuple[Any, ...]] = []
-    panel_motion: list[int] = []
-    for index, spec in enumerate(scene.panels):
-        evaluate = evaluators[index]
-        values = _panel_values(scene, index, axis)
-        key = (id(evaluate.anatomy), spec.model, tuple(tuple(sorted(v.items())) for v in values))
-        tissue = shows_tissue(scene)
-        if key in keys:
-            motion = keys.index(key)
-            motions[motion]["panels"].append(index)
-            panel_motion.append(motion)
-            continue
-        keys.append(key)
-        panel_motion.append(len(motions))
-        model = get_model(spec.model)
+    for m in inputs:
+        evaluate, model, values = m.evaluate, m.model, m.values
         base = _track(evaluate, model, values, axis, tissue)
         numeric = [p for p in model.parameters if not p.is_choice]
-        scene_keys = {k for k, v in spec.parameters.items() if v != model.parameter(k).default}
-        scene_values: dict[str, list[float]] = {p.name: [float(spec.parameters[p.name])] for p in model.parameters
-                                                if not p.is_choice}
-        for keyframe in scene.timeline.keyframes:
-            if keyframe.panels is None or index in keyframe.panels:
-                scene_keys |= set(keyframe.parameters)
-                for name, v in keyframe.parameters.items():
-                    if name in scene_values:
-                        scene_values[name].append(float(v))
-        # The sliders offered (the model's other ones are left out when other_grid_points is 0).
-        offered = [p for p in numeric if p.name in scene_keys or resolution.other_grid_points]
+        # The sliders offered: the scene's own, and as many others as the plan keeps.
+        kept_others = {p.name for p in _other_order(m, scene)[:plan.other_kept]} if plan.other_grid_points else set()
+        offered = [p for p in numeric if p.name in m.scene_keys or p.name in kept_others]
         table = np.array([[float(v[p.name]) for p in offered] for v in values]).reshape(axis.n, len(offered))
         (table,), n_values = _collapsed([table], 0)
         sliders = []
-        coarse_axis = timeline_axis(scene, resolution, coarse=True)
-        coarse_values = _panel_values(scene, index, coarse_axis)
+        coarse_values = _panel_values(scene, m.index, coarse_axis)
+        scene_at = values if plan.scene_divisor == 1 else _panel_values(scene, m.index, scene_axis)
         for parameter in offered:
-            in_scene = parameter.name in scene_keys
-            points = resolution.grid_points if in_scene else resolution.other_grid_points
-            grid = slider_grid(parameter, scene_values[parameter.name], points)
-            along, at = (axis, values) if in_scene else (coarse_axis, coarse_values)
+            in_scene = parameter.name in m.scene_keys
+            points = resolution.grid_points if in_scene else plan.other_grid_points
+            grid = slider_grid(parameter, m.scene_values[parameter.name], points)
+            along, at = (scene_axis, scene_at) if in_scene else (coarse_axis, coarse_values)
             tracks = [_track(evaluate, model, [{**v, parameter.name: g} for v in at], along, tissue) for g in grid]
             n = max(t["n"] for t in tracks)
             stacked = {name: np.stack([np.repeat(t[name], n // t["n"], axis=0) for t in tracks])
@@ -639,9 +828,12 @@ def scene_motions(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution
                 _parameter_info(parameter), grid=grid, n=n, in_scene=in_scene, **stacked,
                 key_rows=_key_rows([stacked["readouts"], base["readouts"]], evaluate.columns),
             ))
+        offered_names = {p.name for p in offered}
+        left_out = [p.name for p in numeric if p.name not in offered_names]
         motions.append(dict(
-            model=model.name, model_title=model.title, claim=model.claim, panels=[index], uses_gait=model.uses_gait, tissue=tissue,
-            base=dict(base, values=table, n_values=n_values), sliders=sliders, left_out=len(numeric) - len(offered),
+            model=model.name, model_title=model.title, claim=model.claim, panels=list(m.panels), uses_gait=model.uses_gait,
+            tissue=tissue, base=dict(base, values=table, n_values=n_values), sliders=sliders, left_out=len(left_out),
+            left_out_names=left_out,
             fixed=[dict(name=p.name, label=p.label, value=str(values[0][p.name])) for p in model.parameters if p.is_choice],
             key_rows=_key_rows([base["readouts"]], evaluate.columns),
         ))

@@ -43,6 +43,7 @@ from pelvisim.web.lesson import (
     Evaluator,
     Resolution,
     panel_evaluators,
+    plan_samples,
     scene_motions,
     timeline_axis,
 )
@@ -321,6 +322,38 @@ def _compact_readout(scene: Scene, index: int, columns: list[dict[str, Any]]) ->
 
 
 # --- the page data ----------------------------------------------------------------------------
+META_ALLOWANCE_BYTES = 300_000
+"""Room kept for the page's JSON besides the bones (texts, captions, slider descriptions): the
+flagship's is about 0.1 MB."""
+
+
+def page_overhead_bytes(packer: Packer, anatomies: Sequence[Mapping[str, Any]]) -> float:
+    """Bytes of a page that are not samples: the packed bones so far (base64), their JSON, the
+    viewer's files and :data:`META_ALLOWANCE_BYTES`."""
+    assets = sum(len(_asset(name).encode("utf-8")) for name in ("page.html", "viewer.js", "viewer.css"))
+    anatomy_json = len(json.dumps(anatomies, separators=(",", ":")).encode("utf-8"))
+    return packer.size * 4.0 / 3.0 + anatomy_json + assets + META_ALLOWANCE_BYTES
+
+
+def budget_note(meta: Mapping[str, Any]) -> str:
+    """One line saying what the page's size budget left out or coarsened ("" when nothing)."""
+    budget, resolution = meta["budget"], meta["resolution"]
+    parts = []
+    left = {}
+    for entry in budget["left_out"]:
+        for name in entry["names"]:
+            left.setdefault(name, []).append(entry["model"])
+    if resolution["other_grid_points"] and (budget["other_grid_points"] < resolution["other_grid_points"]
+                                            or budget["other_divisor"] > 2):
+        parts.append(f"'more parameters' sliders coarsened to {budget['other_grid_points']} evenly spaced values "
+                     f"(plus default and 0) and 1/{budget['other_divisor']} of the timeline's samples")
+    if budget["scene_divisor"] > 1:
+        parts.append(f"the scene's own sliders at 1/{budget['scene_divisor']} of the timeline's samples")
+    if left and resolution["other_grid_points"]:
+        parts.append(f"left out {len(left)} slider{'s' if len(left) > 1 else ''} ({', '.join(left)})")
+    if not parts:
+        return ""
+    return f"to stay under {resolution['budget_mb']:g} MB: " + "; ".join(parts)
 def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Resolution = Resolution(),
               evaluate: Evaluator | Sequence[Evaluator] | None = None,
               anatomy_labels: Sequence[str] | None = None) -> tuple[dict[str, Any], str]:
@@ -361,7 +394,7 @@ def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Re
     from pelvisim.view.render import FEMUR_SHOWN_MM
     from pelvisim.view.state import magnification_text
     from pelvisim.view.theme import get_theme
-    from pelvisim.web.tissue import bundle_count, tissue_style
+    from pelvisim.web.tissue import bundle_count, shows_tissue, tissue_style
 
     theme = get_theme(scene.theme)
     packer = Packer()
@@ -369,7 +402,6 @@ def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Re
     evaluators = panel_evaluators(scene, anatomy, evaluate, magnifications)
     if any(e.overlap_magnifications != magnifications for e in evaluators):
         raise ValueError("the evaluator's overlap magnifications are not the page's")  # a programming error
-    motions, panel_motion = scene_motions(scene, [e.anatomy for e in evaluators], resolution, evaluators)
     budget = triangle_budget(len(scene.panels))
     distinct: list[Evaluator] = []
     for e in evaluators:
@@ -379,12 +411,18 @@ def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Re
     anatomies = [_anatomy_data(e.anatomy, budget, theme, packer, e) for e in distinct]
     for k, entry in enumerate(anatomies):
         entry["label"] = anatomy_labels[panel_anatomy.index(k)] if anatomy_labels else ""
-    tissue = any(m["tissue"] for m in motions)
+    tissue = shows_tissue(scene)
     if tissue:  # where the ligaments and muscles attach, per pelvis (pelvisim.web.tissue)
         from pelvisim.web.tissue import tissue_geometry
 
         for entry, e in zip(anatomies, distinct):
             entry["tissue"] = tissue_geometry(e.anatomy)
+    # The samples get what the budget leaves after the bones, the viewer and the rest of the meta.
+    sample_budget = None
+    if resolution.budget_mb is not None:
+        sample_budget = resolution.budget_mb * 1e6 - page_overhead_bytes(packer, anatomies)
+    plan = plan_samples(scene, evaluators, resolution, sample_budget)
+    motions, panel_motion = scene_motions(scene, [e.anatomy for e in evaluators], resolution, evaluators, plan)
     axis = timeline_axis(scene, resolution)
     timeline = scene.timeline
     panels = []
@@ -447,7 +485,11 @@ def page_data(scene: Scene, anatomy: Anatomy | Sequence[Anatomy], resolution: Re
                                  f"(pelvisim.gait.STANCE: {gait.STANCE['right']} and {gait.STANCE['left']})"},
         "resolution": {"grid_points": resolution.grid_points, "phase_samples": resolution.phase_samples,
                        "time_samples_per_s": resolution.time_samples_per_s, "other_grid_points": resolution.other_grid_points,
-                       "overlap": resolution.overlap},
+                       "overlap": resolution.overlap, "budget_mb": resolution.budget_mb},
+        "budget": {"other_grid_points": plan.other_grid_points, "other_divisor": plan.other_divisor,
+                   "scene_divisor": plan.scene_divisor,
+                   "estimated_sample_bytes": plan.estimated_bytes,
+                   "left_out": [{"model": m["model"], "panels": m["panels"], "names": m["left_out_names"]} for m in motions]},
     }
     return meta, packer.base64()
 
@@ -532,10 +574,13 @@ class PageResult:
     ----------
     path : Path
     size_bytes : int
+    budget_note : str
+        What the size budget left out or coarsened, in one line (:func:`budget_note`; "" when nothing).
     """
 
     path: Path
     size_bytes: int
+    budget_note: str = ""
 
 
 def write_page(scene: Scene | str | os.PathLike[str], output: str | os.PathLike[str], *,
@@ -561,6 +606,11 @@ def write_page(scene: Scene | str | os.PathLike[str], output: str | os.PathLike[
     if path.suffix.lower() not in (".html", ".htm"):
         raise ParameterError(f"{path}: expected an output ending in .html")
     check_writable(path, overwrite=overwrite)
-    text = build_page(scene, anatomy, resolution)
-    write_text_atomic(path, text, overwrite=overwrite)
-    return PageResult(path=path, size_bytes=path.stat().st_size)
+    if not isinstance(scene, Scene):
+        scene = load(scene)
+    labels = None
+    if anatomy is None:
+        anatomy, labels = scene_anatomies(scene)
+    meta, binary = page_data(scene, anatomy, resolution, anatomy_labels=labels)
+    write_text_atomic(path, page_html(meta, binary), overwrite=overwrite)
+    return PageResult(path=path, size_bytes=path.stat().st_size, budget_note=budget_note(meta))
