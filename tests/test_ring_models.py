@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from pelvisim import frames
+from pelvisim import frames, ring_models
 from pelvisim.errors import ParameterError
 from pelvisim.models import MODELS, get_model
 from pelvisim.ring_models import gait_cycle, gait_report
@@ -242,3 +242,29 @@ def test_done_criteria_on_the_bundled_anatomy(bundled):
     assert _asis_shift_in_sacrum_frame(gurd, "left")[2] > 0 and _asis_shift_in_sacrum_frame(gurd, "right")[2] > 0
     for side in ("left", "right"):
         assert 0.3 <= abs(_relative_rotation_deg(gurd, side)[1]) <= 1.5
+
+
+@pytest.mark.parametrize("phase, upper, lower", [
+    (0.25, "auricular_sacrum_right_superior_pole", "auricular_sacrum_left_inferior_pole"),  # right-on-right
+    (0.75, "auricular_sacrum_left_superior_pole", "auricular_sacrum_right_inferior_pole"),  # left-on-left
+])
+def test_mitchell_torsion_turns_about_the_stance_sides_oblique_axis(phase, upper, lower):
+    # Hand geometry: a rotation about the line through the two poles leaves both poles where they
+    # are, turns every other point by the torsion angle, and turns the sacral base toward the
+    # stance side (right-on-right: the left half of the base comes forward).
+    torsion_deg = 2.0
+    T = ring_models.mitchell_sacrum(ANATOMY, phase, torsion_deg)
+    for name in (upper, lower):
+        p = ANATOMY.point(name)
+        np.testing.assert_allclose(T[:3, :3] @ p + T[:3, 3], p, atol=1e-9)  # on the axis: does not move
+    angle = np.degrees(np.arccos(np.clip((np.trace(T[:3, :3]) - 1.0) / 2.0, -1.0, 1.0)))
+    assert angle == pytest.approx(torsion_deg, abs=1e-9)
+    # BIOMECHANICS §4: right-on-right puts the left sacral base forward (deep left sulcus) and the
+    # right ILA back; left-on-left the mirror image. The base read at the upper auricular pole off
+    # the axis, the ILA opposite it.
+    base, ila = ("left", "right") if phase == 0.25 else ("right", "left")
+    def forward_mm(name: str) -> float:
+        p = ANATOMY.point(name)
+        return float((T[:3, :3] @ p + T[:3, 3])[0] - p[0])
+    assert forward_mm(f"auricular_sacrum_{base}_superior_pole") > 0.1
+    assert forward_mm(f"ila_{ila}") < -0.1

@@ -221,26 +221,6 @@ SACRAL_ROTATION = PositionalModel(
 # --------------------------------------------------------------------------------------------
 
 
-def standing_constraints(anatomy: Anatomy) -> mechanics.Constraints:
-    """Both hip centres held (ball joints on standing legs) and the pelvis's tilt over them kept.
-
-    Two pinned hips leave the ring free to pitch about the line through them; the last row holds
-    the mean rotation of the two innominates about that line at zero (the trunk keeps the pelvis's
-    tilt), the same rule as the standing body frame (:mod:`pelvisim.body_frame`).
-    """
-    constraints = mechanics.Constraints(np.zeros((0, mechanics.N_DOF)), np.zeros(0))
-    for side in SIDES:
-        constraints = constraints + mechanics.pin_point(f"innominate_{side}", anatomy.point(f"acetabulum_centre_{side}"),
-                                                        f"hip centre ({side})")
-    left, right = anatomy.point("acetabulum_centre_left"), anatomy.point("acetabulum_centre_right")
-    u = (right - left) / np.linalg.norm(right - left)
-    row = np.zeros((1, mechanics.N_DOF))
-    for side in SIDES:
-        i = mechanics.BODIES.index(f"innominate_{side}")
-        row[0, 6 * i: 6 * i + 3] = 0.5 * u
-    return constraints + mechanics.Constraints(row, np.zeros(1), ("pelvic tilt over the hips",))
-
-
 def multifidus_solution(anatomy: Anatomy, pull_n: float, right_activation: float, stiffness_ratio: float = 1.0):
     """The soft-tissue ring standing, both sacral multifidi pulling, the right one at ``right_activation`` of the left.
 
