@@ -62,7 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     output.install_interrupt_handlers()  # SIGTERM too: temporaries are removed, exit 143
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        # Flush here, inside the try: output still in Python's buffer would otherwise meet a reader
+        # that went away only at interpreter exit ("Exception ignored ... BrokenPipeError", exit 120).
+        sys.stdout.flush()
+        return code
     except PelvisimError as error:
         _error_line(str(error))
         return 2
