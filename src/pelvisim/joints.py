@@ -362,3 +362,20 @@ def transform_to_q(T: ArrayLike, side: str, centre_mm: ArrayLike) -> NDArray[np.
 def sij_q(anatomy: Anatomy, T_sacrum_innominate: ArrayLike, side: str) -> NDArray[np.float64]:
     """Clinical ``q`` (6,) of one innominate relative to the sacrum, about that SIJ's centre."""
     return transform_to_q(T_sacrum_innominate, side, joint_centre(anatomy, side))
+
+
+def named_axis(anatomy: Anatomy, name: str, level: str = "S2") -> Axis | None:
+    """The axis a display calls ``name`` (``nutation`` at sacral ``level``, the oblique axes,
+    ``unilateral_flexion_<side>``, ``flare_<side>``, ``symphysis``); None for any other name, so
+    each caller says in its own words what it expected."""
+    if name == "nutation":
+        return nutation_axis(anatomy, level)
+    if name in OBLIQUE_AXES:
+        return oblique_axis(anatomy, name)
+    if name.startswith("unilateral_flexion_"):
+        return unilateral_flexion_axis(anatomy, name.rsplit("_", 1)[1])
+    if name.startswith("flare_"):
+        return flare_axis(anatomy, name.rsplit("_", 1)[1])
+    if name == "symphysis":
+        return symphysis_axis(anatomy)
+    return None

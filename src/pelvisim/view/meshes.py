@@ -113,3 +113,23 @@ def surface_locator(bone: Bone, max_triangles: int | None = None) -> vtk.vtkOBBT
         tree.BuildLocator()
         per_bone[max_triangles] = tree
     return per_bone[max_triangles]
+
+
+def sacral_midline_z_mm(anatomy) -> float:
+    """Where the sacrum is cut in two: half-way between the centroids of its two auricular surfaces (mm, Z)."""
+    return 0.5 * (anatomy.point("auricular_sacrum_left_centroid")[2] + anatomy.point("auricular_sacrum_right_centroid")[2])
+
+
+def section(mesh: pv.PolyData, plane: vtk.vtkPlane) -> tuple[pv.PolyData, pv.PolyData]:
+    """Where ``plane`` cuts the closed ``mesh``: (outline as joined polylines, cap filling it)."""
+    cutter = vtk.vtkCutter()
+    cutter.SetInputData(mesh)
+    cutter.SetCutFunction(plane)
+    stripper = vtk.vtkStripper()
+    stripper.SetInputConnection(cutter.GetOutputPort())
+    stripper.Update()
+    outline = pv.wrap(stripper.GetOutput())
+    fill = vtk.vtkContourTriangulator()
+    fill.SetInputData(outline)
+    fill.Update()
+    return outline, pv.wrap(fill.GetOutput())

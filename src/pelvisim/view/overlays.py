@@ -253,17 +253,9 @@ class AxesOverlay(Overlay):
 
     def axis(self, name: str) -> joints.Axis:
         """The :class:`~pelvisim.joints.Axis` called ``name`` (see :data:`AXIS_NAMES`)."""
-        anatomy = self.panel.anatomy
-        if name == "nutation":
-            return joints.nutation_axis(anatomy, self.level)
-        if name in joints.OBLIQUE_AXES:
-            return joints.oblique_axis(anatomy, name)
-        if name.startswith("unilateral_flexion_"):
-            return joints.unilateral_flexion_axis(anatomy, name.rsplit("_", 1)[1])
-        if name.startswith("flare_"):
-            return joints.flare_axis(anatomy, name.rsplit("_", 1)[1])
-        if name == "symphysis":
-            return joints.symphysis_axis(anatomy)
+        axis = joints.named_axis(self.panel.anatomy, name, self.level)
+        if axis is not None:
+            return axis
         raise ParameterError(f"Unknown axis {name!r}. Expected one of: {', '.join(AXIS_NAMES)}")
 
     def set_axes(self, names: Sequence[str], level: str | None = None) -> None:

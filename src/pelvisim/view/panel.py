@@ -33,7 +33,8 @@ from pelvisim.view import landmarks as _landmarks  # noqa: F401  (registers the 
 from pelvisim.view import tissue as _tissue  # noqa: F401  (registers the tissue and loads layers)
 from pelvisim.view.camera import close_up_bounds, set_view, view_preset
 from pelvisim.view.labels import LANDMARK_LABELS
-from pelvisim.view.meshes import bone_surface, coarse_copy, polydata, surface_is_closed, surface_locator
+from pelvisim.view.meshes import (bone_surface, coarse_copy, polydata, sacral_midline_z_mm, section, surface_is_closed,
+                                  surface_locator)
 from pelvisim.view.overlays import (
     COLOUR_MAP_RANGE_MM,
     OVERLAY_TYPES,
@@ -107,24 +108,14 @@ class _SacrumCut:
 
     def __init__(self, panel: Panel, keep: str) -> None:
         anatomy = panel.anatomy
-        z_mid = 0.5 * (anatomy.point("auricular_sacrum_left_centroid")[2] + anatomy.point("auricular_sacrum_right_centroid")[2])
+        z_mid = sacral_midline_z_mm(anatomy)
         self.keep = keep
         self.origin = np.array([0.0, 0.0, z_mid])
         self.normal = np.array([0.0, 0.0, 1.0 if keep == "right" else -1.0])  # the kept half is on the normal's side
         local = vtk.vtkPlane()
         local.SetOrigin(*self.origin)
         local.SetNormal(*self.normal)
-        cutter = vtk.vtkCutter()
-        cutter.SetInputData(panel.meshes["sacrum"])
-        cutter.SetCutFunction(local)
-        stripper = vtk.vtkStripper()
-        stripper.SetInputConnection(cutter.GetOutputPort())
-        stripper.Update()
-        outline = pv.wrap(stripper.GetOutput())
-        fill = vtk.vtkContourTriangulator()
-        fill.SetInputData(outline)
-        fill.Update()
-        cap = pv.wrap(fill.GetOutput())
+        outline, cap = section(panel.meshes["sacrum"], local)
         clip = vtk.vtkClipPolyData()
         clip.SetInputData(panel.meshes["sacrum"])
         clip.SetClipFunction(local)

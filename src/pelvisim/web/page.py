@@ -145,16 +145,9 @@ def _view_bounds(anatomy: Anatomy) -> dict[str, list[float]]:
 
 def joint_axis(anatomy: Anatomy, name: str, level: str = "S2") -> joints.Axis:
     """The axis called ``name`` (:data:`pelvisim.view.overlays.AXIS_NAMES`; nutation at sacral ``level``)."""
-    if name == "nutation":
-        return joints.nutation_axis(anatomy, level)
-    if name in joints.OBLIQUE_AXES:
-        return joints.oblique_axis(anatomy, name)
-    if name.startswith("unilateral_flexion_"):
-        return joints.unilateral_flexion_axis(anatomy, name.rsplit("_", 1)[1])
-    if name.startswith("flare_"):
-        return joints.flare_axis(anatomy, name.rsplit("_", 1)[1])
-    if name == "symphysis":
-        return joints.symphysis_axis(anatomy)
+    axis = joints.named_axis(anatomy, name, level)
+    if axis is not None:
+        return axis
     raise ParameterError(f"Unknown axis {name!r}")
 
 
@@ -197,25 +190,16 @@ def _sacrum_cut(anatomy: Anatomy, budget: int, packer: Packer) -> dict[str, Any]
     import pyvista as pv
     import vtk
 
-    from pelvisim.view.meshes import bone_surface, polydata
+    from pelvisim.view.meshes import bone_surface, polydata, sacral_midline_z_mm, section
 
     if "sacrum" not in anatomy.bones:
         return None
-    z_mid = 0.5 * (anatomy.point("auricular_sacrum_left_centroid")[2] + anatomy.point("auricular_sacrum_right_centroid")[2])
+    z_mid = sacral_midline_z_mm(anatomy)
     plane = vtk.vtkPlane()
     plane.SetOrigin(0.0, 0.0, z_mid)
     plane.SetNormal(0.0, 0.0, 1.0)
-    cutter = vtk.vtkCutter()
-    cutter.SetInputData(polydata(*bone_surface(anatomy.bones["sacrum"], budget)))
-    cutter.SetCutFunction(plane)
-    stripper = vtk.vtkStripper()
-    stripper.SetInputConnection(cutter.GetOutputPort())
-    stripper.Update()
-    outline = pv.wrap(stripper.GetOutput())
-    fill = vtk.vtkContourTriangulator()
-    fill.SetInputData(outline)
-    fill.Update()
-    cap = pv.wrap(fill.GetOutput()).triangulate()
+    outline, cap = section(polydata(*bone_surface(anatomy.bones["sacrum"], budget)), plane)
+    cap = cap.triangulate()
     lines = []
     cells = np.asarray(outline.lines)
     k = 0
