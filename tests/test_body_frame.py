@@ -103,3 +103,59 @@ def test_unknown_posture_is_a_one_line_error(anatomy):
 
     with pytest.raises(ParameterError, match="posture must be one of standing, supine, prone"):
         body_frame.body_frame_transform(anatomy, JointState(), "sitting")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_lying_frames_step_with_the_true_derivative_of_a_small_twist(seed):
+    # The Gauss–Newton steps of the lying frames use the derivative of each point's coordinate with
+    # respect to a twist [w, v]. Checked here against central differences of frames.exp: a wrong
+    # sign or index in it only slows the steps on the tested poses, so the final frames alone
+    # would not show it.
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(7, 3)) * 80.0  # mm, pelvis-sized
+    axes = rng.integers(0, 3, size=7)
+    J = body_frame.twist_jacobian(points, axes)
+    h = 1e-6  # rad or mm: the second-order term is h²·|p| ≈ 1e-10 mm
+    numeric = np.zeros((7, 6))
+    for k in range(6):
+        e = np.zeros(6)
+        e[k] = h
+        plus = frames.apply(frames.exp(e), points)
+        minus = frames.apply(frames.exp(-e), points)
+        numeric[:, k] = (plus - minus)[np.arange(7), axes] / (2 * h)
+    np.testing.assert_allclose(J, numeric, atol=1e-6)
+
+
+def test_a_rigid_turn_of_a_lopsided_pelvis_is_undone_exactly_by_the_standing_frame(anatomy):
+    # The standing rule holds for any pelvis, also one whose four iliac spines sit well off the
+    # mid-plane (their mean 25 mm off it here; under 1 mm on the bundled pelvis, where a rule that
+    # ignored that offset would go unnoticed). A whole-pelvis rigid motion moves nothing relative to
+    # the hips, so the body frame must undo it exactly.
+    from pelvisim.anatomy.core import Anatomy, Landmark
+
+    landmarks = dict(anatomy.landmarks)
+    for name in ("asis_left", "psis_left"):
+        lm = landmarks[name]
+        landmarks[name] = Landmark(name, lm.bone, lm.position_mm + np.array([0.0, 0.0, 50.0]), lm.normal, lm.radius_mm)
+    lopsided = Anatomy(bones=anatomy.bones, landmarks=landmarks, joint_frames=anatomy.joint_frames, source=anatomy.source)
+    X = frames.rotation_about_axis([0.4, 0.2, 1.0], np.radians(12.0), [5.0, 30.0, -10.0]) @ frames.translation([2.0, -3.0, 4.0])
+    state = JointState(T_pelvis={b: X for b in ("sacrum", "innominate_left", "innominate_right")})
+    B = body_frame.body_frame_transform(lopsided, state, "standing")
+    np.testing.assert_allclose(B @ X, np.eye(4), atol=1e-9)
+
+
+def test_the_hip_centre_is_the_acetabulum_centre_where_the_pelvis_has_one(anatomy):
+    # At neutral the femoral head sits in the acetabulum, so the two centres coincide on the bundled
+    # pelvis; a femur placed 4 mm off (an imported bone set) must not move the body frame's hip.
+    from pelvisim.anatomy.core import Anatomy, Landmark
+
+    landmarks = dict(anatomy.landmarks)
+    head = landmarks["femoral_head_centre_left"]
+    landmarks[head.name] = Landmark(head.name, head.bone, head.position_mm + np.array([4.0, 0.0, 0.0]), head.normal,
+                                    head.radius_mm)
+    off = Anatomy(bones=anatomy.bones, landmarks=landmarks, joint_frames=anatomy.joint_frames, source=anatomy.source)
+    np.testing.assert_array_equal(body_frame.hip_centre(off, "left"), anatomy.point("acetabulum_centre_left"))
+    # without an acetabulum landmark, the femoral head centre stands in
+    del landmarks["acetabulum_centre_left"]
+    bare = Anatomy(bones=anatomy.bones, landmarks=landmarks, joint_frames=anatomy.joint_frames, source=anatomy.source)
+    np.testing.assert_array_equal(body_frame.hip_centre(bare, "left"), head.position_mm + np.array([4.0, 0.0, 0.0]))

@@ -73,17 +73,54 @@ def test_sulcus_deeper_or_shallower_follows_the_sulcus_against_its_psis(anatomy,
         assert f"mm {word} ({side})" in text, (side, change, text)
 
 
-def test_which_pubis_is_higher_and_forward_follows_the_two_symphysis_landmarks(anatomy):
-    for left, right in ((-1.0, 1.0), (1.0, -1.0)):
-        state = models.joint_state(anatomy, "innominate_rotation", {"left_deg": left, "right_deg": right})
-        pl = _moved(state, "innominate_left", anatomy.point("symphysis_left"))
-        pr = _moved(state, "innominate_right", anatomy.point("symphysis_right"))
-        nl, nr = anatomy.point("symphysis_left"), anatomy.point("symphysis_right")
-        higher = "right" if (pr - nr)[SUPERIOR] > (pl - nl)[SUPERIOR] else "left"
-        forward = "right" if (pr - nr)[ANTERIOR] > (pl - nl)[ANTERIOR] else "left"
-        words = describe(anatomy, state).ring.words
-        assert f"{higher} pubis" in words.split("mm higher")[0].split(";")[-1], words
-        assert f"{forward} pubis" in words.split("mm forward")[0].split(";")[-1], words
+def _symphysis_by_hand(anatomy, state) -> tuple[float, float, float]:
+    """Right pubis against the left at the mid-point of the two symphysis landmarks:
+    (forward, higher, gap opening) in mm, from the two bones' matrices alone."""
+    c = 0.5 * (anatomy.point("symphysis_left") + anatomy.point("symphysis_right"))
+    L, R = np.asarray(state.T_pelvis["innominate_left"]), np.asarray(state.T_pelvis["innominate_right"])
+    D = np.linalg.inv(L) @ R  # the right bone's pose seen from the left one
+    d = D[:3, :3] @ c + D[:3, 3] - c
+    return float(d[ANTERIOR]), float(d[SUPERIOR]), float(d[2])  # +Z is right: + = the pubes part
+
+
+RING_POSES = [
+    ("innominate_rotation", {"left_deg": -1.0, "right_deg": 1.0}),
+    ("innominate_rotation", {"left_deg": 2.0}),
+    ("flare", {"left_deg": 2.0}),
+    ("flare", {"left_deg": -2.0}),
+    ("pubic_shear", {"left_mm": 1.0}),
+]
+
+
+@pytest.mark.parametrize("model, params", RING_POSES)
+def test_which_pubis_is_higher_and_forward_and_the_gap_follow_the_symphysis_by_hand(anatomy, model, params):
+    # Each symphysis component is one comma-separated item, e.g. "right pubis 1.8 mm forward": its
+    # side and size must be the hand-computed ones, item by item (an earlier test looked for the side
+    # anywhere before "mm forward" and so also accepted the side of the "higher" item).
+    import re
+
+    state = models.joint_state(anatomy, model, params)
+    forward, higher, opening = _symphysis_by_hand(anatomy, state)
+    words = describe(anatomy, state).ring.words
+    items = words.split("symphysis: ")[1].split(", ")
+    expected = []
+    if abs(higher) >= 0.05:
+        expected.append(f"{'right' if higher > 0 else 'left'} pubis {abs(higher):.1f} mm higher")
+    if abs(forward) >= 0.05:
+        expected.append(f"{'right' if forward > 0 else 'left'} pubis {abs(forward):.1f} mm forward")
+    if abs(opening) >= 0.05:
+        expected.append(f"gap {'opens' if opening > 0 else 'closes'} by {abs(opening):.1f} mm")
+    assert sorted(items) == sorted(expected), (words, forward, higher, opening)
+    # The largest first (sizes as printed).
+    sizes = [float(re.search(r"([0-9.]+) mm", item).group(1)) for item in items]
+    assert sizes == sorted(sizes, reverse=True), words
+
+
+def test_the_ring_poses_cover_both_sides_and_both_gap_directions(anatomy):
+    # The poses above are chosen so that every word of the ring readout is met at least once.
+    words = " ".join(describe(anatomy, models.joint_state(anatomy, m, p)).ring.words for m, p in RING_POSES)
+    for phrase in ("left pubis", "right pubis", "mm higher", "mm forward", "gap opens", "gap closes"):
+        assert phrase in words, phrase
 
 
 def test_whole_pelvis_words_swap_with_the_mirrored_pose(anatomy):

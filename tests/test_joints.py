@@ -221,3 +221,27 @@ def test_rotation_for_landmark_shift_moves_the_point_by_exactly_that(anatomy, sh
     assert joints.rotation_for_landmark_shift(axis, p, 0.0) == 0.0
     with pytest.raises(ParameterError, match="within ±60°"):
         joints.rotation_for_landmark_shift(axis, p, 500.0)
+
+
+def test_each_axis_name_a_display_uses_gives_that_axis():
+    # The app's axes overlay and the lesson page look axes up by these names; each must give the
+    # axis of the same name (same line), and any other name none, so the caller can say so.
+    anatomy = synthetic_anatomy()
+    expected = {
+        "nutation": joints.nutation_axis(anatomy, "S2"),
+        "left_oblique": joints.oblique_axis(anatomy, "left_oblique"),
+        "right_oblique": joints.oblique_axis(anatomy, "right_oblique"),
+        "unilateral_flexion_left": joints.unilateral_flexion_axis(anatomy, "left"),
+        "unilateral_flexion_right": joints.unilateral_flexion_axis(anatomy, "right"),
+        "flare_left": joints.flare_axis(anatomy, "left"),
+        "flare_right": joints.flare_axis(anatomy, "right"),
+        "symphysis": joints.symphysis_axis(anatomy),
+    }
+    for name, axis in expected.items():
+        found = joints.named_axis(anatomy, name)
+        assert found is not None and found.name == axis.name, name
+        np.testing.assert_array_equal(found.point_mm, axis.point_mm)
+        np.testing.assert_array_equal(found.direction, axis.direction)
+    assert joints.named_axis(anatomy, "nutation", "S1").point_mm[1] > joints.named_axis(anatomy, "nutation", "S3").point_mm[1]
+    for other in ("Nutation", "oblique", "flare", "hip"):
+        assert joints.named_axis(anatomy, other) is None

@@ -48,3 +48,19 @@ def test_no_reseating_when_only_the_sacrum_moves_standing(anatomy):
     # supine the table takes the sacrum as its contact, so the same nutation re-seats the pelvis there
     supine = describe_json("nutation", {"angle_deg": "2"}, anatomy=anatomy, posture="supine")
     assert abs(supine["whole_pelvis"]["anterior_tilt_deg"]) > 1.0 and "toward the" in supine["whole_pelvis"]["words"]
+
+
+@pytest.mark.parametrize("side, degrees", [("left", -1.0), ("left", 1.0), ("right", -1.0), ("right", 1.0)])
+def test_each_reseating_word_follows_the_fitted_turn_of_the_untouched_ilium(anatomy, side, degrees):
+    # Forward/backward, ASIS down/up, facing left/right and which side goes down, each read off the
+    # Kabsch rotation of the ilium that did not move (so only the re-seating moves it), by where that
+    # rotation carries a point in front (+X), and one on the left (−Z): plain geometry, no sign rule
+    # of the descriptor code.
+    other = "right" if side == "left" else "left"
+    data = describe_json("innominate_rotation", {f"{side}_deg": str(degrees)}, anatomy=anatomy)
+    R = Rotation.from_rotvec(np.radians(_fit_rotation_deg(data, f"_{other}"))).as_matrix()
+    front, left_point = R @ [1.0, 0.0, 0.0], R @ [0.0, 0.0, -1.0]
+    words = data["whole_pelvis"]["words"]
+    assert ("forward (ASIS down)" if front[1] < 0 else "backward (ASIS up)") in words, words
+    assert f"front facing {'left' if front[2] < 0 else 'right'}" in words, words
+    assert f"{'left' if left_point[1] < 0 else 'right'} side down" in words, words

@@ -116,18 +116,7 @@ def rotation_between(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[
         if c > 0:
             return np.eye(3)
         raise ParameterError("the inter-hip line turned by 180°: no body frame can be defined")
-    return frames.rotation_matrix(axis / s, float(np.arctan2(s, c)))
-
-
-def kabsch(moved: NDArray[np.float64], target: NDArray[np.float64]) -> Transform:
-    """Rigid transform (4, 4) that best maps points ``moved`` (n, 3) onto ``target`` (n, 3) (least squares)."""
-    P, Q = np.asarray(moved, dtype=float), np.asarray(target, dtype=float)
-    p0, q0 = P.mean(axis=0), Q.mean(axis=0)
-    H = (P - p0).T @ (Q - q0)
-    U, _, Vt = np.linalg.svd(H)
-    d = np.sign(np.linalg.det(Vt.T @ U.T)) or 1.0
-    R = Vt.T @ np.diag([1.0, 1.0, d]) @ U.T
-    return frames.from_rt(R, q0 - R @ p0)
+    return frames.rotation_matrix(axis, float(np.arctan2(s, c)))  # rotation_matrix normalises the axis
 
 
 def _standing(anatomy: Anatomy, state: JointState) -> Transform:
@@ -141,10 +130,31 @@ def _standing(anatomy: Anatomy, state: JointState) -> Transform:
     spines_moved = np.mean([_moved(anatomy, state, n) for n in ILIAC_SPINES], axis=0)
     a = spines - m
     b = R0 @ (spines_moved - m_moved)
-    a_perp, b_perp = a - (a @ u) * u, b - (b @ u) * u
-    angle = float(np.arctan2(np.cross(b_perp, a_perp) @ u, b_perp @ a_perp))
+    # The turn about u that brings b's direction across u onto a's. Parts along u add nothing to
+    # (b × a)·u, nor to b_perp·a once one factor is across u, so only b is projected.
+    b_perp = b - (b @ u) * u
+    angle = float(np.arctan2(np.cross(b, a) @ u, b_perp @ a))
     R = frames.rotation_matrix(u, angle) @ R0
     return frames.from_rt(R, m - R @ m_moved)
+
+
+def twist_jacobian(points: NDArray[np.float64], axes: NDArray[np.int_]) -> NDArray[np.float64]:
+    """How coordinate ``axes[i]`` of ``points[i]`` changes with a small twist ``[w, v]`` (n, 6).
+
+    A twist moves a point p by w × p + v, so row i is row ``axes[i]`` of [−[p]×, I]: the
+    Gauss–Newton steps of the lying frames solve with it.
+    """
+    P = np.asarray(points, dtype=float)
+    axes = np.asarray(axes, dtype=int)
+    index = np.arange(len(P))
+    x, y, z = P[:, 0], P[:, 1], P[:, 2]
+    zero = np.zeros_like(x)
+    # d(w × p)/dw = −[p]×, whose rows are (0, z, −y), (−z, 0, x), (y, −x, 0)
+    minus_skew = np.stack([np.stack([zero, z, -y], 1), np.stack([-z, zero, x], 1), np.stack([y, -x, zero], 1)], 1)
+    J = np.zeros((len(P), 6))
+    J[:, :3] = minus_skew[index, axes]
+    J[index, 3 + axes] = 1.0
+    return J
 
 
 def _least_squares_steps(anatomy: Anatomy, state: JointState, B: Transform, rows: list[tuple[str, int]],
@@ -158,12 +168,7 @@ def _least_squares_steps(anatomy: Anatomy, state: JointState, B: Transform, rows
     for _ in range(30):
         P = frames.apply(B, moved)
         residual = P[index, axes] - neutral[index, axes]
-        # a twist [w, v] moves p by w × p + v; row ``axis`` of [−[p]×, I] for each point
-        J = np.zeros((len(rows), 6))
-        x, y, z = P[:, 0], P[:, 1], P[:, 2]
-        cross = np.stack([np.stack([0 * x, z, -y], 1), np.stack([-z, 0 * x, x], 1), np.stack([y, -x, 0 * x], 1)], 1)
-        J[:, :3] = cross[index, axes]
-        J[index, 3 + axes] = 1.0
+        J = twist_jacobian(P, axes)
         step, *_ = np.linalg.lstsq(J[:, columns], -residual, rcond=None)
         twist = np.zeros(6)
         twist[columns] = step

@@ -248,8 +248,7 @@ def unilateral_flexion_axis(anatomy: Anatomy, side: str) -> Axis:
     _check_side(side)
     other = _other(side)
     pole = anatomy.point(f"auricular_sacrum_{other}_inferior_pole")
-    left_direction = np.array([-1.0, -UNILATERAL_FLEXION_ROTATION_SHARE, -1.0])
-    left_direction = left_direction / np.linalg.norm(left_direction)
+    left_direction = np.array([-1.0, -UNILATERAL_FLEXION_ROTATION_SHARE, -1.0])  # Axis makes it a unit vector
     if side == "left":
         return Axis("unilateral sacral flexion axis (left)", pole, left_direction)
     # The right-side axis is the mirror of the left one: mirrored line, direction reversed (Axis.mirrored).

@@ -498,7 +498,7 @@ def mitchell_sacrum(anatomy: Anatomy, phase: float, torsion_deg: float) -> Trans
     # upward; a rotation to the right about it is a negative angle (right-hand rule, +Y = left).
     upper = anatomy.point("auricular_sacrum_right_superior_pole")
     lower = anatomy.point("auricular_sacrum_left_inferior_pole")
-    d = (upper - lower) / np.linalg.norm(upper - lower)
+    d = upper - lower  # rotation_about_axis makes it a unit vector
     return frames.rotation_about_axis(d, -angle, upper)
 
 
