@@ -250,3 +250,8 @@ def test_symphysis_block_stiffness_by_hand_from_the_cited_disc():
     assert shear == pytest.approx(207.0, abs=0.5) and expected_tr[2] == pytest.approx(1600.0)
     assert np.array(block.translational_n_per_mm) == pytest.approx(expected_tr, rel=1e-12)
     assert np.array(block.rotational_nmm_per_rad) == pytest.approx(expected_rot, rel=1e-12)
+    # The soft-tissue ring's disc is the same block without the two ligaments (it adds them as fibres).
+    disc = mechanics.SYMPHYSIS_DISC_STIFFNESS
+    assert np.array(disc.translational_n_per_mm) == pytest.approx((2.0 * shear, shear, E * A / t), rel=1e-12)
+    assert np.array(disc.rotational_nmm_per_rad) == pytest.approx(
+        (E * (d * h**3 / 12.0) / t, expected_rot[1], expected_rot[2]), rel=1e-12)

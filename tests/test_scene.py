@@ -208,3 +208,47 @@ def test_scene_check_warns_about_hurried_captions(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pelvisim.cli", "scene", "check", str(path)], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0 and "warning:" in result.stderr and "13 words shown for 1.0 s" in result.stderr
+
+
+def test_keyframes_hold_the_first_value_before_it_and_ease_between():
+    # A track that starts at 1 s with no hold: before it the first value holds; between two
+    # keyframes "linear" is the straight line and "smooth" eases (3u² − 2u³, equal at the middle).
+    def scene(interpolation):
+        return parse(MINIMAL + (
+            f'[timeline]\nkind = "keyframes"\ninterpolation = "{interpolation}"\n'
+            '[[timeline.keyframes]]\ntime_s = 1\nparameters = { left_deg = 1 }\n'
+            '[[timeline.keyframes]]\ntime_s = 3\nparameters = { left_deg = 3 }\n'), "k.toml")
+
+    linear, smooth, step = scene("linear"), scene("smooth"), scene("step")
+    assert [linear.parameters_at(0, t)["left_deg"] for t in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)] == \
+        pytest.approx([1.0, 1.0, 1.0, 1.5, 2.0, 3.0])
+    u = 0.25  # at 1.5 s, a quarter of the way
+    assert smooth.parameters_at(0, 1.5)["left_deg"] == pytest.approx(1.0 + 2.0 * (3 * u**2 - 2 * u**3))
+    assert smooth.parameters_at(0, 2.0)["left_deg"] == pytest.approx(2.0)
+    assert [step.parameters_at(0, t)["left_deg"] for t in (0.5, 2.9, 3.0)] == [1.0, 1.0, 3.0]
+
+
+def test_a_keyframed_gait_phase_stays_in_its_cycle():
+    # Phases from 0 to 1 over 2 s: the phase at the end is 1.0, the same instant as 0 (docstring:
+    # a phase in [0, 1)).
+    scene = parse(MINIMAL + (
+        '[timeline]\nkind = "keyframes"\ninterpolation = "linear"\n'
+        '[[timeline.keyframes]]\ntime_s = 0\nphase = 0.0\n'
+        '[[timeline.keyframes]]\ntime_s = 2\nphase = 1.0\n'), "p.toml")
+    assert scene.phase_at(1.0) == pytest.approx(0.5)
+    assert scene.phase_at(2.0) == 0.0
+
+
+@pytest.mark.parametrize("override", [{"fps": True}, {"fps": 0}, {"fps": 121}, {"fps": 30.0},
+                                      {"title_card_s": True}, {"magnification": True}])
+def test_a_yes_no_value_is_not_a_number_in_overrides(override):
+    # Python counts True as 1: an fps, title card or magnification of ``true`` must still be refused.
+    scene = parse(MINIMAL, "m.toml")
+    with pytest.raises(ParameterError):
+        scene.with_overrides(**override)
+
+
+@pytest.mark.parametrize("value", ["true", "0", "121", "30.0", '"30"'])
+def test_an_output_fps_that_is_not_a_whole_number_from_1_to_120_is_refused_at_its_line(value):
+    with pytest.raises(SceneError, match=r"^o.toml:6: output.fps: expected an integer from 1 to 120"):
+        parse(MINIMAL + f"[output]\nfps = {value}\n", "o.toml")

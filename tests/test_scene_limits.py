@@ -150,3 +150,21 @@ def test_table_rows_number_panels_from_one_and_keep_the_frame_times(anatomy):
     assert [r["panel"] for r in rows] == [1, 2, 1, 2, 1, 2]
     assert [r["time_s"] for r in rows[::2]] == [0.0, round(1 / 3, 6), round(2 / 3, 6)]
     assert [r["phase"] for r in rows[::2]] == [0.0, round(1 / 3, 6), round(2 / 3, 6)]
+
+
+# docs/scenes.md, "Limits": title 200, subtitle 300, sources 2000, label 120, a caption's text 1000.
+DOCUMENTED_TEXT_LIMITS = [("title", 200), ("subtitle", 300), ("sources", 2000), ("label", 120), ("text", 1000)]
+
+
+@pytest.mark.parametrize("key, limit", DOCUMENTED_TEXT_LIMITS)
+def test_each_text_is_accepted_up_to_its_documented_length_and_refused_beyond(key, limit):
+    def scene(n: int) -> str:
+        text = "x" * n
+        top = {"title": f'title = "{text}"\n'}.get(key, 'title = "t"\n')
+        top += {"subtitle": f'subtitle = "{text}"\n', "sources": f'sources = "{text}"\n'}.get(key, "")
+        panel = '[[panels]]\nmodel = "flare"\n' + (f'label = "{text}"\n' if key == "label" else "")
+        caption = f'[[captions]]\nstart_s = 0\nend_s = 1\ntext = "{text}"\n' if key == "text" else ""
+        return top + panel + caption
+
+    parse(scene(limit), "t.toml")  # exactly at the limit: accepted
+    assert f"expected at most {limit:,} characters, got {limit + 1:,}" in refused(scene(limit + 1))

@@ -78,14 +78,14 @@ MODULES: dict[str, dict] = {
     "ring_models.py": {"tests": ["test_ring_models.py", "test_ring_model_parameters.py", "test_calibration.py",
                                  "test_descriptors_leg_length.py", "test_cli_describe.py",
                                  # the soft-tissue ring and the claims use its hip constraints and solutions
-                                 "test_tissue_ring.py", "test_tissue_models.py", "test_closure.py", "test_claims.py"],
+                                 "test_tissue_ring.py", "test_tissue_models.py", "test_closure.py", "test_claims.py", "test_ring_model_paths.py"],
                        "scope": "all"},
     "pose.py": {"tests": ["test_pose.py", "test_models.py", "test_descriptors.py"], "scope": "all"},
     "mechanics.py": {"tests": ["test_calibration.py", "test_mechanics.py", "test_ring_models.py",
                                # the disc-only symphysis and the ligament constants live in the tissue ring
                                "test_tissue_ring.py", "test_tissue_models.py", "test_ligaments.py", "test_closure.py"],
                      "scope": "constants"},
-    "scene.py": {"tests": ["test_scene.py", "test_scene_rules.py", "test_scene_limits.py", "test_scene_fuzz.py", "test_cli_render.py",
+    "scene.py": {"tests": ["test_scene.py", "test_scene_rules.py", "test_scene_limits.py", "test_scene_fuzz.py", "test_cli_render.py", "test_readout_labels.py",
                            "test_descriptors_leg_length.py"], "scope": "all", "markers": "not render"},
     "view/render.py": {"tests": ["test_render.py", "test_render_stage.py", "test_record.py", "test_cli_render.py"],
                        "scope": "all"},

@@ -173,12 +173,11 @@ _DISC_A = _DISC_H * _DISC_D  # 600 mm²
 _PUBIC_LIGAMENT = 500.0  # N/mm, superior pubic and arcuate pubic ligaments, each (same source, Table 1) [V]
 _PUBIC_LIGAMENT_ARM = _DISC_H / 2.0  # mm, superior / arcuate ligaments above / below the disc centre [U]
 
-SYMPHYSIS_BLOCK_STIFFNESS = JointStiffness(
+SYMPHYSIS_DISC_STIFFNESS = JointStiffness(
     # Symphysis frame: pelvic axes (x anterior, y superior, z right = across the joint).
     rotational_nmm_per_rad=(
-        # about x (one pubis up at the top, down at the bottom: in-plane bending of the disc +
-        # the two ligaments at ±20 mm): E·I/t + 2·k·d² [D]
-        _DISC_E * (_DISC_D * _DISC_H**3 / 12.0) / _DISC_T + 2.0 * _PUBIC_LIGAMENT * _PUBIC_LIGAMENT_ARM**2,
+        # about x (one pubis up at the top, down at the bottom): in-plane bending of the disc, E·I/t [D]
+        _DISC_E * (_DISC_D * _DISC_H**3 / 12.0) / _DISC_T,
         # about y (front/back opening): E·I/t with the thin depth [D]
         _DISC_E * (_DISC_H * _DISC_D**3 / 12.0) / _DISC_T,
         # about z (torsion of the disc): G·J/t, J = A (h² + d²) / 12 [D]
@@ -191,23 +190,31 @@ SYMPHYSIS_BLOCK_STIFFNESS = JointStiffness(
         2.0 * _DISC_G * _DISC_A / _DISC_T,
         # vertical shear: disc shear G·A/t ≈ 207 N/mm — the soft direction [D]
         _DISC_G * _DISC_A / _DISC_T,
-        # across the joint (compression / gap): disc E·A/t + both ligaments in parallel ≈ 1600 N/mm [D]
-        _DISC_E * _DISC_A / _DISC_T + 2.0 * _PUBIC_LIGAMENT,
+        # across the joint (compression / gap): disc E·A/t = 600 N/mm [D]
+        _DISC_E * _DISC_A / _DISC_T,
     ),
 )
-"""Pubic symphysis as an elastic disc block plus ligaments: stiff across the joint (compression),
-softer in vertical shear. An upper bound for the anterior ring (bone taken as rigid)."""
+"""The interpubic disc as an elastic block, without the two pubic ligaments (the soft-tissue ring,
+:mod:`pelvisim.tissue`, adds those as fibre bundles)."""
 
-SYMPHYSIS_DISC_STIFFNESS = JointStiffness(
+_DISC_ROTATION, _DISC_TRANSLATION = SYMPHYSIS_DISC_STIFFNESS.rotational_nmm_per_rad, SYMPHYSIS_DISC_STIFFNESS.translational_n_per_mm
+SYMPHYSIS_BLOCK_STIFFNESS = JointStiffness(
     rotational_nmm_per_rad=(
-        _DISC_E * (_DISC_D * _DISC_H**3 / 12.0) / _DISC_T,
-        _DISC_E * (_DISC_H * _DISC_D**3 / 12.0) / _DISC_T,
-        _DISC_G * _DISC_A * (_DISC_H**2 + _DISC_D**2) / 12.0 / _DISC_T,
+        # about x: the disc + the superior and arcuate ligaments at ±20 mm, 2·k·d² [D]
+        _DISC_ROTATION[0] + 2.0 * _PUBIC_LIGAMENT * _PUBIC_LIGAMENT_ARM**2,
+        _DISC_ROTATION[1],
+        _DISC_ROTATION[2],
     ),
-    translational_n_per_mm=(2.0 * _DISC_G * _DISC_A / _DISC_T, _DISC_G * _DISC_A / _DISC_T, _DISC_E * _DISC_A / _DISC_T),
+    translational_n_per_mm=(
+        _DISC_TRANSLATION[0],
+        _DISC_TRANSLATION[1],
+        # across the joint: the disc + both ligaments in parallel ≈ 1600 N/mm [D]
+        _DISC_TRANSLATION[2] + 2.0 * _PUBIC_LIGAMENT,
+    ),
 )
-"""The interpubic disc block of :data:`SYMPHYSIS_BLOCK_STIFFNESS` without the two pubic ligaments
-(the soft-tissue ring, :mod:`pelvisim.tissue`, adds those as fibre bundles)."""
+"""Pubic symphysis as the elastic disc block (:data:`SYMPHYSIS_DISC_STIFFNESS`) plus ligaments: stiff
+across the joint (compression), softer in vertical shear. An upper bound for the anterior ring (bone
+taken as rigid)."""
 
 ANTERIOR_ARC_SCALE = 0.05
 """Compliance of the anterior arc lumped into the symphysis spring (calibrated, teaching choice).

@@ -294,7 +294,7 @@ class Timeline:
         if self.kind == "keyframes":
             track = [(k.time_s, k.hold_s, k.phase) for k in self.keyframes if k.phase is not None]
             if track:
-                return float(_interpolate(track, time_s, self.interpolation, self.phase)) % 1.0
+                return float(_interpolate(track, time_s, self.interpolation)) % 1.0
         return self.phase
 
 
@@ -459,7 +459,7 @@ class Scene:
             track = [(k.time_s, k.hold_s, k.parameters[key]) for k in frames_for_panel if key in k.parameters]
             if track:
                 interpolation = "step" if isinstance(base, str) else self.timeline.interpolation
-                values[key] = _interpolate(track, time_s, interpolation, base)
+                values[key] = _interpolate(track, time_s, interpolation)
         return values
 
     def phase_at(self, time_s: float) -> float:
@@ -508,7 +508,7 @@ class Scene:
             parse_size(size)
             output = replace(output, size=size)
         if fps is not None:
-            if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 120:
+            if not _is_fps(fps):
                 raise ParameterError(f"fps must be an integer from 1 to 120, got {fps!r}")
             output = replace(output, fps=int(fps))
         if quality is not None:
@@ -524,6 +524,11 @@ class Scene:
         return replace(scene, output=output)
 
 
+def _is_fps(value: Any) -> bool:
+    """True for a whole number of frames per second from 1 to 120 (``true`` is not a number here)."""
+    return not isinstance(value, bool) and isinstance(value, int) and 1 <= value <= 120
+
+
 def check_magnification(value: Any, what: str = "magnification") -> float:
     """``value`` as a display factor in (0, :data:`MAX_MAGNIFICATION`], or :class:`ParameterError`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
@@ -536,11 +541,12 @@ def _smooth(u: float) -> float:
     return u * u * (3.0 - 2.0 * u)
 
 
-def _interpolate(track: Sequence[tuple[float, float, Any]], t: float, interpolation: str, before: Any) -> Any:
-    """Value at ``t`` of a keyframe track ``[(time_s, hold_s, value), ...]`` sorted by time."""
+def _interpolate(track: Sequence[tuple[float, float, Any]], t: float, interpolation: str) -> Any:
+    """Value at ``t`` of a keyframe track ``[(time_s, hold_s, value), ...]`` sorted by time.
+
+    Before the first keyframe and after the last, the nearest keyframe's value holds.
+    """
     track = sorted(track, key=lambda k: k[0])
-    if t < track[0][0]:
-        return track[0][2] if not isinstance(before, str) else track[0][2]
     for (t0, h0, v0), (t1, _, v1) in zip(track, track[1:]):
         if t < t1:
             if t <= t0 + h0 or isinstance(v0, str) or interpolation == "step":
@@ -705,7 +711,7 @@ class _Scanner:
         expect_key = False
         self.depth = 0
         while True:
-            self._skip_space(newlines=bool(stack))
+            self._skip_space(newlines=False)
             if self.i >= n:
                 return
             c = text[self.i]
@@ -1108,7 +1114,7 @@ def _parse_output(where: _Where, value: Any) -> Output:
     except ParameterError as error:
         raise where.error((*keys, "size"), str(error)) from None
     fps = table.get("fps", 30)
-    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 120:
+    if not _is_fps(fps):
         raise where.error((*keys, "fps"), f"expected an integer from 1 to 120 (frames per second), got {_shown(fps)}")
     return Output(
         size=size,
