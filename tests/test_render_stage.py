@@ -127,3 +127,60 @@ def test_title_card_veils_the_scene(anatomy):
     card_contrast = np.abs(card[rows] - background).mean()
     assert scene_contrast > 10.0, "the scene itself should differ from its background"
     assert card_contrast < 0.25 * scene_contrast
+
+
+def test_the_longest_bundled_caption_fits_inside_its_strip(anatomy):
+    # The caption strip is three lines tall (3 × 1.35 × the text size, plus a margin); the caption is
+    # wrapped to the frame's width in its own font. The longest caption of the bundled scenes (289
+    # characters) must lie inside the strip, measured from the drawn text's pixel bounding box.
+    from pelvisim.scene import bundled_scene_names, load
+
+    captions = [(len(c.text), name, c) for name in bundled_scene_names() for c in load(name).captions]
+    _, name, caption = max(captions, key=lambda item: item[0])
+    scene = load(name)
+    size = (1280, 720)
+    stage = Stage(scene, anatomy, size)
+    try:
+        stage.show(0.5 * (caption.start_s + min(caption.end_s, scene.duration_s)), describe=False)
+        stage.plotter.render()
+        renderer = stage.caption_renderer
+        x0, y0, x1, y1 = renderer.GetViewport()
+        box = [0.0] * 4
+        stage.caption_actor.GetBoundingBox(renderer, box)  # xmin, xmax, ymin, ymax about the text's anchor
+        ax, ay = stage.caption_actor.GetPositionCoordinate().GetComputedDisplayValue(renderer)  # window pixels
+        box = [box[0] + ax, box[1] + ax, box[2] + ay, box[3] + ay]
+        strip_w, strip_h = (x1 - x0) * size[0], (y1 - y0) * size[1]  # the strip starts at the window's corner
+        assert stage.caption_actor.GetInput().count("\n") <= 2, stage.caption_actor.GetInput()
+        assert 0 <= box[0] and box[1] <= strip_w, (box, strip_w)
+        assert 0 <= box[2] and box[3] <= strip_h, (box, strip_h)
+        assert box[3] - box[2] > 0.5 * strip_h  # three lines of text fill most of it
+    finally:
+        stage.close()
+
+
+def _window_box(actor, renderer) -> list[float]:
+    """A text actor's drawn box (xmin, xmax, ymin, ymax) in window pixels."""
+    box = [0.0] * 4
+    actor.GetBoundingBox(renderer, box)  # about the text's anchor
+    ax, ay = actor.GetPositionCoordinate().GetComputedDisplayValue(renderer)
+    return [box[0] + ax, box[1] + ax, box[2] + ay, box[3] + ay]
+
+
+def test_the_title_card_text_is_centred_title_above_sources(anatomy):
+    # On the flagship's card (1280 × 720) the title and the sources are centred across the frame,
+    # inside it, the title above the sources.
+    from pelvisim.scene import load
+
+    size = (1280, 720)
+    stage = Stage(load("flagship"), anatomy, size)
+    try:
+        stage.show(0.0, title_card=True, describe=False)
+        stage.plotter.render()
+        title = _window_box(stage.card_title, stage.card_renderer)
+        notes = _window_box(stage.card_notes, stage.card_renderer)
+    finally:
+        stage.close()
+    for box in (title, notes):
+        assert 0 <= box[0] and box[1] <= size[0] and 0 <= box[2] and box[3] <= size[1], box
+        assert abs(0.5 * (box[0] + box[1]) - size[0] / 2) <= 2.0, box  # centred to 2 px (rounding of glyph widths)
+    assert title[2] > notes[3], (title, notes)  # the title's bottom above the sources' top

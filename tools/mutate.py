@@ -67,7 +67,7 @@ MODULES: dict[str, dict] = {
                                  "test_midlines.py", "test_naming_posture.py", "test_palpability_bands.py", "test_symmetric_sacral_shifts.py", "test_whole_pelvis.py", "test_lying_words.py", "test_json_frames.py", "test_direction_words.py", "test_summary_details.py"], "scope": "all"},
     "naming.py": {"tests": ["test_readout_details.py", "test_signatures.py", "test_descriptor_words.py", "test_descriptors.py",
                             "test_findings_signs.py", "test_naming_posture.py", "test_symmetric_sacral_shifts.py",
-                            "test_lying_words.py"], "scope": "all"},
+                            "test_lying_words.py", "test_naming_details.py"], "scope": "all"},
     "body_frame.py": {"tests": ["test_body_frame.py", "test_readout_details.py", "test_findings_signs.py", "test_descriptors.py",
                                 "test_descriptor_words.py", "test_descriptors_leg_length.py", "test_whole_pelvis.py",
                                 "test_lying_words.py", "test_midlines.py"], "scope": "all"},
