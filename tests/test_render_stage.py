@@ -184,3 +184,23 @@ def test_the_title_card_text_is_centred_title_above_sources(anatomy):
         assert 0 <= box[0] and box[1] <= size[0] and 0 <= box[2] and box[3] <= size[1], box
         assert abs(0.5 * (box[0] + box[1]) - size[0] / 2) <= 2.0, box  # centred to 2 px (rounding of glyph widths)
     assert title[2] > notes[3], (title, notes)  # the title's bottom above the sources' top
+
+
+def test_a_scene_orbit_turns_the_camera_evenly_over_the_timeline(anatomy):
+    # orbit_deg = 360 over a 2 s timeline: half-way the camera stands opposite its start (the
+    # focal point midway between the two positions), a quarter of the way it has turned 90°.
+    scene = parse('title = "o"\n[[panels]]\nmodel = "flare"\n[camera]\norbit_deg = 360\n'
+                  '[timeline]\nkind = "still"\nstill_s = 2.0\n[output]\nsize = "320x192"\ntitle_card_s = 0\n', "o.toml")
+    stage = Stage(scene, anatomy, SIZE)
+    try:
+        camera = stage.panels[0].renderer.GetActiveCamera()
+        positions = []
+        for t in (0.0, 0.5, 1.0):
+            stage.show(t, describe=False)
+            positions.append(np.array(camera.GetPosition()))
+        focus = np.array(camera.GetFocalPoint())
+    finally:
+        stage.close()
+    start, quarter, half = (p - focus for p in positions)
+    np.testing.assert_allclose(half, -start, atol=1e-6 * np.linalg.norm(start))
+    assert abs(quarter @ start) < 1e-6 * (start @ start)  # a right angle
