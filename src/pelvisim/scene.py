@@ -711,7 +711,7 @@ class _Scanner:
         expect_key = False
         self.depth = 0
         while True:
-            self._skip_space(newlines=False)
+            self._skip_space(newlines=bool(stack))
             if self.i >= n:
                 return
             c = text[self.i]
