@@ -252,3 +252,35 @@ def test_a_yes_no_value_is_not_a_number_in_overrides(override):
 def test_an_output_fps_that_is_not_a_whole_number_from_1_to_120_is_refused_at_its_line(value):
     with pytest.raises(SceneError, match=r"^o.toml:6: output.fps: expected an integer from 1 to 120"):
         parse(MINIMAL + f"[output]\nfps = {value}\n", "o.toml")
+
+
+def test_an_explicit_camera_names_the_keys_it_lacks():
+    with pytest.raises(SceneError) as error:
+        parse(MINIMAL + '[camera]\nposition_mm = [0, 0, 900]\nup = [0, 1, 0]\n', "c.toml")
+    message = str(error.value)
+    assert message.startswith("c.toml:6: camera.position_mm:") and message.endswith("missing focal_point_mm")
+
+
+def test_a_file_cut_off_inside_an_array_points_at_its_last_line():
+    # tomllib says "at end of document" without a line: the message gives the file's last line.
+    text = MINIMAL + 'parameters = { left_deg = 1 }\n[[captions]]\ntext = "a"\nend_s = [1,\n2\n'
+    with pytest.raises(SceneError, match=r"^e.toml:9: invalid TOML: Unclosed array"):
+        parse(text, "e.toml")
+
+
+def test_a_bundled_scene_loads_by_its_file_name_too():
+    by_name, by_file = load("flagship"), load("flagship.toml")
+    assert by_file.title == by_name.title and by_file.panels == by_name.panels
+
+
+def test_a_scene_file_saved_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes("\ufeff".encode() + MINIMAL.encode())
+    assert load(path).panels[0].model == "flare"
+
+
+@pytest.mark.parametrize("start, end", [(math.nan, 1.0), (0.0, math.nan), (0.0, math.inf), (-1.0, 1.0), (1.0, 1.0)])
+def test_frame_times_refuse_a_start_or_end_that_is_not_a_time(start, end):
+    scene = parse(MINIMAL, "m.toml")
+    with pytest.raises(ParameterError, match="expected 0 <= start < end"):
+        frame_times(scene, fps=10, start_s=start, end_s=end)

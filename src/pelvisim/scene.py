@@ -993,16 +993,16 @@ def _parse_timeline(where: _Where, value: Any, panels: Sequence[PanelSpec]) -> T
     keys: tuple[Any, ...] = ("timeline",)
     table = _table(where, value, keys)
     _check_keys(where, table, keys, TIMELINE_KEYS)
-    kind = _string(where, table.get("kind", "gait"), (*keys, "kind"), TIMELINE_KINDS)
+    kind = _string(where, table.get("kind", Timeline.kind), (*keys, "kind"), TIMELINE_KINDS)
     t = Timeline(
         kind=kind,
-        cycles=_number(where, table.get("cycles", 1.0), (*keys, "cycles"), minimum=0.0, exclusive_minimum=True, maximum=100.0),
-        seconds_per_cycle=_number(where, table.get("seconds_per_cycle", 4.0), (*keys, "seconds_per_cycle"), minimum=0.0,
+        cycles=_number(where, table.get("cycles", Timeline.cycles), (*keys, "cycles"), minimum=0.0, exclusive_minimum=True, maximum=100.0),
+        seconds_per_cycle=_number(where, table.get("seconds_per_cycle", Timeline.seconds_per_cycle), (*keys, "seconds_per_cycle"), minimum=0.0,
                                   exclusive_minimum=True, maximum=600.0, what="seconds"),
-        start_phase=_number(where, table.get("start_phase", 0.0), (*keys, "start_phase"), minimum=0.0, maximum=0.999999, what="a phase in [0, 1)"),
-        phase=_number(where, table.get("phase", 0.0), (*keys, "phase"), minimum=0.0, maximum=0.999999, what="a phase in [0, 1)"),
-        interpolation=_string(where, table.get("interpolation", "smooth"), (*keys, "interpolation"), INTERPOLATIONS),
-        still_s=_number(where, table.get("still_s", 3.0), (*keys, "still_s"), minimum=0.0, exclusive_minimum=True,
+        start_phase=_number(where, table.get("start_phase", Timeline.start_phase), (*keys, "start_phase"), minimum=0.0, maximum=0.999999, what="a phase in [0, 1)"),
+        phase=_number(where, table.get("phase", Timeline.phase), (*keys, "phase"), minimum=0.0, maximum=0.999999, what="a phase in [0, 1)"),
+        interpolation=_string(where, table.get("interpolation", Timeline.interpolation), (*keys, "interpolation"), INTERPOLATIONS),
+        still_s=_number(where, table.get("still_s", Timeline.still_s), (*keys, "still_s"), minimum=0.0, exclusive_minimum=True,
                         maximum=MAX_DURATION_S, what="seconds"),
     )
     if kind == "gait" and t.duration_s > MAX_DURATION_S:
@@ -1072,12 +1072,12 @@ def _parse_camera(where: _Where, value: Any) -> Camera:
         if math.hypot(*up) == 0 or math.hypot(*across) < 1e-6 * math.hypot(*sight) * math.hypot(*up):
             raise where.error((*keys, "up"), f"expected a direction not along the line of sight, got {list(up)}")
     return Camera(
-        view=_string(where, table.get("view", "anterior"), (*keys, "view"), CAMERA_VIEWS),
+        view=_string(where, table.get("view", Camera.view), (*keys, "view"), CAMERA_VIEWS),
         position_mm=position,
         focal_point_mm=focal,
         up=up,
-        zoom=_number(where, table.get("zoom", 1.0), (*keys, "zoom"), minimum=0.0, exclusive_minimum=True, maximum=20.0),
-        orbit_deg=_number(where, table.get("orbit_deg", 0.0), (*keys, "orbit_deg"), minimum=-3600.0, maximum=3600.0, what="degrees"),
+        zoom=_number(where, table.get("zoom", Camera.zoom), (*keys, "zoom"), minimum=0.0, exclusive_minimum=True, maximum=20.0),
+        orbit_deg=_number(where, table.get("orbit_deg", Camera.orbit_deg), (*keys, "orbit_deg"), minimum=-3600.0, maximum=3600.0, what="degrees"),
     )
 
 
@@ -1106,23 +1106,23 @@ def _parse_output(where: _Where, value: Any) -> Output:
     keys: tuple[Any, ...] = ("output",)
     table = _table(where, value, keys)
     _check_keys(where, table, keys, OUTPUT_KEYS)
-    size = table.get("size", "720p")
+    size = table.get("size", Output.size)
     if not isinstance(size, str):
         raise where.error((*keys, "size"), f"expected a string such as \"720p\", \"1080p\", \"4k\" or \"1280x720\", got {_shown(size)}")
     try:
         parse_size(size)
     except ParameterError as error:
         raise where.error((*keys, "size"), str(error)) from None
-    fps = table.get("fps", 30)
+    fps = table.get("fps", Output.fps)
     if not _is_fps(fps):
         raise where.error((*keys, "fps"), f"expected an integer from 1 to 120 (frames per second), got {_shown(fps)}")
     return Output(
         size=size,
         fps=fps,
-        quality=_string(where, table.get("quality", "draft"), (*keys, "quality"), QUALITIES),
+        quality=_string(where, table.get("quality", Output.quality), (*keys, "quality"), QUALITIES),
         title_card_s=_number(where, table.get("title_card_s", Output.title_card_s), (*keys, "title_card_s"), minimum=0.0, maximum=MAX_TITLE_CARD_S,
                              what="seconds"),
-        still_time_s=_number(where, table.get("still_time_s", 0.0), (*keys, "still_time_s"), minimum=0.0, maximum=MAX_DURATION_S,
+        still_time_s=_number(where, table.get("still_time_s", Output.still_time_s), (*keys, "still_time_s"), minimum=0.0, maximum=MAX_DURATION_S,
                              what="seconds"),
     )
 
