@@ -235,3 +235,38 @@ def test_deferred_interrupt_is_raised_at_the_end_of_the_block():
             os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C is not raised inside the block either
     assert info.value.exit_code == 130
     assert signal.getsignal(signal.SIGINT) is before  # restored
+
+
+def test_a_name_too_long_for_the_disk_is_one_line_with_what_to_do(tmp_path):
+    # A real ENAMETOOLONG from the file system (names over 255 bytes), not a simulated one.
+    target = tmp_path / ("n" * 300 + ".csv")
+    with pytest.raises(OutputError) as info:
+        output.write_text_atomic(target, "x")
+    message = str(info.value)
+    assert message.endswith("file name too long; choose a shorter name") and "\n" not in message
+
+
+@pytest.mark.parametrize("error, words", [(OSError(errno.ENXIO, "No such device or address"), "No such device or address"),
+                                          (OSError("a cause in words"), "a cause in words"),
+                                          (OSError(), "OSError"),
+                                          (OSError(errno.ENXIO, "word " * 100), "word word")])
+def test_an_unlisted_disk_error_keeps_its_own_words_cut_to_one_line(tmp_path, error, words):
+    message = str(output.explain_os_error(error, tmp_path / "x.mp4"))
+    assert message.startswith(f"cannot write {tmp_path / 'x.mp4'}: ") and words in message
+    reason = message.split(": ", 1)[1]
+    assert len(reason) <= 200 and "\n" not in message
+    if len(error.strerror or "") > 200:
+        assert reason.endswith("…") and len(reason) == 200
+
+
+@pytest.mark.parametrize("n_bytes, text", [(512 * 1024, "512 kB"), (3.5 * 1024 * 1024, "3.5 MB"), (10 * 1024 * 1024, "10 MB"),
+                                           (25 * 1024 * 1024, "25 MB")])
+def test_free_space_figures_are_in_kilobytes_and_megabytes_of_1024(tmp_path, monkeypatch, n_bytes, text):
+    # The message quotes the bytes needed in kB below 1 MiB, with one decimal below 10 MiB.
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**12, 0, 1024))
+    with pytest.raises(OutputError, match=rf"about {re.escape(text)} needed, 1 kB free"):
+        output.check_free_space(tmp_path / "x.mp4", n_bytes)

@@ -89,7 +89,7 @@ MODULES: dict[str, dict] = {
                            "test_descriptors_leg_length.py"], "scope": "all", "markers": "not render"},
     "view/render.py": {"tests": ["test_render.py", "test_render_stage.py", "test_record.py", "test_cli_render.py"],
                        "scope": "all"},
-    "view/writers.py": {"tests": ["test_writers_atomic.py", "test_render.py", "test_record.py", "test_cli_render.py"],
+    "view/writers.py": {"tests": ["test_writers_text.py", "test_writers_atomic.py", "test_render.py", "test_record.py", "test_cli_render.py"],
                         "scope": "all", "own_tests": ["test_writers_atomic.py"]},
     "output.py": {"tests": ["test_output.py", "test_writers_atomic.py"], "scope": "all",
                   "own_tests": ["test_output.py", "test_writers_atomic.py"]},

@@ -281,7 +281,11 @@ def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False, suffix
     path = Path(path)
     if not overwrite and os.path.lexists(path):
         raise _exists(path)
-    if path.is_dir() and not path.is_symlink():
+    try:
+        is_folder = path.is_dir() and not path.is_symlink()  # may raise, e.g. for a name too long
+    except OSError as error:
+        raise explain_os_error(error, path) from None
+    if is_folder:
         raise OutputError(f"cannot write {path}: it is a folder")
     try:
         temporary = _create_temporary(path, path.suffix if suffix is None else suffix)
