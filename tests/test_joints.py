@@ -245,3 +245,9 @@ def test_each_axis_name_a_display_uses_gives_that_axis():
     assert joints.named_axis(anatomy, "nutation", "S1").point_mm[1] > joints.named_axis(anatomy, "nutation", "S3").point_mm[1]
     for other in ("Nutation", "oblique", "flare", "hip"):
         assert joints.named_axis(anatomy, other) is None
+
+
+def test_the_rotation_vector_of_no_turn_is_three_zeros():
+    for T in (np.eye(4), frames.translation([3.0, -2.0, 1.0])):
+        w = joints.rotation_vector(T)
+        assert w.shape == (3,) and not w.any()
