@@ -212,7 +212,7 @@ def test_pubic_shear_axis_raises_its_pubis_and_keeps_asis_and_psis(anatomy, side
         np.testing.assert_allclose(frames.apply(T, anatomy.point(name)), anatomy.point(name), atol=1e-9)
 
 
-@pytest.mark.parametrize("shift_mm", [1.0, -1.0, 2.5, 0.3])
+@pytest.mark.parametrize("shift_mm", [1.0, -1.0, 2.5, 0.3, -15.0])  # -15 mm: a turn of tens of degrees, the other way
 def test_rotation_for_landmark_shift_moves_the_point_by_exactly_that(anatomy, shift_mm):
     axis = joints.pubic_shear_axis(anatomy, "left")
     p = anatomy.point("symphysis_left")
@@ -251,3 +251,4 @@ def test_the_rotation_vector_of_no_turn_is_three_zeros():
     for T in (np.eye(4), frames.translation([3.0, -2.0, 1.0])):
         w = joints.rotation_vector(T)
         assert w.shape == (3,) and not w.any()
+
