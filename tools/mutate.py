@@ -91,7 +91,7 @@ MODULES: dict[str, dict] = {
                        "scope": "all"},
     "view/writers.py": {"tests": ["test_writers_text.py", "test_writers_atomic.py", "test_render.py", "test_record.py", "test_cli_render.py"],
                         "scope": "all", "own_tests": ["test_writers_atomic.py"]},
-    "output.py": {"tests": ["test_output.py", "test_writers_atomic.py"], "scope": "all",
+    "output.py": {"tests": ["test_output.py", "test_output_details.py", "test_writers_atomic.py"], "scope": "all",
                   "own_tests": ["test_output.py", "test_writers_atomic.py"]},
 }
 """Which test files cover which module. Add new test files here (a missing file is skipped with a warning;
