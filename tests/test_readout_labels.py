@@ -134,3 +134,15 @@ def test_the_symphysis_labels_name_the_right_pubis_against_the_left(anatomy):
         d = describe(anatomy, JointState(T_pelvis={"innominate_right": frames.translation(shift)}))
         assert READOUTS[key][0] == label
         assert _number(readout_lines(d, [key])[0], label) == pytest.approx(1.0, abs=0.006), key
+
+
+def test_every_model_has_its_own_default_readouts_and_each_names_a_known_number():
+    # A panel that names no readouts shows its model's defaults: every model must have an entry
+    # (a misspelt key would leave that model's panels without numbers), each a known readout.
+    from pelvisim.models import MODELS
+    from pelvisim.scene import DEFAULT_READOUTS, MAX_READOUTS
+
+    assert set(DEFAULT_READOUTS) == set(MODELS)
+    for model, keys in DEFAULT_READOUTS.items():
+        assert len(keys) <= MAX_READOUTS and all(key in READOUTS for key in keys), model
+    assert DEFAULT_READOUTS["nutation"] == ("sacrum.nutation_deg",)  # the one motion the model makes
