@@ -85,7 +85,7 @@ MODULES: dict[str, dict] = {
                                # the disc-only symphysis and the ligament constants live in the tissue ring
                                "test_tissue_ring.py", "test_tissue_models.py", "test_ligaments.py", "test_closure.py"],
                      "scope": "constants"},
-    "scene.py": {"tests": ["test_scene.py", "test_scene_rules.py", "test_scene_limits.py", "test_scene_fuzz.py", "test_cli_render.py", "test_readout_labels.py",
+    "scene.py": {"tests": ["test_scene.py", "test_scene_rules.py", "test_scene_limits.py", "test_scene_fuzz.py", "test_cli_render.py", "test_readout_labels.py", "test_scene_key_lines.py",
                            "test_descriptors_leg_length.py"], "scope": "all", "markers": "not render"},
     "view/render.py": {"tests": ["test_render.py", "test_render_stage.py", "test_record.py", "test_cli_render.py"],
                        "scope": "all"},
