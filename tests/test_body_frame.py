@@ -131,13 +131,12 @@ def test_a_rigid_turn_of_a_lopsided_pelvis_is_undone_exactly_by_the_standing_fra
     # mid-plane (their mean 25 mm off it here; under 1 mm on the bundled pelvis, where a rule that
     # ignored that offset would go unnoticed). A whole-pelvis rigid motion moves nothing relative to
     # the hips, so the body frame must undo it exactly.
-    from pelvisim.anatomy.core import Anatomy, Landmark
+    from dataclasses import replace
 
     landmarks = dict(anatomy.landmarks)
     for name in ("asis_left", "psis_left"):
-        lm = landmarks[name]
-        landmarks[name] = Landmark(name, lm.bone, lm.position_mm + np.array([0.0, 0.0, 50.0]), lm.normal, lm.radius_mm)
-    lopsided = Anatomy(bones=anatomy.bones, landmarks=landmarks, joint_frames=anatomy.joint_frames, source=anatomy.source)
+        landmarks[name] = replace(landmarks[name], position_mm=landmarks[name].position_mm + np.array([0.0, 0.0, 50.0]))
+    lopsided = replace(anatomy, landmarks=landmarks)
     X = frames.rotation_about_axis([0.4, 0.2, 1.0], np.radians(12.0), [5.0, 30.0, -10.0]) @ frames.translation([2.0, -3.0, 4.0])
     state = JointState(T_pelvis={b: X for b in ("sacrum", "innominate_left", "innominate_right")})
     B = body_frame.body_frame_transform(lopsided, state, "standing")
@@ -147,15 +146,14 @@ def test_a_rigid_turn_of_a_lopsided_pelvis_is_undone_exactly_by_the_standing_fra
 def test_the_hip_centre_is_the_acetabulum_centre_where_the_pelvis_has_one(anatomy):
     # At neutral the femoral head sits in the acetabulum, so the two centres coincide on the bundled
     # pelvis; a femur placed 4 mm off (an imported bone set) must not move the body frame's hip.
-    from pelvisim.anatomy.core import Anatomy, Landmark
+    from dataclasses import replace
 
     landmarks = dict(anatomy.landmarks)
     head = landmarks["femoral_head_centre_left"]
-    landmarks[head.name] = Landmark(head.name, head.bone, head.position_mm + np.array([4.0, 0.0, 0.0]), head.normal,
-                                    head.radius_mm)
-    off = Anatomy(bones=anatomy.bones, landmarks=landmarks, joint_frames=anatomy.joint_frames, source=anatomy.source)
+    landmarks[head.name] = replace(head, position_mm=head.position_mm + np.array([4.0, 0.0, 0.0]))
+    off = replace(anatomy, landmarks=landmarks)
     np.testing.assert_array_equal(body_frame.hip_centre(off, "left"), anatomy.point("acetabulum_centre_left"))
     # without an acetabulum landmark, the femoral head centre stands in
     del landmarks["acetabulum_centre_left"]
-    bare = Anatomy(bones=anatomy.bones, landmarks=landmarks, joint_frames=anatomy.joint_frames, source=anatomy.source)
+    bare = replace(anatomy, landmarks=landmarks)
     np.testing.assert_array_equal(body_frame.hip_centre(bare, "left"), head.position_mm + np.array([4.0, 0.0, 0.0]))

@@ -129,6 +129,14 @@ def test_title_card_veils_the_scene(anatomy):
     assert card_contrast < 0.25 * scene_contrast
 
 
+def _window_box(actor, renderer) -> list[float]:
+    """A text actor's drawn box (xmin, xmax, ymin, ymax) in window pixels."""
+    box = [0.0] * 4
+    actor.GetBoundingBox(renderer, box)  # about the text's anchor
+    ax, ay = actor.GetPositionCoordinate().GetComputedDisplayValue(renderer)
+    return [box[0] + ax, box[1] + ax, box[2] + ay, box[3] + ay]
+
+
 def test_the_longest_bundled_caption_fits_inside_its_strip(anatomy):
     # The caption strip is three lines tall (3 × 1.35 × the text size, plus a margin); the caption is
     # wrapped to the frame's width in its own font. The longest caption of the bundled scenes (289
@@ -145,10 +153,7 @@ def test_the_longest_bundled_caption_fits_inside_its_strip(anatomy):
         stage.plotter.render()
         renderer = stage.caption_renderer
         x0, y0, x1, y1 = renderer.GetViewport()
-        box = [0.0] * 4
-        stage.caption_actor.GetBoundingBox(renderer, box)  # xmin, xmax, ymin, ymax about the text's anchor
-        ax, ay = stage.caption_actor.GetPositionCoordinate().GetComputedDisplayValue(renderer)  # window pixels
-        box = [box[0] + ax, box[1] + ax, box[2] + ay, box[3] + ay]
+        box = _window_box(stage.caption_actor, renderer)
         strip_w, strip_h = (x1 - x0) * size[0], (y1 - y0) * size[1]  # the strip starts at the window's corner
         assert stage.caption_actor.GetInput().count("\n") <= 2, stage.caption_actor.GetInput()
         assert 0 <= box[0] and box[1] <= strip_w, (box, strip_w)
@@ -156,14 +161,6 @@ def test_the_longest_bundled_caption_fits_inside_its_strip(anatomy):
         assert box[3] - box[2] > 0.5 * strip_h  # three lines of text fill most of it
     finally:
         stage.close()
-
-
-def _window_box(actor, renderer) -> list[float]:
-    """A text actor's drawn box (xmin, xmax, ymin, ymax) in window pixels."""
-    box = [0.0] * 4
-    actor.GetBoundingBox(renderer, box)  # about the text's anchor
-    ax, ay = actor.GetPositionCoordinate().GetComputedDisplayValue(renderer)
-    return [box[0] + ax, box[1] + ax, box[2] + ay, box[3] + ay]
 
 
 def test_the_title_card_text_is_centred_title_above_sources(anatomy):

@@ -147,12 +147,8 @@ def twist_jacobian(points: NDArray[np.float64], axes: NDArray[np.int_]) -> NDArr
     P = np.asarray(points, dtype=float)
     axes = np.asarray(axes, dtype=int)
     index = np.arange(len(P))
-    x, y, z = P[:, 0], P[:, 1], P[:, 2]
-    zero = np.zeros_like(x)
-    # d(w × p)/dw = −[p]×, whose rows are (0, z, −y), (−z, 0, x), (y, −x, 0)
-    minus_skew = np.stack([np.stack([zero, z, -y], 1), np.stack([-z, zero, x], 1), np.stack([y, -x, zero], 1)], 1)
     J = np.zeros((len(P), 6))
-    J[:, :3] = minus_skew[index, axes]
+    J[:, :3] = [-frames.skew(p)[axis] for p, axis in zip(P, axes)]  # d(w × p)/dw = −[p]×
     J[index, 3 + axes] = 1.0
     return J
 
